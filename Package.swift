@@ -1,0 +1,65 @@
+// swift-tools-version:6.0
+// nbrun: a notebook runner for Swift, and the neural-network engine its notebooks call.
+// Dependencies point one way (see DESIGN.md): C modules <- TensorCore <- Autodiff <-
+// NeuralNetwork <- Optimizers; Datasets and Plotting beside them; NotebookKernel
+// re-exports all of it for generated notebook programs; Notebook and nbrun are the tool.
+import PackageDescription
+
+let engineSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "nbrun",
+    platforms: [.macOS(.v13)],
+    products: [
+        // Generated notebook programs link against this dynamic library (built -c release).
+        .library(name: "NotebookKernel", type: .dynamic, targets: ["NotebookKernel"]),
+        .executable(name: "nbrun", targets: ["nbrun"]),
+        .executable(name: "benchmarks", targets: ["benchmarks"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.1"),
+    ],
+    targets: [
+        // System libraries (Debian packages named in `providers`).
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CGD", pkgConfig: "gdlib", providers: [.apt(["libgd-dev"])]),
+        .systemLibrary(name: "CMark", pkgConfig: "libcmark-gfm", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // The engine.
+        .target(name: "TensorCore", dependencies: ["COpenBLAS"], swiftSettings: engineSettings),
+        .target(name: "Autodiff", dependencies: ["TensorCore"], swiftSettings: engineSettings),
+        .target(name: "NeuralNetwork", dependencies: ["Autodiff"], swiftSettings: engineSettings),
+        .target(name: "Optimizers", dependencies: ["NeuralNetwork"], swiftSettings: engineSettings),
+        .target(name: "Datasets", dependencies: ["TensorCore", "CZlib"], swiftSettings: engineSettings),
+        .target(name: "Plotting", dependencies: ["CGD", "TensorCore"], swiftSettings: engineSettings),
+        .target(name: "NotebookKernel",
+                dependencies: ["TensorCore", "Autodiff", "NeuralNetwork", "Optimizers", "Datasets", "Plotting"]),
+
+        // The tool.
+        .target(name: "Notebook", dependencies: [
+            "CMark",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SwiftSyntax", package: "swift-syntax"),
+            .product(name: "SwiftParser", package: "swift-syntax"),
+        ]),
+        .executableTarget(name: "nbrun", dependencies: [
+            "Notebook",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "benchmarks",
+                          dependencies: ["TensorCore", "Autodiff", "NeuralNetwork", "Optimizers", "Datasets", "Plotting", "COpenBLAS"],
+                          swiftSettings: engineSettings),
+
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "COpenBLAS"]),
+        .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"]),
+        .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Optimizers", "Datasets"]),
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting", "CGD"], resources: [.copy("Golden")]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+import Notebook
+print("nbrun")

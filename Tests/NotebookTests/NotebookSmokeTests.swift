@@ -1,0 +1,4 @@
+import Testing
+@testable import Notebook
+
+@Test func NotebookBuilds() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import TensorCore
+
+@Test func TensorCoreBuilds() { #expect(Bool(true)) }
