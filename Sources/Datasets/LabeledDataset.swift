@@ -1,0 +1,150 @@
+/// Samples with integer class labels: MNIST, Fashion-MNIST and the synthetic sets.
+///
+/// `inputs` is (count, features): one sample per row, flattened. For images,
+/// `sampleShape` is [rows, columns] (so `images(shaped:)` gives (count, 28, 28));
+/// for 2-D points it is [2].
+///
+///     let train = try MNIST.load(split: .train)
+///     train.inputs.shape       // [60000, 784], Floats in [0, 1]
+///     train.labels[0]          // 5
+///     let small = train.prefix(1000)
+///     for batch in small.batches(size: 128, seed: 1) { ... }   // batch.x is (128, 784)
+public struct LabeledDataset {
+    /// inputs is (count, features), row-major Floats.
+    public var inputs: Tensor
+    /// One class index per sample, each in 0..<classNames.count.
+    public var labels: [Int]
+    /// The name of each class, indexed by label.
+    public var classNames: [String]
+    /// The shape of one sample before flattening: [28, 28] for MNIST, [2] for points.
+    public var sampleShape: [Int]
+
+    /// - Precondition: `inputs` is rank 2 with one row per label, each row holds
+    ///   `sampleShape`'s element count, and every label is in 0..<classNames.count.
+    public init(inputs: Tensor, labels: [Int], classNames: [String], sampleShape: [Int]? = nil) {
+        precondition(inputs.shape.count == 2, "LabeledDataset: inputs must be (count, features), got shape \(inputs.shape)")
+        precondition(inputs.shape[0] == labels.count,
+                     "LabeledDataset: \(inputs.shape[0]) input rows but \(labels.count) labels")
+        let shape = sampleShape ?? [inputs.shape[1]]
+        precondition(shape.reduce(1, *) == inputs.shape[1],
+                     "LabeledDataset: sampleShape \(shape) does not hold \(inputs.shape[1]) features")
+        precondition(labels.allSatisfy { $0 >= 0 && $0 < classNames.count },
+                     "LabeledDataset: labels must be in 0..<\(classNames.count)")
+        self.inputs = inputs
+        self.labels = labels
+        self.classNames = classNames
+        self.sampleShape = shape
+    }
+
+    /// The number of samples.
+    public var count: Int { labels.count }
+    /// The number of features of one sample (784 for MNIST).
+    public var featureCount: Int { inputs.shape[1] }
+    /// The number of classes.
+    public var classCount: Int { classNames.count }
+
+    /// The inputs under the name images: (count, features), e.g. (60000, 784).
+    public var images: Tensor { inputs }
+
+    /// The inputs as (count, rows, columns) (generally (count,) + sampleShape).
+    public var shapedImages: Tensor {
+        Tensor(inputs.scalars, shape: [count] + sampleShape)
+    }
+
+    /// The labels as Floats, shape (count).
+    public var labelsTensor: Tensor {
+        Tensor(labels.map(Float.init), shape: [count])
+    }
+
+    /// The labels one-hot encoded, shape (count, classCount).
+    public var oneHotLabels: Tensor {
+        oneHot(labels, classCount: classCount)
+    }
+
+    /// How many samples each class has, indexed by label.
+    public var classCounts: [Int] {
+        var counts = [Int](repeating: 0, count: classCount)
+        for label in labels { counts[label] += 1 }
+        return counts
+    }
+
+    /// The first `n` samples (all of them if there are fewer), for quick tests and notebooks.
+    public func prefix(_ n: Int) -> LabeledDataset {
+        precondition(n >= 0, "LabeledDataset.prefix: n must be non-negative, got \(n)")
+        let kept = min(n, count)
+        return LabeledDataset(
+            inputs: Tensor(Array(inputs.scalars[0..<(kept * featureCount)]), shape: [kept, featureCount]),
+            labels: Array(labels[0..<kept]), classNames: classNames, sampleShape: sampleShape)
+    }
+
+    /// The samples at `indices`, in that order (indices may repeat).
+    public func subset(_ indices: [Int]) -> LabeledDataset {
+        LabeledDataset(inputs: gatherRows(inputs, indices), labels: indices.map { labels[$0] },
+                       classNames: classNames, sampleShape: sampleShape)
+    }
+
+    /// Splits off a validation set.
+    ///
+    /// - Parameters:
+    ///   - validationFraction: the share of samples for validation, in [0, 1];
+    ///     the count is rounded to the nearest integer.
+    ///   - shuffle: draw the validation samples at random (seeded) rather than
+    ///     taking the last ones.
+    ///   - seed: fixes the draw.
+    /// - Returns: the two sets; together they hold every sample exactly once.
+    public func split(validationFraction: Double, shuffle: Bool = true, seed: UInt64 = 0)
+        -> (train: LabeledDataset, validation: LabeledDataset)
+    {
+        precondition((0...1).contains(validationFraction),
+                     "LabeledDataset.split: validationFraction must be in [0, 1], got \(validationFraction)")
+        let validationCount = Int((Double(count) * validationFraction).rounded())
+        var order = Array(0..<count)
+        if shuffle {
+            var generator = SeededGenerator(seed: seed)
+            order = generator.permutation(of: count)
+        }
+        let trainCount = count - validationCount
+        return (subset(Array(order[0..<trainCount])), subset(Array(order[trainCount...])))
+    }
+
+    /// The inputs mapped by `normalization` (labels unchanged).
+    public func normalized(with normalization: Normalization) -> LabeledDataset {
+        var copy = self
+        copy.inputs = normalization.apply(inputs)
+        return copy
+    }
+
+    /// Shuffled mini-batches of (x: inputs, y: labels) for one epoch; see `MiniBatches`.
+    ///
+    /// - Parameters:
+    ///   - size: samples per batch.
+    ///   - shuffle: visit the samples in a seeded random order (else in order).
+    ///   - seed: fixes the order; pass a different seed (or `epoch:`) per epoch.
+    ///   - epoch: mixed into the seed so each epoch has its own order.
+    ///   - dropLast: drop a final batch smaller than `size`.
+    ///   - oneHot: y as (batch, classCount) one-hot rather than (batch) class indices.
+    public func batches(size: Int, shuffle: Bool = true, seed: UInt64 = 0, epoch: Int = 0,
+                        dropLast: Bool = false, oneHot: Bool = false) -> MiniBatches
+    {
+        MiniBatches(x: inputs, y: oneHot ? oneHotLabels : labelsTensor, batchSize: size,
+                    shuffle: shuffle, seed: seed, epoch: epoch, dropLast: dropLast)
+    }
+}
+
+/// Rows `indices` of a tensor, along its first axis: (indices.count,) + shape[1...].
+func gatherRows(_ tensor: Tensor, _ indices: [Int]) -> Tensor {
+    precondition(tensor.shape.count >= 1, "gatherRows: tensor must have at least one axis")
+    let rows = tensor.shape[0]
+    let width = rows == 0 ? 0 : tensor.scalars.count / rows
+    let scalars = tensor.scalars.withUnsafeBufferPointer { source in
+        [Float](unsafeUninitializedCapacity: indices.count * width) { destination, initialized in
+            for (row, index) in indices.enumerated() {
+                precondition(index >= 0 && index < rows, "gatherRows: index \(index) outside 0..<\(rows)")
+                let from = source.baseAddress! + index * width
+                (destination.baseAddress! + row * width).initialize(from: from, count: width)
+            }
+            initialized = indices.count * width
+        }
+    }
+    return Tensor(scalars, shape: [indices.count] + tensor.shape.dropFirst())
+}
