@@ -40,7 +40,14 @@ public enum IDX {
         /// The pixels as Floats, `Float(byte) * scale + offset`, in one pass.
         /// Row-major (count, rows, columns).
         public func scalars(scale: Float = 1, offset: Float = 0) -> [Float] {
-            IDX.floats(storage, from: payloadOffset, count: count * rows * columns, scale: scale, offset: offset)
+            scalars { Float($0) * scale + offset }
+        }
+
+        /// The pixels as Floats, `transform(byte)`, row-major (count, rows, columns).
+        /// `transform` is evaluated once per byte value (a 256-entry table), so the
+        /// result is exactly what it returns, and loading stays one tight loop.
+        public func scalars(_ transform: (UInt8) -> Float) -> [Float] {
+            IDX.floats(storage, from: payloadOffset, count: count * rows * columns, table: (0...255).map { transform(UInt8($0)) })
         }
     }
 
@@ -119,17 +126,21 @@ public enum IDX {
         }
     }
 
-    /// `Float(byte) * scale + offset` for `count` bytes from `start`: the one hot loop
-    /// of loading, written over raw pointers so it vectorises.
-    static func floats(_ data: Data, from start: Int, count: Int, scale: Float, offset: Float) -> [Float] {
-        data.withUnsafeBytes { raw in
-            let source = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + start
-            return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                let destination = buffer.baseAddress!
-                for i in 0..<count {
-                    destination[i] = Float(source[i]) * scale + offset
+    /// `table[byte]` for `count` bytes from `start`: the one hot loop of loading,
+    /// written over raw pointers.
+    static func floats(_ data: Data, from start: Int, count: Int, table: [Float]) -> [Float] {
+        precondition(table.count == 256, "IDX.floats: the table needs 256 entries")
+        return data.withUnsafeBytes { raw in
+            table.withUnsafeBufferPointer { table in
+                let source = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + start
+                let lookup = table.baseAddress!
+                return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    let destination = buffer.baseAddress!
+                    for i in 0..<count {
+                        destination[i] = lookup[Int(source[i])]
+                    }
+                    initialized = count
                 }
-                initialized = count
             }
         }
     }

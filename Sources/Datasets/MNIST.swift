@@ -23,12 +23,12 @@ public enum PixelNormalization: Equatable, Sendable {
     /// MNIST's usual statistics: (byte / 255 - 0.1307) / 0.3081.
     public static let mnist = PixelNormalization.standardized(mean: 0.1307, standardDeviation: 0.3081)
 
-    /// (scale, offset) with value = byte * scale + offset.
-    var scaleAndOffset: (Float, Float) {
+    /// The Float for one pixel byte, computed in Float as a user would write it.
+    public func value(of byte: UInt8) -> Float {
         switch self {
-        case .none: (1, 0)
-        case .unitInterval: (1 / 255, 0)
-        case .standardized(let mean, let deviation): (1 / (255 * deviation), -mean / deviation)
+        case .none: Float(byte)
+        case .unitInterval: Float(byte) / 255
+        case .standardized(let mean, let deviation): (Float(byte) / 255 - mean) / deviation
         }
     }
 }
@@ -168,10 +168,9 @@ enum IDXDataset {
             throw DatasetError(file: labelsPath, kind: .labelOutOfRange(
                 index: bad, label: Int(labelBytes[bad]), classCount: classNames.count))
         }
-        let (scale, offset) = normalize.scaleAndOffset
         // inputs is (count, rows * columns).
         let features = images.rows * images.columns
-        let inputs = Tensor(images.scalars(scale: scale, offset: offset), shape: [images.count, features])
+        let inputs = Tensor(images.scalars(normalize.value(of:)), shape: [images.count, features])
         return LabeledDataset(inputs: inputs, labels: labelBytes.map(Int.init), classNames: classNames,
                               sampleShape: [images.rows, images.columns])
     }

@@ -23,7 +23,7 @@ public enum SyntheticData {
         var generator = SeededGenerator(seed: seed)
         var points: [Float] = [], labels: [Int] = []
         for i in 0..<count {
-            let a = i % 4 >> 1, b = i % 2          // corners in turn, so classes balance
+            let a = (i % 4) >> 1, b = i % 2         // corners in turn, so classes balance
             points += [Float(a) + noise * generator.nextGaussian(), Float(b) + noise * generator.nextGaussian()]
             labels.append(a ^ b)
         }

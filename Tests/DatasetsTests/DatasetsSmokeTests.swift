@@ -1,4 +1,0 @@
-import Testing
-@testable import Datasets
-
-@Test func DatasetsBuilds() { #expect(Bool(true)) }
