@@ -1,2 +1,4 @@
+// nbrun: run a Markdown notebook of Swift cells and write its HTML report.
 import Notebook
-print("nbrun")
+
+NBRunCommand.main()

@@ -1,0 +1,92 @@
+/// What running one cell produced: the collect stage's output, the render stage's input.
+public struct CellResult: Sendable, Equatable {
+    public var cellIndex: Int
+    public var status: Status
+    /// Printed output and display items, in the order they happened.
+    public var outputs: [Output]
+    /// Wall time from the cell's start to its end (or to the failure).
+    public var seconds: Double
+    /// Set when `status` is `.failed`, or `.expectedError` for an `error: true` cell.
+    public var error: CellError?
+
+    public init(cellIndex: Int, status: Status, outputs: [Output] = [], seconds: Double = 0, error: CellError? = nil) {
+        self.cellIndex = cellIndex
+        self.status = status
+        self.outputs = outputs
+        self.seconds = seconds
+        self.error = error
+    }
+
+    public enum Status: String, Sendable, Equatable {
+        /// The cell ran to its end.
+        case passed
+        /// An `error: true` cell threw, as expected; the run went on.
+        case expectedError
+        /// The cell crashed, threw at top level, timed out or was interrupted.
+        case failed
+        /// `eval: false`.
+        case notEvaluated
+        /// An earlier cell failed, so this one never started.
+        case notRun
+    }
+
+    public enum Output: Sendable, Equatable {
+        case stdout(String)
+        case stderr(String)
+        case display(Display)
+    }
+
+    /// A display item as the runner received it.
+    public enum Display: Sendable, Equatable {
+        case text(String)
+        case png([UInt8])
+        case table(headers: [String], rows: [[String]])
+        case html(String)
+    }
+
+    /// Everything the cell printed to stdout, joined.
+    public var stdout: String {
+        outputs.map { if case .stdout(let text) = $0 { return text } else { return "" } }.joined()
+    }
+
+    /// Everything the cell printed to stderr, joined.
+    public var stderr: String {
+        outputs.map { if case .stderr(let text) = $0 { return text } else { return "" } }.joined()
+    }
+
+    /// The display items, in order.
+    public var displays: [Display] {
+        outputs.compactMap { if case .display(let item) = $0 { return item } else { return nil } }
+    }
+}
+
+/// Why a cell failed (or what an `error: true` cell threw).
+public struct CellError: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        /// An error thrown out of the cell (caught for `error: true` cells).
+        case thrown
+        /// A trap or signal: `fatalError`, index out of range, force-unwrapped nil.
+        case crash
+        /// The cell ran past its `timeout` or the notebook's `--timeout`.
+        case timeout
+        /// Ctrl-C.
+        case interrupted
+    }
+
+    public var kind: Kind
+    public var message: String
+    /// The `.md` line the error points at (from the backtrace), else the cell's first line.
+    public var line: Int?
+    /// The text of that line.
+    public var sourceLine: String?
+    /// Crash backtrace, when there was one.
+    public var details: String?
+
+    public init(kind: Kind, message: String, line: Int? = nil, sourceLine: String? = nil, details: String? = nil) {
+        self.kind = kind
+        self.message = message
+        self.line = line
+        self.sourceLine = sourceLine
+        self.details = details
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// Reads swiftc's `-diagnostic-style llvm` output and maps it onto the notebook.
+///
+/// Messages inside cells already name the `.md` file (the `#sourceLocation` directives);
+/// their columns are corrected for the display wrapper. Messages against the generated
+/// file (code swiftc saw between cells) are moved to the `.md` line of the cell around or
+/// before them; the excerpt is replaced by that `.md` line.
+enum CompilerDiagnostics {
+    static func parse(_ output: String, program: GeneratedProgram, notebook: Notebook, generatedPath: String) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        var excerpt: [Substring] = []
+        func finishExcerpt() {
+            if !diagnostics.isEmpty, diagnostics[diagnostics.count - 1].excerpt == nil, !excerpt.isEmpty {
+                diagnostics[diagnostics.count - 1].excerpt = excerpt.joined(separator: "\n")
+            }
+            excerpt = []
+        }
+        for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
+            if let diagnostic = parseHeadline(line) {
+                finishExcerpt()
+                diagnostics.append(map(diagnostic, program: program, notebook: notebook, generatedPath: generatedPath))
+            } else if line.hasPrefix("error: ") || line.hasPrefix("<unknown>:0: error:") {
+                finishExcerpt()
+                // Driver summaries ("emit-module command failed") add nothing to located errors.
+                continue
+            } else if !diagnostics.isEmpty {
+                excerpt.append(line)
+            }
+        }
+        finishExcerpt()
+        return diagnostics.map { diagnostic in
+            var diagnostic = diagnostic
+            diagnostic.excerpt = diagnostic.excerpt?.trimmingCharacters(in: .newlines)
+            if diagnostic.excerpt?.isEmpty == true { diagnostic.excerpt = nil }
+            return diagnostic
+        }
+    }
+
+    /// `path:line:col: severity: message`.
+    static func parseHeadline(_ line: Substring) -> Diagnostic? {
+        for severity in [Diagnostic.Severity.error, .warning, .note] {
+            guard let marker = line.range(of: ": \(severity.rawValue): ") else { continue }
+            let location = line[..<marker.lowerBound].split(separator: ":", omittingEmptySubsequences: false)
+            guard location.count >= 3, let lineNumber = Int(location[location.count - 2]),
+                  let column = Int(location[location.count - 1]) else { continue }
+            let file = location.dropLast(2).joined(separator: ":")
+            return Diagnostic(file: file, line: lineNumber, column: column, severity: severity,
+                              message: String(line[marker.upperBound...]))
+        }
+        return nil
+    }
+
+    private static func map(_ diagnostic: Diagnostic, program: GeneratedProgram, notebook: Notebook, generatedPath: String) -> Diagnostic {
+        var mapped = diagnostic
+        guard let line = diagnostic.line else { return mapped }
+        if diagnostic.file == notebook.path {
+            mapped.column = diagnostic.column.map { program.markdownColumn($0, line: line) }
+            if let excerpt = sourceLine(notebook, line) { mapped.excerpt = caretExcerpt(excerpt, column: mapped.column) }
+        } else if diagnostic.file == generatedPath || diagnostic.file.map({ generatedPath.hasSuffix($0) }) == true {
+            if let place = program.markdownLine(forGeneratedLine: line) {
+                mapped.file = notebook.path
+                mapped.line = place.line
+                mapped.column = nil
+                mapped.excerpt = sourceLine(notebook, place.line)
+            }
+        }
+        return mapped
+    }
+
+    private static func sourceLine(_ notebook: Notebook, _ line: Int) -> String? {
+        for cell in notebook.cells {
+            if let text = cell.sourceLine(atMarkdownLine: line) { return text }
+        }
+        return nil
+    }
+
+    private static func caretExcerpt(_ line: String, column: Int?) -> String {
+        guard let column, column >= 1 else { return line }
+        let prefix = line.utf8.prefix(column - 1)
+        let padding = String(decoding: prefix, as: UTF8.self).map { $0 == "\t" ? "\t" : " " as Character }
+        return line + "\n" + String(padding) + "^"
+    }
+}

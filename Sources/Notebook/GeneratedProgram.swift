@@ -1,0 +1,41 @@
+/// The generated `main.swift` and how its lines map back to the notebook.
+public struct GeneratedProgram: Sendable, Equatable {
+    public var source: String
+    /// Where each compiled cell's code sits in `source`.
+    public var regions: [Region]
+    /// Columns moved by the `_nbDisplayLast(` wrapper, to map diagnostics back.
+    public var columnShifts: [ColumnShift]
+
+    /// A cell's code in the generated file.
+    public struct Region: Sendable, Equatable {
+        public var cellIndex: Int
+        /// First line of the cell's code in `source`.
+        public var generatedLine: Int
+        /// The `.md` line of that first line.
+        public var markdownLine: Int
+        public var lineCount: Int
+    }
+
+    /// On `.md` line `markdownLine`, columns at or after `fromColumn` moved right by `width`.
+    public struct ColumnShift: Sendable, Equatable {
+        public var markdownLine: Int
+        public var fromColumn: Int
+        public var width: Int
+    }
+
+    /// The `.md` line for a line of the generated file: inside a cell, its line; between
+    /// cells, the last line of the cell before (what an unclosed construct ran off).
+    public func markdownLine(forGeneratedLine line: Int) -> (cellIndex: Int, line: Int)? {
+        guard let region = regions.last(where: { $0.generatedLine <= line }) else { return nil }
+        let offset = min(line - region.generatedLine, region.lineCount - 1)
+        return (region.cellIndex, region.markdownLine + offset)
+    }
+
+    /// The column as written in the `.md`, undoing the display wrapper's shift.
+    public func markdownColumn(_ column: Int, line: Int) -> Int {
+        guard let shift = columnShifts.first(where: { $0.markdownLine == line }), column >= shift.fromColumn + shift.width else {
+            return column
+        }
+        return column - shift.width
+    }
+}

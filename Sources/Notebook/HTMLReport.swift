@@ -1,0 +1,349 @@
+import Foundation
+
+/// The render stage: a notebook and its results -> one HTML page (plus any files beside it).
+///
+/// Pure: it reads nothing but KaTeX's files and writes nothing; `ReportWriter` writes.
+/// All text from cells (code, output, errors) is escaped; prose is cmark-gfm's HTML,
+/// which drops raw HTML in the Markdown (cmark's safe mode).
+public struct HTMLReport {
+    /// Facts about the run for the header.
+    public struct RunInfo: Sendable {
+        public var date: Date
+        public var seconds: Double
+        public var swiftVersion: String
+        public var nbrunVersion: String
+        public var cores: Int
+        public var gitCommit: String?
+        public var parameters: [Parameter]
+        public var binaryReused: Bool
+        public var interrupted: Bool
+
+        public init(date: Date = Date(), seconds: Double = 0, swiftVersion: String = "", nbrunVersion: String = nbrunVersionString,
+                    cores: Int = ProcessInfo.processInfo.activeProcessorCount, gitCommit: String? = nil,
+                    parameters: [Parameter] = [], binaryReused: Bool = false, interrupted: Bool = false) {
+            self.date = date
+            self.seconds = seconds
+            self.swiftVersion = swiftVersion
+            self.nbrunVersion = nbrunVersion
+            self.cores = cores
+            self.gitCommit = gitCommit
+            self.parameters = parameters
+            self.binaryReused = binaryReused
+            self.interrupted = interrupted
+        }
+    }
+
+    public struct Options: Sendable {
+        /// Inline figures as `data:` URLs; `false` writes them beside the report.
+        public var embedFigures = true
+        /// Outputs longer than this many lines are cut in the page, and kept whole beside it.
+        public var maxOutputLines = 1000
+        public var maxOutputBytes = 256 * 1024
+        public init(embedFigures: Bool = true) { self.embedFigures = embedFigures }
+    }
+
+    /// A rendered report: the page and the files it links to, by path relative to it.
+    public struct Rendered: Sendable {
+        public var html: String
+        public var files: [(path: String, data: Data)]
+    }
+
+    public var notebook: Notebook
+    public var results: [CellResult]
+    public var info: RunInfo
+    public var options: Options
+    /// Base name for files beside the report (`backprop` -> `backprop_files/...`).
+    public var name: String
+
+    public init(notebook: Notebook, results: [CellResult], info: RunInfo, options: Options = Options(), name: String) {
+        self.notebook = notebook
+        self.results = results
+        self.info = info
+        self.options = options
+        self.name = name
+    }
+
+    public func render() -> Rendered {
+        var files: [(path: String, data: Data)] = []
+        var headings: [(level: Int, id: String, text: String)] = []
+        var usedIDs: Set<String> = []
+        var body = ""
+        for block in notebook.blocks {
+            switch block {
+            case .prose(let html):
+                body += addHeadingIDs(html, headings: &headings, used: &usedIDs)
+            case .cell(let cell):
+                let result = results.first { $0.cellIndex == cell.index }
+                body += renderCell(cell, result: result, files: &files)
+            }
+        }
+        let title = notebook.title ?? (notebook.path as NSString).lastPathComponent
+        let katex = notebook.hasMath ? KaTeXAssets.load() : nil
+        var page = """
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="generator" content="nbrun \(HTML.escape(info.nbrunVersion))">
+        <title>\(HTML.escape(title))</title>
+        <style>\(Self.stylesheet)</style>
+
+        """
+        if let katex { page += "<style>\(katex.stylesheet)</style>\n" }
+        page += "</head>\n<body>\n<div class=\"page\">\n"
+        page += renderHeader(title: title)
+        page += renderContents(headings)
+        page += "<main>\n\(body)</main>\n</div>\n"
+        if let katex {
+            page += "<script>\(katex.script)</script>\n<script>\(KaTeXAssets.renderScript)</script>\n"
+        }
+        page += "</body>\n</html>\n"
+        return Rendered(html: page, files: files)
+    }
+
+    // MARK: Header and contents
+
+    private func renderHeader(title: String) -> String {
+        let counted = results.filter { $0.status != .notEvaluated }
+        let passed = counted.filter { $0.status == .passed || $0.status == .expectedError }.count
+        let failed = counted.filter { $0.status == .failed }.count
+        let notRun = counted.filter { $0.status == .notRun }.count
+        var verdict = "\(passed) passed, \(failed) failed"
+        if notRun > 0 { verdict += ", \(notRun) not run" }
+        if info.interrupted { verdict += " (interrupted)" }
+        let formatter = ISO8601DateFormatter()
+        var rows: [(String, String)] = [
+            ("result", verdict),
+            ("date", formatter.string(from: info.date)),
+            ("total time", String(format: "%.2f s", info.seconds) + (info.binaryReused ? " (binary reused)" : "")),
+            ("notebook", notebook.path),
+            ("swift", info.swiftVersion),
+            ("nbrun", info.nbrunVersion),
+            ("cores", String(info.cores)),
+        ]
+        if let commit = info.gitCommit { rows.append(("git commit", commit)) }
+        for key in FrontMatter.metadataKeys { if let value = notebook.metadata[key] { rows.insert((key, value), at: 0) } }
+        if !info.parameters.isEmpty {
+            rows.append(("parameters", info.parameters.map { "\($0.name) = \($0.value.text)" }.joined(separator: ", ")))
+        }
+        let status = failed > 0 || info.interrupted ? "failed" : "passed"
+        var html = "<header class=\"run \(status)\">\n<p class=\"doc-title\">\(HTML.escape(title))</p>\n<dl>\n"
+        for (key, value) in rows {
+            html += "<dt>\(HTML.escape(key))</dt><dd>\(HTML.escape(value))</dd>\n"
+        }
+        return html + "</dl>\n</header>\n"
+    }
+
+    private func renderContents(_ headings: [(level: Int, id: String, text: String)]) -> String {
+        guard !headings.isEmpty else { return "" }
+        var html = "<nav class=\"toc\">\n<p>Contents</p>\n<ul>\n"
+        for heading in headings {
+            html += "<li class=\"toc-\(heading.level)\"><a href=\"#\(heading.id)\">\(heading.text)</a></li>\n"
+        }
+        return html + "</ul>\n</nav>\n"
+    }
+
+    /// Gives `<h1>`..`<h3>` ids and collects them for the contents.
+    private func addHeadingIDs(_ html: String, headings: inout [(level: Int, id: String, text: String)],
+                               used: inout Set<String>) -> String {
+        var result = ""
+        var rest = Substring(html)
+        while let open = rest.range(of: "<h") {
+            result += rest[..<open.lowerBound]
+            let after = rest[open.upperBound...]
+            guard let level = after.first?.wholeNumberValue, (1...3).contains(level),
+                  after.dropFirst().first == ">",
+                  let close = after.range(of: "</h\(level)>") else {
+                result += "<h"
+                rest = after
+                continue
+            }
+            let inner = after[after.index(after.startIndex, offsetBy: 2)..<close.lowerBound]
+            let text = HTML.stripTags(String(inner))
+            var id = HTML.slug(text)
+            if used.contains(id) {
+                var number = 2
+                while used.contains("\(id)-\(number)") { number += 1 }
+                id = "\(id)-\(number)"
+            }
+            used.insert(id)
+            headings.append((level, id, text))
+            result += "<h\(level) id=\"\(id)\">\(inner)</h\(level)>"
+            rest = after[close.upperBound...]
+        }
+        return result + rest
+    }
+
+    // MARK: Cells
+
+    private func renderCell(_ cell: Cell, result: CellResult?, files: inout [(path: String, data: Data)]) -> String {
+        let status = result?.status ?? .notRun
+        let anchor = "cell-\(cell.index + 1)"
+        var html = "<section class=\"cell \(status.rawValue)\" id=\"\(anchor)\">\n"
+        var head = "<a href=\"#\(anchor)\">[\(cell.index + 1)]</a>"
+        if let label = cell.options.label { head += " <span class=\"label\">\(HTML.escape(label))</span>" }
+        head += " <span class=\"where\">\(HTML.escape(notebook.path)):\(cell.displayLine)</span>"
+        if let result, status == .passed || status == .failed || status == .expectedError {
+            head += " <span class=\"time\">\(Self.formatSeconds(result.seconds))</span>"
+        }
+        head += " <span class=\"badge \(status.rawValue)\">\(Self.badge(status))</span>"
+        html += "<div class=\"cell-head\">\(head)</div>\n"
+        if cell.options.echo {
+            html += "<pre class=\"code\"><code class=\"language-swift\">\(SwiftHighlighter.html(cell.displaySource))</code></pre>\n"
+        }
+        if let result, cell.options.output, !result.outputs.isEmpty {
+            html += "<div class=\"outputs\">\n"
+            var figureNumber = 0
+            var streamNumber = 0
+            for output in result.outputs {
+                switch output {
+                case .stdout(let text):
+                    streamNumber += 1
+                    html += renderStream(text, kind: "stdout", cell: cell, number: streamNumber, files: &files)
+                case .stderr(let text):
+                    streamNumber += 1
+                    html += renderStream(text, kind: "stderr", cell: cell, number: streamNumber, files: &files)
+                case .display(let item):
+                    html += renderDisplay(item, cell: cell, figureNumber: &figureNumber, files: &files)
+                }
+            }
+            html += "</div>\n"
+        }
+        if let error = result?.error {
+            html += renderError(error, status: status)
+        }
+        return html + "</section>\n"
+    }
+
+    private func renderStream(_ text: String, kind: String, cell: Cell, number: Int,
+                              files: inout [(path: String, data: Data)]) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count > options.maxOutputLines || text.utf8.count > options.maxOutputBytes else {
+            return "<pre class=\"\(kind)\">\(HTML.escape(text))</pre>\n"
+        }
+        let path = "\(name)_files/cell-\(cell.index + 1)-\(kind)-\(number).txt"
+        files.append((path, Data(text.utf8)))
+        let headCount = options.maxOutputLines * 4 / 5
+        let tailCount = options.maxOutputLines / 5
+        var head = lines.prefix(headCount).joined(separator: "\n")
+        var tail = lines.suffix(tailCount).joined(separator: "\n")
+        if head.utf8.count > options.maxOutputBytes * 4 / 5 { head = String(decoding: head.utf8.prefix(options.maxOutputBytes * 4 / 5), as: UTF8.self) }
+        if tail.utf8.count > options.maxOutputBytes / 5 { tail = String(decoding: tail.utf8.suffix(options.maxOutputBytes / 5), as: UTF8.self) }
+        let cut = max(0, lines.count - headCount - tailCount)
+        return """
+        <pre class="\(kind)">\(HTML.escape(head))</pre>
+        <p class="cut">… output cut: \(cut) of \(lines.count) lines (\(text.utf8.count) bytes) not shown. Full output: <a href="\(HTML.escape(path))">\(HTML.escape(path))</a></p>
+        <pre class="\(kind)">\(HTML.escape(tail))</pre>
+
+        """
+    }
+
+    private func renderDisplay(_ item: CellResult.Display, cell: Cell, figureNumber: inout Int,
+                               files: inout [(path: String, data: Data)]) -> String {
+        switch item {
+        case .text(let text):
+            return "<pre class=\"display\">\(HTML.escape(text))</pre>\n"
+        case .png(let bytes):
+            figureNumber += 1
+            let alt = "figure \(figureNumber) of cell \(cell.index + 1)"
+            if options.embedFigures {
+                return "<figure><img alt=\"\(alt)\" src=\"data:image/png;base64,\(Data(bytes).base64EncodedString())\"></figure>\n"
+            }
+            let path = "\(name)_files/cell-\(cell.index + 1)-figure-\(figureNumber).png"
+            files.append((path, Data(bytes)))
+            return "<figure><img alt=\"\(alt)\" src=\"\(HTML.escape(path))\"></figure>\n"
+        case .table(let headers, let rows):
+            var html = "<table class=\"display\">\n"
+            if !headers.isEmpty {
+                html += "<thead><tr>" + headers.map { "<th>\(HTML.escape($0))</th>" }.joined() + "</tr></thead>\n"
+            }
+            html += "<tbody>\n"
+            for row in rows { html += "<tr>" + row.map { "<td>\(HTML.escape($0))</td>" }.joined() + "</tr>\n" }
+            return html + "</tbody>\n</table>\n"
+        case .html(let html):
+            return "<div class=\"display-html\">\(html)</div>\n"
+        }
+    }
+
+    private func renderError(_ error: CellError, status: CellResult.Status) -> String {
+        let title: String
+        switch error.kind {
+        case .thrown: title = status == .expectedError ? "Error (expected)" : "Error thrown"
+        case .crash: title = "Crash"
+        case .timeout: title = "Time limit"
+        case .interrupted: title = "Interrupted"
+        }
+        var html = "<div class=\"error \(status == .expectedError ? "expected" : "")\">\n"
+        html += "<p class=\"error-title\">\(title): \(HTML.escape(error.message))</p>\n"
+        if let line = error.line {
+            html += "<p class=\"error-where\">at \(HTML.escape(notebook.path)):\(line)</p>\n"
+            if let source = error.sourceLine {
+                html += "<pre class=\"error-line\"><span class=\"lineno\">\(line)</span> \(HTML.escape(source))</pre>\n"
+            }
+        }
+        if let details = error.details {
+            html += "<details><summary>backtrace</summary><pre>\(HTML.escape(details))</pre></details>\n"
+        }
+        return html + "</div>\n"
+    }
+
+    static func badge(_ status: CellResult.Status) -> String {
+        switch status {
+        case .passed: return "ok"
+        case .expectedError: return "error (expected)"
+        case .failed: return "failed"
+        case .notEvaluated: return "not evaluated"
+        case .notRun: return "not run"
+        }
+    }
+
+    static func formatSeconds(_ seconds: Double) -> String {
+        seconds < 1 ? String(format: "%.0f ms", seconds * 1000) : String(format: "%.2f s", seconds)
+    }
+
+    static let stylesheet = """
+    :root{--fg:#1f2328;--muted:#656d76;--line:#d0d7de;--code:#f6f8fa;--ok:#1a7f37;--bad:#cf222e;--warn:#9a6700}
+    *{box-sizing:border-box}
+    body{margin:0;color:var(--fg);font:16px/1.55 -apple-system,"Segoe UI","DejaVu Sans",Helvetica,Arial,sans-serif;background:#fff}
+    .page{max-width:980px;margin:0 auto;padding:24px 32px 64px}
+    header.run{border:1px solid var(--line);border-left:6px solid var(--ok);border-radius:6px;padding:10px 16px;margin-bottom:20px;background:#fbfcfd;font-size:13px}
+    header.run.failed{border-left-color:var(--bad)}
+    header.run .doc-title{font-size:18px;font-weight:600;margin:0 0 6px}
+    header.run dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0}
+    header.run dt{color:var(--muted)}header.run dd{margin:0;overflow-wrap:anywhere}
+    nav.toc{border:1px solid var(--line);border-radius:6px;padding:8px 16px;margin-bottom:24px;font-size:14px}
+    nav.toc p{margin:0 0 4px;font-weight:600}nav.toc ul{margin:0;padding-left:18px}
+    nav.toc .toc-2{margin-left:14px}nav.toc .toc-3{margin-left:28px}
+    main h1,main h2,main h3{line-height:1.25}
+    pre{margin:0;padding:10px 12px;overflow-x:auto;font:13px/1.45 "DejaVu Sans Mono",Menlo,Consolas,monospace;white-space:pre}
+    code{font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.9em}
+    main > pre, main pre:not([class]){background:var(--code);border-radius:6px}
+    table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid var(--line);padding:4px 10px;text-align:left}th{background:var(--code)}
+    .cell{border:1px solid var(--line);border-radius:6px;margin:18px 0;overflow:hidden}
+    .cell.failed{border-color:var(--bad)}
+    .cell-head{font-size:12px;color:var(--muted);padding:4px 10px;border-bottom:1px solid var(--line);background:#fff;display:flex;gap:10px;align-items:baseline}
+    .cell-head a{color:var(--muted);text-decoration:none;font-family:monospace}
+    .cell-head .label{font-weight:600;color:var(--fg)}.cell-head .time{margin-left:auto}
+    .badge{border-radius:10px;padding:0 8px;font-size:11px;color:#fff;background:var(--ok)}
+    .badge.failed{background:var(--bad)}.badge.notRun,.badge.notEvaluated{background:var(--muted)}.badge.expectedError{background:var(--warn)}
+    .cell:not(:has(.badge.passed)) .cell-head .time{margin-left:auto}
+    pre.code{background:var(--code)}
+    .outputs{border-top:1px solid var(--line)}
+    .outputs pre.stderr{background:#fff5f5;color:#82071e}
+    .outputs pre.display{color:#0a3069}
+    .outputs figure{margin:8px 12px}.outputs img{max-width:100%;height:auto}
+    .outputs table.display{margin:8px 12px;font-size:13px}
+    p.cut{margin:0;padding:4px 12px;font-size:12px;color:var(--warn);background:#fff8c5}
+    .error{border-top:1px solid var(--bad);background:#ffebe9;padding:8px 12px;font-size:14px}
+    .error.expected{border-top-color:var(--warn);background:#fff8c5}
+    .error p{margin:2px 0}.error .error-title{font-weight:600;white-space:pre-wrap}
+    .error pre{background:#fff;border:1px solid var(--line);border-radius:4px;margin:6px 0}
+    .error .lineno{color:var(--muted);user-select:none}
+    .k{color:#cf222e}.s{color:#0a3069}.n{color:#0550ae}.t{color:#8250df}.c{color:#6e7781;font-style:italic}.a{color:#953800}
+    .math.display{display:block;overflow-x:auto;margin:12px 0}
+    """
+}
+
+/// nbrun's version, shown in reports.
+public let nbrunVersionString = "0.1.0"

@@ -1,0 +1,29 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private nonisolated(unsafe) var interruptCount: sig_atomic_t = 0
+
+/// Notices Ctrl-C while a notebook program runs, so the runner can stop the child and
+/// still write its report instead of dying with it.
+struct InterruptWatch {
+    private var previous = sigaction()
+
+    static func install() -> InterruptWatch {
+        interruptCount = 0
+        var watch = InterruptWatch()
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in interruptCount += 1 }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(SIGINT, &action, &watch.previous)
+        return watch
+    }
+
+    var fired: Bool { interruptCount > 0 }
+
+    func remove() {
+        var previous = self.previous
+        sigaction(SIGINT, &previous, nil)
+    }
+}

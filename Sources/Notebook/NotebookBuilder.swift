@@ -1,0 +1,112 @@
+import Crypto
+import Foundation
+
+/// The build stage: `GeneratedProgram` -> an executable, reused when nothing changed.
+///
+/// The binary's cache key is the SHA-256 of the generated source, the compiler version,
+/// the compile flags and the kernel library's bytes: content, never modification times
+/// (DESIGN.md: mtimes miss edits made within the same second). One binary per notebook
+/// is kept under `<cache>/bin`.
+public struct NotebookBuilder: Sendable {
+    public var kernel: KernelLocation
+    public var toolchain: Toolchain
+    /// Where binaries and generated sources are kept (`<output>/.cache`).
+    public var cacheDirectory: String
+    /// `false`: always compile (the result is still stored).
+    public var reuseBinaries: Bool
+
+    public init(kernel: KernelLocation, toolchain: Toolchain, cacheDirectory: String, reuseBinaries: Bool = true) {
+        self.kernel = kernel
+        self.toolchain = toolchain
+        self.cacheDirectory = cacheDirectory
+        self.reuseBinaries = reuseBinaries
+    }
+
+    public struct Result: Sendable {
+        public var binaryPath: String
+        public var cacheHit: Bool
+        /// Seconds spent compiling (0 on a cache hit).
+        public var compileSeconds: Double
+        public var key: String
+        /// Warnings swiftc printed, mapped to the notebook.
+        public var warnings: [Diagnostic]
+    }
+
+    /// The compiler arguments, without the input and output paths.
+    public func compilerArguments() -> [String] {
+        var arguments = ["-Onone", "-g", "-diagnostic-style", "llvm", "-swift-version", "5",
+                         "-module-name", "NotebookProgram", "-I", kernel.modulesDirectory]
+        for directory in kernel.systemModuleDirectories { arguments += ["-I", directory] }
+        for flag in Toolchain.cFlags() { arguments += ["-Xcc", flag] }
+        arguments += ["-L", kernel.buildDirectory, "-lNotebookKernel",
+                      "-Xlinker", "-rpath", "-Xlinker", kernel.buildDirectory]
+        return arguments
+    }
+
+    /// Builds `program` for `notebook`, or finds the binary built from the same inputs.
+    ///
+    /// - Throws: `NotebookError` with swiftc's errors mapped to `.md` lines.
+    public func build(_ program: GeneratedProgram, notebook: Notebook) throws -> Result {
+        let arguments = compilerArguments()
+        let kernelHash = try Self.sha256(ofFileAt: kernel.libraryPath)
+        var hasher = SHA256()
+        for part in [program.source, toolchain.version, arguments.joined(separator: "\u{1}"), kernelHash] {
+            hasher.update(data: Data(part.utf8))
+            hasher.update(data: Data([0]))
+        }
+        let key = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let name = Self.safeName(notebook.path)
+        let binDirectory = cacheDirectory + "/bin"
+        let binaryPath = "\(binDirectory)/\(name)-\(key.prefix(16))"
+        let fileManager = FileManager.default
+        try fileManager.createDirectory(atPath: binDirectory, withIntermediateDirectories: true)
+        if reuseBinaries, fileManager.isExecutableFile(atPath: binaryPath) {
+            return Result(binaryPath: binaryPath, cacheHit: true, compileSeconds: 0, key: key, warnings: [])
+        }
+
+        let work = "\(cacheDirectory)/build/\(name)-\(getpid())"
+        try fileManager.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? fileManager.removeItem(atPath: work) }
+        let sourcePath = "\(cacheDirectory)/build/\(name).swift"
+        try program.source.write(toFile: sourcePath, atomically: true, encoding: .utf8)
+        let temporaryBinary = "\(work)/program"
+        let start = Date()
+        let result = try Subprocess.capture(toolchain.swiftc, arguments + [sourcePath, "-o", temporaryBinary],
+                                            environment: ProcessInfo.processInfo.environment.merging(["TMPDIR": work]) { $1 })
+        let seconds = Date().timeIntervalSince(start)
+        let diagnostics = CompilerDiagnostics.parse(result.stdout + result.stderr, program: program,
+                                                    notebook: notebook, generatedPath: sourcePath)
+        guard result.termination == .exited(0) else {
+            let errors = diagnostics.filter { $0.severity != .warning }
+            if errors.contains(where: { $0.severity == .error }) { throw NotebookError(errors) }
+            throw NotebookError(file: notebook.path, "swiftc failed:\n" + (result.stdout + result.stderr).trimmingWhitespace())
+        }
+        // Keep one binary per notebook: drop the ones built from older sources.
+        for old in (try? fileManager.contentsOfDirectory(atPath: binDirectory)) ?? [] where old.hasPrefix(name + "-") {
+            try? fileManager.removeItem(atPath: binDirectory + "/" + old)
+        }
+        try fileManager.moveItem(atPath: temporaryBinary, toPath: binaryPath)
+        return Result(binaryPath: binaryPath, cacheHit: false, compileSeconds: seconds, key: key,
+                      warnings: diagnostics.filter { $0.severity == .warning })
+    }
+
+    static func sha256(ofFileAt path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw NotebookError(file: path, "cannot read the kernel library")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            hasher.update(data: chunk)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A file name for a notebook path: `notebooks/x.md` -> `notebooks_x`.
+    static func safeName(_ path: String) -> String {
+        let base = path.hasSuffix(".md") ? String(path.dropLast(3)) : path
+        let name = String(base.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
+            .trimmingCharacters(in: CharacterSet(charactersIn: "_"))
+        return name.isEmpty ? "notebook" : String(name.suffix(80))
+    }
+}

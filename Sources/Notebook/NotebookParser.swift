@@ -1,0 +1,168 @@
+import Foundation
+internal import CMark
+
+/// The parse stage: Markdown text -> `Notebook`.
+///
+/// cmark-gfm parses the document (with the GFM table, strikethrough, autolink and task
+/// list extensions). Fenced code blocks whose info string starts with `swift` become
+/// cells; fenced blocks in other languages and indented code stay prose, shown and not run.
+/// Each cell is replaced in the tree by a placeholder paragraph, the tree is rendered to
+/// HTML once (so reference links work across cells), and the HTML is cut at the
+/// placeholders into the prose blocks between cells.
+public enum NotebookParser {
+    /// Reads and parses the notebook at `path` (kept as given for diagnostics).
+    ///
+    /// - Throws: `NotebookError` when the file is missing, unreadable, not Markdown, has
+    ///   bad front matter or options, or has no Swift cells.
+    public static func parse(fileAt path: String) throws -> Notebook {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw NotebookError(file: path, "no such file")
+        }
+        guard !isDirectory.boolValue else {
+            throw NotebookError(file: path, "is a directory, not a Markdown notebook")
+        }
+        let pathExtension = (path as NSString).pathExtension.lowercased()
+        guard ["md", "markdown", "qmd"].contains(pathExtension) else {
+            throw NotebookError(file: path, "not a Markdown notebook (expected a .md file with ```swift cells)")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw NotebookError(file: path, "cannot read the file")
+        }
+        guard let text = String(data: data, encoding: .utf8), !text.contains("\0") else {
+            throw NotebookError(file: path, "not a Markdown notebook: the file is not UTF-8 text")
+        }
+        return try parse(text, path: path)
+    }
+
+    /// Parses notebook text; `path` is only used to name places in errors.
+    public static func parse(_ text: String, path: String) throws -> Notebook {
+        let text = text.replacingOccurrences(of: "\r\n", with: "\n")
+        let (yaml, markdown) = FrontMatter.split(text)
+        let frontMatter = try yaml.map { try FrontMatter.parse($0, path: path) } ?? FrontMatter()
+
+        var math = MathProtector()
+        let protected = math.protect(markdown)
+
+        cmark_gfm_core_extensions_ensure_registered()
+        guard let parser = cmark_parser_new(CMARK_OPT_DEFAULT) else { fatalError("cmark_parser_new failed") }
+        defer { cmark_parser_free(parser) }
+        for name in ["table", "strikethrough", "autolink", "tasklist"] {
+            if let extensionPointer = cmark_find_syntax_extension(name) {
+                cmark_parser_attach_syntax_extension(parser, extensionPointer)
+            }
+        }
+        protected.withCString { cmark_parser_feed(parser, $0, strlen($0)) }
+        guard let document = cmark_parser_finish(parser) else { fatalError("cmark_parser_finish failed") }
+        defer { cmark_node_free(document) }
+
+        var cellNodes: [OpaquePointer] = []
+        var cells: [Cell] = []
+        var headingTitle: String?
+        let iterator = cmark_iter_new(document)
+        defer { cmark_iter_free(iterator) }
+        while true {
+            let event = cmark_iter_next(iterator)
+            if event == CMARK_EVENT_DONE { break }
+            guard event == CMARK_EVENT_ENTER, let node = cmark_iter_get_node(iterator) else { continue }
+            let type = cmark_node_get_type(node)
+            if type == CMARK_NODE_HEADING, headingTitle == nil, cmark_node_get_heading_level(node) == 1 {
+                headingTitle = plainText(of: node)
+            }
+            var fenceLength: Int32 = 0, fenceOffset: Int32 = 0
+            var fenceCharacter: CChar = 0
+            guard type == CMARK_NODE_CODE_BLOCK,
+                  cmark_node_get_fenced(node, &fenceLength, &fenceOffset, &fenceCharacter) != 0 else { continue }
+            let info = String(cString: cmark_node_get_fence_info(node))
+            let language = info.split(whereSeparator: { $0 == " " || $0 == "{" || $0 == "," }).first.map(String.init) ?? ""
+            guard language.lowercased() == "swift" else { continue }
+            var source = String(cString: cmark_node_get_literal(node))
+            if source.hasSuffix("\n") { source.removeLast() }
+            let line = Int(cmark_node_get_start_line(node)) + 1
+            cells.append(try makeCell(index: cells.count, source: source, line: line,
+                                      defaults: frontMatter.defaults, path: path))
+            cellNodes.append(node)
+        }
+        guard !cells.isEmpty else {
+            throw NotebookError(file: path, "not a notebook: no ```swift cells found",
+                                hint: "a notebook is Markdown with fenced code blocks that start with ```swift")
+        }
+        try checkUniqueLabels(cells, path: path)
+
+        for (index, node) in cellNodes.enumerated() {
+            let paragraph = cmark_node_new(CMARK_NODE_PARAGRAPH)
+            let textNode = cmark_node_new(CMARK_NODE_TEXT)
+            cmark_node_set_literal(textNode, placeholder(index))
+            cmark_node_append_child(paragraph, textNode)
+            cmark_node_replace(node, paragraph)
+            cmark_node_free(node)
+        }
+        let renderedPointer = cmark_render_html(document, CMARK_OPT_DEFAULT, cmark_parser_get_syntax_extensions(parser))!
+        let html = math.restore(String(cString: renderedPointer))
+        free(renderedPointer)
+
+        var blocks: [Notebook.Block] = []
+        var rest = Substring(html)
+        for cell in cells {
+            let marker = "<p>\(placeholder(cell.index))</p>\n"
+            guard let range = rest.range(of: marker) else { fatalError("cell placeholder \(cell.index) missing from rendered HTML") }
+            let prose = rest[..<range.lowerBound]
+            if !prose.isEmpty { blocks.append(.prose(html: String(prose))) }
+            blocks.append(.cell(cell))
+            rest = rest[range.upperBound...]
+        }
+        if !rest.isEmpty { blocks.append(.prose(html: String(rest))) }
+
+        if var title = headingTitle {
+            for (index, span) in math.spans.enumerated() {
+                title = title.replacingOccurrences(of: MathProtector.token(index), with: "$\(span.tex)$")
+            }
+            headingTitle = title
+        }
+        return Notebook(path: path, title: frontMatter.title ?? headingTitle, metadata: frontMatter.metadata,
+                        parameters: frontMatter.parameters, blocks: blocks, hasMath: !math.spans.isEmpty)
+    }
+
+    private static func placeholder(_ index: Int) -> String { "NBRUNCELL\(index)END" }
+
+    /// Builds a cell, reading its `//|` options over the notebook's defaults.
+    static func makeCell(index: Int, source: String, line: Int, defaults: CellOptions, path: String) throws -> Cell {
+        var options = defaults
+        let optionLines = CellOptions.optionLines(in: source)
+        for option in optionLines {
+            do {
+                try options.set(option.key, to: option.value)
+            } catch let problem as CellOptions.Problem {
+                throw NotebookError(file: path, line: line + option.offset, problem.message, hint: problem.hint)
+            }
+        }
+        return Cell(index: index, source: source, line: line, options: options, optionLineCount: optionLines.count)
+    }
+
+    private static func checkUniqueLabels(_ cells: [Cell], path: String) throws {
+        var seen: [String: Int] = [:]
+        for cell in cells {
+            guard let label = cell.options.label else { continue }
+            if let first = seen[label] {
+                throw NotebookError(file: path, line: cell.line, "label '\(label)' is already used by the cell at line \(first)")
+            }
+            seen[label] = cell.line
+        }
+    }
+
+    /// The text of a node's inline children (for the title).
+    private static func plainText(of node: OpaquePointer) -> String {
+        var text = ""
+        var child = cmark_node_first_child(node)
+        while let current = child {
+            switch cmark_node_get_type(current) {
+            case CMARK_NODE_TEXT, CMARK_NODE_CODE:
+                text += String(cString: cmark_node_get_literal(current))
+            default:
+                text += plainText(of: current)
+            }
+            child = cmark_node_next(current)
+        }
+        return text
+    }
+}

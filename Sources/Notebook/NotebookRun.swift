@@ -1,0 +1,129 @@
+import Foundation
+
+/// How to run a notebook (the command line's options, for `runNotebook`).
+public struct RunOptions: Sendable {
+    /// Folder for the report (`output` by default); its `.cache` holds binaries.
+    public var outputDirectory: String = "output"
+    /// `-p name=value` overrides, in order.
+    public var parameters: [(name: String, value: String)] = []
+    /// Seconds the whole run may take.
+    public var timeout: Double?
+    /// Inline figures in the HTML (`--no-embed` sets false).
+    public var embedFigures = true
+    /// Reuse a binary built from the same source, toolchain and kernel.
+    public var reuseBinaries = true
+    /// Write the HTML report.
+    public var writeReport = true
+    /// Where the kernel is; found from the environment when nil.
+    public var kernel: KernelLocation?
+    /// Receives progress lines (one per cell); nbrun sends them to stderr.
+    public var progress: (@Sendable (String) -> Void)?
+
+    public init() {}
+}
+
+/// A finished run: per-cell results, the report's path, and the verdict.
+public struct NotebookRun: Sendable {
+    public var notebook: Notebook
+    public var results: [CellResult]
+    /// The parameters the run used, after `-p` overrides.
+    public var parameters: [Parameter]
+    public var reportPath: String?
+    public var seconds: Double
+    public var compileSeconds: Double
+    public var binaryReused: Bool
+    public var interrupted: Bool
+
+    public var failedCells: [CellResult] { results.filter { $0.status == .failed } }
+    public var passedCount: Int { results.filter { $0.status == .passed || $0.status == .expectedError }.count }
+
+    /// 0 when every evaluated cell ran; 1 when one failed; 130 after Ctrl-C.
+    public var exitCode: Int32 {
+        if interrupted { return 130 }
+        return failedCells.isEmpty ? 0 : 1
+    }
+}
+
+/// Parse, generate, build, run, render: the whole pipeline, without exiting the process.
+///
+/// - Throws: `NotebookError` for a bad notebook or bad usage (exit 2): a missing file,
+///   bad front matter or options, unknown or mistyped parameters, compile errors, a
+///   missing kernel. A cell that fails at run time is not thrown: it is in `results`.
+public func runNotebook(path: String, options: RunOptions = RunOptions()) throws -> NotebookRun {
+    let start = Date()
+    let notebook = try NotebookParser.parse(fileAt: path)
+    let parameters = try Parameter.applying(options.parameters, to: notebook.parameters, path: path)
+    let program = try ProgramGenerator.generate(notebook, parameters: parameters)
+    let kernel = try options.kernel ?? KernelLocation.locate()
+    let toolchain = try Toolchain.detect()
+    let outputDirectory = options.outputDirectory
+    let cacheDirectory = outputDirectory + "/.cache"
+    let builder = NotebookBuilder(kernel: kernel, toolchain: toolchain, cacheDirectory: cacheDirectory,
+                                  reuseBinaries: options.reuseBinaries)
+    let cells = notebook.cells
+    let progress = options.progress
+    progress?(cells.count == 1 ? "compiling 1 cell" : "compiling \(cells.count) cells")
+    let build = try builder.build(program, notebook: notebook)
+    progress?(build.cacheHit ? "binary reused (source, toolchain and kernel unchanged)"
+                             : String(format: "compiled in %.2f s", build.compileSeconds))
+
+    let name = NotebookBuilder.safeName((path as NSString).lastPathComponent)
+    var runner = ProgramRunner(workDirectory: "\(cacheDirectory)/run/\(name)-\(getpid())", timeout: options.timeout)
+    runner.onCellEnd = { cell, result in
+        var line = "[\(cell.index + 1)/\(cells.count)] \(cell.name)"
+        switch result.status {
+        case .passed: line += String(format: " (%.2f s)", result.seconds)
+        case .expectedError: line += " (error, as expected)"
+        case .failed: line += " FAILED: \(result.error?.message ?? "")"
+        case .notEvaluated, .notRun: break
+        }
+        progress?(line)
+    }
+    let outcome = try runner.run(binary: build.binaryPath, notebook: notebook)
+    for result in outcome.results where result.status == .notEvaluated {
+        progress?("[\(result.cellIndex + 1)/\(cells.count)] \(cells[result.cellIndex].name) (eval: false)")
+    }
+    try? FileManager.default.removeItem(atPath: runner.workDirectory)
+
+    var run = NotebookRun(notebook: notebook, results: outcome.results, parameters: parameters, reportPath: nil,
+                          seconds: Date().timeIntervalSince(start), compileSeconds: build.compileSeconds,
+                          binaryReused: build.cacheHit, interrupted: outcome.interrupted)
+    if options.writeReport {
+        let info = HTMLReport.RunInfo(date: start, seconds: run.seconds, swiftVersion: toolchain.version,
+                                      gitCommit: gitCommit(near: path), parameters: parameters,
+                                      binaryReused: build.cacheHit, interrupted: outcome.interrupted)
+        var reportOptions = HTMLReport.Options()
+        reportOptions.embedFigures = options.embedFigures
+        let baseName = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let report = HTMLReport(notebook: notebook, results: outcome.results, info: info, options: reportOptions, name: baseName)
+        run.reportPath = try ReportWriter.write(report.render(), to: outputDirectory, name: baseName)
+    }
+    return run
+}
+
+/// Writes a rendered report and its files.
+enum ReportWriter {
+    static func write(_ rendered: HTMLReport.Rendered, to directory: String, name: String) throws -> String {
+        let fileManager = FileManager.default
+        try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let filesDirectory = "\(directory)/\(name)_files"
+        try? fileManager.removeItem(atPath: filesDirectory)
+        for file in rendered.files {
+            let path = "\(directory)/\(file.path)"
+            try fileManager.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try file.data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        }
+        let path = "\(directory)/\(name).html"
+        try Data(rendered.html.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        return path
+    }
+}
+
+/// The short commit of the git repository holding `path`, if any.
+func gitCommit(near path: String) -> String? {
+    let directory = (URL(fileURLWithPath: path).deletingLastPathComponent().path)
+    guard let result = try? Subprocess.capture("git", ["-C", directory, "rev-parse", "--short", "HEAD"]),
+          result.termination == .exited(0) else { return nil }
+    let commit = result.stdout.trimmingWhitespace()
+    return commit.isEmpty ? nil : commit
+}

@@ -1,0 +1,268 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The run and collect stages: a built notebook program -> `[CellResult]`.
+///
+/// The program runs as a child process. The kernel sends events (cell begin/end, display
+/// items, caught errors) as JSON lines on a pipe that is the child's fd 3, and writes each
+/// cell's stdout and stderr to its own files in a run folder. The runner watches the
+/// events to time cells, enforce time limits and show progress; when the child is gone it
+/// reads the files and builds one `CellResult` per cell. A cell that began and never
+/// ended failed: a crash (its .md line taken from the backtrace, which names the `.md`
+/// file thanks to `-g` and `#sourceLocation`), a time limit, or Ctrl-C.
+public struct ProgramRunner {
+    /// Seconds the whole run may take (`--timeout`); per-cell limits come from `timeout:`.
+    public var timeout: Double?
+    /// Folder for the per-cell output files (emptied first).
+    public var workDirectory: String
+    /// Called when a cell starts and when it ends, for progress lines.
+    public var onCellStart: ((Cell) -> Void)?
+    public var onCellEnd: ((Cell, CellResult) -> Void)?
+
+    public init(workDirectory: String, timeout: Double? = nil) {
+        self.workDirectory = workDirectory
+        self.timeout = timeout
+    }
+
+    /// What a run produced.
+    public struct Outcome: Sendable {
+        public var results: [CellResult]
+        /// True when Ctrl-C stopped the run.
+        public var interrupted: Bool
+        public var seconds: Double
+    }
+
+    /// Runs `binary`, built from `notebook`, and collects one result per cell.
+    public func run(binary: String, notebook: Notebook) throws -> Outcome {
+        let fileManager = FileManager.default
+        try? fileManager.removeItem(atPath: workDirectory)
+        try fileManager.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
+
+        let events = try Pipe.make()
+        var environment = ProcessInfo.processInfo.environment
+        environment["NBRUN_EVENT_FD"] = "3"
+        environment["NBRUN_OUTPUT_DIR"] = workDirectory
+        if environment["SWIFT_BACKTRACE"] == nil {
+            environment["SWIFT_BACKTRACE"] = "enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=none,sanitize=no"
+        }
+        let outside = open(workDirectory + "/outside.stdout", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let outsideErrors = open(workDirectory + "/outside.stderr", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let interruption = InterruptWatch.install()
+        defer { interruption.remove() }
+
+        let start = Date()
+        let child = try Subprocess.spawn(binary, [], environment: environment,
+                                         descriptors: [1: outside, 2: outsideErrors, 3: events.write])
+        close(events.write)
+        close(outside)
+        close(outsideErrors)
+        _ = fcntl(events.read, F_SETFL, fcntl(events.read, F_GETFL) | O_NONBLOCK)
+
+        let cells = notebook.cells
+        var log = EventLog()
+        log.path = notebook.path
+        var pending = [UInt8]()
+        var stop: (kind: CellError.Kind, message: String)?
+        var killedAt: Date?
+        var open = true
+        while open {
+            var descriptor = pollfd(fd: events.read, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, 50)
+            if ready > 0 {
+                open = !Pipe.drain(events.read, into: &pending)
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = Array(pending[..<newline])
+                    pending.removeSubrange(...newline)
+                    guard let event = KernelEvent(line) else { continue }
+                    log.record(event)
+                    if case .begin(let index) = event, cells.indices.contains(index) { onCellStart?(cells[index]) }
+                    if case .end(let index) = event, cells.indices.contains(index) {
+                        onCellEnd?(cells[index], collect(cells[index], log: log, failure: nil))
+                    }
+                }
+            }
+            if stop == nil {
+                let now = Date()
+                if interruption.fired {
+                    stop = (.interrupted, "interrupted (Ctrl-C)")
+                } else if let running = log.running, let limit = cells[running].options.timeout,
+                          let began = log.began[running], now.timeIntervalSince(began) > limit {
+                    stop = (.timeout, "\(cells[running].name) ran past its time limit of \(Self.seconds(limit)) (timeout: \(Self.seconds(limit)))")
+                } else if let timeout, now.timeIntervalSince(start) > timeout {
+                    let what = log.running.map { "while \(cells[$0].name) was running" } ?? "between cells"
+                    stop = (.timeout, "the notebook ran past its time limit of \(Self.seconds(timeout)) (--timeout) \(what)")
+                }
+                if stop != nil {
+                    kill(child.pid, stop!.kind == .interrupted ? SIGINT : SIGKILL)
+                    killedAt = now
+                }
+            } else if let killedAt, Date().timeIntervalSince(killedAt) > 1 {
+                kill(child.pid, SIGKILL)
+            }
+        }
+        close(events.read)
+        let termination = child.wait()
+        let seconds = Date().timeIntervalSince(start)
+
+        var results: [CellResult] = []
+        var failed = false
+        for cell in cells {
+            if !cell.options.eval {
+                results.append(CellResult(cellIndex: cell.index, status: .notEvaluated))
+            } else if failed || log.began[cell.index] == nil {
+                results.append(CellResult(cellIndex: cell.index, status: .notRun))
+                failed = true
+            } else if log.ended.contains(cell.index) {
+                results.append(collect(cell, log: log, failure: nil))
+            } else {
+                let failure = stop ?? (.crash, Self.describe(termination))
+                let result = collect(cell, log: log, failure: failure)
+                results.append(result)
+                onCellEnd?(cell, result)
+                failed = true
+            }
+        }
+        return Outcome(results: results, interrupted: stop?.kind == .interrupted, seconds: seconds)
+    }
+
+    /// Builds a cell's result from its events and output files.
+    func collect(_ cell: Cell, log: EventLog, failure: (kind: CellError.Kind, message: String)?) -> CellResult {
+        let stdout = Self.read(workDirectory + "/cell-\(cell.index).stdout")
+        var stderr = Self.read(workDirectory + "/cell-\(cell.index).stderr")
+        var error: CellError?
+        if let failure {
+            var message = failure.message
+            var details: String?
+            var line: Int?
+            if failure.kind == .crash {
+                let crash = CrashReport(stderr: String(decoding: stderr, as: UTF8.self), notebookPath: log.path ?? "")
+                if let fatal = crash.message { message = fatal }
+                details = crash.backtrace
+                line = crash.markdownLine(in: cell)
+                stderr = Array(crash.stderrBeforeBacktrace.utf8)
+            }
+            let errorLine = line ?? cell.displayLine
+            error = CellError(kind: failure.kind, message: message, line: errorLine,
+                              sourceLine: cell.sourceLine(atMarkdownLine: errorLine), details: details)
+        }
+        let cellEvents = log.displays[cell.index] ?? []
+        var outputs: [CellResult.Output] = []
+        var outOffset = 0, errOffset = 0
+        func appendText(upTo newOut: Int, _ newErr: Int) {
+            let outEnd = min(max(newOut, outOffset), stdout.count)
+            let errEnd = min(max(newErr, errOffset), stderr.count)
+            if outEnd > outOffset { outputs.append(.stdout(String(decoding: stdout[outOffset..<outEnd], as: UTF8.self))) }
+            if errEnd > errOffset { outputs.append(.stderr(String(decoding: stderr[errOffset..<errEnd], as: UTF8.self))) }
+            outOffset = max(outOffset, outEnd)
+            errOffset = max(errOffset, errEnd)
+        }
+        for display in cellEvents {
+            appendText(upTo: display.stdoutOffset, display.stderrOffset)
+            outputs.append(.display(display.item))
+        }
+        appendText(upTo: stdout.count, stderr.count)
+
+        var status: CellResult.Status = failure == nil ? .passed : .failed
+        if failure == nil, let caught = log.caught[cell.index] {
+            status = .expectedError
+            error = CellError(kind: .thrown, message: caught.message, line: cell.displayLine,
+                              sourceLine: cell.sourceLine(atMarkdownLine: cell.displayLine))
+        }
+        let began = log.began[cell.index] ?? Date()
+        let ended = log.endedAt[cell.index] ?? Date()
+        return CellResult(cellIndex: cell.index, status: status, outputs: outputs,
+                          seconds: max(0, ended.timeIntervalSince(began)), error: error)
+    }
+
+    /// Reads a whole output file; missing means empty.
+    static func read(_ path: String) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        return [UInt8](data)
+    }
+
+    static func describe(_ termination: Subprocess.Termination) -> String {
+        switch termination {
+        case .exited(let status): return "the program exited with status \(status) during the cell"
+        case .signaled(let signal): return "the program crashed (signal \(signal): \(String(cString: strsignal(signal))))"
+        }
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
+    }
+}
+
+/// The events received so far, by cell.
+struct EventLog {
+    var path: String?
+    var began: [Int: Date] = [:]
+    var endedAt: [Int: Date] = [:]
+    var ended: Set<Int> = []
+    var running: Int?
+    var displays: [Int: [KernelEvent.DisplayEvent]] = [:]
+    var caught: [Int: (type: String, message: String)] = [:]
+
+    mutating func record(_ event: KernelEvent) {
+        switch event {
+        case .begin(let index):
+            began[index] = Date()
+            running = index
+        case .end(let index):
+            endedAt[index] = Date()
+            ended.insert(index)
+            running = nil
+        case .display(let display):
+            displays[display.cell, default: []].append(display)
+        case .caught(let cell, let type, let message):
+            caught[cell] = (type, message)
+        case .other:
+            break
+        }
+    }
+}
+
+/// One event line from the kernel (`NotebookSession` in NotebookKernel).
+enum KernelEvent {
+    struct DisplayEvent {
+        var cell: Int
+        var item: CellResult.Display
+        var stdoutOffset: Int
+        var stderrOffset: Int
+    }
+
+    case begin(Int)
+    case end(Int)
+    case display(DisplayEvent)
+    case caught(cell: Int, type: String, message: String)
+    case other
+
+    init?(_ line: [UInt8]) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+              let name = object["event"] as? String else { return nil }
+        let cell = object["cell"] as? Int ?? -1
+        switch name {
+        case "begin": self = .begin(cell)
+        case "end": self = .end(cell)
+        case "caught":
+            self = .caught(cell: cell, type: object["type"] as? String ?? "Error", message: object["message"] as? String ?? "")
+        case "display":
+            let item: CellResult.Display
+            switch object["kind"] as? String {
+            case "png":
+                item = .png([UInt8](Data(base64Encoded: object["data"] as? String ?? "") ?? Data()))
+            case "table":
+                item = .table(headers: object["headers"] as? [String] ?? [], rows: object["rows"] as? [[String]] ?? [])
+            case "html":
+                item = .html(object["html"] as? String ?? "")
+            default:
+                item = .text(object["text"] as? String ?? "")
+            }
+            self = .display(DisplayEvent(cell: cell, item: item, stdoutOffset: object["stdout"] as? Int ?? 0,
+                                         stderrOffset: object["stderr"] as? Int ?? 0))
+        default:
+            self = .other
+        }
+    }
+}

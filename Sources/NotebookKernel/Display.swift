@@ -1,0 +1,39 @@
+import Foundation
+
+/// Shows `value` in the report, below the cell's output so far, like Jupyter's `display`.
+///
+/// By type: `NotebookDisplayable` -> its item; `PNGRepresentable` (a `Figure`) -> PNG;
+/// `Tensor` -> shape, dtype, min/mean/max and a preview; `DisplayItem` -> itself;
+/// anything else -> its `description`.
+public func display(_ value: Any) {
+    NotebookSession.send(DisplayItem.describing(value))
+}
+
+/// Shows the value of a cell's last expression (the generated program wraps it in this).
+@_disfavoredOverload
+public func _nbDisplayLast<T>(_ value: T) {
+    display(value)
+}
+
+/// A last expression of type `Void` (`print(x)`, `array.append(y)`) shows nothing.
+public func _nbDisplayLast(_ value: Void) {}
+
+/// Optional chaining on a `Void` call (`model?.reset()`) shows nothing either.
+public func _nbDisplayLast(_ value: Void?) {}
+
+extension DisplayItem {
+    /// The item for any value, chosen by its dynamic type.
+    public static func describing(_ value: Any) -> DisplayItem {
+        if let item = value as? DisplayItem { return item }
+        if let displayable = value as? NotebookDisplayable { return displayable.notebookDisplay }
+        if let image = value as? PNGRepresentable {
+            do {
+                return .png(try image.pngData())
+            } catch {
+                return .text("\(type(of: value)): could not draw PNG: \(error)")
+            }
+        }
+        if let tensor = value as? Tensor { return .text(tensor.notebookSummary) }
+        return .text(String(describing: value))
+    }
+}

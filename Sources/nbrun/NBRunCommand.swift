@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Notebook
+
+/// `nbrun NOTEBOOK.md [-p name=value]... [-o DIR] [--timeout S] [--no-embed] [--no-cache]`
+///
+/// Exit status: 0 every cell ran; 1 a cell failed; 2 bad usage or a bad notebook (parse,
+/// options, parameters, compile errors); 130 interrupted.
+struct NBRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nbrun",
+        abstract: "Run a Markdown notebook of ```swift cells and write an HTML report.",
+        discussion: """
+        Exit status: 0 when every cell ran, 1 when a cell failed, 2 for bad usage or a bad \
+        notebook (parse, options, parameters, compile errors), 130 when interrupted.
+        """,
+        version: nbrunVersionString)
+
+    @Argument(help: "The notebook (.md).")
+    var notebook: String
+
+    @Option(name: .short, help: ArgumentHelp("Override a front matter parameter.", valueName: "name=value"))
+    var parameter: [String] = []
+
+    @Option(name: .short, help: ArgumentHelp("Folder for the report.", valueName: "DIR"))
+    var output: String = "output"
+
+    @Option(help: ArgumentHelp("Time limit in seconds for the whole run.", valueName: "S"))
+    var timeout: Double?
+
+    @Flag(help: "Write figures beside the report instead of inside it.")
+    var noEmbed = false
+
+    @Flag(help: "Compile even when a binary built from the same source is cached.")
+    var noCache = false
+
+    mutating func validate() throws {
+        for item in parameter where !item.contains("=") || item.hasPrefix("=") {
+            throw ValidationError("-p takes name=value, got '\(item)'")
+        }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+    }
+
+    func run() throws {
+        var options = RunOptions()
+        options.outputDirectory = output
+        options.parameters = parameter.map { item in
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+        }
+        options.timeout = timeout
+        options.embedFigures = !noEmbed
+        options.reuseBinaries = !noCache
+        options.progress = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        let run: NotebookRun
+        do {
+            run = try runNotebook(path: notebook, options: options)
+        } catch let error as NotebookError {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(NotebookError.exitCode)
+        }
+        let failed = run.failedCells
+        var summary = "\(run.passedCount) passed, \(failed.count) failed"
+        if run.interrupted { summary += ", interrupted" }
+        summary += String(format: " in %.2f s", run.seconds)
+        FileHandle.standardError.write(Data((summary + "\n").utf8))
+        for result in failed {
+            let cell = run.notebook.cells[result.cellIndex]
+            let line = result.error?.line ?? cell.displayLine
+            let message = "\(run.notebook.path):\(line): error: \(cell.name) failed: \(result.error?.message ?? "")\n"
+            FileHandle.standardError.write(Data(message.utf8))
+        }
+        if let report = run.reportPath { print(report) }
+        if run.exitCode != 0 { throw ExitCode(run.exitCode) }
+    }
+
+    /// Like `main()`, but usage errors exit 2 (ArgumentParser's default is 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || error is ExitCode {
+                exit(withError: error)
+            }
+            let message = fullMessage(for: error)
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            Foundation.exit(NotebookError.exitCode)
+        }
+    }
+}
