@@ -37,7 +37,7 @@ public struct HTMLReport {
         /// Inline figures as `data:` URLs; `false` writes them beside the report.
         public var embedFigures = true
         /// Outputs longer than this many lines are cut in the page, and kept whole beside it.
-        public var maxOutputLines = 1000
+        public var maxOutputLines = 500
         public var maxOutputBytes = 256 * 1024
         public init(embedFigures: Bool = true) { self.embedFigures = embedFigures }
     }
@@ -330,6 +330,7 @@ public struct HTMLReport {
     .cell:not(:has(.badge.passed)) .cell-head .time{margin-left:auto}
     pre.code{background:var(--code)}
     .outputs{border-top:1px solid var(--line)}
+    .outputs pre.stdout,.outputs pre.stderr{max-height:36em;overflow-y:auto}
     .outputs pre.stderr{background:#fff5f5;color:#82071e}
     .outputs pre.display{color:#0a3069}
     .outputs figure{margin:8px 12px}.outputs img{max-width:100%;height:auto}

@@ -148,6 +148,7 @@ struct MathProtector {
         while index < characters.count {
             let character = characters[index]
             if character == "\\" { index += 2; previousNewline = false; continue }
+            if character == "`" { return nil }  // a code span starts: this `$` was a dollar
             if character == "\n" {
                 if previousNewline { return nil }  // a blank line ends the paragraph
                 previousNewline = true

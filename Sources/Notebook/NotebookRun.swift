@@ -69,20 +69,10 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
 
     let name = NotebookBuilder.safeName((path as NSString).lastPathComponent)
     var runner = ProgramRunner(workDirectory: "\(cacheDirectory)/run/\(name)-\(getpid())", timeout: options.timeout)
-    runner.onCellEnd = { cell, result in
-        var line = "[\(cell.index + 1)/\(cells.count)] \(cell.name)"
-        switch result.status {
-        case .passed: line += String(format: " (%.2f s)", result.seconds)
-        case .expectedError: line += " (error, as expected)"
-        case .failed: line += " FAILED: \(result.error?.message ?? "")"
-        case .notEvaluated, .notRun: break
-        }
-        progress?(line)
-    }
+    let reporter = ProgressReporter(cells: cells, progress: progress)
+    runner.onCellEnd = { cell, result in reporter.report(cell, result) }
     let outcome = try runner.run(binary: build.binaryPath, notebook: notebook)
-    for result in outcome.results where result.status == .notEvaluated {
-        progress?("[\(result.cellIndex + 1)/\(cells.count)] \(cells[result.cellIndex].name) (eval: false)")
-    }
+    reporter.finish()
     try? FileManager.default.removeItem(atPath: runner.workDirectory)
 
     var run = NotebookRun(notebook: notebook, results: outcome.results, parameters: parameters, reportPath: nil,
@@ -126,4 +116,40 @@ func gitCommit(near path: String) -> String? {
           result.termination == .exited(0) else { return nil }
     let commit = result.stdout.trimmingWhitespace()
     return commit.isEmpty ? nil : commit
+}
+
+/// One progress line per cell, in notebook order (cells with `eval: false` included).
+private final class ProgressReporter {
+    let cells: [Cell]
+    let progress: (@Sendable (String) -> Void)?
+    var next = 0
+
+    init(cells: [Cell], progress: (@Sendable (String) -> Void)?) {
+        self.cells = cells
+        self.progress = progress
+    }
+
+    func report(_ cell: Cell, _ result: CellResult) {
+        skipUnevaluated(upTo: cell.index)
+        var line = "[\(cell.index + 1)/\(cells.count)] \(cell.name)"
+        switch result.status {
+        case .passed: line += String(format: " (%.2f s)", result.seconds)
+        case .expectedError: line += " (error, as expected)"
+        case .failed: line += " FAILED: \(result.error?.message ?? "")"
+        case .notEvaluated, .notRun: break
+        }
+        progress?(line)
+        next = cell.index + 1
+    }
+
+    func finish() {
+        skipUnevaluated(upTo: cells.count)
+    }
+
+    private func skipUnevaluated(upTo index: Int) {
+        while next < index {
+            if !cells[next].options.eval { progress?("[\(next + 1)/\(cells.count)] \(cells[next].name) (eval: false)") }
+            next += 1
+        }
+    }
 }

@@ -33,20 +33,19 @@ extension Tensor {
             let half = maxPerAxis / 2
             return Array(0..<half) + [nil] + Array((count - half)..<count)
         }
-        func render(axis: Int, offset: Int, indent: String) -> String {
+        func render(axis: Int, offset: Int) -> String {
             if axis == shape.count - 1 {
                 let items = indices(shape[axis]).map { $0.map { Self.format(values[offset + $0]) } ?? "..." }
                 return "[" + items.joined(separator: ", ") + "]"
             }
-            let rows = indices(shape[axis]).map { index -> String in
-                guard let index else { return indent + " ..." }
-                return render(axis: axis + 1, offset: offset + index * strides[axis], indent: indent + " ")
+            let items = indices(shape[axis]).map { index -> String in
+                guard let index else { return "..." }
+                return render(axis: axis + 1, offset: offset + index * strides[axis])
             }
-            let separator = axis == shape.count - 2 ? ",\n" : ",\n\n"
-            return "[" + rows.enumerated().map { $0.offset == 0 ? $0.element : (($0.element.hasPrefix(indent) ? "" : indent + " ") + $0.element) }
-                .joined(separator: separator) + "]"
+            let gap = axis == shape.count - 2 ? "\n" : "\n\n"
+            return "[" + items.joined(separator: "," + gap + String(repeating: " ", count: axis + 1)) + "]"
         }
-        return render(axis: 0, offset: 0, indent: "")
+        return render(axis: 0, offset: 0)
     }
 
     static func format(_ value: Float) -> String {

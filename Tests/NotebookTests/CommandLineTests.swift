@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+@testable import Notebook
+
+/// The `nbrun` executable: messages, paths as the user typed them, exit statuses.
+@Suite(.serialized) struct CommandLineTests {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func nbrun(_ arguments: [String], in directory: String) throws -> Result {
+        let executable = try #require(EndToEnd.nbrunExecutable(), "nbrun is not built beside the tests")
+        _ = try EndToEnd.kernel()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Foundation.Pipe(), err = Foundation.Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    @Test func aTypeErrorPrintsTheMarkdownPathAsGivenAndExits2() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory + "/notebooks", withIntermediateDirectories: true)
+        try "# T\n\n```swift\nlet a = 1\n```\n\n```swift\nlet b: Int = \"s\"\n```\n"
+            .write(toFile: directory + "/notebooks/typo.md", atomically: true, encoding: .utf8)
+        let result = try nbrun(["notebooks/typo.md"], in: directory)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("notebooks/typo.md:8:14: error: cannot convert value of type 'String' to specified type 'Int'"))
+    }
+
+    @Test func missingOrNonNotebookFilesAreOneLineErrors() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        let missing = try nbrun(["notebooks/nothere.md"], in: directory)
+        #expect(missing.status == 2)
+        #expect(missing.stderr == "notebooks/nothere.md: error: no such file\n")
+        try "just text\n".write(toFile: directory + "/plain.md", atomically: true, encoding: .utf8)
+        let plain = try nbrun(["plain.md"], in: directory)
+        #expect(plain.status == 2)
+        #expect(plain.stderr.hasPrefix("plain.md: error: not a notebook: no ```swift cells found"))
+        try "x".write(toFile: directory + "/data.csv", atomically: true, encoding: .utf8)
+        let csv = try nbrun(["data.csv"], in: directory)
+        #expect(csv.status == 2)
+        let usage = try nbrun(["x.md", "-p", "novalue"], in: directory)
+        #expect(usage.status == 2)
+    }
+
+    @Test func aGoodRunPrintsProgressAndTheReportPath() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        try "```swift\n//| label: hello\nprint(\"hi\")\n```\n\n```swift\nlet x = 2\n```\n"
+            .write(toFile: directory + "/ok.md", atomically: true, encoding: .utf8)
+        let result = try nbrun(["ok.md", "-o", "reports"], in: directory)
+        #expect(result.status == 0)
+        #expect(result.stdout == "reports/ok.html\n")
+        #expect(result.stderr.contains("[1/2] hello"))
+        #expect(result.stderr.contains("[2/2] cell 2"))
+        #expect(FileManager.default.fileExists(atPath: directory + "/reports/ok.html"))
+
+        try "```swift\nlet xs = [1]\nprint(xs[3])\n```\n".write(toFile: directory + "/bad.md", atomically: true, encoding: .utf8)
+        let failed = try nbrun(["bad.md"], in: directory)
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("bad.md:3: error: cell 1 failed"))
+        #expect(FileManager.default.fileExists(atPath: directory + "/output/bad.html"))
+    }
+}

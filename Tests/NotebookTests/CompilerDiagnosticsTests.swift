@@ -1,0 +1,48 @@
+import Testing
+@testable import Notebook
+
+@Suite struct CompilerDiagnosticsTests {
+    @Test func diagnosticsInCellsAndInTheGeneratedFileMapToMarkdownLines() throws {
+        let notebook = try NotebookParser.parse("# T\n\n```swift\nlet a = 1; a + \"s\"\n```\n", path: "nb/x.md")
+        let program = try ProgramGenerator.generate(notebook)
+        let generatedLine = program.regions[0].generatedLine + 2
+        let output = """
+        error: emit-module command failed with exit code 1 (use -v to see invocation)
+        nb/x.md:4:31: error: binary operator '+' cannot be applied to operands of type 'Int' and 'String'
+        let a = 1; _nbDisplayLast(a + "s")
+                                  ^
+        /tmp/cache/build/nb_x.swift:\(generatedLine):1: error: expected declaration
+        NotebookSession.endCell(0)
+        ^
+        """
+        let diagnostics = CompilerDiagnostics.parse(output, program: program, notebook: notebook,
+                                                    generatedPath: "/tmp/cache/build/nb_x.swift")
+        #expect(diagnostics.count == 2)
+        #expect(diagnostics[0].headline == "nb/x.md:4:16: error: binary operator '+' cannot be applied to operands of type 'Int' and 'String'")
+        #expect(diagnostics[0].excerpt == "let a = 1; a + \"s\"\n               ^")
+        #expect(diagnostics[1].headline == "nb/x.md:4: error: expected declaration")
+    }
+}
+
+@Suite struct CrashReportTests {
+    @Test func fatalErrorAndBacktraceLine() {
+        let stderr = """
+        printed before
+        nb/x.md:12: Fatal error: boom
+
+        💣 Program crashed: System trap at 0x0000000000000000
+
+        Thread 0 "main" crashed:
+
+        0 0x00005 in boom() at nb/x.md:12:5
+        1 0x00006 in main at nb/x.md:15:1
+        """
+        let report = CrashReport(stderr: stderr, notebookPath: "nb/x.md")
+        #expect(report.message == "Fatal error: boom (at nb/x.md:12)")
+        #expect(report.stderrBeforeBacktrace == "printed before\n")
+        #expect(report.markdownLines == [12, 12, 15])
+        #expect(report.backtrace?.hasPrefix("💣 Program crashed") == true)
+        let cell = Cell(index: 0, source: "a\nb\nc", line: 14)
+        #expect(report.markdownLine(in: cell) == 15)
+    }
+}

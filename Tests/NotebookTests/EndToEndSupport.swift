@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+@testable import Notebook
+
+/// Helpers for tests that compile and run notebooks against the release kernel.
+///
+/// They need `swift build -c release --product NotebookKernel` first (or `NBRUN_BUILD_DIR`
+/// pointing at a kernel built elsewhere); without it they fail with that instruction.
+enum EndToEnd {
+    /// A fresh folder for one test's notebooks and reports.
+    static func temporaryDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("nbrun-tests-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// The kernel, or an error saying how to build it.
+    static func kernel() throws -> KernelLocation {
+        do {
+            return try KernelLocation.locate()
+        } catch let error as NotebookError {
+            Issue.record("end-to-end tests need the release kernel: \(error.description)")
+            throw error
+        }
+    }
+
+    /// Writes `markdown` to `<dir>/<name>.md` and runs it.
+    static func run(_ markdown: String, name: String = "nb", in directory: String? = nil,
+                    configure: (inout RunOptions) -> Void = { _ in }) throws -> (NotebookRun, html: String) {
+        let directory = try directory ?? temporaryDirectory()
+        let path = "\(directory)/\(name).md"
+        try markdown.write(toFile: path, atomically: true, encoding: .utf8)
+        var options = RunOptions()
+        options.outputDirectory = directory + "/output"
+        options.kernel = try kernel()
+        configure(&options)
+        let run = try runNotebook(path: path, options: options)
+        let html = try run.reportPath.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+        return (run, html)
+    }
+
+    /// The `nbrun` executable built beside the test bundle.
+    static func nbrunExecutable() -> String? {
+        guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        var directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("nbrun").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return nil
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import Testing
+@testable import Notebook
+
+/// Whole runs: parse, generate, compile against the release kernel, run, render.
+@Suite(.serialized) struct EndToEndTests {
+    @Test func aNotebookRunsWithOutputsDisplaysAndOptions() throws {
+        let (run, html) = try EndToEnd.run(#"""
+        ---
+        title: Everything
+        params:
+          epochs: 3
+          greeting: "hi"
+        ---
+
+        # Ünïcödé prose ✓
+
+        ```swift
+        import Foundation
+        struct Point { var x: Double }
+        func twice(_ value: Double) -> Double { value * 2 }
+        print("héllo \(greeting) → \(epochs)")
+        print("<script>alert(1)</script>")
+        ```
+
+        ~~~swift
+        let fence = """
+        ```swift
+        nested
+        ```
+        """
+        print(fence.count)
+        twice(Point(x: 1.5).x)
+        ~~~
+
+        ```python
+        print("not run")
+        ```
+
+        ```swift
+        print("void last expression")
+        ```
+
+        ```swift
+        struct Dot: PNGRepresentable {
+            func pngData() throws -> [UInt8] { [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] }
+        }
+        struct Summary: NotebookDisplayable {
+            var notebookDisplay: DisplayItem { .table(headers: ["layer", "params"], rows: [["Linear", "10"]]) }
+        }
+        print("before")
+        display(Dot())
+        print("after")
+        display(Summary())
+        Tensor([1, 2, 3, 4], shape: [2, 2])
+        ```
+
+        ```swift
+        //| eval: false
+        this is not Swift
+        ```
+
+        ```swift
+        //| echo: false
+        print("code hidden")
+        ```
+
+        ```swift
+        //| output: false
+        print("output hidden")
+        ```
+
+        ```swift
+        //| error: true
+        struct Oops: Error {}
+        print("about to throw")
+        throw Oops()
+        ```
+
+        ```swift
+        for i in 0..<200_000 { print("line \(i)") }
+        ```
+        """#)
+        let results = run.results
+        #expect(results.map(\.status) == [.passed, .passed, .passed, .passed, .notEvaluated, .passed, .passed, .expectedError, .passed])
+        #expect(run.exitCode == 0)
+        #expect(results[0].stdout == "héllo hi → 3\n<script>alert(1)</script>\n")
+        #expect(results[1].stdout == "19\n")
+        #expect(results[1].displays == [.text("3.0")])
+        #expect(results[2].displays.isEmpty)  // Void is not displayed
+        #expect(results[3].outputs == [
+            .stdout("before\n"), .display(.png([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])), .stdout("after\n"),
+            .display(.table(headers: ["layer", "params"], rows: [["Linear", "10"]])),
+            .display(.text("Tensor shape [2, 2], Float32, min 1, mean 2.5, max 4\n[[1, 2],\n [3, 4]]")),
+        ])
+        #expect(results[7].stdout == "about to throw\n")
+        #expect(results[7].error?.kind == .thrown)
+        #expect(results[7].error?.message.contains("Oops") == true)
+        #expect(results[8].stdout.hasSuffix("line 199999\n"))
+
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        #expect(!html.contains("<script>alert(1)"))
+        #expect(html.contains("Ünïcödé prose ✓"))
+        #expect(html.contains("héllo hi → 3"))
+        #expect(html.contains("data:image/png;base64,iVBORw0KGgo="))
+        #expect(html.contains("not run"))  // the python block is shown
+        #expect(!html.contains("print(&quot;code hidden&quot;)"))
+        #expect(!html.contains("<pre class=\"stdout\">output hidden"))
+        #expect(html.contains("<pre class=\"stdout\">code hidden"))
+        #expect(html.contains("output cut"))
+        let reportDirectory = (run.reportPath! as NSString).deletingLastPathComponent
+        let whole = try String(contentsOfFile: reportDirectory + "/nb_files/cell-9-stdout-1.txt", encoding: .utf8)
+        #expect(whole.split(separator: "\n").count == 200_000)
+    }
+
+    @Test func parametersAreOverriddenAndChecked() throws {
+        let markdown = "---\nparams:\n  epochs: 5\n---\n\n```swift\nprint(epochs * 10)\n```\n"
+        let (run, _) = try EndToEnd.run(markdown) { $0.parameters = [("epochs", "7")] }
+        #expect(run.results[0].stdout == "70\n")
+        expectError(at: 3, containing: "parameter 'epochs' is Int, cannot use 'many'") {
+            try EndToEnd.run(markdown) { $0.parameters = [("epochs", "many")] }
+        }
+        expectError(at: nil, containing: "unknown parameter 'epoch'") {
+            try EndToEnd.run(markdown) { $0.parameters = [("epoch", "1")] }
+        }
+    }
+
+    @Test func compileErrorsNameTheMarkdownLine() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        expectError(at: 10, containing: "nb.md:10:14: error: cannot convert value of type 'String' to specified type 'Int'") {
+            try EndToEnd.run("# T\n\n```swift\nlet a = 1\n```\n\ntext\n\n```swift\nlet b: Int = \"s\"\n```\n", in: directory)
+        }
+        // In a displayed last expression the column is the one in the .md, not the generated file's.
+        expectError(at: 4, containing: "nb.md:4:5: error: cannot find 'undefinedName' in scope") {
+            try EndToEnd.run("# T\n\n```swift\n1 + undefinedName\n```\n", in: directory)
+        }
+    }
+
+    @Test func aCrashIsAttributedToItsCell() throws {
+        let (run, html) = try EndToEnd.run("""
+        ```swift
+        let values = [1, 2, 3]
+        ```
+
+        ```swift
+        print("printed before the crash")
+        func element(_ index: Int) -> Int { values[index] }
+        print(element(7))
+        ```
+
+        ```swift
+        print("never")
+        ```
+        """)
+        #expect(run.results.map(\.status) == [.passed, .failed, .notRun])
+        #expect(run.exitCode == 1)
+        let error = try #require(run.results[1].error)
+        #expect(error.kind == .crash)
+        #expect(error.message.contains("Index out of range"))
+        #expect(error.line == 7)
+        #expect(error.sourceLine == "func element(_ index: Int) -> Int { values[index] }")
+        #expect(run.results[1].stdout == "printed before the crash\n")
+        #expect(html.contains("Crash: Fatal error: Index out of range"))
+    }
+
+    @Test func anErrorThrownOutsideAnErrorCellFailsIt() throws {
+        let (run, _) = try EndToEnd.run("```swift\nstruct Broken: Error {}\nthrow Broken()\n```\n\n```swift\nprint(1)\n```\n")
+        #expect(run.results.map(\.status) == [.failed, .notRun])
+        #expect(run.results[0].error?.message.contains("Broken") == true)
+    }
+
+    @Test func timeLimitsKillTheProgramAndNameTheCell() throws {
+        let (run, html) = try EndToEnd.run("```swift\nprint(\"fast\")\n```\n\n```swift\n//| timeout: 1\n//| label: spin\nprint(\"spinning\")\nwhile true {}\n```\n")
+        #expect(run.results.map(\.status) == [.passed, .failed])
+        #expect(run.results[1].error?.kind == .timeout)
+        #expect(run.results[1].error?.message.contains("spin ran past its time limit of 1 s") == true)
+        #expect(run.results[1].stdout == "spinning\n")
+        #expect(html.contains("Time limit"))
+
+        let (whole, _) = try EndToEnd.run("```swift\nwhile true {}\n```\n") { $0.timeout = 1 }
+        #expect(whole.results[0].error?.kind == .timeout)
+        #expect(whole.results[0].error?.message.contains("--timeout") == true)
+    }
+
+    @Test func theBinaryIsReusedUntilTheSourceChanges() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        let (first, _) = try EndToEnd.run("```swift\nprint(1)\n```\n", in: directory)
+        let (second, _) = try EndToEnd.run("```swift\nprint(1)\n```\n", in: directory)
+        let (third, _) = try EndToEnd.run("```swift\nprint(2)\n```\n", in: directory)
+        #expect(!first.binaryReused)
+        #expect(second.binaryReused)
+        #expect(!third.binaryReused)
+        #expect(third.results[0].stdout == "2\n")
+        let (forced, _) = try EndToEnd.run("```swift\nprint(2)\n```\n", in: directory) { $0.reuseBinaries = false }
+        #expect(!forced.binaryReused)
+    }
+}

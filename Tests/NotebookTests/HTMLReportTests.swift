@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+@testable import Notebook
+
+/// The render stage alone: results made by hand, no Swift compiled or run.
+@Suite struct HTMLReportTests {
+    let notebook = try! NotebookParser.parse("""
+    ---
+    title: Report <test>
+    ---
+    # Intro
+
+    Some *prose*.
+
+    ## Details
+
+    ```swift
+    //| label: first
+    print("<script>alert(1)</script>")
+    ```
+
+    ```swift
+    let x = 1
+    ```
+
+    ```swift
+    //| echo: false
+    let hidden = "secret code"
+    ```
+    """, path: "nb/report.md")
+
+    func render(_ results: [CellResult], embed: Bool = true, info: HTMLReport.RunInfo = .init()) -> HTMLReport.Rendered {
+        HTMLReport(notebook: notebook, results: results, info: info, options: .init(embedFigures: embed), name: "report").render()
+    }
+
+    @Test func outputIsEscaped() {
+        let html = render([CellResult(cellIndex: 0, status: .passed, outputs: [.stdout("<script>alert(1)</script>\n")])]).html
+        #expect(!html.contains("<script>alert(1)"))
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        #expect(html.contains("<title>Report &lt;test&gt;</title>"))
+    }
+
+    @Test func headerTableOfContentsAndCells() {
+        let info = HTMLReport.RunInfo(seconds: 1.5, swiftVersion: "Swift version 6.3.1", cores: 2, gitCommit: "abc1234",
+                                      parameters: [Parameter(name: "epochs", value: .int(3), line: 3)])
+        let html = render([
+            CellResult(cellIndex: 0, status: .passed, outputs: [.stdout("hi\n")], seconds: 0.25),
+            CellResult(cellIndex: 1, status: .failed, seconds: 0.1,
+                       error: CellError(kind: .crash, message: "Fatal error: Index out of range", line: 16, sourceLine: "let x = 1")),
+            CellResult(cellIndex: 2, status: .notRun),
+        ], info: info).html
+        #expect(html.contains("1 passed, 1 failed, 1 not run"))
+        #expect(html.contains("abc1234"))
+        #expect(html.contains("Swift version 6.3.1"))
+        #expect(html.contains("epochs = 3"))
+        #expect(html.contains("<h1 id=\"intro\">Intro</h1>"))
+        #expect(html.contains("<a href=\"#details\">Details</a>"))
+        #expect(html.contains("Crash: Fatal error: Index out of range"))
+        #expect(html.contains("at nb/report.md:16"))
+        #expect(html.contains("250 ms"))
+        #expect(!html.contains("secret code"))  // echo: false
+        #expect(!html.contains("//| label"))  // options are not shown
+        #expect(!html.contains("katex"))  // no math, no KaTeX
+    }
+
+    @Test func figuresAreEmbeddedOrWrittenBeside() {
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47]
+        let result = CellResult(cellIndex: 1, status: .passed, outputs: [.display(.png(png))])
+        let embedded = render([result])
+        #expect(embedded.html.contains("src=\"data:image/png;base64,\(Data(png).base64EncodedString())\""))
+        #expect(embedded.files.isEmpty)
+        let beside = render([result], embed: false)
+        #expect(beside.html.contains("src=\"report_files/cell-2-figure-1.png\""))
+        #expect(beside.files.map(\.path) == ["report_files/cell-2-figure-1.png"])
+    }
+
+    @Test func longOutputIsCutAndKeptWhole() {
+        let text = (0..<200_000).map { "line \($0)" }.joined(separator: "\n") + "\n"
+        let rendered = render([CellResult(cellIndex: 0, status: .passed, outputs: [.stdout(text)])])
+        #expect(rendered.html.contains("output cut"))
+        #expect(rendered.html.contains("line 0\n"))
+        #expect(rendered.html.contains("line 199999"))
+        #expect(!rendered.html.contains("line 100000\n"))
+        #expect(rendered.files.count == 1)
+        #expect(rendered.files.first?.data == Data(text.utf8))
+        #expect(rendered.html.utf8.count < 100_000)
+    }
+
+    @Test func tablesAndTextDisplaysAreEscaped() {
+        let html = render([CellResult(cellIndex: 0, status: .passed, outputs: [
+            .display(.table(headers: ["layer", "<b>"], rows: [["Linear", "a&b"]])),
+            .display(.text("Tensor <1>")),
+        ])]).html
+        #expect(html.contains("<th>&lt;b&gt;</th>"))
+        #expect(html.contains("<td>a&amp;b</td>"))
+        #expect(html.contains("<pre class=\"display\">Tensor &lt;1&gt;</pre>"))
+    }
+
+    @Test func mathPullsInKaTeX() throws {
+        let math = try NotebookParser.parse("Euler: $e^{i\\pi} + 1 = 0$\n\n```swift\n1\n```\n", path: "m.md")
+        let html = HTMLReport(notebook: math, results: [], info: .init(), name: "m").render().html
+        if FileManager.default.fileExists(atPath: KaTeXAssets.directory + "/katex.min.js") {
+            #expect(html.contains("katex.render"))
+            #expect(html.contains("data:font/woff2;base64,"))
+            #expect(!html.contains("url(fonts/"))
+        }
+    }
+
+    @Test func highlightingKeepsTheCodeText() {
+        let code = "let s = \"<a>\" // note\nfunc f() -> Int { 42 }"
+        let html = SwiftHighlighter.html(code)
+        #expect(HTML.stripTags(html) == HTML.escape(code))
+        #expect(html.contains("<span class=\"k\">let</span>"))
+        #expect(html.contains("<span class=\"c\">// note</span>"))
+        #expect(html.contains("<span class=\"n\">42</span>"))
+    }
+}

@@ -1,0 +1,218 @@
+import Testing
+@testable import Notebook
+
+/// The parse stage alone: Markdown text in, `Notebook` out, no compiler involved.
+@Suite struct NotebookParserTests {
+    @Test func backtickAndTildeFencesAreCells() throws {
+        let notebook = try NotebookParser.parse("""
+        # Title
+
+        ```swift
+        let a = 1
+        ```
+
+        ~~~swift
+        let b = 2
+        ~~~
+        """, path: "x.md")
+        #expect(notebook.cells.map(\.source) == ["let a = 1", "let b = 2"])
+        #expect(notebook.cells.map(\.line) == [4, 8])
+        #expect(notebook.title == "Title")
+    }
+
+    @Test func nestedBackticksStayInsideTheCell() throws {
+        let notebook = try NotebookParser.parse("""
+        ````swift
+        let fence = \"\"\"
+        ```swift
+        inner
+        ```
+        \"\"\"
+        ````
+        """, path: "x.md")
+        #expect(notebook.cells.count == 1)
+        #expect(notebook.cells[0].source.contains("```swift\ninner\n```"))
+        #expect(notebook.cells[0].line == 2)
+    }
+
+    @Test func otherLanguagesAndIndentedCodeAreProse() throws {
+        let notebook = try NotebookParser.parse("""
+        Intro.
+
+        ```python
+        print("python")
+        ```
+
+            let indented = 1
+
+        ```
+        plain
+        ```
+
+        ```swift
+        let real = 1
+        ```
+        """, path: "x.md")
+        #expect(notebook.cells.map(\.source) == ["let real = 1"])
+        guard case .prose(let html) = notebook.blocks[0] else { Issue.record("expected prose first"); return }
+        #expect(html.contains("<code class=\"language-python\">print(&quot;python&quot;)"))
+        #expect(html.contains("let indented = 1"))
+    }
+
+    @Test func aFileWithoutSwiftCellsIsNotANotebook() {
+        #expect(throws: NotebookError.self) { try NotebookParser.parse("# Just prose\n", path: "x.md") }
+    }
+
+    @Test func missingFileIsAOneLineError() {
+        do {
+            _ = try NotebookParser.parse(fileAt: "does/not/exist.md")
+            Issue.record("expected an error")
+        } catch let error as NotebookError {
+            #expect(error.description == "does/not/exist.md: error: no such file")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test func frontMatterGivesTitleParamsAndDefaults() throws {
+        let notebook = try NotebookParser.parse("""
+        ---
+        title: "Backprop"
+        author: Ada
+        params:
+          epochs: 5
+          learningRate: 0.1
+          verbose: true
+          name: mnist
+          quoted: "7"
+        echo: false
+        execute:
+          timeout: 30
+        ---
+
+        ```swift
+        print(epochs)
+        ```
+        """, path: "x.md")
+        #expect(notebook.title == "Backprop")
+        #expect(notebook.metadata["author"] == "Ada")
+        #expect(notebook.parameters == [
+            Parameter(name: "epochs", value: .int(5), line: 5),
+            Parameter(name: "learningRate", value: .double(0.1), line: 6),
+            Parameter(name: "verbose", value: .bool(true), line: 7),
+            Parameter(name: "name", value: .string("mnist"), line: 8),
+            Parameter(name: "quoted", value: .string("7"), line: 9),
+        ])
+        #expect(notebook.cells[0].options.echo == false)
+        #expect(notebook.cells[0].options.timeout == 30)
+        #expect(notebook.cells[0].line == 16)  // front matter lines still count
+    }
+
+    @Test func unknownFrontMatterKeyIsAnErrorAtItsLine() {
+        expectError(at: 3, containing: "unknown front matter key 'colour'") {
+            try NotebookParser.parse("---\ntitle: t\ncolour: red\n---\n```swift\n1\n```\n", path: "x.md")
+        }
+    }
+
+    @Test func everyCellOptionIsRead() throws {
+        let notebook = try NotebookParser.parse("""
+        ```swift
+        //| label: train
+        //| eval: false
+        //| echo: false
+        //| output: false
+        //| error: true
+        //| timeout: 2.5
+        //| cache: true
+        //| fig-width: 480
+        //| fig-height: 320
+        let x = 1
+        ```
+        """, path: "x.md")
+        let cell = notebook.cells[0]
+        var expected = CellOptions()
+        expected.label = "train"
+        expected.eval = false
+        expected.echo = false
+        expected.output = false
+        expected.error = true
+        expected.timeout = 2.5
+        expected.cache = true
+        expected.figWidth = 480
+        expected.figHeight = 320
+        #expect(cell.options == expected)
+        #expect(cell.optionLineCount == 9)
+        #expect(cell.displaySource == "let x = 1")
+        #expect(cell.displayLine == 11)
+        #expect(cell.name == "train")
+    }
+
+    @Test func badOptionsAreErrorsAtTheirLine() {
+        expectError(at: 4, containing: "unknown cell option 'colour'") {
+            try NotebookParser.parse("# T\n\n```swift\n//| colour: red\nlet x = 1\n```\n", path: "x.md")
+        }
+        expectError(at: 5, containing: "option 'echo' needs true or false, got 'maybe'") {
+            try NotebookParser.parse("# T\n\n```swift\n//| label: a\n//| echo: maybe\n```\n", path: "x.md")
+        }
+        expectError(at: 2, containing: "option 'timeout' needs a positive number") {
+            try NotebookParser.parse("```swift\n//| timeout: -1\n```\n", path: "x.md")
+        }
+        expectError(at: 2, containing: "option 'fig-width' needs a whole number") {
+            try NotebookParser.parse("```swift\n//| fig-width: wide\n```\n", path: "x.md")
+        }
+        expectError(at: 5, containing: "label 'a' is already used") {
+            try NotebookParser.parse("```swift\n//| label: a\n```\n```swift\n//| label: a\n```\n", path: "x.md")
+        }
+    }
+
+    @Test func mathIsProtectedFromEmphasis() throws {
+        let notebook = try NotebookParser.parse("""
+        Inline $a_1 * b_1 * c$ and *real emphasis*, cost $5 and $10, `code $x$`, escaped \\$y\\$.
+
+        $$
+        \\sum_i x_i * w_i
+        $$
+
+        ```swift
+        let x = 1
+        ```
+        """, path: "x.md")
+        guard case .prose(let html) = notebook.blocks[0] else { Issue.record("expected prose"); return }
+        #expect(html.contains(#"<span class="math inline">a_1 * b_1 * c</span>"#))
+        #expect(html.contains("<em>real emphasis</em>"))
+        #expect(html.contains("cost $5 and $10"))
+        #expect(html.contains("<code>code $x$</code>"))
+        #expect(html.contains(#"<span class="math display">\sum_i x_i * w_i</span>"#))
+        #expect(notebook.hasMath)
+        #expect(notebook.cells[0].line == 8)  // math lines still count
+    }
+
+    @Test func gfmTablesAndStrikethroughRender() throws {
+        let notebook = try NotebookParser.parse("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~gone~~\n\n```swift\n1\n```\n", path: "x.md")
+        guard case .prose(let html) = notebook.blocks[0] else { Issue.record("expected prose"); return }
+        #expect(html.contains("<table>"))
+        #expect(html.contains("<del>gone</del>"))
+        #expect(!notebook.hasMath)
+    }
+
+    @Test func unicodeProseAndCodeSurvive() throws {
+        let notebook = try NotebookParser.parse("# Ünïcödé ✓ 日本\n\n```swift\nlet π = \"ü→✓\"\n```\n", path: "x.md")
+        #expect(notebook.title == "Ünïcödé ✓ 日本")
+        #expect(notebook.cells[0].source == "let π = \"ü→✓\"")
+    }
+}
+
+/// Expects `body` to throw a `NotebookError` whose first diagnostic is at `line` and mentions `text`.
+func expectError(at line: Int?, containing text: String, sourceLocation: SourceLocation = #_sourceLocation,
+                 _ body: () throws -> Any) {
+    do {
+        _ = try body()
+        Issue.record("expected an error containing \"\(text)\"", sourceLocation: sourceLocation)
+    } catch let error as NotebookError {
+        let first = error.diagnostics.first
+        #expect(first?.line == line, "\(error)", sourceLocation: sourceLocation)
+        #expect(error.description.contains(text), "\(error)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
+    }
+}

@@ -1,0 +1,99 @@
+import Testing
+@testable import Notebook
+
+/// The generate stage alone: a `Notebook` in, `main.swift` text and its line map out.
+@Suite struct ProgramGeneratorTests {
+    func generate(_ markdown: String, path: String = "nb/x.md") throws -> (Notebook, GeneratedProgram) {
+        let notebook = try NotebookParser.parse(markdown, path: path)
+        return (notebook, try ProgramGenerator.generate(notebook))
+    }
+
+    func lines(_ program: GeneratedProgram) -> [String] {
+        program.source.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    @Test func eachCellHasItsSourceLocation() throws {
+        let (_, program) = try generate("# T\n\n```swift\nlet a = 1\n```\n\ntext\n\n```swift\nlet b = a\n```\n")
+        let text = lines(program)
+        #expect(program.regions.count == 2)
+        for (region, markdownLine) in zip(program.regions, [4, 10]) {
+            #expect(region.markdownLine == markdownLine)
+            #expect(text[region.generatedLine - 2] == "#sourceLocation(file: \"nb/x.md\", line: \(markdownLine))")
+            #expect(text[region.generatedLine + region.lineCount - 1] == "#sourceLocation()")
+        }
+        #expect(text[program.regions[1].generatedLine - 1] == "let b = a")
+        #expect(program.markdownLine(forGeneratedLine: program.regions[1].generatedLine)?.line == 10)
+        // A line after a cell (what an unclosed construct runs into) maps to the cell's last line.
+        #expect(program.markdownLine(forGeneratedLine: program.regions[0].generatedLine + 3)?.line == 4)
+    }
+
+    @Test func importsAreHoistedAndBlankedInPlace() throws {
+        let (_, program) = try generate("```swift\nimport Foundation\nlet a = sqrt(2.0)\n```\n")
+        let text = lines(program)
+        #expect(text[1] == "import NotebookKernel")
+        #expect(text[2] == "import Foundation")
+        let region = program.regions[0]
+        #expect(text[region.generatedLine - 1] == "")
+        #expect(text[region.generatedLine] == "let a = sqrt(2.0)")
+    }
+
+    @Test func lastExpressionIsDisplayedUnlessItIsAStatementOrAssignment() throws {
+        let cases: [(String, Bool)] = [
+            ("x", true), ("x + 1", true), ("f(x)", true), ("try f()", true), ("model.summary()", true),
+            ("let y = 1", false), ("x = 2", false), ("x += 2", false), ("_ = f()", false),
+            ("if x > 1 { print(x) }", false), ("for i in 0..<3 { print(i) }", false),
+            ("func g() {}", false), ("struct S {}", false), ("x == 2", true),
+        ]
+        for (code, displayed) in cases {
+            let (_, program) = try generate("```swift\n\(code)\n```\n")
+            #expect(program.source.contains("_nbDisplayLast(\(code))") == displayed, "\(code)")
+        }
+    }
+
+    @Test func displayWrapperColumnsMapBack() throws {
+        let (_, program) = try generate("```swift\nlet a = 1; a + \"s\"\n```\n")
+        #expect(program.columnShifts == [.init(markdownLine: 2, fromColumn: 12, width: 15)])
+        #expect(program.markdownColumn(31, line: 2) == 16)  // `"s"` after the wrapper
+        #expect(program.markdownColumn(5, line: 2) == 5)
+    }
+
+    @Test func errorCellsAreWrappedInDoCatch() throws {
+        let (_, program) = try generate("```swift\n//| error: true\ntry f()\n```\n")
+        #expect(program.source.contains("do {\n#sourceLocation"))
+        #expect(program.source.contains("#sourceLocation()\n} catch { NotebookSession.caught(error) }"))
+    }
+
+    @Test func evalFalseCellsAreNotCompiled() throws {
+        let (_, program) = try generate("```swift\n//| eval: false\nnot swift at all {\n```\n```swift\nlet ok = 1\n```\n")
+        #expect(!program.source.contains("not swift at all"))
+        #expect(program.regions.map(\.cellIndex) == [1])
+    }
+
+    @Test func parametersAreTypedConstantsAtTheirFrontMatterLines() throws {
+        let notebook = try NotebookParser.parse("---\nparams:\n  epochs: 5\n  name: \"a\\\"b\"\n---\n```swift\nprint(epochs)\n```\n", path: "x.md")
+        let overridden = try Parameter.applying([("epochs", "1")], to: notebook.parameters, path: "x.md")
+        let program = try ProgramGenerator.generate(notebook, parameters: overridden)
+        #expect(program.source.contains("#sourceLocation(file: \"x.md\", line: 3)\nlet epochs: Int = 1\n#sourceLocation()"))
+        #expect(program.source.contains("let name: String = \"a\\\"b\""))
+    }
+
+    @Test func unclosedBraceIsReportedAtTheMarkdownLine() {
+        expectError(at: 4, containing: "this '{' is not closed before the end of cell 1") {
+            try generate("# T\n\n```swift\nstruct P {\n  var x = 1\n```\n\n```swift\nprint(1)\n```\n")
+        }
+        expectError(at: 3, containing: "string literal is not closed") {
+            try generate("```swift\nlet a = 1\nlet s = \"abc\n```\n")
+        }
+        expectError(at: 2, containing: "unexpected '}'") {
+            try generate("```swift\n}\n```\n")
+        }
+    }
+
+    @Test func figureSizesAreSetPerCellOnlyWhenAsked() throws {
+        let (_, plain) = try generate("```swift\nlet a = 1\n```\n")
+        #expect(!plain.source.contains("Figure.defaultWidth"))
+        let (_, sized) = try generate("```swift\n//| fig-width: 300\nlet a = 1\n```\n```swift\nlet b = 2\n```\n")
+        #expect(sized.source.contains("Figure.defaultWidth = 300"))
+        #expect(sized.source.contains("Figure.defaultWidth = _nbFigureSize.width"))
+    }
+}
