@@ -65,11 +65,11 @@ import Testing
             subfolder: "mnist", explicit: nil,
             environment: ["NBRUN_DATA": "/data", "NBRUN_ROOT": "/repo"],
             workingDirectory: "/repo/notebooks/tmp")
+        // Environment first, then the working directory and its parents; duplicates
+        // (/repo/data/mnist found again by the walk, /data/mnist) appear once.
         #expect(directories == [
-            "/data/mnist", "/repo/data/mnist", "/repo/notebooks/tmp/data/mnist",
-            "/repo/notebooks/data/mnist", "/data/mnist".replacingOccurrences(of: "/data/mnist", with: "/repo/data/mnist"),
-            "/data/mnist",
-        ].reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } })
+            "/data/mnist", "/repo/data/mnist", "/repo/notebooks/tmp/data/mnist", "/repo/notebooks/data/mnist",
+        ])
         // Explicit means only there.
         #expect(IDXDataset.searchDirectories(subfolder: "mnist", explicit: "/x", environment: ["NBRUN_DATA": "/data"]) == ["/x"])
         // Fashion-MNIST ends with the Debian package's folder.
