@@ -49,7 +49,8 @@ public struct DatasetError: Error, CustomStringConvertible, LocalizedError, Send
         case .unreadable(let reason):
             return "\(file): cannot be read: \(reason)."
         case .wrongMagic(let expected, let found):
-            return "\(file): not an IDX \(Self.kindName(magic: expected)) file: magic number is \(Self.hex(found)), expected \(Self.hex(expected)). Is it the right file, and was a .gz file renamed without the .gz? \(Self.dataHint)"
+            let foundName = found == IDX.imagesMagic || found == IDX.labelsMagic ? " (an IDX \(Self.kindName(magic: found)) file)" : ""
+            return "\(file): not an IDX \(Self.kindName(magic: expected)) file: magic number is \(Self.hex(found))\(foundName), expected \(Self.hex(expected)). Check that the file is the one named (images or labels, train or t10k) and not damaged. \(Self.dataHint)"
         case .truncated(let payload, let expected, let found):
             return "\(file): file is cut short: expected \(expected) bytes of \(payload) data, found \(found). Download it again. \(Self.dataHint)"
         case .absurdSize(let dimensions):
