@@ -1,19 +1,108 @@
 internal import COpenBLAS
 
-/// Matrix product of two rank-2 tensors: (m, k) x (k, n) -> (m, n), through `cblas_sgemm`.
-public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
-    guard a.rank == 2, b.rank == 2, a.shape[1] == b.shape[0] else {
-        fatalError("matmul: shapes \(a.shape) and \(b.shape) do not chain (need (m, k) x (k, n))")
-    }
-    let m = a.shape[0], k = a.shape[1], n = b.shape[1]
-    var c = [Float](repeating: 0, count: m * n)
+// Matrix products. This is the one file that calls BLAS (cblas_sgemm); everything
+// else in the engine is plain Swift loops.
+
+/// Matrix product `op(a) x op(b)`, where `op` transposes the last two axes when its flag is set
+/// (without copying: the flag goes to `cblas_sgemm`).
+///
+/// - Rank 2: `(m, k) x (k, n) -> (m, n)`.
+/// - Batched: `(..., m, k) x (..., k, n) -> (..., m, n)` with equal batch axes, or one side
+///   of rank 2 shared by every batch entry, e.g. `(B, m, k) x (k, n) -> (B, m, n)`.
+///
+///     let y = matmul(x, w, transposeB: true)   // x is (batch, in), w is (out, in): y is (batch, out)
+public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    let geometry = MatmulGeometry(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB)
+    let (m, n, k) = (geometry.m, geometry.n, geometry.k)
+    var result = Tensor(repeating: 0, shape: geometry.outShape)
+    if m == 0 || n == 0 { return result }
+    if k == 0 { return result }
     a.scalars.withUnsafeBufferPointer { pa in
         b.scalars.withUnsafeBufferPointer { pb in
-            c.withUnsafeMutableBufferPointer { pc in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                            1, pa.baseAddress, Int32(k), pb.baseAddress, Int32(n), 0, pc.baseAddress, Int32(n))
+            result.scalars.withUnsafeMutableBufferPointer { pc in
+                // Row-major: lda is the row length of a as stored ((m, k) or, transposed, (k, m)).
+                let lda = transposeA ? m : k, ldb = transposeB ? k : n
+                if geometry.batch == 1 {
+                    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                                Int32(m), Int32(n), Int32(k), 1, pa.baseAddress, Int32(lda),
+                                pb.baseAddress, Int32(ldb), 0, pc.baseAddress, Int32(n))
+                } else if geometry.strideB == 0 && !transposeA {
+                    // (B, m, k) x (k, n): one product with B*m rows.
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                                Int32(geometry.batch * m), Int32(n), Int32(k), 1, pa.baseAddress, Int32(lda),
+                                pb.baseAddress, Int32(ldb), 0, pc.baseAddress, Int32(n))
+                } else {
+                    for i in 0..<geometry.batch {
+                        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                                    Int32(m), Int32(n), Int32(k), 1, pa.baseAddress! + i * geometry.strideA, Int32(lda),
+                                    pb.baseAddress! + i * geometry.strideB, Int32(ldb), 0,
+                                    pc.baseAddress! + i * m * n, Int32(n))
+                    }
+                }
             }
         }
     }
-    return Tensor(c, shape: [m, n])
+    return result
+}
+
+/// The same product as `matmul`, by three plain loops (accumulating in Double): slow and
+/// obviously right, kept as the test oracle for the BLAS path.
+public func naiveMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    let g = MatmulGeometry(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB)
+    var result = Tensor(repeating: 0, shape: g.outShape)
+    for batch in 0..<g.batch {
+        for i in 0..<g.m {
+            for j in 0..<g.n {
+                var total = 0.0
+                for p in 0..<g.k {
+                    // a is (m, k) as stored, or (k, m) when transposed; likewise b.
+                    let av = a.scalars[batch * g.strideA + (transposeA ? p * g.m + i : i * g.k + p)]
+                    let bv = b.scalars[batch * g.strideB + (transposeB ? j * g.k + p : p * g.n + j)]
+                    total += Double(av) * Double(bv)
+                }
+                result.scalars[(batch * g.m + i) * g.n + j] = Float(total)
+            }
+        }
+    }
+    return result
+}
+
+/// Sizes of a (possibly batched) product, checked; stops naming both shapes when they do not chain.
+struct MatmulGeometry {
+    var m = 0, n = 0, k = 0
+    /// Number of batch entries, and each operand's step between them (0 when shared).
+    var batch = 1, strideA = 0, strideB = 0
+    var outShape: [Int] = []
+
+    init(_ shapeA: [Int], _ shapeB: [Int], transposeA: Bool, transposeB: Bool) {
+        let description = "matmul(transposeA: \(transposeA), transposeB: \(transposeB))"
+        if shapeA.count < 2 || shapeB.count < 2 {
+            shapeMismatch(description, shapeA, shapeB, "need rank >= 2 each")
+        }
+        let ra = shapeA.count, rb = shapeB.count
+        m = transposeA ? shapeA[ra - 1] : shapeA[ra - 2]
+        k = transposeA ? shapeA[ra - 2] : shapeA[ra - 1]
+        let kb = transposeB ? shapeB[rb - 1] : shapeB[rb - 2]
+        n = transposeB ? shapeB[rb - 2] : shapeB[rb - 1]
+        if k != kb { shapeMismatch(description, shapeA, shapeB, "do not chain (inner sizes \(k) and \(kb))") }
+        let batchA = Array(shapeA.dropLast(2)), batchB = Array(shapeB.dropLast(2))
+        let batchShape: [Int]
+        if batchA == batchB {
+            batchShape = batchA
+            batch = batchA.reduce(1, *)
+            strideA = m * k; strideB = k * n
+        } else if batchB.isEmpty {
+            batchShape = batchA
+            batch = batchA.reduce(1, *)
+            strideA = m * k; strideB = 0
+        } else if batchA.isEmpty {
+            batchShape = batchB
+            batch = batchB.reduce(1, *)
+            strideA = 0; strideB = k * n
+        } else {
+            shapeMismatch(description, shapeA, shapeB, "have different batch axes")
+        }
+        if batch == 1 && batchShape.isEmpty { strideA = 0; strideB = 0 }
+        outShape = batchShape + [m, n]
+    }
 }

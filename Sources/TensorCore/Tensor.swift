@@ -1,16 +1,24 @@
-/// A dense, row-major tensor of `Float` values.
+/// A dense, row-major tensor of `Float` values, of any rank.
 ///
-/// Storage is a Swift array, so copies are copy-on-write.
+/// Storage is a Swift array, so copies are copy-on-write: `var b = a; b[0] = 1`
+/// copies the values once, on the first write. Every operation returns a new,
+/// contiguous tensor (there are no strided views); the hot loops live in the
+/// engine, built in release, and the public API is concrete (`Float`, no
+/// generics) so that notebook code compiled at `-Onone` calls full-speed code.
+///
+///     let x = Tensor([[1, 2, 3], [4, 5, 6]])   // shape [2, 3]
+///     let y = (x * 2 + 1).sum(alongAxes: [1])   // shape [2]: [15, 33]
 public struct Tensor {
     /// The extent of each axis; `[]` for a scalar.
     public var shape: [Int]
     /// The values in row-major order; `scalars.count == shape.reduce(1, *)`.
     public var scalars: [Float]
 
+    /// A tensor of the given shape holding `scalars` in row-major order.
     public init(_ scalars: [Float], shape: [Int]) {
-        let count = shape.reduce(1, *)
+        let count = shapeCount(shape, "Tensor(_:shape:)")
         if scalars.count != count {
-            fatalError("Tensor(_:shape:): \(scalars.count) values do not fill shape \(shape) (\(count) values)")
+            engineFailure("Tensor(_:shape:): \(scalars.count) values do not fill shape \(shape) (\(count) values)")
         }
         self.shape = shape
         self.scalars = scalars
@@ -24,16 +32,181 @@ public struct Tensor {
     /// A rank-2 tensor from rows of equal length.
     public init(_ rows: [[Float]]) {
         let columns = rows.first?.count ?? 0
+        for (index, row) in rows.enumerated() where row.count != columns {
+            engineFailure("Tensor(_ rows:): row \(index) has \(row.count) values, row 0 has \(columns)")
+        }
         self.init(rows.flatMap { $0 }, shape: [rows.count, columns])
     }
 
+    /// A rank-0 tensor (shape `[]`) holding one value.
+    public init(scalar: Float) {
+        self.shape = []
+        self.scalars = [scalar]
+    }
+
+    /// Internal: trusts that `scalars.count` matches `shape`.
+    init(unchecked scalars: [Float], shape: [Int]) {
+        self.shape = shape
+        self.scalars = scalars
+    }
+
+    /// Internal: a tensor of `shape` whose values `body` writes (all of them) without zeroing first.
+    init(shape: [Int], uninitializedWith body: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        let count = shape.reduce(1, *)
+        self.shape = shape
+        self.scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            body(buffer)
+            initialized = count
+        }
+    }
+
+    /// The number of axes.
     public var rank: Int { shape.count }
+    /// The number of values, the product of `shape`.
     public var count: Int { scalars.count }
 
-    /// `count` evenly spaced values from `start` to `end`, both included.
-    public static func linspace(_ start: Float, _ end: Float, count: Int) -> Tensor {
-        if count == 1 { return Tensor([start]) }
-        let step = (end - start) / Float(count - 1)
-        return Tensor((0..<count).map { start + Float($0) * step })
+    /// The single value of a one-element tensor (any rank).
+    public var scalar: Float {
+        if scalars.count != 1 { engineFailure("Tensor.scalar: tensor of shape \(shape) has \(scalars.count) values, not 1") }
+        return scalars[0]
     }
+
+    /// Reads the values without copying. `body` must not let the pointer escape.
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try scalars.withUnsafeBufferPointer(body)
+    }
+
+    /// Writes the values in place (copying first only if the storage is shared):
+    /// the fast path for fused optimizer updates, which loop without allocating.
+    public mutating func withUnsafeMutableBufferPointer<R>(_ body: (inout UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        try scalars.withUnsafeMutableBufferPointer(body)
+    }
+
+    /// Row-major strides (in elements) of `shape`.
+    public var strides: [Int] { rowMajorStrides(shape) }
+
+    /// The value at `indices` (one per axis; negative indices count from the end).
+    public subscript(indices: Int...) -> Float {
+        get { scalars[flatIndex(indices)] }
+        set { scalars[flatIndex(indices)] = newValue }
+    }
+
+    /// The value at `indices` given as an array.
+    public subscript(index indices: [Int]) -> Float {
+        get { scalars[flatIndex(indices)] }
+        set { scalars[flatIndex(indices)] = newValue }
+    }
+
+    func flatIndex(_ indices: [Int]) -> Int {
+        if indices.count != shape.count {
+            engineFailure("Tensor subscript: \(indices.count) indices \(indices) for a tensor of shape \(shape)")
+        }
+        var offset = 0
+        for axis in 0..<indices.count {
+            var index = indices[axis]
+            if index < 0 { index += shape[axis] }
+            if index < 0 || index >= shape[axis] {
+                engineFailure("Tensor subscript: index \(indices[axis]) out of range for axis \(axis) of shape \(shape)")
+            }
+            offset = offset * shape[axis] + index
+        }
+        return offset
+    }
+}
+
+extension Tensor: Equatable {
+    /// Same shape and the same values (exactly).
+    public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
+        lhs.shape == rhs.shape && lhs.scalars == rhs.scalars
+    }
+}
+
+extension Tensor: Codable {}
+
+extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The shape, then the values nested by axis when there are at most 100 of them,
+    /// else the first values and summary statistics.
+    public var description: String {
+        if count <= 100 {
+            return "Tensor\(shape) " + nestedValues(axis: 0, offset: 0)
+        }
+        let head = scalars.prefix(6).map { formatValue($0) }.joined(separator: ", ")
+        var minimum = Float.infinity, maximum = -Float.infinity, total = 0.0
+        for value in scalars {
+            minimum = Swift.min(minimum, value)
+            maximum = Swift.max(maximum, value)
+            total += Double(value)
+        }
+        return "Tensor\(shape) [\(head), ...] (\(count) values, min \(formatValue(minimum)), "
+            + "max \(formatValue(maximum)), mean \(formatValue(Float(total / Double(count)))))"
+    }
+
+    public var debugDescription: String { description }
+
+    private func nestedValues(axis: Int, offset: Int) -> String {
+        if rank == 0 { return formatValue(scalars[0]) }
+        let stride = shape[(axis + 1)...].reduce(1, *)
+        if axis == rank - 1 {
+            return "[" + (0..<shape[axis]).map { formatValue(scalars[offset + $0]) }.joined(separator: ", ") + "]"
+        }
+        let separator = axis == rank - 2 ? ",\n " : ",\n\n "
+        let indent = String(repeating: " ", count: axis)
+        return "[" + (0..<shape[axis]).map { (i: Int) -> String in
+            (i == 0 ? "" : indent) + nestedValues(axis: axis + 1, offset: offset + i * stride)
+        }.joined(separator: separator) + "]"
+    }
+}
+
+/// Short, exact-enough text for one value: integers without a fraction, others to 6 significant digits.
+func formatValue(_ value: Float) -> String {
+    if value.isNaN { return "nan" }
+    if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+    if value == value.rounded(), Swift.abs(value) < 1e7 { return String(Int(value)) }
+    var text = String(format: "%.6g", Double(value))
+    if text.contains("e") { return text }
+    while text.contains("."), text.hasSuffix("0") { text.removeLast() }
+    return text
+}
+
+// MARK: - Errors and shape helpers
+
+/// Stops the program with `message`. Unlike `precondition`, the message survives `-O`
+/// builds, so a notebook user sees which operation failed and why.
+public func engineFailure(_ message: String, file: StaticString = #fileID, line: UInt = #line) -> Never {
+    fatalError(message, file: file, line: line)
+}
+
+/// Stops with a message naming the operation and both shapes, e.g.
+/// `add: shapes [2, 3] and [4] do not broadcast`.
+public func shapeMismatch(_ operation: String, _ lhs: [Int], _ rhs: [Int], _ reason: String = "do not match",
+                          file: StaticString = #fileID, line: UInt = #line) -> Never {
+    fatalError("\(operation): shapes \(lhs) and \(rhs) \(reason)", file: file, line: line)
+}
+
+/// The number of values of `shape`, checking that no extent is negative.
+func shapeCount(_ shape: [Int], _ operation: String) -> Int {
+    var count = 1
+    for extent in shape {
+        if extent < 0 { engineFailure("\(operation): negative extent in shape \(shape)") }
+        count *= extent
+    }
+    return count
+}
+
+/// Row-major strides of `shape`: the last axis has stride 1.
+public func rowMajorStrides(_ shape: [Int]) -> [Int] {
+    var strides = [Int](repeating: 1, count: shape.count)
+    var step = 1
+    for axis in (0..<shape.count).reversed() {
+        strides[axis] = step
+        step *= shape[axis]
+    }
+    return strides
+}
+
+/// `axis` made non-negative (`-1` is the last axis), checked against `rank`.
+func normalizedAxis(_ axis: Int, rank: Int, _ operation: String) -> Int {
+    let result = axis < 0 ? axis + rank : axis
+    if result < 0 || result >= rank { engineFailure("\(operation): axis \(axis) out of range for rank \(rank)") }
+    return result
 }

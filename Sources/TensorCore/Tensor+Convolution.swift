@@ -1,0 +1,194 @@
+// Convolution and pooling kernels on NCHW images: im2col / col2im and 2-D pooling.
+//
+// A 2-D convolution is im2col + one matmul:
+//     cols = im2col(x, window)                                // (N*OH*OW, C*KH*KW)
+//     y = matmul(cols, w.reshaped(to: [F, C*KH*KW]), transposeB: true)   // (N*OH*OW, F)
+//     y.reshaped(to: [N, OH, OW, F]).transposed(permutation: [0, 3, 1, 2])   // (N, F, OH, OW)
+// and col2im (the adjoint of im2col) carries the gradient back to the image.
+
+/// A sliding window over the last two axes of NCHW images: kernel size, stride and zero padding.
+public struct Window2D: Equatable, Hashable, Codable, Sendable, CustomStringConvertible {
+    public var kernelHeight: Int, kernelWidth: Int
+    public var strideHeight: Int, strideWidth: Int
+    public var paddingHeight: Int, paddingWidth: Int
+
+    /// A window of `kernel` (height, width), moved by `stride`, over images padded by `padding`.
+    public init(kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)) {
+        (kernelHeight, kernelWidth) = kernel
+        (strideHeight, strideWidth) = stride
+        (paddingHeight, paddingWidth) = padding
+        if kernelHeight < 1 || kernelWidth < 1 || strideHeight < 1 || strideWidth < 1 || paddingHeight < 0 || paddingWidth < 0 {
+            engineFailure("Window2D: need kernel and stride >= 1, padding >= 0; got \(self)")
+        }
+    }
+
+    /// A square window: `Window2D(size: 2, stride: 2)` is the usual 2x2 pooling.
+    public init(size: Int, stride: Int = 1, padding: Int = 0) {
+        self.init(kernel: (size, size), stride: (stride, stride), padding: (padding, padding))
+    }
+
+    /// Output (height, width) for an input of `height` x `width`:
+    /// (H + 2 * padding - kernel) / stride + 1 on each axis.
+    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        ((height + 2 * paddingHeight - kernelHeight) / strideHeight + 1,
+         (width + 2 * paddingWidth - kernelWidth) / strideWidth + 1)
+    }
+
+    public var description: String {
+        "Window2D(kernel: (\(kernelHeight), \(kernelWidth)), stride: (\(strideHeight), \(strideWidth)), padding: (\(paddingHeight), \(paddingWidth)))"
+    }
+
+    /// Checks an NCHW shape against this window; returns (N, C, H, W, OH, OW).
+    func geometry(_ shape: [Int], _ operation: String) -> (n: Int, c: Int, h: Int, w: Int, oh: Int, ow: Int) {
+        if shape.count != 4 { engineFailure("\(operation): needs an NCHW input of rank 4, got shape \(shape)") }
+        let (oh, ow) = outputSize(height: shape[2], width: shape[3])
+        if oh < 1 || ow < 1 { engineFailure("\(operation): \(self) does not fit an input of shape \(shape)") }
+        return (shape[0], shape[1], shape[2], shape[3], oh, ow)
+    }
+}
+
+/// Patches of NCHW `x` as rows: result is (N*OH*OW, C*KH*KW), row (n, oh, ow), column (c, kh, kw);
+/// positions in the padding read 0.
+public func im2col(_ x: Tensor, window: Window2D) -> Tensor {
+    let g = window.geometry(x.shape, "im2col")
+    let kh = window.kernelHeight, kw = window.kernelWidth
+    let columns = g.c * kh * kw
+    return x.scalars.withUnsafeBufferPointer { p in
+        Tensor(shape: [g.n * g.oh * g.ow, columns]) { out in
+            parallelRanges(g.n, cost: g.oh * g.ow * columns) { images in
+                for image in images {
+                    for oy in 0..<g.oh {
+                        for ox in 0..<g.ow {
+                            let row = ((image * g.oh + oy) * g.ow + ox) * columns
+                            for channel in 0..<g.c {
+                                let plane = (image * g.c + channel) * g.h * g.w
+                                for ky in 0..<kh {
+                                    let y = oy * window.strideHeight - window.paddingHeight + ky
+                                    let column = row + (channel * kh + ky) * kw
+                                    if y < 0 || y >= g.h {
+                                        for kx in 0..<kw { out[column + kx] = 0 }
+                                        continue
+                                    }
+                                    for kx in 0..<kw {
+                                        let xx = ox * window.strideWidth - window.paddingWidth + kx
+                                        out[column + kx] = xx >= 0 && xx < g.w ? p[plane + y * g.w + xx] : 0
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of `im2col`: adds each patch value of `cols` (N*OH*OW, C*KH*KW) back into its
+/// position in an NCHW image of `imageShape` (overlapping patches accumulate; padding is dropped).
+public func col2im(_ cols: Tensor, imageShape: [Int], window: Window2D) -> Tensor {
+    let g = window.geometry(imageShape, "col2im")
+    let kh = window.kernelHeight, kw = window.kernelWidth
+    let columns = g.c * kh * kw
+    if cols.shape != [g.n * g.oh * g.ow, columns] {
+        shapeMismatch("col2im", cols.shape, [g.n * g.oh * g.ow, columns], "differ (columns vs expected for image \(imageShape))")
+    }
+    var result = Tensor.zeros(imageShape)
+    cols.scalars.withUnsafeBufferPointer { p in
+        result.scalars.withUnsafeMutableBufferPointer { out in
+            parallelRanges(g.n, cost: g.oh * g.ow * columns) { images in
+                for image in images {
+                    for oy in 0..<g.oh {
+                        for ox in 0..<g.ow {
+                            let row = ((image * g.oh + oy) * g.ow + ox) * columns
+                            for channel in 0..<g.c {
+                                let plane = (image * g.c + channel) * g.h * g.w
+                                for ky in 0..<kh {
+                                    let y = oy * window.strideHeight - window.paddingHeight + ky
+                                    if y < 0 || y >= g.h { continue }
+                                    let column = row + (channel * kh + ky) * kw
+                                    for kx in 0..<kw {
+                                        let xx = ox * window.strideWidth - window.paddingWidth + kx
+                                        if xx >= 0 && xx < g.w { out[plane + y * g.w + xx] += p[column + kx] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return result
+}
+
+/// Max pooling of NCHW `x`: (N, C, OH, OW), plus for each output the flat index into `x` of
+/// the maximum it took (the first on ties; padding never wins), for the backward pass.
+public func maxPool2DWithIndices(_ x: Tensor, window: Window2D) -> (output: Tensor, indices: [Int32]) {
+    let g = window.geometry(x.shape, "maxPool2D")
+    let outCount = g.n * g.c * g.oh * g.ow
+    var indices = [Int32](repeating: 0, count: outCount)
+    let output = x.scalars.withUnsafeBufferPointer { p in
+        indices.withUnsafeMutableBufferPointer { index in
+            Tensor(shape: [g.n, g.c, g.oh, g.ow]) { out in
+                parallelRanges(g.n * g.c, cost: g.oh * g.ow * window.kernelHeight * window.kernelWidth) { planes in
+                    for planeIndex in planes {
+                        let plane = planeIndex * g.h * g.w
+                        for oy in 0..<g.oh {
+                            for ox in 0..<g.ow {
+                                var best = -Float.infinity, bestIndex = -1
+                                for ky in 0..<window.kernelHeight {
+                                    let y = oy * window.strideHeight - window.paddingHeight + ky
+                                    if y < 0 || y >= g.h { continue }
+                                    for kx in 0..<window.kernelWidth {
+                                        let xx = ox * window.strideWidth - window.paddingWidth + kx
+                                        if xx < 0 || xx >= g.w { continue }
+                                        let v = p[plane + y * g.w + xx]
+                                        if v > best || bestIndex < 0 { best = v; bestIndex = plane + y * g.w + xx }
+                                    }
+                                }
+                                let o = (planeIndex * g.oh + oy) * g.ow + ox
+                                out[o] = best
+                                index[o] = Int32(bestIndex)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return (output, indices)
+}
+
+/// Max pooling of NCHW `x` over `window`: (N, C, OH, OW).
+public func maxPool2D(_ x: Tensor, window: Window2D) -> Tensor { maxPool2DWithIndices(x, window: window).output }
+
+/// Gradient of max pooling: each output gradient goes to the input position that was the maximum.
+public func maxPool2DBackward(_ gradient: Tensor, indices: [Int32], inputShape: [Int]) -> Tensor {
+    if gradient.count != indices.count {
+        shapeMismatch("maxPool2DBackward", gradient.shape, inputShape, "do not match \(indices.count) indices")
+    }
+    var result = Tensor.zeros(inputShape)
+    gradient.scalars.withUnsafeBufferPointer { g in
+        result.scalars.withUnsafeMutableBufferPointer { out in
+            for i in 0..<indices.count { out[Int(indices[i])] += g[i] }
+        }
+    }
+    return result
+}
+
+/// Average pooling of NCHW `x`: each output is the mean of its window, padding counted as zeros
+/// (divides by KH*KW always, PyTorch's `count_include_pad=True`).
+public func avgPool2D(_ x: Tensor, window: Window2D) -> Tensor {
+    let g = window.geometry(x.shape, "avgPool2D")
+    let columns = im2col(x.reshaped(to: [g.n * g.c, 1, g.h, g.w]), window: window)   // (N*C*OH*OW, KH*KW)
+    return columns.mean(alongAxes: [1]).reshaped(to: [g.n, g.c, g.oh, g.ow])
+}
+
+/// Gradient of `avgPool2D`: each output gradient spread evenly over its window.
+public func avgPool2DBackward(_ gradient: Tensor, inputShape: [Int], window: Window2D) -> Tensor {
+    let g = window.geometry(inputShape, "avgPool2DBackward")
+    let area = Float(window.kernelHeight * window.kernelWidth)
+    let spread = (gradient.reshaped(to: [g.n * g.c * g.oh * g.ow, 1]) * (1 / area))
+        .broadcasted(to: [g.n * g.c * g.oh * g.ow, window.kernelHeight * window.kernelWidth])
+    return col2im(spread, imageShape: [g.n * g.c, 1, g.h, g.w], window: window).reshaped(to: inputShape)
+}

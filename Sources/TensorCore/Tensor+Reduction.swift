@@ -1,0 +1,203 @@
+import Dispatch
+
+// Reductions along any set of axes: sum, mean, max, min, variance, argmax.
+//
+// Axes may be negative (-1 is the last). Without `keepDims` the reduced axes are
+// removed (reducing every axis gives a rank-0 tensor); with it they stay, of extent 1,
+// so the result broadcasts against the input: `x - x.mean(alongAxes: [1], keepDims: true)`.
+
+extension Tensor {
+    /// Sum of all values (rank 0). Accumulates in Double.
+    public func sum() -> Tensor { sum(alongAxes: Array(0..<rank)) }
+    /// Sum along `axes`.
+    public func sum(alongAxes axes: [Int], keepDims: Bool = false) -> Tensor {
+        reduceValues(self, axes, keepDims: keepDims, "sum", initial: 0,
+                     run: { p, n in
+                         var total = 0.0
+                         for i in 0..<n { total += Double(p[i]) }
+                         return Float(total)
+                     }, combine: { $0 + $1 })
+    }
+    /// Sum along one axis.
+    public func sum(alongAxis axis: Int, keepDims: Bool = false) -> Tensor { sum(alongAxes: [axis], keepDims: keepDims) }
+
+    /// Mean of all values (rank 0).
+    public func mean() -> Tensor { mean(alongAxes: Array(0..<rank)) }
+    /// Mean along `axes`.
+    public func mean(alongAxes axes: [Int], keepDims: Bool = false) -> Tensor {
+        let n = reducedCount(axes, "mean")
+        return sum(alongAxes: axes, keepDims: keepDims) * (1 / Float(n))
+    }
+    /// Mean along one axis.
+    public func mean(alongAxis axis: Int, keepDims: Bool = false) -> Tensor { mean(alongAxes: [axis], keepDims: keepDims) }
+
+    /// Maximum of all values (rank 0).
+    public func max() -> Tensor { max(alongAxes: Array(0..<rank)) }
+    /// Maximum along `axes` (NaN-free inputs assumed).
+    public func max(alongAxes axes: [Int], keepDims: Bool = false) -> Tensor {
+        reduceValues(self, axes, keepDims: keepDims, "max", initial: -.infinity,
+                     run: { p, n in
+                         var best = -Float.infinity
+                         for i in 0..<n { best = Swift.max(best, p[i]) }
+                         return best
+                     }, combine: { Swift.max($0, $1) })
+    }
+    /// Maximum along one axis.
+    public func max(alongAxis axis: Int, keepDims: Bool = false) -> Tensor { max(alongAxes: [axis], keepDims: keepDims) }
+
+    /// Minimum of all values (rank 0).
+    public func min() -> Tensor { min(alongAxes: Array(0..<rank)) }
+    /// Minimum along `axes`.
+    public func min(alongAxes axes: [Int], keepDims: Bool = false) -> Tensor {
+        reduceValues(self, axes, keepDims: keepDims, "min", initial: .infinity,
+                     run: { p, n in
+                         var best = Float.infinity
+                         for i in 0..<n { best = Swift.min(best, p[i]) }
+                         return best
+                     }, combine: { Swift.min($0, $1) })
+    }
+    /// Minimum along one axis.
+    public func min(alongAxis axis: Int, keepDims: Bool = false) -> Tensor { min(alongAxes: [axis], keepDims: keepDims) }
+
+    /// Population variance (divides by n, as NumPy's default) of all values.
+    public func variance() -> Tensor { variance(alongAxes: Array(0..<rank)) }
+    /// Population variance along `axes`: mean((x - mean(x))^2).
+    public func variance(alongAxes axes: [Int], keepDims: Bool = false) -> Tensor {
+        let centered = self - mean(alongAxes: axes, keepDims: true)
+        return square(centered).mean(alongAxes: axes, keepDims: keepDims)
+    }
+    /// Variance along one axis.
+    public func variance(alongAxis axis: Int, keepDims: Bool = false) -> Tensor { variance(alongAxes: [axis], keepDims: keepDims) }
+
+    /// Index of the largest value along `axis` (the first one on ties), as Float values.
+    public func argmax(alongAxis axis: Int, keepDims: Bool = false) -> Tensor {
+        argExtreme(axis, keepDims: keepDims, "argmax") { $0 > $1 }
+    }
+    /// Index of the smallest value along `axis` (the first one on ties), as Float values.
+    public func argmin(alongAxis axis: Int, keepDims: Bool = false) -> Tensor {
+        argExtreme(axis, keepDims: keepDims, "argmin") { $0 < $1 }
+    }
+    /// Index of the largest value along `axis` as integers (e.g. predicted classes of `(batch, classes)` logits).
+    public func argmaxIndices(alongAxis axis: Int) -> [Int] {
+        argmax(alongAxis: axis).scalars.map { Int($0) }
+    }
+
+    /// The number of values reduced into each result of a reduction along `axes`.
+    func reducedCount(_ axes: [Int], _ operation: String) -> Int {
+        Set(axes.map { normalizedAxis($0, rank: rank, operation) }).reduce(1) { $0 * shape[$1] }
+    }
+
+    private func argExtreme(_ axis: Int, keepDims: Bool, _ operation: String, _ better: (Float, Float) -> Bool) -> Tensor {
+        let axis = normalizedAxis(axis, rank: rank, operation)
+        let n = shape[axis]
+        if n == 0 { engineFailure("\(operation): axis \(axis) of shape \(shape) is empty") }
+        let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
+        var outShape = shape
+        if keepDims { outShape[axis] = 1 } else { outShape.remove(at: axis) }
+        return scalars.withUnsafeBufferPointer { p in
+            Tensor(shape: outShape) { out in
+                for o in 0..<outer {
+                    for i in 0..<inner {
+                        var best = p[o * n * inner + i], bestIndex = 0
+                        for k in 1..<Swift.max(n, 1) {
+                            let v = p[(o * n + k) * inner + i]
+                            if better(v, best) { best = v; bestIndex = k }
+                        }
+                        out[o * inner + i] = Float(bestIndex)
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Broadcasting helpers (used by gradients)
+
+    /// This tensor repeated along broadcast axes to `shape` (NumPy's `broadcast_to`).
+    public func broadcasted(to shape: [Int]) -> Tensor {
+        if self.shape == shape { return self }
+        let result = broadcastShape(self.shape, shape, "broadcasted(to:)")
+        if result != shape { shapeMismatch("broadcasted(to:)", self.shape, shape, "do not broadcast to the second") }
+        // Broadcasting against zeros of the target shape copies the values into it.
+        return zipBroadcast(self, Tensor.zeros(shape), "broadcasted(to:)") { a, _ in a }
+    }
+
+    /// Sums this tensor over the axes along which a tensor of `shape` was broadcast to
+    /// reach this shape: the gradient of broadcasting (`(128, 10)` to `(10)` sums the rows).
+    public func unbroadcasted(to shape: [Int]) -> Tensor {
+        if self.shape == shape { return self }
+        let rank = self.rank
+        if shape.count > rank { shapeMismatch("unbroadcasted(to:)", self.shape, shape, "(target has higher rank)") }
+        var axes: [Int] = []
+        for axis in 0..<rank {
+            let target = axis - (rank - shape.count)
+            if target < 0 { axes.append(axis) } else if shape[target] == 1 && self.shape[axis] != 1 { axes.append(axis) }
+            else if shape[target] != self.shape[axis] {
+                shapeMismatch("unbroadcasted(to:)", self.shape, shape, "are not related by broadcasting")
+            }
+        }
+        return sum(alongAxes: axes, keepDims: true).reshaped(to: shape)
+    }
+}
+
+/// Reduces `x` along `axes`. `run(p, n)` reduces a contiguous run of `n` values; `combine`
+/// folds a value into a partial result (`initial` is its identity).
+@inline(__always)
+func reduceValues(_ x: Tensor, _ axes: [Int], keepDims: Bool, _ operation: String, initial: Float,
+                  run: (UnsafePointer<Float>, Int) -> Float, combine: (Float, Float) -> Float) -> Tensor {
+    let rank = x.rank
+    var reduced = [Bool](repeating: false, count: rank)
+    for axis in axes { reduced[normalizedAxis(axis, rank: rank, operation)] = true }
+    var keptShape = x.shape
+    for axis in 0..<rank where reduced[axis] { keptShape[axis] = 1 }
+    let outShape = keepDims ? keptShape : (0..<rank).filter { !reduced[$0] }.map { x.shape[$0] }
+    let outCount = keptShape.reduce(1, *)
+    let n = x.count
+    if n == 0 { return Tensor(repeating: initial, shape: outShape) }
+
+    return x.scalars.withUnsafeBufferPointer { input in
+        let p = input.baseAddress!
+        if outCount == 1 {
+            // Everything into one value: partial results per chunk, then combined.
+            let chunks = n >= Parallelism.minimumElements ? Swift.max(1, Parallelism.workers) : 1
+            var partials = [Float](repeating: initial, count: chunks)
+            partials.withUnsafeMutableBufferPointer { partial in
+                if chunks == 1 {
+                    partial[0] = run(p, n)
+                } else {
+                    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                        let start = n * chunk / chunks, end = n * (chunk + 1) / chunks
+                        partial[chunk] = run(p + start, end - start)
+                    }
+                }
+            }
+            var result = initial
+            for value in partials { result = combine(result, value) }
+            return Tensor(unchecked: [result], shape: outShape)
+        }
+        var outStrides = rowMajorStrides(keptShape)
+        for axis in 0..<rank where reduced[axis] { outStrides[axis] = 0 }
+        let plan = BroadcastPlan(extents: x.shape, stridesA: rowMajorStrides(x.shape), stridesB: outStrides)
+        let last = plan.extents.count - 1
+        let inner = plan.extents[last], innerOut = plan.stridesB[last]
+        let rows = n / inner
+        var result = [Float](repeating: initial, count: outCount)
+        result.withUnsafeMutableBufferPointer { out in
+            // Rows may run in parallel only when each row writes its own output value.
+            let independent = innerOut == 0 && plan.stridesB[..<last].allSatisfy { $0 != 0 }
+            func body(_ rowRange: Range<Int>) {
+                var walker = plan.walker(startingAtRow: rowRange.lowerBound)
+                for _ in rowRange {
+                    let offset = walker.offsetA, o = walker.offsetB
+                    if innerOut == 0 {
+                        out[o] = combine(out[o], run(p + offset, inner))
+                    } else {
+                        for j in 0..<inner { out[o + j] = combine(out[o + j], p[offset + j]) }
+                    }
+                    walker.advance()
+                }
+            }
+            if independent { parallelRanges(rows, cost: inner) { body($0) } } else { body(0..<rows) }
+        }
+        return Tensor(unchecked: result, shape: outShape)
+    }
+}

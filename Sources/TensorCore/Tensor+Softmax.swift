@@ -1,0 +1,60 @@
+import Foundation
+
+// Numerically stable softmax family along one axis. Each subtracts the maximum along
+// the axis first, so e^x never overflows: softmax([1000, 1000]) is [0.5, 0.5], not NaN.
+
+/// e^x_i / sum_j e^x_j along `axis` (default: the last).
+public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
+    alongAxis(x, axis, "softmax") { input, output, n, inner in
+        var maximum = -Float.infinity
+        for k in 0..<n { maximum = Swift.max(maximum, input[k * inner]) }
+        var total: Float = 0
+        for k in 0..<n {
+            let e = Foundation.exp(input[k * inner] - maximum)
+            output[k * inner] = e
+            total += e
+        }
+        let scale = 1 / total
+        for k in 0..<n { output[k * inner] *= scale }
+    }
+}
+
+/// x_i - log(sum_j e^x_j) along `axis` (default: the last): log(softmax(x)) without underflow.
+public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
+    alongAxis(x, axis, "logSoftmax") { input, output, n, inner in
+        var maximum = -Float.infinity
+        for k in 0..<n { maximum = Swift.max(maximum, input[k * inner]) }
+        var total: Float = 0
+        for k in 0..<n { total += Foundation.exp(input[k * inner] - maximum) }
+        let shift = maximum + Foundation.log(total)
+        for k in 0..<n { output[k * inner] = input[k * inner] - shift }
+    }
+}
+
+/// log(sum_i e^x_i) along `axis`, computed as max + log(sum e^(x - max)).
+public func logSumExp(_ x: Tensor, axis: Int = -1, keepDims: Bool = false) -> Tensor {
+    let maximum = x.max(alongAxes: [axis], keepDims: true)
+    let result = log(exp(x - maximum).sum(alongAxes: [axis], keepDims: true)) + maximum
+    return keepDims ? result : result.squeezingShape(at: [axis])
+}
+
+/// Runs `body(input, output, n, inner)` on every line along `axis`; both pointers start at
+/// the line's first value and its values are `inner` apart.
+@inline(__always)
+func alongAxis(_ x: Tensor, _ axis: Int, _ operation: String,
+               _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void) -> Tensor {
+    let axis = normalizedAxis(axis, rank: x.rank, operation)
+    let n = x.shape[axis], outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *)
+    return x.scalars.withUnsafeBufferPointer { p in
+        Tensor(shape: x.shape) { out in
+            if x.count == 0 { return }
+            parallelRanges(outer * inner, cost: n * 8) { lines in
+                for line in lines {
+                    let o = line / inner, i = line % inner
+                    let start = o * n * inner + i
+                    body(p.baseAddress! + start, out.baseAddress! + start, n, inner)
+                }
+            }
+        }
+    }
+}
