@@ -17,6 +17,11 @@ struct InterruptWatch {
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
         sigaction(SIGINT, &action, &watch.previous)
+        // A parent may have started nbrun with SIGINT blocked (Foundation's Process does): unblock it.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigprocmask(SIG_UNBLOCK, &unblock, nil)
         return watch
     }
 

@@ -51,11 +51,15 @@ public struct NotebookRun: Sendable {
 ///   missing kernel. A cell that fails at run time is not thrown: it is in `results`.
 public func runNotebook(path: String, options: RunOptions = RunOptions()) throws -> NotebookRun {
     let start = Date()
+    let trace = PhaseTrace()
     let notebook = try NotebookParser.parse(fileAt: path)
+    trace.mark("parse")
     let parameters = try Parameter.applying(options.parameters, to: notebook.parameters, path: path)
     let program = try ProgramGenerator.generate(notebook, parameters: parameters)
+    trace.mark("generate")
     let kernel = try options.kernel ?? KernelLocation.locate()
-    let toolchain = try Toolchain.detect()
+    let toolchain = try Toolchain.detect(cacheDirectory: options.outputDirectory + "/.cache")
+    trace.mark("toolchain")
     let outputDirectory = options.outputDirectory
     let cacheDirectory = outputDirectory + "/.cache"
     let builder = NotebookBuilder(kernel: kernel, toolchain: toolchain, cacheDirectory: cacheDirectory,
@@ -64,6 +68,7 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     let progress = options.progress
     progress?(cells.count == 1 ? "compiling 1 cell" : "compiling \(cells.count) cells")
     let build = try builder.build(program, notebook: notebook)
+    trace.mark(build.cacheHit ? "build (reused)" : "build")
     progress?(build.cacheHit ? "binary reused (source, toolchain and kernel unchanged)"
                              : String(format: "compiled in %.2f s", build.compileSeconds))
 
@@ -73,6 +78,7 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     runner.onCellEnd = { cell, result in reporter.report(cell, result) }
     let outcome = try runner.run(binary: build.binaryPath, notebook: notebook)
     reporter.finish()
+    trace.mark("run")
     try? FileManager.default.removeItem(atPath: runner.workDirectory)
 
     var run = NotebookRun(notebook: notebook, results: outcome.results, parameters: parameters, reportPath: nil,
@@ -87,6 +93,7 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
         let baseName = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         let report = HTMLReport(notebook: notebook, results: outcome.results, info: info, options: reportOptions, name: baseName)
         run.reportPath = try ReportWriter.write(report.render(), to: outputDirectory, name: baseName)
+        trace.mark("report")
     }
     return run
 }
@@ -151,5 +158,18 @@ private final class ProgressReporter {
             if !cells[next].options.eval { progress?("[\(next + 1)/\(cells.count)] \(cells[next].name) (eval: false)") }
             next += 1
         }
+    }
+}
+
+/// With `NBRUN_TRACE=1`, prints how long each stage took to stderr (for tuning and benchmarks).
+private final class PhaseTrace {
+    let enabled = ProcessInfo.processInfo.environment["NBRUN_TRACE"] == "1"
+    var last = Date()
+
+    func mark(_ phase: String) {
+        guard enabled else { return }
+        let now = Date()
+        FileHandle.standardError.write(Data(String(format: "trace: %@ %.3f s\n", phase, now.timeIntervalSince(last)).utf8))
+        last = now
     }
 }

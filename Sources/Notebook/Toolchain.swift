@@ -7,8 +7,44 @@ public struct Toolchain: Sendable, Equatable {
     /// First line of `swiftc --version`, e.g. `Swift version 6.3.1 (swift-6.3.1-RELEASE)`.
     public var version: String
 
-    public static func detect(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Toolchain {
+    /// Finds swiftc and its version.
+    ///
+    /// `swiftc --version` takes about 0.3 s, as long as the rest of a warm run, so with a
+    /// `cacheDirectory` the answer is remembered for the compiler's resolved path, inode
+    /// and size: a different or replaced compiler is a different file, and asks again.
+    public static func detect(environment: [String: String] = ProcessInfo.processInfo.environment,
+                              cacheDirectory: String? = nil) throws -> Toolchain {
         let swiftc = environment["SWIFTC"].flatMap { $0.isEmpty ? nil : $0 } ?? "swiftc"
+        let identity = fileIdentity(of: swiftc, path: environment["PATH"] ?? "")
+        let cacheFile = cacheDirectory.map { $0 + "/toolchain" }
+        if let identity, let cacheFile, let text = try? String(contentsOfFile: cacheFile, encoding: .utf8) {
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            if lines.count >= 2, lines[0] == identity, lines[1].contains("Swift version") {
+                return Toolchain(swiftc: swiftc, version: String(lines[1]))
+            }
+        }
+        let toolchain = try ask(swiftc)
+        if let identity, let cacheFile, let cacheDirectory {
+            try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+            try? "\(identity)\n\(toolchain.version)\n".write(toFile: cacheFile, atomically: true, encoding: .utf8)
+        }
+        return toolchain
+    }
+
+    /// `realpath inode size` of the compiler the driver would run, or nil if not found.
+    static func fileIdentity(of swiftc: String, path: String) -> String? {
+        let candidates = swiftc.contains("/") ? [swiftc] : path.split(separator: ":").map { "\($0)/\(swiftc)" }
+        for candidate in candidates {
+            let resolved = URL(fileURLWithPath: candidate).resolvingSymlinksInPath().path
+            var info = stat()
+            if stat(resolved, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
+                return "\(resolved) \(info.st_ino) \(info.st_size)"
+            }
+        }
+        return nil
+    }
+
+    private static func ask(_ swiftc: String) throws -> Toolchain {
         let result: (termination: Subprocess.Termination, stdout: String, stderr: String)
         do {
             result = try Subprocess.capture(swiftc, ["--version"])

@@ -72,3 +72,49 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: directory + "/output/bad.html"))
     }
 }
+
+extension CommandLineTests {
+    @Test func ctrlCStopsTheRunAndStillWritesTheReport() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        try """
+        ```swift
+        print("first")
+        ```
+
+        ```swift
+        //| label: sleeper
+        import Foundation
+        print("sleeping")
+        Thread.sleep(forTimeInterval: 60)
+        ```
+
+        ```swift
+        print("third")
+        ```
+        """.write(toFile: directory + "/slow.md", atomically: true, encoding: .utf8)
+        let executable = try #require(EndToEnd.nbrunExecutable())
+        _ = try EndToEnd.kernel()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["slow.md"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let errorLog = directory + "/stderr.txt"
+        FileManager.default.createFile(atPath: errorLog, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorLog))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, !((try? String(contentsOfFile: errorLog, encoding: .utf8))?.contains("[1/3]") ?? false) {
+            usleep(100_000)
+        }
+        usleep(500_000)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let stderr = try String(contentsOfFile: errorLog, encoding: .utf8)
+        #expect(process.terminationStatus == 130)
+        #expect(stderr.contains("sleeper FAILED: interrupted"))
+        let html = try String(contentsOfFile: directory + "/output/slow.html", encoding: .utf8)
+        #expect(html.contains("Interrupted"))
+        #expect(html.contains("sleeping"))
+    }
+}
