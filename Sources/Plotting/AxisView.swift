@@ -1,0 +1,105 @@
+import Foundation
+
+/// A tick label: plain text, or a power of ten drawn as "10" with a raised exponent.
+enum TickLabel: Equatable {
+    case text(String)
+    case power(Int)
+}
+
+/// The resolved view of one axis: limits, ticks and their labels.
+struct AxisView {
+    var scale: AxisScale
+    var lower: Double
+    var upper: Double
+    var ticks: [Double] = []
+    var labels: [TickLabel] = []
+    var minorTicks: [Double] = []
+    /// Lower values at the top (y) or right (x): heatmap rows run downwards.
+    var inverted = false
+
+    /// The data extent of an axis, with ends that margins must not pass (matplotlib's sticky
+    /// edges: bars start exactly at zero, image cells at their borders).
+    struct Extent {
+        var lower = Double.infinity
+        var upper = -Double.infinity
+        var stickyLower: Double? = nil
+        var stickyUpper: Double? = nil
+        var isEmpty: Bool { lower > upper }
+
+        mutating func include(_ v: Double) {
+            lower = min(lower, v)
+            upper = max(upper, v)
+        }
+    }
+
+    /// The view for `extent` with margins, or the user's limits where given.
+    static func resolve(_ extent: Extent, settings: AxisSettings) -> AxisView {
+        let scale = settings.scale
+        var lo: Double, hi: Double
+        if extent.isEmpty {
+            (lo, hi) = scale == .log ? (1, 10) : (0, 1)
+        } else {
+            lo = scale.forward(extent.lower)
+            hi = scale.forward(extent.upper)
+            if lo == hi {
+                let pad = scale == .log ? 1 : (lo == 0 ? 1 : abs(lo) * 0.1)
+                lo -= pad
+                hi += pad
+            } else {
+                let span = hi - lo
+                let stickyLo = extent.stickyLower.map { scale.forward($0) }
+                let stickyHi = extent.stickyUpper.map { scale.forward($0) }
+                lo = stickyLo.map { $0 >= lo ? $0 : lo - span * Style.margin } ?? lo - span * Style.margin
+                hi = stickyHi.map { $0 <= hi ? $0 : hi + span * Style.margin } ?? hi + span * Style.margin
+            }
+            lo = scale.inverse(lo)
+            hi = scale.inverse(hi)
+        }
+        if let l = settings.lower, scale.accepts(l) { lo = l }
+        if let u = settings.upper, scale.accepts(u) { hi = u }
+        if hi <= lo { hi = scale == .log ? lo * 10 : lo + 1 }
+        return AxisView(scale: scale, lower: lo, upper: hi)
+    }
+
+    /// Fills in ticks for an axis `length` logical pixels long, about one per `spacing` pixels.
+    mutating func computeTicks(length: Double, spacing: Double) {
+        let target = min(max(Int(length / spacing), 3), 10)
+        switch scale {
+        case .linear:
+            ticks = Ticks.linear(lower: lower, upper: upper, target: target)
+            labels = Ticks.labels(for: ticks).map(TickLabel.text)
+            minorTicks = []
+        case .log:
+            let exponents = Ticks.logMajor(lower: lower, upper: upper, target: target)
+            if exponents.count >= 2 {
+                ticks = exponents.map { pow(10, Double($0)) }
+                labels = exponents.map(TickLabel.power)
+                minorTicks = Ticks.logMinor(lower: lower, upper: upper)
+            } else {
+                // Less than a decade: label the 1..9 multiples (or nice linear ticks) instead.
+                ticks = Ticks.linear(lower: lower, upper: upper, target: target)
+                labels = ticks.map { .text(Ticks.minus(String(format: "%g", $0))) }
+                minorTicks = []
+            }
+        }
+    }
+
+    /// Ticks at integer positions with the given names (heatmap rows and columns, bar
+    /// categories), keeping every k-th when they would not fit.
+    mutating func categoryTicks(names: [String], length: Double, widest: Double) {
+        let fit = max(Int(length / max(widest + 6, 1)), 1)
+        let every = max(1, Int(ceil(Double(names.count) / Double(fit))))
+        ticks = []
+        labels = []
+        for (i, name) in names.enumerated() where i % every == 0 {
+            ticks.append(Double(i))
+            labels.append(.text(name))
+        }
+        minorTicks = []
+    }
+
+    func transform(start: Double, end: Double) -> AxisTransform {
+        inverted ? AxisTransform(scale: scale, lower: lower, upper: upper, start: end, end: start)
+                 : AxisTransform(scale: scale, lower: lower, upper: upper, start: start, end: end)
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// Draws a batch of images as a grid with captions under each image.
+struct ImageGridRenderer {
+    let figure: Figure
+    let spec: ImageGridSpec
+    let canvas: Canvas
+    let frame: Rect
+
+    static let gap = 6.0
+
+    static func layout(_ spec: ImageGridSpec) -> (columns: Int, rows: Int) {
+        let columns = min(spec.columns ?? Int(Double(spec.count).squareRoot().rounded(.up)), spec.count)
+        return (columns, (spec.count + columns - 1) / columns)
+    }
+
+    static func captionHeight(_ spec: ImageGridSpec) -> Double {
+        spec.captions == nil ? 0 : Style.captionFont * 1.45
+    }
+
+    static func top(title: String) -> Double {
+        title.isEmpty ? Style.padding : Style.titleFont * 2.2
+    }
+
+    /// The figure height that fits the grid at `width` without empty bands.
+    static func naturalHeight(width: Double, title: String, spec: ImageGridSpec) -> Int {
+        let (columns, rows) = layout(spec)
+        let side = (width - 2 * Style.padding - gap * Double(columns - 1)) / Double(columns)
+        let height = top(title: title) + Double(rows) * (side + captionHeight(spec)) + gap * Double(rows - 1) + Style.padding
+        return max(Int(height.rounded(.up)), 40)
+    }
+
+    func draw() {
+        let (columns, rows) = ImageGridRenderer.layout(spec)
+        let gap = ImageGridRenderer.gap
+        let caption = ImageGridRenderer.captionHeight(spec)
+        let top = frame.minY + ImageGridRenderer.top(title: figure.title)
+        let area = Rect(x: frame.minX + Style.padding, y: top, width: frame.width - 2 * Style.padding,
+                        height: frame.maxY - Style.padding - top)
+        let side = max(min((area.width - gap * Double(columns - 1)) / Double(columns),
+                           (area.height - gap * Double(rows - 1)) / Double(rows) - caption), 1)
+        let gridWidth = side * Double(columns) + gap * Double(columns - 1)
+        let gridHeight = (side + caption) * Double(rows) + gap * Double(rows - 1)
+        let left = area.minX + (area.width - gridWidth) / 2
+        let gridTop = area.minY + max((area.height - gridHeight) / 2, 0)
+
+        if !figure.title.isEmpty {
+            canvas.text(figure.title, at: Point(frame.midX, frame.minY + Style.titleFont * 0.75), size: Style.titleFont,
+                        horizontal: .center, vertical: .top)
+        }
+        let finite = spec.pixels.filter { $0.isFinite }
+        var lo = spec.range?.lowerBound ?? finite.min() ?? 0
+        var hi = spec.range?.upperBound ?? finite.max() ?? 1
+        if lo == hi { lo -= 0.5; hi += 0.5 }
+        let table = spec.colormap.lookupTable()
+        let n = spec.side
+        let scale = 255 / (hi - lo)
+        let captionSize = min(Style.captionFont, max(side * 0.3, 7))
+
+        for index in 0..<spec.count {
+            let row = index / columns, column = index % columns
+            let x = left + Double(column) * (side + gap)
+            let y = gridTop + Double(row) * (side + caption + gap)
+            let xs = canvas.pixels(x, x + side), ys = canvas.pixels(y, y + side)
+            let base = index * n * n
+            // Nearest-neighbour sampling: pixels stay square and sharp (matplotlib's imshow
+            // with interpolation "nearest", its choice when upsampling).
+            let columnOf = xs.map { min((($0 - xs.lowerBound) * n) / xs.count, n - 1) }
+            let rowOf = ys.map { min((($0 - ys.lowerBound) * n) / ys.count, n - 1) }
+            spec.pixels.withUnsafeBufferPointer { pixels in
+                canvas.paintPixels(x: xs, y: ys) { px, py in
+                    let v = pixels[base + rowOf[py - ys.lowerBound] * n + columnOf[px - xs.lowerBound]]
+                    guard v.isFinite else { return Color(hex: 0xd0d0d0) }
+                    return table[Int(min(max((v - lo) * scale, 0), 255).rounded())]
+                }
+            }
+            if let captions = spec.captions {
+                let wrong = spec.highlighted?[index] ?? false
+                canvas.text(captions[index], at: Point(x + side / 2, y + side + caption * 0.22), size: captionSize,
+                            color: wrong ? .red : .text, horizontal: .center, vertical: .top, bold: wrong)
+            }
+        }
+    }
+}
