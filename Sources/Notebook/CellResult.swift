@@ -39,7 +39,8 @@ public struct CellResult: Sendable, Equatable {
     /// A display item as the runner received it.
     public enum Display: Sendable, Equatable {
         case text(String)
-        case png([UInt8])
+        /// A PNG image; `width` is the CSS width to show it at (figures render at 2x).
+        case png([UInt8], width: Int? = nil)
         case table(headers: [String], rows: [[String]])
         case html(String)
     }

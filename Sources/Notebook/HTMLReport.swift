@@ -244,15 +244,16 @@ public struct HTMLReport {
         switch item {
         case .text(let text):
             return "<pre class=\"display\">\(HTML.escape(text))</pre>\n"
-        case .png(let bytes):
+        case .png(let bytes, let width):
             figureNumber += 1
             let alt = "figure \(figureNumber) of cell \(cell.index + 1)"
+            let size = width.map { " width=\"\($0)\"" } ?? ""
             if options.embedFigures {
-                return "<figure><img alt=\"\(alt)\" src=\"data:image/png;base64,\(Data(bytes).base64EncodedString())\"></figure>\n"
+                return "<figure><img alt=\"\(alt)\"\(size) src=\"data:image/png;base64,\(Data(bytes).base64EncodedString())\"></figure>\n"
             }
             let path = "\(name)_files/cell-\(cell.index + 1)-figure-\(figureNumber).png"
             files.append((path, Data(bytes)))
-            return "<figure><img alt=\"\(alt)\" src=\"\(HTML.escape(path))\"></figure>\n"
+            return "<figure><img alt=\"\(alt)\"\(size) src=\"\(HTML.escape(path))\"></figure>\n"
         case .table(let headers, let rows):
             var html = "<table class=\"display\">\n"
             if !headers.isEmpty {

@@ -9,8 +9,12 @@ private nonisolated(unsafe) var interruptCount: sig_atomic_t = 0
 struct InterruptWatch {
     private var previous = sigaction()
 
-    static func install() -> InterruptWatch {
+    /// Forgets earlier Ctrl-Cs (at the start of a run).
+    static func reset() {
         interruptCount = 0
+    }
+
+    static func install() -> InterruptWatch {
         var watch = InterruptWatch()
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { _ in interruptCount += 1 }

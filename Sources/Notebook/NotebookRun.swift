@@ -52,6 +52,9 @@ public struct NotebookRun: Sendable {
 public func runNotebook(path: String, options: RunOptions = RunOptions()) throws -> NotebookRun {
     let start = Date()
     let trace = PhaseTrace()
+    InterruptWatch.reset()
+    let interruption = InterruptWatch.install()
+    defer { interruption.remove() }
     let notebook = try NotebookParser.parse(fileAt: path)
     trace.mark("parse")
     let parameters = try Parameter.applying(options.parameters, to: notebook.parameters, path: path)
@@ -67,7 +70,14 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     let cells = notebook.cells
     let progress = options.progress
     progress?(cells.count == 1 ? "compiling 1 cell" : "compiling \(cells.count) cells")
-    let build = try builder.build(program, notebook: notebook)
+    let build: NotebookBuilder.Result
+    do {
+        build = try builder.build(program, notebook: notebook)
+    } catch {
+        if interruption.fired { throw NotebookInterrupted() }
+        throw error
+    }
+    if interruption.fired { throw NotebookInterrupted() }
     trace.mark(build.cacheHit ? "build (reused)" : "build")
     progress?(build.cacheHit ? "binary reused (source, toolchain and kernel unchanged)"
                              : String(format: "compiled in %.2f s", build.compileSeconds))
@@ -96,6 +106,12 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
         trace.mark("report")
     }
     return run
+}
+
+/// Ctrl-C before any cell ran (while compiling): there is nothing to report.
+public struct NotebookInterrupted: Error, CustomStringConvertible {
+    public var description: String { "interrupted before any cell ran" }
+    public static let exitCode: Int32 = 130
 }
 
 /// Writes a rendered report and its files.

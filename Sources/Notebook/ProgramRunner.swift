@@ -176,10 +176,19 @@ public struct ProgramRunner {
                           seconds: max(0, ended.timeIntervalSince(began)), error: error)
     }
 
-    /// Reads a whole output file; missing means empty.
+    /// Most of one cell's stdout or stderr kept in memory (and so in the report's text file).
+    static let maxOutputBytes = 64 << 20
+
+    /// Reads an output file (missing means empty), at most `maxOutputBytes` of it.
     static func read(_ path: String) -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [] }
-        return [UInt8](data)
+        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: maxOutputBytes)) ?? nil
+        var bytes = data.map { [UInt8]($0) } ?? []
+        if bytes.count == maxOutputBytes, let size = try? handle.seekToEnd(), size > UInt64(maxOutputBytes) {
+            bytes += Array("\n[nbrun: output cut at \(maxOutputBytes >> 20) MiB of \(size) bytes]\n".utf8)
+        }
+        return bytes
     }
 
     static func describe(_ termination: Subprocess.Termination) -> String {
@@ -251,7 +260,8 @@ enum KernelEvent {
             let item: CellResult.Display
             switch object["kind"] as? String {
             case "png":
-                item = .png([UInt8](Data(base64Encoded: object["data"] as? String ?? "") ?? Data()))
+                item = .png([UInt8](Data(base64Encoded: object["data"] as? String ?? "") ?? Data()),
+                            width: object["width"] as? Int)
             case "table":
                 item = .table(headers: object["headers"] as? [String] ?? [], rows: object["rows"] as? [[String]] ?? [])
             case "html":

@@ -6,7 +6,16 @@ import Foundation
 /// `Tensor` -> shape, dtype, min/mean/max and a preview; `DisplayItem` -> itself;
 /// anything else -> its `description`.
 public func display(_ value: Any) {
-    NotebookSession.send(DisplayItem.describing(value))
+    NotebookSession.send(DisplayItem.describing(value), width: logicalWidth(of: value))
+}
+
+/// The width in CSS pixels to show an image at: a figure rendered at `scale` 2 for sharp
+/// high-DPI output has twice as many pixels as it should take on the page. Read by name
+/// (`width`, `scale`) so any image type with those stored properties is shown right.
+func logicalWidth(of value: Any) -> Int? {
+    guard value is PNGRepresentable else { return nil }
+    let children = Mirror(reflecting: value).children
+    return children.first { $0.label == "width" }?.value as? Int
 }
 
 /// Shows the value of a cell's last expression (the generated program wraps it in this).

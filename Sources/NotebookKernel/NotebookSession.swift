@@ -55,8 +55,8 @@ public enum NotebookSession {
         emit(["event": "finish"])
     }
 
-    /// Sends a display item for the current cell.
-    public static func send(_ item: DisplayItem) {
+    /// Sends a display item for the current cell; `width` is the CSS width for an image.
+    public static func send(_ item: DisplayItem, width: Int? = nil) {
         fflush(stdout)
         var event: [String: Any] = ["event": "display", "cell": currentCell, "stdout": offset(1), "stderr": offset(2)]
         switch item {
@@ -66,6 +66,7 @@ public enum NotebookSession {
         case .png(let bytes):
             event["kind"] = "png"
             event["data"] = Data(bytes).base64EncodedString()
+            if let width { event["width"] = width }
         case .table(let headers, let rows):
             event["kind"] = "table"
             event["headers"] = headers

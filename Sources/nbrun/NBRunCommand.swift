@@ -58,6 +58,9 @@ struct NBRunCommand: ParsableCommand {
         } catch let error as NotebookError {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             throw ExitCode(NotebookError.exitCode)
+        } catch let error as NotebookInterrupted {
+            FileHandle.standardError.write(Data("nbrun: \(error)\n".utf8))
+            throw ExitCode(NotebookInterrupted.exitCode)
         }
         let failed = run.failedCells
         var summary = "\(run.passedCount) passed, \(failed.count) failed"

@@ -29,7 +29,7 @@ struct BrowserCheckTests {
         let displayMath = dom.contains("class=\"katex-display\"")
         let renderedMath = dom.components(separatedBy: "<span class=\"katex\">").count - 1
         let mathErrors = dom.contains("class=\"katex-error\"")
-        let figure = dom.contains("<img alt=\"figure 1 of cell 1\" src=\"data:image/png;base64,")
+        let figure = dom.contains("<img alt=\"figure 1 of cell 1\" width=\"640\" src=\"data:image/png;base64,")
         #expect(displayMath)
         #expect(renderedMath == 2)
         #expect(!mathErrors)
