@@ -1,0 +1,75 @@
+import Foundation
+
+/// Batch normalisation (Ioffe & Szegedy, 2015) over the feature axis of (batch, features)
+/// inputs, or the channel axis of (batch, channels, height, width) inputs:
+///
+///     x̂ = (x - μ) / sqrt(σ² + ε),   y = γ x̂ + β
+///
+/// In training μ and σ² are the batch's statistics (per feature / channel), and running averages
+/// are updated: running ← (1 - momentum)·running + momentum·batch (the variance unbiased, as in
+/// PyTorch). In evaluation the running statistics are used, so one sample's output does not
+/// depend on the others in its batch.
+public final class BatchNorm: Layer {
+    public let featureCount: Int
+    public let momentum: Float
+    public let epsilon: Float
+    /// γ, the per-feature scale (starts at 1).
+    public let scale: Variable
+    /// β, the per-feature shift (starts at 0).
+    public let offset: Variable
+    public private(set) var runningMean: Tensor
+    public private(set) var runningVariance: Tensor
+    public var isTraining = true
+
+    public init(_ featureCount: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
+        self.featureCount = featureCount
+        self.momentum = momentum
+        self.epsilon = epsilon
+        scale = Variable(Tensor.ones([featureCount]), requiresGrad: true)
+        offset = Variable(Tensor.zeros([featureCount]), requiresGrad: true)
+        runningMean = Tensor.zeros([featureCount])
+        runningVariance = Tensor.ones([featureCount])
+    }
+
+    public func callAsFunction(_ x: Variable) -> Variable {
+        let axes: [Int], statisticShape: [Int]
+        switch x.rank {
+        case 2 where x.shape[1] == featureCount:
+            axes = [0]; statisticShape = [1, featureCount]
+        case 4 where x.shape[1] == featureCount:
+            axes = [0, 2, 3]; statisticShape = [1, featureCount, 1, 1]
+        default:
+            shapeMismatch("BatchNorm(\(featureCount))", x.shape, [-1, featureCount],
+                          "do not match (need (batch, \(featureCount)) or (batch, \(featureCount), height, width))")
+        }
+        let normalized: Variable
+        if isTraining {
+            let mean = x.mean(alongAxes: axes, keepDims: true)
+            let centered = x - mean
+            let variance = (centered * centered).mean(alongAxes: axes, keepDims: true)
+            normalized = centered / sqrt(variance + epsilon)
+            let n = Float(x.count / featureCount)
+            let unbiased = variance.value.reshaped(to: [featureCount]) * (n / Swift.max(n - 1, 1))
+            runningMean = runningMean * (1 - momentum) + mean.value.reshaped(to: [featureCount]) * momentum
+            runningVariance = runningVariance * (1 - momentum) + unbiased * momentum
+        } else {
+            let mean = runningMean.reshaped(to: statisticShape)
+            let deviation = sqrt(runningVariance.reshaped(to: statisticShape) + epsilon)
+            normalized = (x - mean) / deviation
+        }
+        return normalized * scale.reshaped(to: statisticShape) + offset.reshaped(to: statisticShape)
+    }
+
+    public var namedParameters: [(String, Variable)] { [("scale", scale), ("offset", offset)] }
+    public var namedBuffers: [(String, Tensor)] { [("runningMean", runningMean), ("runningVariance", runningVariance)] }
+    public func setBuffer(_ name: String, _ value: Tensor) {
+        if value.shape != [featureCount] { shapeMismatch("BatchNorm.setBuffer(\(name))", value.shape, [featureCount]) }
+        switch name {
+        case "runningMean": runningMean = value
+        case "runningVariance": runningVariance = value
+        default: break
+        }
+    }
+    public var spec: LayerSpec { .batchNorm(features: featureCount, momentum: momentum, epsilon: epsilon) }
+    public func outputShape(forInput input: [Int]) -> [Int] { input }
+}

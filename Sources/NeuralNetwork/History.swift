@@ -1,0 +1,149 @@
+import Foundation
+
+/// What one epoch of `fit` measured.
+public struct EpochRecord: Codable, Equatable {
+    /// 1-based.
+    public var epoch: Int
+    /// The mean training loss over the epoch's batches.
+    public var loss: Float
+    /// Training metrics by name ("accuracy"), over the epoch's batches.
+    public var metrics: [String: Float]
+    public var validationLoss: Float?
+    public var validationMetrics: [String: Float]
+    public var learningRate: Float
+    public var seconds: Double
+}
+
+/// The record of a `fit`: one entry per epoch, and the loss of every step.
+///
+///     let history = try model.fit(x: x, y: y, epochs: 5)
+///     Figure(title: "Loss").line(history.loss, label: "train").line(history.validationLoss, label: "validation")
+public struct History: Codable, Equatable {
+    public var epochs: [EpochRecord] = []
+    /// The loss of each training step (mini-batch), in order.
+    public var stepLosses: [Float] = []
+
+    public init() {}
+
+    /// The training loss per epoch.
+    public var loss: [Float] { epochs.map(\.loss) }
+    /// The validation loss per epoch (empty without validation data).
+    public var validationLoss: [Float] { epochs.compactMap(\.validationLoss) }
+    /// A training metric per epoch ("accuracy").
+    public func metric(_ name: String) -> [Float] { epochs.compactMap { $0.metrics[name] } }
+    /// A validation metric per epoch ("accuracy").
+    public func validationMetric(_ name: String) -> [Float] { epochs.compactMap { $0.validationMetrics[name] } }
+    /// Training accuracy per epoch.
+    public var accuracy: [Float] { metric("accuracy") }
+    /// Validation accuracy per epoch.
+    public var validationAccuracy: [Float] { validationMetric("accuracy") }
+}
+
+/// A training run that cannot go on.
+public enum TrainingError: Error, CustomStringConvertible, LocalizedError {
+    /// The loss became NaN or infinite.
+    case nonFiniteLoss(epoch: Int, step: Int, loss: Float)
+    /// `fit`, `evaluate` or a callback was used before `compile`.
+    case notCompiled
+    /// Inputs and targets disagree, or the data is empty.
+    case badData(String)
+
+    public var description: String {
+        switch self {
+        case .nonFiniteLoss(let epoch, let step, let loss):
+            return "training stopped: the loss became \(loss) at epoch \(epoch), step \(step). Lower the learning rate, or check the inputs for NaN and their scale."
+        case .notCompiled:
+            return "the model is not compiled: call model.compile(optimizer:loss:) before fit or evaluate"
+        case .badData(let message):
+            return message
+        }
+    }
+    public var errorDescription: String? { description }
+}
+
+/// The quantities `EarlyStopping` can watch.
+public enum Monitor: String, Codable {
+    case loss, validationLoss, accuracy, validationAccuracy
+
+    func value(of record: EpochRecord) -> Float? {
+        switch self {
+        case .loss: return record.loss
+        case .validationLoss: return record.validationLoss
+        case .accuracy: return record.metrics["accuracy"]
+        case .validationAccuracy: return record.validationMetrics["accuracy"]
+        }
+    }
+
+    var higherIsBetter: Bool { self == .accuracy || self == .validationAccuracy }
+}
+
+/// Called by `fit` after each epoch; returning `false` stops training.
+public protocol Callback: AnyObject {
+    func epochEnded(_ record: EpochRecord, model: Sequential) -> Bool
+}
+
+/// Stops training when `monitor` has not improved by `minimumDelta` for `patience` epochs,
+/// and (by default) puts back the weights of the best epoch.
+public final class EarlyStopping: Callback {
+    public let monitor: Monitor
+    public let patience: Int
+    public let minimumDelta: Float
+    public let restoreBestWeights: Bool
+    public private(set) var bestEpoch = 0
+    public private(set) var stoppedEpoch: Int?
+    private var best: Float?
+    private var bestWeights: [String: Tensor] = [:]
+
+    public init(monitor: Monitor = .validationLoss, patience: Int = 2, minimumDelta: Float = 0, restoreBestWeights: Bool = true) {
+        self.monitor = monitor
+        self.patience = patience
+        self.minimumDelta = minimumDelta
+        self.restoreBestWeights = restoreBestWeights
+    }
+
+    public func epochEnded(_ record: EpochRecord, model: Sequential) -> Bool {
+        guard let value = monitor.value(of: record) else { return true }
+        let improved: Bool
+        if let best {
+            improved = monitor.higherIsBetter ? value > best + minimumDelta : value < best - minimumDelta
+        } else {
+            improved = true
+        }
+        if improved {
+            best = value
+            bestEpoch = record.epoch
+            if restoreBestWeights { bestWeights = model.stateDictionary() }
+            return true
+        }
+        if record.epoch - bestEpoch >= patience {
+            stoppedEpoch = record.epoch
+            if restoreBestWeights && !bestWeights.isEmpty { try? model.loadStateDictionary(bestWeights, file: "early stopping") }
+            return false
+        }
+        return true
+    }
+}
+
+/// Sets the optimizer's learning rate at the start of each epoch from `rate(epoch)` (0-based);
+/// `LearningRateSchedule.rate(epoch:)` fits here.
+public final class LearningRateScheduler: Callback {
+    public let rate: (Int) -> Float
+    public init(_ rate: @escaping (Int) -> Float) { self.rate = rate }
+    public func epochEnded(_ record: EpochRecord, model: Sequential) -> Bool {
+        model.optimizer?.learningRate = rate(record.epoch)
+        return true
+    }
+}
+
+/// Progress of a training run, as reported to `TrainingProgress.observer` (the notebook kernel
+/// shows it) after each step.
+public struct TrainingProgress {
+    public var epoch: Int
+    public var epochs: Int
+    public var step: Int
+    public var steps: Int
+    public var loss: Float
+
+    /// Receives progress from every `fit`; nil by default.
+    nonisolated(unsafe) public static var observer: ((TrainingProgress) -> Void)?
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// A long short-term memory layer (Hochreiter & Schmidhuber, 1997) over (batch, time, features)
+/// sequences. At each step t, from input x_t and the previous state (h, c):
+///
+///     [i, f, g, o] = x_t Wx + h Wh + b          four (batch, hidden) blocks
+///     i = σ(i)  input gate      f = σ(f)  forget gate
+///     g = tanh(g) candidate     o = σ(o)  output gate
+///     c = f ⊙ c + i ⊙ g         h = o ⊙ tanh(c)
+///
+/// Returns every h as (batch, time, hidden) when `returnSequences`, else the last h as
+/// (batch, hidden). The forget gate's bias starts at 1 (Jozefowicz et al., 2015) so the cell
+/// remembers by default. x Wx is computed for all steps in one matrix product.
+public final class LSTM: Layer {
+    public let inputCount: Int
+    public let hiddenCount: Int
+    public let returnSequences: Bool
+    /// (inputs, 4·hidden), blocks in gate order i, f, g, o.
+    public let inputWeight: Variable
+    /// (hidden, 4·hidden).
+    public let hiddenWeight: Variable
+    /// (4·hidden).
+    public let bias: Variable
+    public var isTraining = true
+
+    public init(_ inputCount: Int, _ hiddenCount: Int, returnSequences: Bool = false, generator: inout RandomGenerator) {
+        self.inputCount = inputCount
+        self.hiddenCount = hiddenCount
+        self.returnSequences = returnSequences
+        inputWeight = Variable(Initializer.glorotUniform.tensor(shape: [inputCount, 4 * hiddenCount], fanIn: inputCount,
+                                                                fanOut: 4 * hiddenCount, using: &generator), requiresGrad: true)
+        hiddenWeight = Variable(Initializer.glorotUniform.tensor(shape: [hiddenCount, 4 * hiddenCount], fanIn: hiddenCount,
+                                                                 fanOut: 4 * hiddenCount, using: &generator), requiresGrad: true)
+        var b = Tensor.zeros([4 * hiddenCount])
+        for j in hiddenCount..<(2 * hiddenCount) { b.scalars[j] = 1 }
+        bias = Variable(b, requiresGrad: true)
+    }
+
+    public convenience init(_ inputCount: Int, _ hiddenCount: Int, returnSequences: Bool = false) {
+        self.init(inputCount, hiddenCount, returnSequences: returnSequences, generator: &RandomGenerator.global)
+    }
+
+    public func callAsFunction(_ x: Variable) -> Variable {
+        if x.rank != 3 || x.shape[2] != inputCount {
+            shapeMismatch("LSTM(\(inputCount), \(hiddenCount))", x.shape, [-1, -1, inputCount],
+                          "do not match (input vs expected (batch, time, \(inputCount)))")
+        }
+        let batch = x.shape[0], steps = x.shape[1], h4 = 4 * hiddenCount
+        // x Wx + b for all steps at once: (batch·time, 4H) -> (batch, time, 4H).
+        let projected = (matmul(x.reshaped(to: [batch * steps, inputCount]), inputWeight) + bias)
+            .reshaped(to: [batch, steps, h4])
+        var h = Variable(Tensor.zeros([batch, hiddenCount]))
+        var c = Variable(Tensor.zeros([batch, hiddenCount]))
+        var outputs: [Variable] = []
+        for t in 0..<steps {
+            let gates = projected.slice(alongAxis: 1, range: t..<(t + 1)).reshaped(to: [batch, h4]) + matmul(h, hiddenWeight)
+            let i = sigmoid(gates.slice(alongAxis: 1, range: 0..<hiddenCount))
+            let f = sigmoid(gates.slice(alongAxis: 1, range: hiddenCount..<(2 * hiddenCount)))
+            let g = tanh(gates.slice(alongAxis: 1, range: (2 * hiddenCount)..<(3 * hiddenCount)))
+            let o = sigmoid(gates.slice(alongAxis: 1, range: (3 * hiddenCount)..<h4))
+            c = f * c + i * g
+            h = o * tanh(c)
+            if returnSequences { outputs.append(h) }
+        }
+        return returnSequences ? Variable.stack(outputs, alongAxis: 1) : h
+    }
+
+    public var namedParameters: [(String, Variable)] {
+        [("inputWeight", inputWeight), ("hiddenWeight", hiddenWeight), ("bias", bias)]
+    }
+    public var spec: LayerSpec { .lstm(inputs: inputCount, hidden: hiddenCount, returnSequences: returnSequences) }
+    public func outputShape(forInput input: [Int]) -> [Int] {
+        returnSequences ? [input[0], hiddenCount] : [hiddenCount]
+    }
+}

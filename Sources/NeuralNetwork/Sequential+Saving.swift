@@ -1,0 +1,98 @@
+import Foundation
+
+/// A saved model that cannot be loaded: names the file and what is wrong.
+public struct ModelFileError: Error, CustomStringConvertible, LocalizedError {
+    public var file: String
+    public var problem: String
+    public var description: String { "\(file): \(problem)" }
+    public var errorDescription: String? { description }
+}
+
+extension Module {
+    /// Every parameter's and buffer's value by name: what `save` writes.
+    public func stateDictionary() -> [String: Tensor] {
+        var state: [String: Tensor] = [:]
+        for (name, parameter) in namedParameters { state[name] = parameter.value }
+        for (name, buffer) in namedBuffers { state[name] = buffer }
+        return state
+    }
+
+    /// Sets every parameter and buffer from `state`; each must be present with the right shape.
+    /// `file` names the source in errors.
+    public func loadStateDictionary(_ state: [String: Tensor], file: String) throws {
+        for (name, parameter) in namedParameters {
+            guard let value = state[name] else { throw ModelFileError(file: file, problem: "has no tensor \"\(name)\" (the model expects it)") }
+            guard value.shape == parameter.shape else {
+                throw ModelFileError(file: file, problem: "tensor \"\(name)\" has shape \(value.shape), the model expects \(parameter.shape)")
+            }
+            parameter.value = value
+        }
+        for (name, buffer) in namedBuffers {
+            guard let value = state[name], value.shape == buffer.shape else {
+                throw ModelFileError(file: file, problem: "has no tensor \"\(name)\" of shape \(buffer.shape)")
+            }
+            setBuffer(name, value)
+        }
+    }
+}
+
+/// The architecture part of a saved `Sequential`, as JSON.
+struct SequentialArchitecture: Codable {
+    var format = "nbrun.sequential"
+    var version = 1
+    var inputShape: [Int]?
+    var layers: [LayerSpec]
+}
+
+extension Sequential {
+    /// Saves the weights as safetensors and the architecture as JSON: `PATH.safetensors` and
+    /// `PATH.json` (a `.safetensors` or `.json` extension on `path` is dropped first). Both are
+    /// written atomically. The safetensors file also carries the architecture in its metadata.
+    public func save(to path: String) throws {
+        let base = Sequential.basePath(path)
+        let architecture = SequentialArchitecture(inputShape: inputShape, layers: layers.map(\.spec))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json = try encoder.encode(architecture)
+        try SafeTensors.write(stateDictionary(), metadata: ["nbrun.architecture": String(decoding: json, as: UTF8.self)],
+                              to: base + ".safetensors")
+        try writeAtomically(json, to: base + ".json")
+    }
+
+    /// Loads a model saved by `save(to:)`: the same layers, weights and batch-norm statistics,
+    /// so it predicts bit-identically. Reads the architecture from `PATH.json` (or, failing
+    /// that, the safetensors metadata). Not compiled: call `compile` to train it further.
+    public static func load(from path: String) throws -> Sequential {
+        let base = basePath(path)
+        let weightsFile = base + ".safetensors", jsonFile = base + ".json"
+        let weights = try SafeTensors.read(from: weightsFile)
+        let json: Data, source: String
+        if let data = FileManager.default.contents(atPath: jsonFile) {
+            json = data; source = jsonFile
+        } else if let text = weights.metadata["nbrun.architecture"] {
+            json = Data(text.utf8); source = weightsFile
+        } else {
+            throw ModelFileError(file: jsonFile, problem: "missing, and \(weightsFile) carries no architecture: save the model with Sequential.save(to:)")
+        }
+        let architecture: SequentialArchitecture
+        do {
+            architecture = try JSONDecoder().decode(SequentialArchitecture.self, from: json)
+        } catch {
+            throw ModelFileError(file: source, problem: "is not a saved nbrun model architecture (\(error))")
+        }
+        guard architecture.format == "nbrun.sequential" else {
+            throw ModelFileError(file: source, problem: "has format \"\(architecture.format)\", expected \"nbrun.sequential\"")
+        }
+        let model = Sequential(architecture.layers.map { $0.makeLayer() }, inputShape: architecture.inputShape)
+        try model.loadStateDictionary(weights.tensors, file: weightsFile)
+        model.isTraining = false
+        return model
+    }
+
+    static func basePath(_ path: String) -> String {
+        for suffix in [".safetensors", ".json"] where path.hasSuffix(suffix) {
+            return String(path.dropLast(suffix.count))
+        }
+        return path
+    }
+}

@@ -1,0 +1,255 @@
+import Foundation
+
+/// A stack of layers applied in order, trained Keras-style:
+///
+///     let model = Sequential([Linear(784, 128), ReLU(), Linear(128, 10)], inputShape: [784])
+///     model.compile(optimizer: Adam(learningRate: 1e-3), loss: .crossEntropy)
+///     let history = try model.fit(x: train.images, y: train.labelsTensor, batchSize: 128, epochs: 5,
+///                                 validationData: (test.images, test.labelsTensor))
+///     print(model.summary())
+///     let accuracy = model.evaluate(x: test.images, y: test.labelsTensor).metrics["accuracy"]
+///
+/// Parameters are named `INDEX.NAME` ("0.weight", "0.bias", "2.weight", ...), as in PyTorch.
+public final class Sequential: Module {
+    public private(set) var layers: [Layer]
+    /// The shape of one input sample (batch omitted), for `summary()` and saving.
+    public var inputShape: [Int]?
+    public private(set) var optimizer: Optimizer?
+    public private(set) var loss: Loss = .crossEntropy
+    /// Training (dropout on, batch statistics) or evaluation mode, for every layer.
+    public var isTraining = true {
+        didSet { for layer in layers { layer.isTraining = isTraining } }
+    }
+
+    public init(_ layers: [Layer], inputShape: [Int]? = nil) {
+        self.layers = layers
+        self.inputShape = inputShape
+    }
+
+    /// Appends a layer.
+    public func add(_ layer: Layer) {
+        layer.isTraining = isTraining
+        layers.append(layer)
+    }
+
+    public func callAsFunction(_ x: Variable) -> Variable {
+        layers.reduce(x) { $1($0) }
+    }
+
+    public var namedParameters: [(String, Variable)] {
+        layers.enumerated().flatMap { index, layer in layer.namedParameters.map { ("\(index).\($0.0)", $0.1) } }
+    }
+
+    public var namedBuffers: [(String, Tensor)] {
+        layers.enumerated().flatMap { index, layer in layer.namedBuffers.map { ("\(index).\($0.0)", $0.1) } }
+    }
+
+    public func setBuffer(_ name: String, _ value: Tensor) {
+        guard let dot = name.firstIndex(of: "."), let index = Int(name[..<dot]), layers.indices.contains(index) else { return }
+        layers[index].setBuffer(String(name[name.index(after: dot)...]), value)
+    }
+
+    /// Chooses how `fit` trains: the optimizer and the loss. Accuracy is always measured when
+    /// it makes sense (class indices, or one-hot / 0-1 targets).
+    public func compile(optimizer: Optimizer, loss: Loss) {
+        self.optimizer = optimizer
+        self.loss = loss
+    }
+
+    // MARK: - Training
+
+    /// Trains for `epochs` passes over (x, y) in mini-batches of `batchSize`.
+    ///
+    /// - Parameters:
+    ///   - x: inputs (samples, ...).
+    ///   - y: targets: class indices (samples) for `.crossEntropy`, else values of the output's shape.
+    ///   - validationData: evaluated after each epoch.
+    ///   - validationSplit: or, the fraction of (x, y) held out (the last samples) for validation.
+    ///   - shuffle: a new order each epoch, drawn from `seed` (the same seed, the same run).
+    ///   - callbacks: called after each epoch (early stopping, schedules).
+    ///   - verbose: a progress bar on a terminal, a line per epoch otherwise.
+    /// - Throws: `TrainingError.nonFiniteLoss` naming the step where the loss became NaN or
+    ///   infinite; `.notCompiled`; `.badData`.
+    @discardableResult
+    public func fit(x: Tensor, y: Tensor, batchSize: Int = 32, epochs: Int = 1,
+                    validationData: (x: Tensor, y: Tensor)? = nil, validationSplit: Double = 0,
+                    shuffle: Bool = true, seed: UInt64 = 0, callbacks: [Callback] = [], verbose: Bool = true) throws -> History {
+        guard let optimizer else { throw TrainingError.notCompiled }
+        try checkData(x, y, "fit")
+        guard batchSize > 0, epochs >= 0 else { throw TrainingError.badData("fit: batchSize must be positive and epochs not negative") }
+        var trainX = x, trainY = y, validation = validationData
+        if validationSplit > 0 && validation == nil {
+            let held = Int(Double(x.shape[0]) * validationSplit)
+            let kept = x.shape[0] - held
+            guard held > 0, kept > 0 else { throw TrainingError.badData("fit: validationSplit \(validationSplit) leaves no training or no validation samples") }
+            trainX = x.slice(alongAxis: 0, range: 0..<kept)
+            trainY = y.slice(alongAxis: 0, range: 0..<kept)
+            validation = (x.slice(alongAxis: 0, range: kept..<x.shape[0]), y.slice(alongAxis: 0, range: kept..<y.shape[0]))
+        }
+        let samples = trainX.shape[0]
+        let steps = (samples + batchSize - 1) / batchSize
+        var generator = RandomGenerator(seed: seed)
+        var history = History()
+        let progress = ProgressPrinter(enabled: verbose, epochs: epochs, steps: steps)
+
+        for epoch in 1...max(epochs, 1) where epochs > 0 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            isTraining = true
+            var order = Array(0..<samples)
+            if shuffle { order.shuffle(using: &generator) }
+            var lossSum: Double = 0, correct = 0, counted = 0
+            for step in 0..<steps {
+                let indices = Array(order[(step * batchSize)..<min(samples, (step + 1) * batchSize)])
+                let batchX = trainX.gathering(rows: indices), batchY = trainY.gathering(rows: indices)
+                let output = self(Variable(batchX))
+                let lossValue = loss(output, batchY)
+                let value = lossValue.scalar
+                guard value.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step + 1, loss: value) }
+                lossValue.backward()
+                let parameters = self.parameters
+                optimizer.update(parameters)
+                for parameter in parameters { parameter.zeroGrad() }
+
+                history.stepLosses.append(value)
+                lossSum += Double(value) * Double(indices.count)
+                if let hits = correctCount(output.value, batchY) { correct += hits; counted += indices.count }
+                progress.step(epoch: epoch, step: step + 1, loss: Float(lossSum / Double(step * batchSize + indices.count)))
+                TrainingProgress.observer?(TrainingProgress(epoch: epoch, epochs: epochs, step: step + 1, steps: steps, loss: value))
+            }
+            var record = EpochRecord(epoch: epoch, loss: Float(lossSum / Double(samples)), metrics: [:], validationLoss: nil,
+                                     validationMetrics: [:], learningRate: optimizer.learningRate, seconds: 0)
+            if counted > 0 { record.metrics["accuracy"] = Float(correct) / Float(counted) }
+            if let validation {
+                let evaluation = try evaluate(x: validation.x, y: validation.y, batchSize: max(batchSize, 256))
+                record.validationLoss = evaluation.loss
+                record.validationMetrics = evaluation.metrics
+            }
+            record.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            history.epochs.append(record)
+            progress.epochEnded(record)
+            var keepGoing = true
+            for callback in callbacks where !callback.epochEnded(record, model: self) { keepGoing = false }
+            if !keepGoing { break }
+        }
+        isTraining = false
+        return history
+    }
+
+    /// The loss and metrics on (x, y), in evaluation mode, without recording gradients.
+    public struct Evaluation: CustomStringConvertible {
+        public var loss: Float
+        public var metrics: [String: Float]
+        public var accuracy: Float? { metrics["accuracy"] }
+        public var description: String {
+            (["loss: \(format(loss))"] + metrics.keys.sorted().map { "\($0): \(format(metrics[$0]!))" }).joined(separator: ", ")
+        }
+    }
+
+    public func evaluate(x: Tensor, y: Tensor, batchSize: Int = 1000) throws -> Evaluation {
+        try checkData(x, y, "evaluate")
+        let wasTraining = isTraining
+        isTraining = false
+        defer { isTraining = wasTraining }
+        let samples = x.shape[0]
+        var lossSum: Double = 0, correct = 0, counted = 0
+        withoutGradients {
+            var start = 0
+            while start < samples {
+                let end = min(samples, start + batchSize)
+                let batchX = x.slice(alongAxis: 0, range: start..<end), batchY = y.slice(alongAxis: 0, range: start..<end)
+                let output = self(Variable(batchX))
+                lossSum += Double(loss(output, batchY).scalar) * Double(end - start)
+                if let hits = correctCount(output.value, batchY) { correct += hits; counted += end - start }
+                start = end
+            }
+        }
+        var metrics: [String: Float] = [:]
+        if counted > 0 { metrics["accuracy"] = Float(correct) / Float(counted) }
+        return Evaluation(loss: Float(lossSum / Double(max(samples, 1))), metrics: metrics)
+    }
+
+    /// The model's outputs for `x`, in evaluation mode, computed in batches.
+    public func predict(_ x: Tensor, batchSize: Int) -> Tensor {
+        let wasTraining = isTraining
+        isTraining = false
+        defer { isTraining = wasTraining }
+        let samples = x.shape[0]
+        var parts: [Tensor] = []
+        withoutGradients {
+            var start = 0
+            while start < samples {
+                let end = min(samples, start + batchSize)
+                parts.append(self(Variable(x.slice(alongAxis: 0, range: start..<end))).value)
+                start = end
+            }
+        }
+        return parts.count == 1 ? parts[0] : Tensor.concatenate(parts, alongAxis: 0)
+    }
+
+    /// The predicted class of each sample (the argmax of the outputs).
+    public func predictClasses(_ x: Tensor, batchSize: Int = 1000) -> [Int] {
+        predictedClasses(predict(x, batchSize: batchSize))
+    }
+
+    // MARK: - Helpers
+
+    private func checkData(_ x: Tensor, _ y: Tensor, _ operation: String) throws {
+        guard x.rank >= 1, y.rank >= 1, x.shape[0] == y.shape[0], x.shape[0] > 0 else {
+            throw TrainingError.badData("\(operation): inputs \(x.shape) and targets \(y.shape) must hold the same number (> 0) of samples")
+        }
+        if let inputShape, Array(x.shape.dropFirst()) != inputShape {
+            throw TrainingError.badData("\(operation): samples of shape \(Array(x.shape.dropFirst())) but the model takes \(inputShape)")
+        }
+    }
+
+    /// Correct predictions in a batch, when accuracy means something for this loss and target.
+    private func correctCount(_ output: Tensor, _ target: Tensor) -> Int? {
+        switch loss {
+        case .crossEntropy:
+            return zip(predictedClasses(output), classIndices(target)).filter { $0 == $1 }.count
+        case .binaryCrossEntropy, .binaryCrossEntropyWithLogits:
+            let threshold: Float = loss == .binaryCrossEntropy ? 0.5 : 0
+            return zip(output.scalars, target.scalars).filter { ($0 > threshold) == ($1 > 0.5) }.count / max(output.count / output.shape[0], 1)
+        case .meanSquaredError, .klDivergence:
+            guard output.rank == 2, output.shape[1] > 1, target.shape == output.shape else { return nil }
+            return zip(predictedClasses(output), predictedClasses(target)).filter { $0 == $1 }.count
+        }
+    }
+}
+
+func format(_ value: Float) -> String { String(format: "%.4f", value) }
+
+/// Prints training progress: a bar redrawn on a terminal (stderr), a line per epoch otherwise.
+final class ProgressPrinter {
+    let enabled: Bool, epochs: Int, steps: Int
+    let terminal = isatty(fileno(stderr)) != 0
+    private var lastDraw: UInt64 = 0
+
+    init(enabled: Bool, epochs: Int, steps: Int) {
+        self.enabled = enabled
+        self.epochs = epochs
+        self.steps = steps
+    }
+
+    func step(epoch: Int, step: Int, loss: Float) {
+        guard enabled, terminal else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        if step != steps && now - lastDraw < 100_000_000 { return }
+        lastDraw = now
+        let width = 30, done = width * step / max(steps, 1)
+        let bar = String(repeating: "=", count: done) + String(repeating: " ", count: width - done)
+        fputs("\repoch \(epoch)/\(epochs) [\(bar)] \(step)/\(steps) loss \(format(loss))", stderr)
+    }
+
+    func epochEnded(_ record: EpochRecord) {
+        guard enabled else { return }
+        if terminal { fputs("\r\u{1B}[K", stderr) }
+        var parts = ["epoch \(record.epoch)/\(epochs)", "loss \(format(record.loss))"]
+        if let accuracy = record.metrics["accuracy"] { parts.append("accuracy \(format(accuracy))") }
+        if let validationLoss = record.validationLoss { parts.append("val_loss \(format(validationLoss))") }
+        if let accuracy = record.validationMetrics["accuracy"] { parts.append("val_accuracy \(format(accuracy))") }
+        parts.append(String(format: "%.1f s", record.seconds))
+        print(parts.joined(separator: "  "))
+        fflush(stdout)
+    }
+}

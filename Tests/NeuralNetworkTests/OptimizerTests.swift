@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import Optimizers
+
+/// One parameter w = [1, -2, 3] with gradient g = [0.5, 0.1, -1], stepped twice by `optimizer`.
+private func twoSteps(_ optimizer: Optimizer) -> [Float] {
+    let w = Variable(Tensor([1, -2, 3]), requiresGrad: true)
+    for _ in 0..<2 {
+        w.grad = Tensor([0.5, 0.1, -1])
+        optimizer.update([w])
+    }
+    return w.value.scalars
+}
+
+/// The same two steps computed in Double from the optimizer's formula, value by value.
+private func reference(_ step: (inout Double, Double, inout [Double], Int) -> Void, slots: Int) -> [Float] {
+    let w0: [Double] = [1, -2, 3], g: [Double] = [0.5, 0.1, -1]
+    return (0..<3).map { i in
+        var w = w0[i]
+        var state = [Double](repeating: 0, count: slots)
+        for t in 1...2 { step(&w, g[i], &state, t) }
+        return Float(w)
+    }
+}
+
+private func expectNear(_ a: [Float], _ b: [Float], sourceLocation: SourceLocation = #_sourceLocation) {
+    for (x, y) in zip(a, b) { #expect(abs(x - y) < 1e-5, "\(a) vs \(b)", sourceLocation: sourceLocation) }
+}
+
+@Suite struct OptimizerTests {
+    @Test func plainSGDWithWeightDecay() {
+        expectNear(twoSteps(SGD(learningRate: 0.1, weightDecay: 0.01)),
+                   reference({ w, g, _, _ in w -= 0.1 * (g + 0.01 * w) }, slots: 0))
+    }
+
+    @Test func momentumAndNesterov() {
+        expectNear(twoSteps(SGD(learningRate: 0.1, momentum: 0.9)),
+                   reference({ w, g, s, _ in s[0] = 0.9 * s[0] + g; w -= 0.1 * s[0] }, slots: 1))
+        expectNear(twoSteps(SGD(learningRate: 0.1, momentum: 0.9, nesterov: true)),
+                   reference({ w, g, s, _ in s[0] = 0.9 * s[0] + g; w -= 0.1 * (g + 0.9 * s[0]) }, slots: 1))
+    }
+
+    @Test func adagradAndRMSprop() {
+        expectNear(twoSteps(Adagrad(learningRate: 0.1)),
+                   reference({ w, g, s, _ in s[0] += g * g; w -= 0.1 * g / (s[0].squareRoot() + 1e-10) }, slots: 1))
+        expectNear(twoSteps(RMSprop(learningRate: 0.01, rho: 0.9)),
+                   reference({ w, g, s, _ in s[0] = 0.9 * s[0] + 0.1 * g * g; w -= 0.01 * g / (s[0].squareRoot() + 1e-8) }, slots: 1))
+    }
+
+    @Test func adamAndAdamW() {
+        func adam(decay: Double) -> (inout Double, Double, inout [Double], Int) -> Void {
+            { w, g, s, t in
+                s[0] = 0.9 * s[0] + 0.1 * g
+                s[1] = 0.999 * s[1] + 0.001 * g * g
+                let m = s[0] / (1 - pow(0.9, Double(t))), v = s[1] / (1 - pow(0.999, Double(t)))
+                w = w * (1 - 0.01 * decay) - 0.01 * m / (v.squareRoot() + 1e-8)
+            }
+        }
+        expectNear(twoSteps(Adam(learningRate: 0.01)), reference(adam(decay: 0), slots: 2))
+        expectNear(twoSteps(AdamW(learningRate: 0.01, weightDecay: 0.1)), reference(adam(decay: 0.1), slots: 2))
+    }
+
+    @Test(arguments: ["sgd", "momentum", "adagrad", "rmsprop", "adam"])
+    func eachOptimizerMinimisesAQuadratic(name: String) {
+        let optimizer: Optimizer = switch name {
+        case "sgd": SGD(learningRate: 0.1)
+        case "momentum": SGD(learningRate: 0.05, momentum: 0.9)
+        case "adagrad": Adagrad(learningRate: 0.5)
+        case "rmsprop": RMSprop(learningRate: 0.05)
+        default: Adam(learningRate: 0.1)
+        }
+        // f(w) = |w - target|², minimum at target.
+        let target = Tensor([3, -1, 0.5])
+        let w = Variable(Tensor.zeros([3]), requiresGrad: true)
+        for _ in 0..<300 {
+            let difference = w - target
+            (difference * difference).sum().backward()
+            optimizer.update([w])
+            w.zeroGrad()
+        }
+        expectNear(w.value.scalars.map { ($0 * 100).rounded() / 100 }, target.scalars)
+    }
+
+    @Test func schedules() {
+        #expect(LearningRateSchedule.step(initial: 1, factor: 0.5, every: 2).rate(epoch: 5) == 0.25)
+        #expect(abs(LearningRateSchedule.exponential(initial: 1, decay: 0.9).rate(epoch: 2) - 0.81) < 1e-6)
+        let cosine = LearningRateSchedule.cosine(initial: 1, minimum: 0.1, epochs: 10)
+        #expect(cosine.rate(epoch: 0) == 1)
+        #expect(abs(cosine.rate(epoch: 5) - 0.55) < 1e-6)
+        #expect(abs(cosine.rate(epoch: 10) - 0.1) < 1e-6)
+    }
+}

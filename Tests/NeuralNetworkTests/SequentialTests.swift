@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+@testable import Optimizers
+import Datasets
+
+private let xorInputs = Tensor([0, 0, 0, 1, 1, 0, 1, 1], shape: [4, 2])
+private let xorLabels = Tensor([0, 1, 1, 0])
+
+private func temporaryPath(_ name: String) -> String {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nbrun-models-\(getpid())")
+    try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder.appendingPathComponent(name).path
+}
+
+@Suite(.serialized) struct SequentialTests {
+    @Test func learnsXOR() throws {
+        var generator = RandomGenerator(seed: 42)
+        let model = Sequential([Linear(2, 8, generator: &generator), Tanh(), Linear(8, 2, generator: &generator)], inputShape: [2])
+        model.compile(optimizer: Adam(learningRate: 0.05), loss: .crossEntropy)
+        let history = try model.fit(x: xorInputs, y: xorLabels, batchSize: 4, epochs: 300, verbose: false)
+        #expect(model.predictClasses(xorInputs) == [0, 1, 1, 0])
+        #expect(history.loss.last! < 0.05)
+        #expect(history.loss.first! > 0.5)
+        #expect(history.stepLosses.count == 300)
+        #expect(try model.evaluate(x: xorInputs, y: xorLabels).accuracy == 1)
+    }
+
+    @Test func learnsXORWithBinaryCrossEntropyAndASigmoid() throws {
+        var generator = RandomGenerator(seed: 4)
+        let model = Sequential([Linear(2, 8, generator: &generator), Tanh(), Linear(8, 1, generator: &generator), Sigmoid()])
+        model.compile(optimizer: Adam(learningRate: 0.05), loss: .binaryCrossEntropy)
+        try model.fit(x: xorInputs, y: xorLabels.reshaped(to: [4, 1]), batchSize: 4, epochs: 400, verbose: false)
+        let outputs = model.predict(xorInputs, batchSize: 4).scalars
+        #expect(outputs.map { $0 > 0.5 ? 1 : 0 } == [0, 1, 1, 0])
+    }
+
+    @Test func summaryListsShapesAndParameters() {
+        let model = Sequential([Reshape([1, 28, 28]), Conv2D(1, 4, kernelSize: 3, padding: 1), ReLU(), MaxPool2D(size: 2),
+                                Flatten(), Linear(4 * 14 * 14, 10)], inputShape: [784])
+        let summary = model.summary()
+        #expect(summary.rows.map(\.outputShape) == ["(batch, 1, 28, 28)", "(batch, 4, 28, 28)", "(batch, 4, 28, 28)",
+                                                    "(batch, 4, 14, 14)", "(batch, 784)", "(batch, 10)"])
+        #expect(summary.rows.map(\.parameters) == [0, 1 * 9 * 4 + 4, 0, 0, 0, 784 * 10 + 10])
+        #expect(summary.totalParameters == 40 + 7850)
+        #expect(summary.description.contains("Total parameters: 7,890"))
+    }
+
+    @Test func savedModelPredictsBitIdentically() throws {
+        var generator = RandomGenerator(seed: 9)
+        let model = Sequential([Linear(6, 5, generator: &generator), BatchNorm(5), ReLU(), Dropout(rate: 0.3),
+                                Linear(5, 3, generator: &generator)], inputShape: [6])
+        model.compile(optimizer: SGD(learningRate: 0.1, momentum: 0.9), loss: .crossEntropy)
+        let x = Tensor.randomNormal(shape: [32, 6], using: &generator)
+        let y = Tensor((0..<32).map { Float($0 % 3) })
+        try model.fit(x: x, y: y, batchSize: 8, epochs: 3, verbose: false)
+        let path = temporaryPath("model")
+        try model.save(to: path)
+        #expect(FileManager.default.fileExists(atPath: path + ".safetensors"))
+        #expect(FileManager.default.fileExists(atPath: path + ".json"))
+        let loaded = try Sequential.load(from: path + ".safetensors")
+        #expect(loaded.layers.map(\.typeName) == model.layers.map(\.typeName))
+        let before = model.predict(x, batchSize: 32), after = loaded.predict(x, batchSize: 32)
+        #expect(before.scalars.map(\.bitPattern) == after.scalars.map(\.bitPattern))
+        // Running statistics came back too (they differ from the initial 0 and 1).
+        #expect((loaded.layers[1] as! BatchNorm).runningMean == (model.layers[1] as! BatchNorm).runningMean)
+    }
+
+    @Test func damagedModelFilesAreErrorsNamingTheFile() throws {
+        let model = Sequential([Linear(3, 2)], inputShape: [3])
+        let path = temporaryPath("damaged")
+        try model.save(to: path)
+        let weights = try Data(contentsOf: URL(fileURLWithPath: path + ".safetensors"))
+        try weights.prefix(weights.count - 4).write(to: URL(fileURLWithPath: path + ".safetensors"))
+        let truncated = #expect(throws: SafeTensorsError.self) { try Sequential.load(from: path) }
+        #expect(truncated?.description.contains(path + ".safetensors") == true)
+
+        try model.save(to: path)
+        try Data("{ not json".utf8).write(to: URL(fileURLWithPath: path + ".json"))
+        let garbled = #expect(throws: ModelFileError.self) { try Sequential.load(from: path) }
+        #expect(garbled?.description.contains(path + ".json") == true)
+
+        // Weights for another architecture.
+        try Sequential([Linear(4, 2)], inputShape: [4]).save(to: path)
+        try Data(#"{"format":"nbrun.sequential","version":1,"layers":[{"linear":{"inputs":3,"outputs":2,"bias":true}}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: path + ".json"))
+        let mismatch = #expect(throws: ModelFileError.self) { try Sequential.load(from: path) }
+        #expect(mismatch?.description.contains("0.weight") == true)
+    }
+
+    @Test func nonFiniteLossStopsTrainingNamingTheStep() throws {
+        let model = Sequential([Linear(2, 2)], inputShape: [2])
+        model.compile(optimizer: SGD(learningRate: 0.1), loss: .meanSquaredError)
+        var x = Tensor.ones([8, 2])
+        x.scalars[5] = .nan   // sample 2, in the second batch of 2 when not shuffled
+        #expect {
+            try model.fit(x: x, y: Tensor.zeros([8, 2]), batchSize: 2, epochs: 1, shuffle: false, verbose: false)
+        } throws: { error in
+            guard case TrainingError.nonFiniteLoss(let epoch, let step, _) = error else { return false }
+            return epoch == 1 && step == 2 && "\(error)".contains("step 2")
+        }
+    }
+
+    @Test func fitWithoutCompileAndBadDataAreErrors() throws {
+        let model = Sequential([Linear(2, 2)], inputShape: [2])
+        #expect(throws: TrainingError.self) { try model.fit(x: xorInputs, y: xorLabels) }
+        model.compile(optimizer: SGD(), loss: .crossEntropy)
+        #expect(throws: TrainingError.self) { try model.fit(x: xorInputs, y: Tensor([0, 1]), verbose: false) }
+        #expect(throws: TrainingError.self) { try model.fit(x: Tensor.ones([4, 3]), y: xorLabels, verbose: false) }
+    }
+
+    @Test func earlyStoppingStopsAndRestoresTheBestWeights() throws {
+        var generator = RandomGenerator(seed: 1)
+        let model = Sequential([Linear(2, 2, generator: &generator)], inputShape: [2])
+        // A learning rate so large that the validation loss gets worse after the first epochs.
+        model.compile(optimizer: SGD(learningRate: 50), loss: .crossEntropy)
+        let stopper = EarlyStopping(monitor: .validationLoss, patience: 2)
+        let history = try model.fit(x: xorInputs, y: xorLabels, batchSize: 4, epochs: 50,
+                                    validationData: (xorInputs, xorLabels), callbacks: [stopper], verbose: false)
+        #expect(history.epochs.count < 50)
+        #expect(stopper.stoppedEpoch == history.epochs.count)
+        let best = history.validationLoss.min()!
+        #expect(abs(try model.evaluate(x: xorInputs, y: xorLabels).loss - best) < 1e-4)
+    }
+
+    @Test func validationSplitHoldsOutTheLastSamples() throws {
+        let model = Sequential([Linear(2, 2)], inputShape: [2])
+        model.compile(optimizer: SGD(learningRate: 0.1), loss: .crossEntropy)
+        let x = Tensor.randomNormal(shape: [10, 2]), y = Tensor((0..<10).map { Float($0 % 2) })
+        let history = try model.fit(x: x, y: y, batchSize: 3, epochs: 1, validationSplit: 0.2, verbose: false)
+        #expect(history.stepLosses.count == 3)   // 8 training samples in batches of 3
+        #expect(history.validationLoss.count == 1)
+    }
+}
+
+@Suite struct LossTests {
+    @Test func valuesByHand() {
+        let logits = Variable(Tensor([[2, 1, 0], [0, 0, 3]]))
+        let p0 = Foundation.exp(Float(2)) / (Foundation.exp(2) + Foundation.exp(1) + 1)
+        let p1 = Foundation.exp(Float(3)) / (2 + Foundation.exp(3))
+        let perSample = crossEntropy(logits: logits, labels: [0, 2], reduction: .none).value
+        expectClose(perSample, [-Foundation.log(p0), -Foundation.log(p1)], tolerance: 1e-5)
+        #expect(abs(crossEntropy(logits: logits, labels: [0, 2]).scalar - (perSample.scalars[0] + perSample.scalars[1]) / 2) < 1e-6)
+        #expect(abs(crossEntropy(logits: logits, labels: [0, 2], reduction: .sum).scalar - perSample.scalars.reduce(0, +)) < 1e-5)
+
+        let mse = meanSquaredError(predicted: Variable(Tensor([[1, 2], [3, 5]])), expected: Tensor([[1, 0], [0, 1]]), reduction: .none)
+        expectClose(mse.value, [2, 12.5])
+
+        let bce = binaryCrossEntropy(predicted: Variable(Tensor([0.9, 0.2])), expected: Tensor([1, 0]), reduction: .none)
+        expectClose(bce.value, [-Foundation.log(0.9), -Foundation.log(0.8)], tolerance: 1e-5)
+        let bceLogits = binaryCrossEntropy(logits: Variable(Tensor([2, -1])), expected: Tensor([1, 0]), reduction: .none)
+        expectClose(bceLogits.value, [Foundation.log(1 + Foundation.exp(-2)), Foundation.log(1 + Foundation.exp(-1))], tolerance: 1e-5)
+
+        let kl = klDivergence(predicted: Variable(Tensor([[0.5, 0.5], [0.9, 0.1]])), expected: Tensor([[1, 0], [0.5, 0.5]]), reduction: .none)
+        expectClose(kl.value, [Foundation.log(2), 0.5 * Foundation.log(0.5 / 0.9) + 0.5 * Foundation.log(0.5 / 0.1)], tolerance: 1e-5)
+    }
+
+    @Test func gradientsMatchFiniteDifferences() {
+        var generator = RandomGenerator(seed: 2)
+        let logits = Tensor.randomNormal(shape: [4, 3], using: &generator)
+        let target = Tensor.randomUniform(shape: [4, 3], lowerBound: 0.1, upperBound: 0.9, using: &generator)
+        let probabilities = softmax(Tensor.randomNormal(shape: [4, 3], using: &generator), axis: 1)
+        #expect(gradientCheck({ v in crossEntropy(logits: v[0], labels: [0, 2, 1, 1], reduction: .none) }, inputs: [logits]) < 2e-3)
+        #expect(gradientCheck({ v in meanSquaredError(predicted: v[0], expected: target, reduction: .none) }, inputs: [logits]) < 2e-3)
+        #expect(gradientCheck({ v in binaryCrossEntropy(predicted: v[0], expected: target, reduction: .sum) },
+                              inputs: [target * 0.5 + 0.25], epsilon: 1e-3) < 2e-3)
+        #expect(gradientCheck({ v in binaryCrossEntropy(logits: v[0], expected: target) }, inputs: [logits]) < 2e-3)
+        #expect(gradientCheck({ v in klDivergence(predicted: v[0], expected: probabilities) }, inputs: [target], epsilon: 1e-3) < 2e-3)
+    }
+}
