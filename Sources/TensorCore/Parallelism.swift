@@ -1,17 +1,25 @@
 import Dispatch
+import Foundation
 internal import COpenBLAS
 
 /// How the engine splits large elementwise and reduction loops across cores.
 ///
 /// Loops over at least `minimumElements` values run in `workers` chunks through
 /// `DispatchQueue.concurrentPerform`; smaller ones run on the calling thread, where
-/// the cost of waking a second core (a few microseconds) would exceed the gain.
-/// The threshold was measured with `benchmarks engine` (see EngineBenchmarks.swift).
+/// waking a second core (several microseconds) costs more than it saves. The threshold
+/// comes from `benchmarks engine` (`add_2^N_parallel_speedup` lines).
+///
+/// When the machine is oversubscribed (more runnable threads than cores, read from
+/// /proc/loadavg at most every 0.5 s), loops run on one thread: measured here with three
+/// other builds running, splitting a 10M-value add made it 2x slower, since the second
+/// chunk waits for a core (the same collapse DESIGN.md reports for OpenBLAS's pool).
 public enum Parallelism {
-    /// Number of chunks a large loop is split into (default: the active core count).
-    nonisolated(unsafe) public static var workers: Int = ProcessInfoCores.count
+    /// Number of chunks a large loop is split into (default: the online core count).
+    nonisolated(unsafe) public static var workers: Int = onlineCores
     /// Loops over fewer values than this run on one thread.
-    nonisolated(unsafe) public static var minimumElements: Int = 1 << 16
+    nonisolated(unsafe) public static var minimumElements: Int = 1 << 17
+    /// Whether to fall back to one thread while other processes keep the cores busy.
+    nonisolated(unsafe) public static var adaptsToLoad = true
 
     /// Sets the number of threads OpenBLAS uses for `matmul` (`openblas_set_num_threads`).
     public static func setBLASThreads(_ count: Int) {
@@ -20,32 +28,59 @@ public enum Parallelism {
 
     /// The number of threads OpenBLAS currently uses.
     public static var blasThreads: Int { Int(openblas_get_num_threads()) }
-}
 
-enum ProcessInfoCores {
-    static let count: Int = {
-        #if canImport(Glibc)
-        return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    static let onlineCores: Int = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    nonisolated(unsafe) private static var lastCheck: UInt64 = 0
+    nonisolated(unsafe) private static var busy = false
+
+    /// True when more threads are runnable than there are cores (re-read at most every 0.5 s).
+    public static var machineIsBusy: Bool {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if now &- lastCheck < 500_000_000 { return busy }
+        lastCheck = now
+        busy = runnableThreads() > onlineCores
+        return busy
+    }
+
+    /// The 4th field of /proc/loadavg ("running/total"): threads runnable right now, this one included.
+    private static func runnableThreads() -> Int {
+        #if os(Linux)
+        let descriptor = open("/proc/loadavg", O_RDONLY)
+        if descriptor < 0 { return 0 }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: 128)
+        let length = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, 127) }
+        if length <= 0 { return 0 }
+        let fields = String(decoding: bytes[0..<length], as: UTF8.self).split(separator: " ")
+        guard fields.count >= 4, let running = fields[3].split(separator: "/").first else { return 0 }
+        return Int(running) ?? 0
         #else
-        return 2
+        return 0
         #endif
-    }()
+    }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif
+/// How many chunks a loop over `count` values (each weighing `cost`) should be split into now.
+@inline(__always)
+func parallelChunks(_ count: Int, cost: Int = 1) -> Int {
+    let workers = Parallelism.workers
+    if workers < 2 || count < 2 || count * cost < Parallelism.minimumElements
+        || (Parallelism.adaptsToLoad && Parallelism.machineIsBusy) {
+        return 1
+    }
+    return Swift.min(workers, count)
+}
 
 /// Runs `body` over `0..<count`, split into contiguous ranges on several threads when
-/// `count` is large enough (see `Parallelism`). `body` must only write disjoint data.
+/// `count * cost` is large enough (see `Parallelism`). `body` must only write disjoint data.
 @inline(__always)
 func parallelRanges(_ count: Int, cost: Int = 1, _ body: (Range<Int>) -> Void) {
-    let workers = Parallelism.workers
-    if workers < 2 || count * cost < Parallelism.minimumElements || count < 2 {
+    let chunks = parallelChunks(count, cost: cost)
+    if chunks == 1 {
         body(0..<count)
         return
     }
-    let chunks = Swift.min(workers, count)
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
         let start = count * chunk / chunks, end = count * (chunk + 1) / chunks
         if start < end { body(start..<end) }

@@ -3,7 +3,8 @@
 extension Tensor {
     /// A tensor of `shape` filled with `value`.
     public init(repeating value: Float, shape: [Int]) {
-        self.init(unchecked: [Float](repeating: value, count: shapeCount(shape, "Tensor(repeating:shape:)")), shape: shape)
+        _ = shapeCount(shape, "Tensor(repeating:shape:)")
+        self.init(shape: shape) { buffer in buffer.initialize(repeating: value) }
     }
 
     /// All zeros.

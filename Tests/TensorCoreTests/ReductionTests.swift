@@ -58,6 +58,21 @@ func sumOracle(_ x: Tensor, axes: [Int], keepDims: Bool) -> Tensor {
         expectClose(rows.sum(alongAxes: [0]), sumOracle(rows, axes: [0], keepDims: false), tolerance: 1e-4)
     }
 
+    @Test(arguments: [1, 7, 8, 9, 37, 513, 1030])
+    func contiguousRunsOfEveryLengthMatchOracle(_ n: Int) {
+        // The SIMD loops handle 8 values at a time and blocks of 512: check the remainders.
+        let x = sample([3, n], seed: UInt64(n))
+        expectClose(x.sum(alongAxes: [1]), sumOracle(x, axes: [1], keepDims: false))
+        for row in 0..<3 {
+            let values = (0..<n).map { x[row, $0] }
+            #expect(x.max(alongAxes: [1]).scalars[row] == values.max()!)
+            #expect(x.min(alongAxes: [1]).scalars[row] == values.min()!)
+        }
+        var tail = x
+        tail[2, n - 1] = 5
+        #expect(tail.max(alongAxes: [1]).scalars[2] == 5)
+    }
+
     @Test func argmaxAndVariance() {
         let x = Tensor([[1, 5, 2], [7, 0, 7]])
         #expect(x.argmax(alongAxis: 1).scalars == [1, 0])
