@@ -56,7 +56,7 @@ extension AxesRenderer {
 
     private func colorBarTicks(_ h: HeatmapSpec, length: Double) -> ([Double], [String]) {
         let (lo, hi) = colorRange(h)
-        let ticks = Ticks.linear(lower: lo, upper: hi, target: min(max(Int(length / 48), 3), 10))
+        let ticks = Ticks.linear(lower: lo, upper: hi, target: min(max(Int(length / 80), 3), 8))
         let allIntegral = h.integerValues && ticks.allSatisfy { $0 == $0.rounded() }
         return (ticks, allIntegral ? ticks.map { Ticks.minus(String(Int($0))) } : Ticks.labels(for: ticks))
     }

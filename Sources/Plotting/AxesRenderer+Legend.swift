@@ -12,7 +12,12 @@ extension AxesRenderer {
         func rect(_ position: LegendPosition) -> Rect {
             let left = plot.minX + inset, right = plot.maxX - inset - width
             let top = plot.minY + inset, bottom = plot.maxY - inset - height
+            let center = plot.midX - width / 2, middle = plot.midY - height / 2
             switch position {
+            case .upperCenter: return Rect(x: center, y: top, width: width, height: height)
+            case .lowerCenter: return Rect(x: center, y: bottom, width: width, height: height)
+            case .centerLeft: return Rect(x: left, y: middle, width: width, height: height)
+            case .centerRight: return Rect(x: right, y: middle, width: width, height: height)
             case .upperLeft: return Rect(x: left, y: top, width: width, height: height)
             case .lowerLeft: return Rect(x: left, y: bottom, width: width, height: height)
             case .lowerRight: return Rect(x: right, y: bottom, width: width, height: height)
@@ -22,7 +27,9 @@ extension AxesRenderer {
         var position = figure.legendPosition
         if position == .best {
             let samples = dataSamples(xT: xT, yT: yT)
-            let candidates: [LegendPosition] = [.upperRight, .upperLeft, .lowerLeft, .lowerRight]
+            // matplotlib's order of preference among equally good places.
+            let candidates: [LegendPosition] = [.upperRight, .upperLeft, .lowerLeft, .lowerRight,
+                                                .centerRight, .centerLeft, .lowerCenter, .upperCenter]
             position = candidates.min { a, b in
                 let ra = rect(a), rb = rect(b)
                 return samples.filter(ra.contains).count < samples.filter(rb.contains).count
@@ -102,7 +109,7 @@ extension AxesRenderer {
                         let x = b.kind == .histogram ? b.lefts[i] + (b.rights[i] - b.lefts[i]) * f : b.lefts[i] - 0.4 + 0.8 * f
                         // The whole bar hides the legend's view: sample down to the base.
                         let base = yScale == .linear ? yT(0) : yT.start
-                        for g in [0.0, 0.5, 1.0] { out.append(Point(xT(x), top + (base - top) * g)) }
+                        for g in [0.0, 0.25, 0.5, 0.75, 1.0] { out.append(Point(xT(x), top + (base - top) * g)) }
                     }
                 }
             }

@@ -42,7 +42,7 @@ struct AxesRenderer {
             } else {
                 xView.computeTicks(length: plot.width, spacing: 90)
             }
-            plot = plotRect(xView: xView, yView: yView, heatmap: heatmap)
+            plot = plotRect(xView: xView, yView: yView, heatmap: heatmap, hasNote: skipped.nonFinite + skipped.nonPositive > 0)
         }
         let xT = xView.transform(start: plot.minX, end: plot.maxX)
         let yT = yView.transform(start: plot.maxY, end: plot.minY)
@@ -50,11 +50,13 @@ struct AxesRenderer {
         if let regions = figure.regions { drawRegions(regions, plot: plot, xT: xT, yT: yT) }
         if let heatmap { drawHeatmapCells(heatmap, plot: plot, xT: xT, yT: yT) }
         if figure.showsGrid ?? (heatmap == nil && figure.regions == nil) {
-            drawGrid(xView: xView, yView: yView, plot: plot, xT: xT, yT: yT)
+            // No vertical grid lines between categories: they would cut through the bars' groups.
+            drawGrid(xView: categoryNames == nil ? xView : AxisView(scale: .linear, lower: 0, upper: 1),
+                     yView: yView, plot: plot, xT: xT, yT: yT)
         }
         let entries = drawSeries(plot: plot, xT: xT, yT: yT, xView: xView, yView: yView)
         drawSpinesAndTicks(plot: plot, xView: xView, yView: yView, xT: xT, yT: yT)
-        drawLabels(plot: plot)
+        drawLabels(plot: plot, yTickWidth: yView.labels.map(tickLabelWidth).max() ?? 0)
         if let heatmap, heatmap.colorBar { drawColorBar(heatmap, plot: plot) }
         if figure.legendPosition != .hidden && !entries.isEmpty {
             drawLegend(entries, plot: plot, xT: xT, yT: yT)
@@ -121,7 +123,7 @@ struct AxesRenderer {
         }
     }
 
-    private func plotRect(xView: AxisView, yView: AxisView, heatmap: HeatmapSpec?) -> Rect {
+    private func plotRect(xView: AxisView, yView: AxisView, heatmap: HeatmapSpec?, hasNote: Bool) -> Rect {
         let p = Style.padding
         let top = figure.title.isEmpty ? p * 1.4 : Style.titleFont * 2.2
         let yTickWidth = yView.labels.map(tickLabelWidth).max() ?? 0
@@ -129,6 +131,7 @@ struct AxesRenderer {
         if !figure.yAxis.label.isEmpty { left += Style.labelFont * 1.5 }
         var bottom = Style.tickLength + Style.tickPad + Style.tickFont * 1.15 + p
         if !figure.xAxis.label.isEmpty { bottom += Style.labelFont * 1.5 }
+        if hasNote { bottom += Style.noteFont * 1.2 }
         // Room for half of the last x tick label past the right spine.
         let lastX = xView.labels.last.map(tickLabelWidth) ?? 0
         var right = max(p * 1.6, lastX / 2 + 4)
@@ -228,7 +231,7 @@ struct AxesRenderer {
         }
     }
 
-    private func drawLabels(plot: Rect) {
+    private func drawLabels(plot: Rect, yTickWidth: Double) {
         if !figure.title.isEmpty {
             canvas.text(figure.title, at: Point(plot.midX, frame.minY + Style.titleFont * 0.75), size: Style.titleFont,
                         horizontal: .center, vertical: .top)
@@ -239,7 +242,9 @@ struct AxesRenderer {
                         horizontal: .center, vertical: .top)
         }
         if !figure.yAxis.label.isEmpty {
-            canvas.text(figure.yAxis.label, at: Point(frame.minX + Style.padding, plot.midY), size: Style.labelFont,
+            // Beside the tick labels (not at the frame's edge: a heatmap's plot is centred).
+            let x = plot.minX - Style.tickLength - Style.tickPad - yTickWidth - Style.labelFont * 1.5
+            canvas.text(figure.yAxis.label, at: Point(max(x, frame.minX + 2), plot.midY), size: Style.labelFont,
                         horizontal: .center, vertical: .top, rotated: true)
         }
     }

@@ -217,7 +217,9 @@ final class Canvas {
                 gdImageStringFT(nil, &box, 0, f.baseAddress, points(pixelSize), 0, 0, 0, s.baseAddress)
             }
         }
-        let w = error == nil ? Double(box[2] - box[0]) : Double(text.count) * pixelSize * 0.6
+        // box[2] is where the pen ends (the origin is x = 0); box[0] is the first glyph's
+        // ink, not the origin, so box[2] - box[0] would drop the left side bearing.
+        let w = error == nil ? Double(box[2]) : Double(text.count) * pixelSize * 0.6
         measureCache[key] = w
         return w
     }

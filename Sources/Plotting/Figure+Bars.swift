@@ -35,6 +35,7 @@ extension Figure {
         }
     }
 
+    @_disfavoredOverload
     public func histogram(_ values: [Float], bins: Int = 30, range: ClosedRange<Double>? = nil,
                           density: Bool = false, label: String? = nil, color: Color? = nil,
                           alpha: Double = 1) -> Figure {
@@ -43,6 +44,7 @@ extension Figure {
     }
 
     /// A histogram of every value of the tensor (e.g. a layer's activations).
+    @_disfavoredOverload
     public func histogram(_ values: Tensor, bins: Int = 30, range: ClosedRange<Double>? = nil,
                           density: Bool = false, label: String? = nil, color: Color? = nil,
                           alpha: Double = 1) -> Figure {
@@ -68,11 +70,13 @@ extension Figure {
         }
     }
 
+    @_disfavoredOverload
     public func bar(_ values: [Float], labels: [String]? = nil, label: String? = nil,
                     color: Color? = nil, alpha: Double = 1) -> Figure {
         bar(values.map(Double.init), labels: labels, label: label, color: color, alpha: alpha)
     }
 
+    @_disfavoredOverload
     public func bar(_ values: Tensor, labels: [String]? = nil, label: String? = nil,
                     color: Color? = nil, alpha: Double = 1) -> Figure {
         bar(values.scalars, labels: labels, label: label, color: color, alpha: alpha)

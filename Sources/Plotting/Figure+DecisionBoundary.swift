@@ -106,8 +106,37 @@ extension Figure {
             let k = top + 1
             var scores = [Float](repeating: 0, count: classes.count * k)
             for (i, c) in classes.enumerated() { scores[i * k + c] = 1 }
+            scores = Figure.smoothed(scores, nx: nx, ny: ny, k: k)
             figure.regions = RegionSpec(xRange: xRange, yRange: yRange, nx: nx, ny: ny, classCount: k,
                                         scores: scores, alpha: alpha)
         }
+    }
+
+    /// One-hot class indicators blurred with the binomial kernel [1 2 1]/4 along each axis.
+    /// Interpolating raw indicators gives boundaries that follow the grid as staircases; after
+    /// this blur the argmax boundary runs smoothly between the grid points (it moves by less
+    /// than a grid step, and only where the classes change).
+    static func smoothed(_ scores: [Float], nx: Int, ny: Int, k: Int) -> [Float] {
+        var horizontal = scores
+        for j in 0..<ny {
+            for i in 0..<nx {
+                let left = max(i - 1, 0), right = min(i + 1, nx - 1)
+                for m in 0..<k {
+                    horizontal[(j * nx + i) * k + m] = 0.25 * scores[(j * nx + left) * k + m]
+                        + 0.5 * scores[(j * nx + i) * k + m] + 0.25 * scores[(j * nx + right) * k + m]
+                }
+            }
+        }
+        var out = horizontal
+        for j in 0..<ny {
+            let down = max(j - 1, 0), up = min(j + 1, ny - 1)
+            for i in 0..<nx {
+                for m in 0..<k {
+                    out[(j * nx + i) * k + m] = 0.25 * horizontal[(down * nx + i) * k + m]
+                        + 0.5 * horizontal[(j * nx + i) * k + m] + 0.25 * horizontal[(up * nx + i) * k + m]
+                }
+            }
+        }
+        return out
     }
 }

@@ -14,6 +14,7 @@ extension Figure {
     ///   - colormap: `.gray` draws white ink on black, as MNIST is stored.
     ///   - range: the pixel values mapped to the ends of the colormap; the batch's min...max
     ///     when nil.
+    @_disfavoredOverload
     public func imageGrid(_ images: Tensor, side: Int? = nil, columns: Int? = nil, captions: [String]? = nil,
                           highlighted: [Bool]? = nil, colormap: Colormap = .gray,
                           range: ClosedRange<Float>? = nil) -> Figure {
@@ -53,6 +54,7 @@ extension Figure {
 
     /// A grid of images captioned with their labels; with `predictions`, captions read
     /// "7 (pred 1)" and wrong predictions are drawn in red.
+    @_disfavoredOverload
     public func imageGrid(_ images: Tensor, labels: [Int], predictions: [Int]? = nil, side: Int? = nil,
                           columns: Int? = nil, colormap: Colormap = .gray) -> Figure {
         if let predictions, predictions.count != labels.count {
@@ -68,6 +70,7 @@ extension Figure {
     }
 
     /// Images given as rows of `side * side` values.
+    @_disfavoredOverload
     public func imageGrid(_ images: [[Float]], side: Int? = nil, columns: Int? = nil, captions: [String]? = nil,
                           highlighted: [Bool]? = nil, colormap: Colormap = .gray,
                           range: ClosedRange<Float>? = nil) -> Figure {
@@ -100,6 +103,7 @@ extension Figure {
                        range: range, integerValues: false)
     }
 
+    @_disfavoredOverload
     public func heatmap(_ matrix: [[Float]], rowLabels: [String]? = nil, columnLabels: [String]? = nil,
                         colormap: Colormap = .viridis, showValues: Bool? = nil, colorBar: Bool = true,
                         range: ClosedRange<Double>? = nil) -> Figure {
@@ -108,6 +112,7 @@ extension Figure {
     }
 
     /// A rank-2 tensor as a heatmap, e.g. a weight matrix with `colormap: .redBlue`.
+    @_disfavoredOverload
     public func heatmap(_ matrix: Tensor, rowLabels: [String]? = nil, columnLabels: [String]? = nil,
                         colormap: Colormap = .viridis, showValues: Bool? = nil, colorBar: Bool = true,
                         range: ClosedRange<Double>? = nil) -> Figure {

@@ -1,5 +1,7 @@
-/// Line plots. Each overload is concrete (not generic): notebooks compile at -Onone, where
-/// generic code runs unspecialized.
+/// Line and scatter plots. Each overload is concrete (not generic): notebooks compile at
+/// -Onone, where generic code runs unspecialized. The [Float] and Tensor overloads are
+/// disfavoured so that literals (`.line([1, 2, 3])`, `.bar([3, 5.5])`) resolve to [Double]
+/// instead of being ambiguous.
 extension Figure {
     /// A line through (x[i], y[i]). NaN or infinite values break the line and are counted in
     /// the figure's note.
@@ -24,12 +26,14 @@ extension Figure {
         }
     }
 
+    @_disfavoredOverload
     public func line(_ x: [Float], _ y: [Float], label: String? = nil, color: Color? = nil,
                      width: Double = 2, marker: Marker? = nil, dashed: Bool = false) -> Figure {
         line(x.map(Double.init), y.map(Double.init), label: label, color: color, width: width, marker: marker, dashed: dashed)
     }
 
     /// Tensors of any shape are read as their flat list of values.
+    @_disfavoredOverload
     public func line(_ x: Tensor, _ y: Tensor, label: String? = nil, color: Color? = nil,
                      width: Double = 2, marker: Marker? = nil, dashed: Bool = false) -> Figure {
         line(x.scalars, y.scalars, label: label, color: color, width: width, marker: marker, dashed: dashed)
@@ -41,11 +45,13 @@ extension Figure {
         line(y.indices.map(Double.init), y, label: label, color: color, width: width, marker: marker, dashed: dashed)
     }
 
+    @_disfavoredOverload
     public func line(_ y: [Float], label: String? = nil, color: Color? = nil,
                      width: Double = 2, marker: Marker? = nil, dashed: Bool = false) -> Figure {
         line(y.map(Double.init), label: label, color: color, width: width, marker: marker, dashed: dashed)
     }
 
+    @_disfavoredOverload
     public func line(_ y: Tensor, label: String? = nil, color: Color? = nil,
                      width: Double = 2, marker: Marker? = nil, dashed: Bool = false) -> Figure {
         line(y.scalars, label: label, color: color, width: width, marker: marker, dashed: dashed)
@@ -79,6 +85,7 @@ extension Figure {
         }
     }
 
+    @_disfavoredOverload
     public func scatter(_ x: [Float], _ y: [Float], classes: [Int]? = nil, classNames: [String]? = nil,
                         label: String? = nil, color: Color? = nil, size: Double = 6,
                         marker: Marker = .circle, alpha: Double = 1) -> Figure {
@@ -86,6 +93,7 @@ extension Figure {
                 label: label, color: color, size: size, marker: marker, alpha: alpha)
     }
 
+    @_disfavoredOverload
     public func scatter(_ x: Tensor, _ y: Tensor, classes: [Int]? = nil, classNames: [String]? = nil,
                         label: String? = nil, color: Color? = nil, size: Double = 6,
                         marker: Marker = .circle, alpha: Double = 1) -> Figure {
@@ -95,6 +103,7 @@ extension Figure {
 
     /// Points given as a (n, 2) tensor of (x, y) rows, coloured by class: the usual shape of
     /// a 2-D toy data set.
+    @_disfavoredOverload
     public func scatter(_ points: Tensor, classes: [Int]? = nil, classNames: [String]? = nil,
                         label: String? = nil, color: Color? = nil, size: Double = 6,
                         marker: Marker = .circle, alpha: Double = 1) -> Figure {

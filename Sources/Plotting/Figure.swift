@@ -5,7 +5,8 @@ public enum Marker: Sendable {
 
 /// Where the legend goes; `best` picks the corner that hides the fewest data points.
 public enum LegendPosition: Sendable {
-    case best, upperRight, upperLeft, lowerLeft, lowerRight, hidden
+    case best, upperRight, upperLeft, lowerLeft, lowerRight
+    case upperCenter, lowerCenter, centerLeft, centerRight, hidden
 }
 
 /// A figure: one set of axes (lines, scatter, bars, histograms, heatmap, decision regions)

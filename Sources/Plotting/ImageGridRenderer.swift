@@ -9,13 +9,37 @@ struct ImageGridRenderer {
 
     static let gap = 6.0
 
-    static func layout(_ spec: ImageGridSpec) -> (columns: Int, rows: Int) {
-        let columns = min(spec.columns ?? Int(Double(spec.count).squareRoot().rounded(.up)), spec.count)
-        return (columns, (spec.count + columns - 1) / columns)
+    /// Where the images go: their side, the gaps between them (wide enough for the widest
+    /// caption) and the caption band under each row.
+    struct Layout {
+        var columns: Int
+        var rows: Int
+        var side: Double
+        var gapX: Double
+        var gapY: Double
+        var caption: Double
+        var captionSize: Double
     }
 
-    static func captionHeight(_ spec: ImageGridSpec) -> Double {
-        spec.captions == nil ? 0 : Style.captionFont * 1.45
+    static func layout(_ spec: ImageGridSpec, width: Double, height: Double?, title: String) -> Layout {
+        let columns = min(spec.columns ?? Int(Double(spec.count).squareRoot().rounded(.up)), spec.count)
+        let rows = (spec.count + columns - 1) / columns
+        let caption = spec.captions == nil ? 0 : Style.captionFont * 1.45
+        let areaWidth = width - 2 * Style.padding
+        let areaHeight = height.map { $0 - top(title: title) - Style.padding }
+        var gapX = gap, side = 1.0, captionSize = Style.captionFont
+        for _ in 0..<3 {
+            side = (areaWidth - gapX * Double(columns - 1)) / Double(columns)
+            if let areaHeight {
+                side = min(side, (areaHeight - gap * Double(rows - 1)) / Double(rows) - caption)
+            }
+            side = max(side, 1)
+            captionSize = min(Style.captionFont, max(side * 0.3, 7))
+            let widest = spec.captions?.map { Canvas.measure($0, size: captionSize, bold: false) }.max() ?? 0
+            gapX = max(gap, widest - side + 8)
+        }
+        return Layout(columns: columns, rows: rows, side: side, gapX: gapX, gapY: gap, caption: caption,
+                      captionSize: captionSize)
     }
 
     static func top(title: String) -> Double {
@@ -24,23 +48,19 @@ struct ImageGridRenderer {
 
     /// The figure height that fits the grid at `width` without empty bands.
     static func naturalHeight(width: Double, title: String, spec: ImageGridSpec) -> Int {
-        let (columns, rows) = layout(spec)
-        let side = (width - 2 * Style.padding - gap * Double(columns - 1)) / Double(columns)
-        let height = top(title: title) + Double(rows) * (side + captionHeight(spec)) + gap * Double(rows - 1) + Style.padding
+        let l = layout(spec, width: width, height: nil, title: title)
+        let height = top(title: title) + Double(l.rows) * (l.side + l.caption) + l.gapY * Double(l.rows - 1) + Style.padding
         return max(Int(height.rounded(.up)), 40)
     }
 
     func draw() {
-        let (columns, rows) = ImageGridRenderer.layout(spec)
-        let gap = ImageGridRenderer.gap
-        let caption = ImageGridRenderer.captionHeight(spec)
+        let l = ImageGridRenderer.layout(spec, width: frame.width, height: frame.height, title: figure.title)
+        let (columns, side, caption) = (l.columns, l.side, l.caption)
         let top = frame.minY + ImageGridRenderer.top(title: figure.title)
         let area = Rect(x: frame.minX + Style.padding, y: top, width: frame.width - 2 * Style.padding,
                         height: frame.maxY - Style.padding - top)
-        let side = max(min((area.width - gap * Double(columns - 1)) / Double(columns),
-                           (area.height - gap * Double(rows - 1)) / Double(rows) - caption), 1)
-        let gridWidth = side * Double(columns) + gap * Double(columns - 1)
-        let gridHeight = (side + caption) * Double(rows) + gap * Double(rows - 1)
+        let gridWidth = side * Double(columns) + l.gapX * Double(columns - 1)
+        let gridHeight = (side + caption) * Double(l.rows) + l.gapY * Double(l.rows - 1)
         let left = area.minX + (area.width - gridWidth) / 2
         let gridTop = area.minY + max((area.height - gridHeight) / 2, 0)
 
@@ -55,12 +75,12 @@ struct ImageGridRenderer {
         let table = spec.colormap.lookupTable()
         let n = spec.side
         let scale = 255 / (hi - lo)
-        let captionSize = min(Style.captionFont, max(side * 0.3, 7))
+        let captionSize = l.captionSize
 
         for index in 0..<spec.count {
             let row = index / columns, column = index % columns
-            let x = left + Double(column) * (side + gap)
-            let y = gridTop + Double(row) * (side + caption + gap)
+            let x = left + Double(column) * (side + l.gapX)
+            let y = gridTop + Double(row) * (side + caption + l.gapY)
             let xs = canvas.pixels(x, x + side), ys = canvas.pixels(y, y + side)
             let base = index * n * n
             // Nearest-neighbour sampling: pixels stay square and sharp (matplotlib's imshow
@@ -77,7 +97,7 @@ struct ImageGridRenderer {
             if let captions = spec.captions {
                 let wrong = spec.highlighted?[index] ?? false
                 canvas.text(captions[index], at: Point(x + side / 2, y + side + caption * 0.22), size: captionSize,
-                            color: wrong ? .red : .text, horizontal: .center, vertical: .top, bold: wrong)
+                            color: wrong ? .red : .text, horizontal: .center, vertical: .top)
             }
         }
     }

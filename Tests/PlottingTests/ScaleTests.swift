@@ -1,0 +1,77 @@
+import Testing
+@testable import Plotting
+
+@Suite struct ScaleTests {
+    @Test func linearTransformMapsEnds() {
+        let t = AxisTransform(scale: .linear, lower: 0, upper: 10, start: 100, end: 300)
+        #expect(t(0) == 100)
+        #expect(t(10) == 300)
+        #expect(t(2.5) == 150)
+        #expect(t.value(at: 200) == 5)
+    }
+
+    @Test func yAxisRunsUpwards() {
+        let t = AxisTransform(scale: .linear, lower: -1, upper: 1, start: 400, end: 0)
+        #expect(t(1) == 0)
+        #expect(t(0) == 200)
+    }
+
+    @Test func logTransformSpacesDecadesEvenly() {
+        let t = AxisTransform(scale: .log, lower: 1, upper: 100, start: 0, end: 200)
+        #expect(abs(t(10) - 100) < 1e-9)
+        #expect(abs(t.value(at: 50) - 10.0.squareRoot() * 1) < 1e-9 || abs(t.value(at: 50) - 3.1622776601683795) < 1e-9)
+        #expect(AxisScale.log.accepts(0) == false)
+        #expect(AxisScale.log.accepts(-3) == false)
+        #expect(AxisScale.linear.accepts(-3))
+        #expect(AxisScale.linear.accepts(.nan) == false)
+    }
+
+    @Test func viewAddsFivePercentMargins() {
+        var e = AxisView.Extent()
+        e.include(0); e.include(10)
+        let v = AxisView.resolve(e, settings: AxisSettings())
+        #expect(abs(v.lower - -0.5) < 1e-12 && abs(v.upper - 10.5) < 1e-12)
+    }
+
+    @Test func stickyEdgesStopTheMargin() {
+        var e = AxisView.Extent()
+        e.include(0); e.include(10)
+        e.stickyLower = 0
+        let v = AxisView.resolve(e, settings: AxisSettings())
+        #expect(v.lower == 0)
+        #expect(abs(v.upper - 10.5) < 1e-12)
+    }
+
+    @Test func userLimitsWin() {
+        var e = AxisView.Extent()
+        e.include(0); e.include(10)
+        let v = AxisView.resolve(e, settings: AxisSettings(lower: -3, upper: nil))
+        #expect(v.lower == -3)
+        #expect(abs(v.upper - 10.5) < 1e-12)
+    }
+
+    @Test func singleValueGetsAVisibleRange() {
+        var e = AxisView.Extent()
+        e.include(5)
+        let v = AxisView.resolve(e, settings: AxisSettings())
+        #expect(v.lower < 5 && v.upper > 5)
+        let zero = AxisView.resolve({ var z = AxisView.Extent(); z.include(0); return z }(), settings: AxisSettings())
+        #expect(zero.lower == -1 && zero.upper == 1)
+    }
+
+    @Test func emptyExtentDefaults() {
+        #expect(AxisView.resolve(AxisView.Extent(), settings: AxisSettings()).upper == 1)
+        let log = AxisView.resolve(AxisView.Extent(), settings: AxisSettings(scale: .log))
+        #expect(log.lower == 1 && log.upper == 10)
+    }
+
+    @Test func logMarginsAreMultiplicative() {
+        var e = AxisView.Extent()
+        e.include(1); e.include(100)
+        let v = AxisView.resolve(e, settings: AxisSettings(scale: .log))
+        #expect(abs(v.lower - pow10(-0.1)) < 1e-9)
+        #expect(abs(v.upper - pow10(2.1)) < 1e-9)
+    }
+
+    private func pow10(_ x: Double) -> Double { AxisScale.log.inverse(x) }
+}

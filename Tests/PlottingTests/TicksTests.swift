@@ -1,0 +1,79 @@
+import Testing
+@testable import Plotting
+
+@Suite struct TicksTests {
+    @Test(arguments: [
+        (0.46, true, 0.5), (1.4, true, 1.0), (1.5, true, 2.0), (2.9, true, 2.0), (3.0, true, 5.0),
+        (7.2, true, 10.0), (0.003, true, 0.005), (2.3, false, 5.0), (1.0, false, 1.0), (5.01, false, 10.0),
+        (130.0, true, 100.0),
+    ])
+    func niceNumberFollowsHeckbert(value: Double, round: Bool, expected: Double) {
+        #expect(abs(Ticks.niceNumber(value, round: round) - expected) < 1e-12)
+    }
+
+    @Test func lossAxisGetsHalfSteps() {
+        #expect(Ticks.linear(lower: -0.1, upper: 2.4, target: 6) == [0, 0.5, 1, 1.5, 2])
+    }
+
+    @Test func symmetricAxisIncludesZero() {
+        #expect(Ticks.linear(lower: -1.05, upper: 1.05, target: 5) == [-1, -0.5, 0, 0.5, 1])
+    }
+
+    @Test func ticksStayInsideTheView() {
+        let ticks = Ticks.linear(lower: 3.7, upper: 98.2, target: 6)
+        #expect(ticks.first! >= 3.7 && ticks.last! <= 98.2)
+        #expect(ticks == [20, 40, 60, 80])
+    }
+
+    @Test func tickValuesHaveNoFloatingPointResidue() {
+        let ticks = Ticks.linear(lower: 0, upper: 0.3, target: 4)
+        #expect(Ticks.labels(for: ticks) == ["0.0", "0.1", "0.2", "0.3"])
+    }
+
+    @Test func labelsUseTheTypographicMinus() {
+        #expect(Ticks.labels(for: [-1, 0, 1]) == ["\u{2212}1", "0", "1"])
+        #expect(Ticks.labels(for: [-0.5, 0, 0.5]) == ["\u{2212}0.5", "0.0", "0.5"])
+    }
+
+    @Test func hugeAndTinyValuesUseScientificLabels() {
+        #expect(Ticks.labels(for: [0, 2e6, 4e6]) == ["0", "2e+06", "4e+06"])
+        #expect(Ticks.labels(for: [0, 2e-5, 4e-5]) == ["0", "2e\u{2212}05", "4e\u{2212}05"])
+    }
+
+    @Test func fractionDigitsFromStep() {
+        #expect(Ticks.fractionDigits(step: 1) == 0)
+        #expect(Ticks.fractionDigits(step: 20) == 0)
+        #expect(Ticks.fractionDigits(step: 0.5) == 1)
+        #expect(Ticks.fractionDigits(step: 0.05) == 2)
+    }
+
+    @Test func logTicksArePowersOfTen() {
+        #expect(Ticks.logMajor(lower: 0.0008, upper: 150, target: 8) == [-3, -2, -1, 0, 1, 2])
+        #expect(Ticks.logMajor(lower: 1e-6, upper: 1e6, target: 5) == [-6, -3, 0, 3, 6])
+        let minor = Ticks.logMinor(lower: 1, upper: 100)
+        #expect(minor.count == 16 && minor.first == 2 && minor.last == 90)
+    }
+
+    @Test func ticksForAShortLogAxisFallBackToLinearOnes() {
+        var view = AxisView(scale: .log, lower: 2, upper: 9)
+        view.computeTicks(length: 300, spacing: 50)
+        #expect(view.ticks.count >= 3)
+        #expect(view.labels.allSatisfy { if case .text = $0 { return true }; return false })
+    }
+
+    @Test func tickCountFollowsAxisLength() {
+        var short = AxisView(scale: .linear, lower: 0, upper: 100)
+        short.computeTicks(length: 150, spacing: 50)
+        var long = short
+        long.computeTicks(length: 600, spacing: 50)
+        #expect(short.ticks.count < long.ticks.count)
+        #expect(long.ticks.count <= 11)
+    }
+
+    @Test func categoryTicksThinOutWhenCrowded() {
+        var view = AxisView(scale: .linear, lower: -0.5, upper: 99.5)
+        view.categoryTicks(names: (0..<100).map { "\($0)" }, length: 200, widest: 14)
+        #expect(view.ticks.count < 20)
+        #expect(view.ticks.first == 0)
+    }
+}
