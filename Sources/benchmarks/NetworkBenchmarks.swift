@@ -1,6 +1,64 @@
-func runMLPBenchmarks() throws {
-    print("mlp: not written yet")
+// `benchmarks mlp` and `benchmarks cnn`: train on MNIST as our peers were measured
+// (DESIGN.md, issue 4) and print time per epoch, test accuracy, peak memory, inference speed.
+import Datasets
+import Foundation
+import Optimizers
+
+/// Peak resident memory of this process so far, in MiB (Linux reports ru_maxrss in KiB).
+private func peakResidentMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
 }
+
+private func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// Trains `model` on MNIST and reports `PREFIX.*` lines. Epoch time is the median epoch.
+private func trainAndReport(_ prefix: String, _ model: Sequential, inputShape: [Int], epochs: Int,
+                            learningRate: Float = 1e-3, batchSize: Int = 128) throws {
+    let loadStart = now()
+    let train = try MNIST.load(split: .train), test = try MNIST.load(split: .test)
+    report("\(prefix).load_seconds", now() - loadStart, "s")
+    let trainX = train.images.reshaped(to: [train.count] + inputShape)
+    let testX = test.images.reshaped(to: [test.count] + inputShape)
+    model.compile(optimizer: Adam(learningRate: learningRate), loss: .crossEntropy)
+    let history = try model.fit(x: trainX, y: train.labelsTensor, batchSize: batchSize, epochs: epochs, seed: 1)
+    let seconds = history.epochs.map(\.seconds).sorted()
+    report("\(prefix).seconds_per_epoch", seconds[seconds.count / 2], "s", decimals: 2)
+    report("\(prefix).train_seconds_total", seconds.reduce(0, +), "s", decimals: 1)
+    let evaluation = try model.evaluate(x: testX, y: test.labelsTensor)
+    report("\(prefix).test_accuracy", Double(evaluation.accuracy ?? 0), "", decimals: 4)
+    let batch = testX.slice(alongAxis: 0, range: 0..<1000)
+    let inference = medianSeconds(repetitions: 5) { _ = model.predict(batch, batchSize: 1000) }
+    report("\(prefix).inference_batch1000", 1000 / inference, "images/s", decimals: 0)
+    report("\(prefix).peak_rss", peakResidentMiB(), "MiB", decimals: 0)
+}
+
+/// MLP 784-256-128-10, ReLU, Adam 1e-3, batch 128, 5 epochs. Peers here: PyTorch 1.03-1.30 s/epoch,
+/// NumPy 1.09-1.19 s, all about 97.8-97.9%. Goals: >= 97.8%, <= 0.6 s/epoch, <= 200 MiB.
+func runMLPBenchmarks() throws {
+    RandomGenerator.seedGlobal(1)
+    let model = Sequential([Linear(784, 256), ReLU(), Linear(256, 128), ReLU(), Linear(128, 10)], inputShape: [784])
+    try trainAndReport("mlp", model, inputShape: [784], epochs: 5)
+}
+
+/// LeNet-5 (conv 5x5x6 pad 2, max pool, conv 5x5x16, max pool, 120, 84, 10), 3 epochs.
+/// PyTorch here: about 6.5 s/epoch. Goals: >= 98.8%, at most half PyTorch's time.
+/// `benchmarks cnn large` trains conv32-conv64-pool-dense128-dropout instead (goal >= 99.2%).
 func runCNNBenchmarks() throws {
-    print("cnn: not written yet")
+    RandomGenerator.seedGlobal(1)
+    if CommandLine.arguments.dropFirst(2).first == "large" {
+        let model = Sequential([Conv2D(1, 32, kernelSize: 3), ReLU(), Conv2D(32, 64, kernelSize: 3), ReLU(),
+                                MaxPool2D(size: 2), Dropout(rate: 0.25), Flatten(),
+                                Linear(64 * 12 * 12, 128), ReLU(), Dropout(rate: 0.5), Linear(128, 10)],
+                               inputShape: [1, 28, 28])
+        let epochs = Int(CommandLine.arguments.dropFirst(3).first ?? "") ?? 4
+        try trainAndReport("cnn_large", model, inputShape: [1, 28, 28], epochs: epochs)
+        return
+    }
+    let model = Sequential([Conv2D(1, 6, kernelSize: 5, padding: 2), ReLU(), MaxPool2D(size: 2),
+                            Conv2D(6, 16, kernelSize: 5), ReLU(), MaxPool2D(size: 2), Flatten(),
+                            Linear(400, 120), ReLU(), Linear(120, 84), ReLU(), Linear(84, 10)],
+                           inputShape: [1, 28, 28])
+    try trainAndReport("cnn", model, inputShape: [1, 28, 28], epochs: 3)
 }
