@@ -18,7 +18,8 @@ struct CrashReport {
         var trace: [Substring] = []
         var inTrace = false
         for line in stderr.split(separator: "\n", omittingEmptySubsequences: false) {
-            if !inTrace, line.contains("Program crashed:") || line.hasPrefix("*** Program crashed") {
+            if !inTrace, line.contains("Program crashed:") || line.hasPrefix("*** Program crashed")
+                || (line.hasPrefix("*** Signal ") && line.contains("Backtracing")) {
                 inTrace = true
             }
             if inTrace {
@@ -26,14 +27,17 @@ struct CrashReport {
             } else if fatal == nil, let range = line.range(of: "Fatal error: ") ?? line.range(of: "Fatal error") {
                 fatal = String(line[range.lowerBound...]).trimmingWhitespace()
                 if fatal!.hasSuffix(":") { fatal!.removeLast() }
-                // `file:line: Fatal error`: keep the place in the message when the runtime gave one.
+                // `file:line: Fatal error`: keep the place when it is in the notebook (a
+                // `fatalError` in a cell), not when it is inside the standard library.
                 let place = line[..<range.lowerBound].trimmingWhitespace()
-                if !place.isEmpty, place.hasSuffix(":") { fatal = fatal! + " (at \(place.dropLast()))" }
+                if place.hasPrefix(notebookPath + ":"), place.hasSuffix(":") { fatal = fatal! + " (at \(place.dropLast()))" }
             } else {
                 before.append(line)
             }
         }
-        message = fatal ?? trace.first.map { $0.replacingOccurrences(of: "💣", with: "").trimmingWhitespace() }
+        message = fatal ?? trace.first(where: { $0.contains("Program crashed") }).map {
+            $0.replacingOccurrences(of: "💣", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "* "))
+        }
         backtrace = trace.isEmpty ? nil : trace.joined(separator: "\n").trimmingWhitespace()
         stderrBeforeBacktrace = before.joined(separator: "\n")
         if stderrBeforeBacktrace.allSatisfy(\.isWhitespace) { stderrBeforeBacktrace = "" }

@@ -133,6 +133,7 @@ public struct ProgramRunner {
         var stderr = Self.read(workDirectory + "/cell-\(cell.index).stderr")
         var error: CellError?
         if let failure {
+            var kind = failure.kind
             var message = failure.message
             var details: String?
             var line: Int?
@@ -142,10 +143,19 @@ public struct ProgramRunner {
                 details = crash.backtrace
                 line = crash.markdownLine(in: cell)
                 stderr = Array(crash.stderrBeforeBacktrace.utf8)
+                // A `try` outside an `error: true` cell that threw: the runtime stops the
+                // program with this message, and no frame of the backtrace is in the cell.
+                if let range = message.range(of: "Error raised at top level: ") {
+                    kind = .thrown
+                    message = "uncaught error: " + message[range.upperBound...]
+                        .replacingOccurrences(of: "NotebookProgram.", with: "")
+                    line = line ?? Self.onlyTryLine(in: cell)
+                    details = nil
+                }
             }
             let errorLine = line ?? cell.displayLine
-            error = CellError(kind: failure.kind, message: message, line: errorLine,
-                              sourceLine: cell.sourceLine(atMarkdownLine: errorLine), details: details)
+            error = CellError(kind: kind, message: message, line: errorLine,
+                              sourceLine: line.flatMap { cell.sourceLine(atMarkdownLine: $0) }, details: details)
         }
         let cellEvents = log.displays[cell.index] ?? []
         var outputs: [CellResult.Output] = []
@@ -167,13 +177,26 @@ public struct ProgramRunner {
         var status: CellResult.Status = failure == nil ? .passed : .failed
         if failure == nil, let caught = log.caught[cell.index] {
             status = .expectedError
-            error = CellError(kind: .thrown, message: caught.message, line: cell.displayLine,
-                              sourceLine: cell.sourceLine(atMarkdownLine: cell.displayLine))
+            let line = Self.onlyTryLine(in: cell)
+            error = CellError(kind: .thrown, message: caught.message, line: line ?? cell.displayLine,
+                              sourceLine: line.flatMap { cell.sourceLine(atMarkdownLine: $0) })
         }
         let began = log.began[cell.index] ?? Date()
         let ended = log.endedAt[cell.index] ?? Date()
         return CellResult(cellIndex: cell.index, status: status, outputs: outputs,
                           seconds: max(0, ended.timeIntervalSince(began)), error: error)
+    }
+
+    /// The `.md` line of the cell's only `try`, if it has exactly one: where a caught error
+    /// must have come from (errors carry no location of their own).
+    static func onlyTryLine(in cell: Cell) -> Int? {
+        var found: [Int] = []
+        for (offset, line) in cell.source.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where offset >= cell.optionLineCount {
+            let words = line.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "?" || $0 == "!") })
+            if words.contains(where: { $0 == "try" || $0 == "try?" || $0 == "try!" }) { found.append(cell.line + offset) }
+        }
+        return found.count == 1 ? found[0] : nil
     }
 
     /// Most of one cell's stdout or stderr kept in memory (and so in the report's text file).

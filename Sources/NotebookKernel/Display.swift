@@ -21,14 +21,14 @@ func logicalWidth(of value: Any) -> Int? {
 /// Shows the value of a cell's last expression (the generated program wraps it in this).
 @_disfavoredOverload
 public func _nbDisplayLast<T>(_ value: T) {
+    // Optional chaining on a `Void` call (`model?.reset()`) shows nothing either. (Not an
+    // overload: `Void` and `Void?` overloads make `try { ... }()` ambiguous.)
+    if T.self == Void?.self { return }
     display(value)
 }
 
 /// A last expression of type `Void` (`print(x)`, `array.append(y)`) shows nothing.
 public func _nbDisplayLast(_ value: Void) {}
-
-/// Optional chaining on a `Void` call (`model?.reset()`) shows nothing either.
-public func _nbDisplayLast(_ value: Void?) {}
 
 extension DisplayItem {
     /// The item for any value, chosen by its dynamic type.
