@@ -134,14 +134,25 @@ final class Canvas {
             if i == 0 { a = Point(a.x - ux * half, a.y - uy * half) }
             if i == p.count - 2 { b = Point(b.x + ux * half, b.y + uy * half) }
             if let d = previousDirection {
-                // A join only where the turn would open a visible notch.
-                let cross = abs(d.x * uy - d.y * ux), dot = d.x * ux + d.y * uy
-                if cross * half > 0.05 || dot < 0 { addDisc(center: p[i], radius: half) }
+                // A join only where the turn would open a visible notch: round for thick
+                // lines, a bevel triangle on the outer side for thin ones (3 edges instead of
+                // a disc's 8 or more; at 2-4 pixels wide the two look the same).
+                let cross = d.x * uy - d.y * ux, dot = d.x * ux + d.y * uy
+                if abs(cross) * half > 0.05 || dot < 0 {
+                    if half >= 2.5 {
+                        addDisc(center: p[i], radius: half)
+                    } else {
+                        let side = cross > 0 ? -half : half
+                        let c = p[i]
+                        rasterizer.addTriangle(c, Point(c.x - d.y * side, c.y + d.x * side),
+                                               Point(c.x - uy * side, c.y + ux * side))
+                    }
+                }
             }
             previousDirection = Point(ux, uy)
             let nx = -uy * half, ny = ux * half
-            rasterizer.addPolygon([Point(a.x + nx, a.y + ny), Point(b.x + nx, b.y + ny),
-                                   Point(b.x - nx, b.y - ny), Point(a.x - nx, a.y - ny)])
+            rasterizer.addQuad(Point(a.x + nx, a.y + ny), Point(b.x + nx, b.y + ny),
+                               Point(b.x - nx, b.y - ny), Point(a.x - nx, a.y - ny))
         }
     }
 
@@ -273,8 +284,9 @@ final class Canvas {
 
     // MARK: PNG
 
-    /// PNG bytes. zlib level 6 with libgd's filters; the bytes depend only on the pixels.
-    func pngData(compression: Int32 = 6) throws -> [UInt8] {
+    /// PNG bytes; the bytes depend only on the pixels. zlib level 3: measured on an 800x500
+    /// plot, 10 ms against 20 ms for the default level 6, for files about 6% larger.
+    func pngData(compression: Int32 = 3) throws -> [UInt8] {
         var size: Int32 = 0
         guard let buffer = gdImagePngPtrEx(image, &size, compression), size > 0 else {
             throw PlotError("figure: libgd could not encode the PNG")

@@ -60,31 +60,52 @@ struct CoverageRasterizer {
         }
     }
 
+    /// Adds a quadrilateral without building an array (the per-segment shape of strokes).
+    mutating func addQuad(_ a: Point, _ b: Point, _ c: Point, _ d: Point) {
+        let area = (a.x * b.y - b.x * a.y) + (b.x * c.y - c.x * b.y) + (c.x * d.y - d.x * c.y) + (d.x * a.y - a.x * d.y)
+        if area < 0 {
+            addEdge(a, d); addEdge(d, c); addEdge(c, b); addEdge(b, a)
+        } else {
+            addEdge(a, b); addEdge(b, c); addEdge(c, d); addEdge(d, a)
+        }
+    }
+
+    mutating func addTriangle(_ a: Point, _ b: Point, _ c: Point) {
+        let area = (a.x * b.y - b.x * a.y) + (b.x * c.y - c.x * b.y) + (c.x * a.y - a.x * c.y)
+        if area < 0 {
+            addEdge(a, c); addEdge(c, b); addEdge(b, a)
+        } else {
+            addEdge(a, b); addEdge(b, c); addEdge(c, a)
+        }
+    }
+
     /// Adds one edge, clipped to the rows of the buffer and clamped to its columns (moving an
     /// edge's left part onto x = 0 keeps every visible pixel's winding, so clamping is exact).
     mutating func addEdge(_ a: Point, _ b: Point) {
         guard a.y != b.y, a.x.isFinite, a.y.isFinite, b.x.isFinite, b.y.isFinite else { return }
         let h = Double(height), w = Double(width)
-        var p0 = a, p1 = b
+        if a.x >= 0 && a.x <= w && b.x >= 0 && b.x <= w && a.y >= 0 && a.y <= h && b.y >= 0 && b.y <= h {
+            accumulate(a, b)
+            return
+        }
         // Clip to 0...h in y (parametric).
-        if (p0.y <= 0 && p1.y <= 0) || (p0.y >= h && p1.y >= h) { return }
-        let (q0, q1) = (p0, p1)
-        if q0.y < 0 { p0 = Point(q0.x + (q1.x - q0.x) * (0 - q0.y) / (q1.y - q0.y), 0) }
-        if q0.y > h { p0 = Point(q0.x + (q1.x - q0.x) * (h - q0.y) / (q1.y - q0.y), h) }
-        if q1.y < 0 { p1 = Point(q0.x + (q1.x - q0.x) * (0 - q0.y) / (q1.y - q0.y), 0) }
-        if q1.y > h { p1 = Point(q0.x + (q1.x - q0.x) * (h - q0.y) / (q1.y - q0.y), h) }
-        // Split where the edge crosses x = 0 or x = w, then clamp.
-        var pieces: [Double] = [0, 1]
-        for border in [0.0, w] where (p0.x - border) * (p1.x - border) < 0 {
-            pieces.append((border - p0.x) / (p1.x - p0.x))
+        if (a.y <= 0 && b.y <= 0) || (a.y >= h && b.y >= h) { return }
+        var p0 = a, p1 = b
+        func at(_ y: Double) -> Point { Point(a.x + (b.x - a.x) * (y - a.y) / (b.y - a.y), y) }
+        if a.y < 0 { p0 = at(0) } else if a.y > h { p0 = at(h) }
+        if b.y < 0 { p1 = at(0) } else if b.y > h { p1 = at(h) }
+        // Split where the edge crosses x = 0 or x = w, then clamp each piece.
+        var split0 = 2.0, split1 = 2.0
+        if p0.x * p1.x < 0 { split0 = -p0.x / (p1.x - p0.x) }
+        if (p0.x - w) * (p1.x - w) < 0 { split1 = (w - p0.x) / (p1.x - p0.x) }
+        if split0 > split1 { swap(&split0, &split1) }
+        func point(_ t: Double) -> Point {
+            Point(min(max(p0.x + (p1.x - p0.x) * t, 0), w), p0.y + (p1.y - p0.y) * t)
         }
-        if pieces.count > 2 { pieces.sort() }
-        for i in 0..<(pieces.count - 1) {
-            let t0 = pieces[i], t1 = pieces[i + 1]
-            let s = Point(min(max(p0.x + (p1.x - p0.x) * t0, 0), w), p0.y + (p1.y - p0.y) * t0)
-            let e = Point(min(max(p0.x + (p1.x - p0.x) * t1, 0), w), p0.y + (p1.y - p0.y) * t1)
-            accumulate(s, e)
-        }
+        var start = 0.0
+        if split0 < 1 { accumulate(point(start), point(split0)); start = split0 }
+        if split1 < 1 { accumulate(point(start), point(split1)); start = split1 }
+        accumulate(point(start), point(1))
     }
 
     /// font-rs `draw_line`: adds the signed area swept by an edge inside 0...w x 0...h.
