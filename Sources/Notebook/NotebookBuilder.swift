@@ -64,11 +64,14 @@ public struct NotebookBuilder: Sendable {
             return Result(binaryPath: binaryPath, cacheHit: true, compileSeconds: 0, key: key, warnings: [])
         }
 
+        // Per process, so that two runs of one notebook (`nbrun test -j`) do not share files.
         let work = "\(cacheDirectory)/build/\(name)-\(getpid())"
         try fileManager.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? fileManager.removeItem(atPath: work) }
-        let sourcePath = "\(cacheDirectory)/build/\(name).swift"
+        let sourcePath = "\(work)/\(name).swift"
         try program.source.write(toFile: sourcePath, atomically: true, encoding: .utf8)
+        // A copy to read when something looks wrong (`<cache>/build/NAME.swift`).
+        try? program.source.write(toFile: "\(cacheDirectory)/build/\(name).swift", atomically: true, encoding: .utf8)
         let temporaryBinary = "\(work)/program"
         let start = Date()
         let result = try Subprocess.capture(toolchain.swiftc, arguments + [sourcePath, "-o", temporaryBinary],
@@ -85,7 +88,9 @@ public struct NotebookBuilder: Sendable {
         for old in (try? fileManager.contentsOfDirectory(atPath: binDirectory)) ?? [] where old.hasPrefix(name + "-") {
             try? fileManager.removeItem(atPath: binDirectory + "/" + old)
         }
-        try fileManager.moveItem(atPath: temporaryBinary, toPath: binaryPath)
+        if rename(temporaryBinary, binaryPath) != 0 {  // atomic: a concurrent run sees all or nothing
+            throw NotebookError("cannot store the built notebook at \(binaryPath): \(String(cString: strerror(errno)))")
+        }
         return Result(binaryPath: binaryPath, cacheHit: false, compileSeconds: seconds, key: key,
                       warnings: diagnostics.filter { $0.severity == .warning })
     }

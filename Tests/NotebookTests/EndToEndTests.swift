@@ -164,9 +164,30 @@ import Testing
     }
 
     @Test func anErrorThrownOutsideAnErrorCellFailsIt() throws {
-        let (run, _) = try EndToEnd.run("```swift\nstruct Broken: Error {}\nthrow Broken()\n```\n\n```swift\nprint(1)\n```\n")
-        #expect(run.results.map(\.status) == [.failed, .notRun])
-        #expect(run.results[0].error?.message.contains("Broken") == true)
+        let (run, _) = try EndToEnd.run("""
+        ```swift
+        var list: [Int]? = [1]
+        list?.append(2)
+        ```
+
+        ```swift
+        struct Broken: Error {}
+        print(list!)
+        try { throw Broken() }()
+        ```
+
+        ```swift
+        print(1)
+        ```
+        """)
+        #expect(run.results.map(\.status) == [.passed, .failed, .notRun])
+        #expect(run.results[0].displays.isEmpty)  // Optional<Void> is not displayed
+        let error = try #require(run.results[1].error)
+        #expect(error.kind == .thrown)
+        #expect(error.message == "uncaught error: Broken()")
+        #expect(error.line == 9)
+        #expect(error.sourceLine == "try { throw Broken() }()")
+        #expect(run.results[1].stdout == "[1, 2]\n")
     }
 
     @Test func timeLimitsKillTheProgramAndNameTheCell() throws {
