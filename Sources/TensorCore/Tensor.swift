@@ -128,6 +128,9 @@ extension Tensor: Equatable {
 
 extension Tensor: Codable {}
 
+/// A value type of arrays: safe to pass between threads.
+extension Tensor: Sendable {}
+
 extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
     /// The shape, then the values nested by axis when there are at most 100 of them,
     /// else the first values and summary statistics.

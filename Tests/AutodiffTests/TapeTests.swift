@@ -100,3 +100,22 @@ import Testing
         #expect(predictions.value.scalars.map { $0 > 0.5 ? 1 : 0 } == [0, 1, 1, 0])
     }
 }
+
+@Suite struct AutodiffErrorTests {
+    @Test func backwardFromANonScalarAsksForAGradient() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let x = Variable(Tensor.ones([2, 3]), requiresGrad: true)
+            (x * 2).backward()
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("backward(): needs a one-element variable (a loss), got shape [2, 3]"), "\(message)")
+    }
+
+    @Test func crossEntropyLabelCountMismatchNamesShapes() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = softmaxCrossEntropy(logits: Variable(Tensor.zeros([4, 10])), labels: [1, 2])
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("softmaxCrossEntropy(logits:labels:): shapes [4, 10] and [2]"), "\(message)")
+    }
+}
