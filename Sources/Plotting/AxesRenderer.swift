@@ -31,12 +31,18 @@ struct AxesRenderer {
         // Layout, twice: tick labels depend on the plot size and the margins on the labels.
         var plot = frame
         for _ in 0..<2 {
-            if let rowNames {
+            if let rowNames, heatmap?.rowLabels != nil || rowNames.count <= 30 {
                 yView.categoryTicks(names: rowNames, length: plot.height, widest: Style.tickFont * 1.2)
+            } else if heatmap != nil {
+                yView.computeTicks(length: plot.height, spacing: 48)
+                yView.keepWholeNumbers()
             } else {
                 yView.computeTicks(length: plot.height, spacing: 48)
             }
-            if let names = columnNames ?? categoryNames {
+            if heatmap != nil && heatmap?.columnLabels == nil && (columnNames?.count ?? 0) > 30 {
+                xView.computeTicks(length: plot.width, spacing: 90)
+                xView.keepWholeNumbers()
+            } else if let names = columnNames ?? categoryNames {
                 let widest = names.map { canvas.measure($0, size: Style.tickFont) }.max() ?? 0
                 xView.categoryTicks(names: names, length: plot.width, widest: widest)
             } else {
@@ -140,8 +146,11 @@ struct AxesRenderer {
         }
         var rect = Rect(x: frame.minX + left, y: frame.minY + top,
                         width: max(frame.width - left - right, 20), height: max(frame.height - top - bottom, 20))
-        if let heatmap {
-            // Square cells, centred in the space left.
+        // Square cells, centred in the space left (matplotlib's imshow), unless that would
+        // squeeze the matrix into a strip (a 10 x 784 weight matrix): then the cells stretch.
+        let matrixAspect = heatmap.map { Double($0.columns) / Double($0.rows) } ?? 1
+        let rectAspect = rect.width / rect.height
+        if let heatmap, max(matrixAspect / rectAspect, rectAspect / matrixAspect) < 4 {
             let cell = min(rect.width / Double(heatmap.columns), rect.height / Double(heatmap.rows))
             let w = cell * Double(heatmap.columns), h = cell * Double(heatmap.rows)
             rect = Rect(x: rect.minX + (rect.width - w) / 2, y: rect.minY + (rect.height - h) / 2, width: w, height: h)

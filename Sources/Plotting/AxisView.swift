@@ -98,6 +98,14 @@ struct AxisView {
         minorTicks = []
     }
 
+    /// Drops ticks that are not whole numbers (cell indices of a large heatmap).
+    mutating func keepWholeNumbers() {
+        let keep = ticks.indices.filter { ticks[$0] == ticks[$0].rounded() }
+        ticks = keep.map { ticks[$0] }
+        labels = keep.map { .text(Ticks.format(ticks[$0], digits: 0)) }
+        labels = ticks.map { .text(Ticks.format($0, digits: 0)) }
+    }
+
     func transform(start: Double, end: Double) -> AxisTransform {
         inverted ? AxisTransform(scale: scale, lower: lower, upper: upper, start: end, end: start)
                  : AxisTransform(scale: scale, lower: lower, upper: upper, start: start, end: end)

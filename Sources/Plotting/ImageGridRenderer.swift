@@ -71,6 +71,11 @@ struct ImageGridRenderer {
         let finite = spec.pixels.filter { $0.isFinite }
         var lo = spec.range?.lowerBound ?? finite.min() ?? 0
         var hi = spec.range?.upperBound ?? finite.max() ?? 1
+        if spec.range == nil && spec.colormap.isDiverging {
+            // Weights shown with a diverging map: zero in the middle (white).
+            let m = max(abs(lo), abs(hi))
+            (lo, hi) = (-m, m)
+        }
         if lo == hi { lo -= 0.5; hi += 0.5 }
         let table = spec.colormap.lookupTable()
         let n = spec.side

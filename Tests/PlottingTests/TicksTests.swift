@@ -25,6 +25,10 @@ import Testing
         #expect(ticks == [20, 40, 60, 80])
     }
 
+    @Test func atLeastThreeTicksWhenTheStepIsTooCoarse() {
+        #expect(Ticks.linear(lower: -0.97, upper: 0.97, target: 3) == [-0.5, 0, 0.5])
+    }
+
     @Test func tickValuesHaveNoFloatingPointResidue() {
         let ticks = Ticks.linear(lower: 0, upper: 0.3, target: 4)
         #expect(Ticks.labels(for: ticks) == ["0.0", "0.1", "0.2", "0.3"])
