@@ -113,6 +113,20 @@ import Testing
         #expect(whole.split(separator: "\n").count == 200_000)
     }
 
+    @Test func modelsDisplayAsSummaryTables() throws {
+        let (run, html) = try EndToEnd.run("""
+        ```swift
+        let model = Sequential([Linear(4, 3), ReLU(), Linear(3, 2)], inputShape: [4])
+        model
+        ```
+        """)
+        let table = CellResult.Display.table(headers: ["Layer", "Output shape", "Parameters"], rows: [
+            ["0 Linear", "(batch, 3)", "15"], ["1 ReLU", "(batch, 3)", "0"], ["2 Linear", "(batch, 2)", "8"], ["Total", "", "23"],
+        ])
+        #expect(run.results[0].displays == [table])
+        #expect(html.contains("<td>0 Linear</td>"))
+    }
+
     @Test func parametersAreOverriddenAndChecked() throws {
         let markdown = "---\nparams:\n  epochs: 5\n---\n\n```swift\nprint(epochs * 10)\n```\n"
         let (run, _) = try EndToEnd.run(markdown) { $0.parameters = [("epochs", "7")] }
