@@ -69,6 +69,9 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
                                   reuseBinaries: options.reuseBinaries)
     let cells = notebook.cells
     let progress = options.progress
+    if cells.contains(where: { $0.options.cache && $0.options.eval }) {
+        progress?("note: 'cache: true' is accepted but cells are not cached yet: they run every time")
+    }
     progress?(cells.count == 1 ? "compiling 1 cell" : "compiling \(cells.count) cells")
     let build: NotebookBuilder.Result
     do {

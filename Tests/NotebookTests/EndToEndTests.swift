@@ -127,6 +127,40 @@ import Testing
         #expect(html.contains("<td>0 Linear</td>"))
     }
 
+    @Test func figureSizeOptionsApplyToTheirCellOnly() throws {
+        let (run, html) = try EndToEnd.run("""
+        ```swift
+        //| fig-width: 300
+        //| fig-height: 200
+        let x = Tensor.linspace(-3, 3, count: 20)
+        Figure(title: "small").line(x, sigmoid(x), label: "sigmoid")
+        ```
+
+        ```swift
+        Figure(title: "default").line(x, tanh(x), label: "tanh")
+        ```
+        """)
+        #expect(run.results.map(\.status) == [.passed, .passed])
+        guard case .png(let small, let smallWidth)? = run.results[0].displays.first,
+              case .png(let large, let largeWidth)? = run.results[1].displays.first else {
+            Issue.record("expected a figure in each cell: \(run.results.map(\.outputs))")
+            return
+        }
+        #expect(smallWidth == 300)
+        #expect(largeWidth == 640)
+        #expect(Self.pngSize(small).width == 300 * 2 || Self.pngSize(small).width == 300)  // figures render at 2x
+        #expect(Self.pngSize(small).height * 300 == Self.pngSize(small).width * 200)
+        #expect(Self.pngSize(large).width > Self.pngSize(small).width)
+        #expect(html.contains("width=\"300\""))
+    }
+
+    /// Width and height from a PNG's IHDR chunk.
+    static func pngSize(_ bytes: [UInt8]) -> (width: Int, height: Int) {
+        guard bytes.count >= 24, bytes[0] == 0x89, bytes[1] == 0x50 else { return (0, 0) }
+        func int(_ offset: Int) -> Int { bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) } }
+        return (int(16), int(20))
+    }
+
     @Test func parametersAreOverriddenAndChecked() throws {
         let markdown = "---\nparams:\n  epochs: 5\n---\n\n```swift\nprint(epochs * 10)\n```\n"
         let (run, _) = try EndToEnd.run(markdown) { $0.parameters = [("epochs", "7")] }
