@@ -24,6 +24,7 @@ extension AxesRenderer {
         }
         let barSeriesCount = figure.series.filter { if case .bars(let b) = $0 { return b.kind == .categories }; return false }.count
         var barIndex = 0
+        let histogramCount = figure.series.filter { if case .bars(let b) = $0 { return b.kind == .histogram }; return false }.count
         let xScale = xView.scale, yScale = yView.scale
 
         for series in figure.series {
@@ -85,7 +86,7 @@ extension AxesRenderer {
                 }
 
             case .bars(let b):
-                let color = autoColor(b.color).withAlpha(b.alpha)
+                let color = autoColor(b.color).withAlpha(b.alpha ?? (histogramCount > 1 ? 0.6 : 1))
                 let base = yScale == .linear ? yT(0) : yT(yView.lower)
                 switch b.kind {
                 case .histogram:

@@ -6,10 +6,11 @@ extension Figure {
     ///
     /// - Parameters:
     ///   - density: scale heights so the area is 1 (a probability density).
-    ///   - alpha: opacity, e.g. 0.6 to overlay several histograms.
+    ///   - alpha: opacity; by default 1 for a lone histogram and 0.6 when a figure overlays
+    ///     several, so that each stays visible.
     public func histogram(_ values: [Double], bins: Int = 30, range: ClosedRange<Double>? = nil,
                           density: Bool = false, label: String? = nil, color: Color? = nil,
-                          alpha: Double = 1) -> Figure {
+                          alpha: Double? = nil) -> Figure {
         with { figure in
             let finite = values.filter { $0.isFinite }
             guard bins > 0 else { figure.record(PlotError("histogram: bins must be at least 1, got \(bins)")); return }
@@ -38,7 +39,7 @@ extension Figure {
     @_disfavoredOverload
     public func histogram(_ values: [Float], bins: Int = 30, range: ClosedRange<Double>? = nil,
                           density: Bool = false, label: String? = nil, color: Color? = nil,
-                          alpha: Double = 1) -> Figure {
+                          alpha: Double? = nil) -> Figure {
         histogram(values.map(Double.init), bins: bins, range: range, density: density, label: label,
                   color: color, alpha: alpha)
     }
@@ -47,7 +48,7 @@ extension Figure {
     @_disfavoredOverload
     public func histogram(_ values: Tensor, bins: Int = 30, range: ClosedRange<Double>? = nil,
                           density: Bool = false, label: String? = nil, color: Color? = nil,
-                          alpha: Double = 1) -> Figure {
+                          alpha: Double? = nil) -> Figure {
         histogram(values.scalars, bins: bins, range: range, density: density, label: label,
                   color: color, alpha: alpha)
     }

@@ -47,7 +47,8 @@ struct BarSeries {
     var categoryLabels: [String]?
     var label: String?
     var color: Color?
-    var alpha: Double
+    /// nil: 1, or 0.6 when the figure overlays several histograms.
+    var alpha: Double?
     /// Values that were not finite (histograms count them before binning).
     var skipped: Int
 }

@@ -14,8 +14,8 @@ import Testing
 
     static func activationHistogram() -> Figure {
         Figure(title: "Activations of hidden units", width: 640, height: 400)
-            .histogram(GoldenData.tanhActivations, bins: 50, label: "tanh", alpha: 0.6)
-            .histogram(GoldenData.sigmoidActivations, bins: 50, label: "sigmoid", alpha: 0.6)
+            .histogram(GoldenData.tanhActivations, bins: 50, label: "tanh")
+            .histogram(GoldenData.sigmoidActivations, bins: 50, label: "sigmoid")
             .xLabel("activation")
             .yLabel("count")
     }
