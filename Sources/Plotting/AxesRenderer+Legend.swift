@@ -55,7 +55,7 @@ extension AxesRenderer {
                 } else {
                     canvas.addStroke(points, width: w)
                 }
-                if let marker { addMarker(marker, at: Point(x0 + handle / 2, centerY), size: max(w * 3, 6)) }
+                if let marker { addMarker(marker, at: Point(x0 + handle / 2, centerY), size: max(w * 3.5, 7)) }
             case .marker(let marker, let size):
                 addMarker(marker, at: Point(x0 + handle / 2, centerY), size: max(size, 6))
             case .patch:

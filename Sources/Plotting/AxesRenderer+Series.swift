@@ -54,7 +54,7 @@ extension AxesRenderer {
                 if !run.isEmpty { endRun() }
                 canvas.flush(color: color, clip: plot)
                 if let marker = s.marker {
-                    let size = max(s.width * 3, 6)
+                    let size = max(s.width * 3.5, 7)
                     for p in markers { addMarker(marker, at: p, size: size) }
                     canvas.flush(color: color, clip: plot)
                 }
