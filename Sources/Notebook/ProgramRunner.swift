@@ -67,11 +67,11 @@ public struct ProgramRunner {
         var stop: (kind: CellError.Kind, message: String)?
         var killedAt: Date?
         var open = true
+        var ended: Subprocess.Termination?
         while open {
             var descriptor = pollfd(fd: events.read, events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, 50)
-            if ready > 0 {
-                open = !Pipe.drain(events.read, into: &pending)
+            func handlePending() {
                 while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                     let line = Array(pending[..<newline])
                     pending.removeSubrange(...newline)
@@ -82,6 +82,10 @@ public struct ProgramRunner {
                         onCellEnd?(cells[index], collect(cells[index], log: log, failure: nil))
                     }
                 }
+            }
+            if ready > 0 {
+                open = !Pipe.drain(events.read, into: &pending)
+                handlePending()
             }
             if stop == nil {
                 let now = Date()
@@ -101,9 +105,17 @@ public struct ProgramRunner {
             } else if let killedAt, Date().timeIntervalSince(killedAt) > 1 {
                 kill(child.pid, SIGKILL)
             }
+            // The program is gone but something it started still holds the event pipe:
+            // take what is there and stop listening.
+            if open, ready == 0, ended == nil, let termination = child.termination() {
+                ended = termination
+                _ = Pipe.drain(events.read, into: &pending)
+                handlePending()
+                open = false
+            }
         }
         close(events.read)
-        let termination = child.wait()
+        let termination = ended ?? child.wait()
         let seconds = Date().timeIntervalSince(start)
 
         var results: [CellResult] = []

@@ -67,6 +67,13 @@ struct Subprocess {
         return Subprocess(pid: pid)
     }
 
+    /// The child's end if it has ended, without waiting.
+    func termination() -> Termination? {
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        return result == pid ? Termination(waitStatus: status) : nil
+    }
+
     /// Waits for the child to end.
     func wait() -> Termination {
         var status: Int32 = 0

@@ -33,6 +33,12 @@ public func _nbDisplayLast(_ value: Void) {}
 extension DisplayItem {
     /// The item for any value, chosen by its dynamic type.
     public static func describing(_ value: Any) -> DisplayItem {
+        // An optional shows its value, or `nil`, not `Optional(...)`.
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {
+            guard let wrapped = mirror.children.first?.value else { return .text("nil") }
+            return describing(wrapped)
+        }
         if let item = value as? DisplayItem { return item }
         if let displayable = value as? NotebookDisplayable { return displayable.notebookDisplay }
         if let image = value as? PNGRepresentable {

@@ -219,6 +219,10 @@ import Testing
         ```
 
         ```swift
+        list?.count
+        ```
+
+        ```swift
         struct Broken: Error {}
         print(list!)
         try { throw Broken() }()
@@ -228,14 +232,15 @@ import Testing
         print(1)
         ```
         """)
-        #expect(run.results.map(\.status) == [.passed, .failed, .notRun])
+        #expect(run.results.map(\.status) == [.passed, .passed, .failed, .notRun])
         #expect(run.results[0].displays.isEmpty)  // Optional<Void> is not displayed
-        let error = try #require(run.results[1].error)
+        #expect(run.results[1].displays == [.text("2")])  // an optional shows its value
+        let error = try #require(run.results[2].error)
         #expect(error.kind == .thrown)
         #expect(error.message == "uncaught error: Broken()")
-        #expect(error.line == 9)
+        #expect(error.line == 13)
         #expect(error.sourceLine == "try { throw Broken() }()")
-        #expect(run.results[1].stdout == "[1, 2]\n")
+        #expect(run.results[2].stdout == "[1, 2]\n")
     }
 
     @Test func timeLimitsKillTheProgramAndNameTheCell() throws {
