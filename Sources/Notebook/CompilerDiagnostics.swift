@@ -7,7 +7,10 @@ import Foundation
 /// file (code swiftc saw between cells) are moved to the `.md` line of the cell around or
 /// before them; the excerpt is replaced by that `.md` line.
 enum CompilerDiagnostics {
-    static func parse(_ output: String, program: GeneratedProgram, notebook: Notebook, generatedPath: String) -> [Diagnostic] {
+    /// - Parameter keptPath: a copy of the generated file that outlives the build, named
+    ///   instead of `generatedPath` in messages about nbrun's own lines.
+    static func parse(_ output: String, program: GeneratedProgram, notebook: Notebook, generatedPath: String,
+                      keptPath: String? = nil) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
         var excerpt: [Substring] = []
         func finishExcerpt() {
@@ -19,7 +22,8 @@ enum CompilerDiagnostics {
         for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
             if let diagnostic = parseHeadline(line) {
                 finishExcerpt()
-                diagnostics.append(map(diagnostic, program: program, notebook: notebook, generatedPath: generatedPath))
+                diagnostics.append(map(diagnostic, program: program, notebook: notebook, generatedPath: generatedPath,
+                                       keptPath: keptPath))
             } else if line.hasPrefix("error: ") || line.hasPrefix("<unknown>:0: error:") {
                 finishExcerpt()
                 // Driver summaries ("emit-module command failed") add nothing to located errors.
@@ -51,7 +55,8 @@ enum CompilerDiagnostics {
         return nil
     }
 
-    private static func map(_ diagnostic: Diagnostic, program: GeneratedProgram, notebook: Notebook, generatedPath: String) -> Diagnostic {
+    private static func map(_ diagnostic: Diagnostic, program: GeneratedProgram, notebook: Notebook, generatedPath: String,
+                            keptPath: String?) -> Diagnostic {
         var mapped = diagnostic
         guard let line = diagnostic.line else { return mapped }
         if diagnostic.file == notebook.path {
@@ -63,6 +68,12 @@ enum CompilerDiagnostics {
                 mapped.line = place.line
                 mapped.column = nil
                 mapped.excerpt = sourceLine(notebook, place.line)
+            } else {
+                // Before the first cell: nbrun's own lines (imports, parameters).
+                mapped.file = keptPath ?? diagnostic.file
+                if diagnostic.message.contains("module") {
+                    mapped.hint = "the kernel build looks incomplete: rebuild it with `swift build -c release --product NotebookKernel`"
+                }
             }
         }
         return mapped

@@ -71,14 +71,15 @@ public struct NotebookBuilder: Sendable {
         let sourcePath = "\(work)/\(name).swift"
         try program.source.write(toFile: sourcePath, atomically: true, encoding: .utf8)
         // A copy to read when something looks wrong (`<cache>/build/NAME.swift`).
-        try? program.source.write(toFile: "\(cacheDirectory)/build/\(name).swift", atomically: true, encoding: .utf8)
+        let keptPath = "\(cacheDirectory)/build/\(name).swift"
+        try? program.source.write(toFile: keptPath, atomically: true, encoding: .utf8)
         let temporaryBinary = "\(work)/program"
         let start = Date()
         let result = try Subprocess.capture(toolchain.swiftc, arguments + [sourcePath, "-o", temporaryBinary],
                                             environment: ProcessInfo.processInfo.environment.merging(["TMPDIR": work]) { $1 })
         let seconds = Date().timeIntervalSince(start)
         let diagnostics = CompilerDiagnostics.parse(result.stdout + result.stderr, program: program,
-                                                    notebook: notebook, generatedPath: sourcePath)
+                                                    notebook: notebook, generatedPath: sourcePath, keptPath: keptPath)
         guard result.termination == .exited(0) else {
             let errors = diagnostics.filter { $0.severity != .warning }
             if errors.contains(where: { $0.severity == .error }) { throw NotebookError(errors) }

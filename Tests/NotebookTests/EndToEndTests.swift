@@ -128,7 +128,8 @@ import Testing
     }
 
     @Test func figureSizeOptionsApplyToTheirCellOnly() throws {
-        let (run, html) = try EndToEnd.run("""
+        let directory = try EndToEnd.temporaryDirectory()
+        let markdown = """
         ```swift
         //| fig-width: 300
         //| fig-height: 200
@@ -139,7 +140,8 @@ import Testing
         ```swift
         Figure(title: "default").line(x, tanh(x), label: "tanh")
         ```
-        """)
+        """
+        let (run, html) = try EndToEnd.run(markdown, in: directory)
         #expect(run.results.map(\.status) == [.passed, .passed])
         guard case .png(let small, let smallWidth)? = run.results[0].displays.first,
               case .png(let large, let largeWidth)? = run.results[1].displays.first else {
@@ -152,6 +154,14 @@ import Testing
         #expect(Self.pngSize(small).height * 300 == Self.pngSize(small).width * 200)
         #expect(Self.pngSize(large).width > Self.pngSize(small).width)
         #expect(html.contains("width=\"300\""))
+
+        // --no-embed: the same figures as files beside the report.
+        let (beside, besideHTML) = try EndToEnd.run(markdown, in: directory) { $0.embedFigures = false }
+        #expect(beside.binaryReused)
+        #expect(besideHTML.contains("src=\"nb_files/cell-1-figure-1.png\""))
+        #expect(!besideHTML.contains("data:image/png"))
+        let file = directory + "/output/nb_files/cell-2-figure-1.png"
+        #expect(FileManager.default.contents(atPath: file).map { [UInt8]($0) } == large)
     }
 
     /// Width and height from a PNG's IHDR chunk.
