@@ -37,7 +37,8 @@ public enum NotebookParser {
 
     /// Parses notebook text; `path` is only used to name places in errors.
     public static func parse(_ text: String, path: String) throws -> Notebook {
-        let text = text.replacingOccurrences(of: "\r\n", with: "\n")
+        var text = text.replacingOccurrences(of: "\r\n", with: "\n")
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         let (yaml, markdown) = FrontMatter.split(text)
         let frontMatter = try yaml.map { try FrontMatter.parse($0, path: path) } ?? FrontMatter()
 
@@ -74,7 +75,9 @@ public enum NotebookParser {
             guard type == CMARK_NODE_CODE_BLOCK,
                   cmark_node_get_fenced(node, &fenceLength, &fenceOffset, &fenceCharacter) != 0 else { continue }
             let info = String(cString: cmark_node_get_fence_info(node))
-            let language = info.split(whereSeparator: { $0 == " " || $0 == "{" || $0 == "," }).first.map(String.init) ?? ""
+            // `swift`, `swift title=x`, or Quarto's `{swift}`.
+            let language = info.split(whereSeparator: { $0 == " " || $0 == "{" || $0 == "}" || $0 == "," })
+                .first.map(String.init) ?? ""
             guard language.lowercased() == "swift" else { continue }
             var source = String(cString: cmark_node_get_literal(node))
             if source.hasSuffix("\n") { source.removeLast() }

@@ -59,6 +59,13 @@ import Testing
         #expect(html.contains("let indented = 1"))
     }
 
+    @Test func infoStringsWithAttributesAndWindowsLineEndings() throws {
+        let notebook = try NotebookParser.parse("\u{FEFF}---\r\ntitle: T\r\n---\r\n```swift title=\"x\"\r\nlet a = 1\r\n```\r\n```{swift}\r\nlet b = 2\r\n```\r\n```swiftly\r\nno\r\n```\r\n", path: "x.md")
+        #expect(notebook.title == "T")
+        #expect(notebook.cells.map(\.source) == ["let a = 1", "let b = 2"])
+        #expect(notebook.cells.map(\.line) == [5, 8])
+    }
+
     @Test func aFileWithoutSwiftCellsIsNotANotebook() {
         #expect(throws: NotebookError.self) { try NotebookParser.parse("# Just prose\n", path: "x.md") }
     }
