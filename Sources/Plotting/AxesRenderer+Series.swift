@@ -66,7 +66,7 @@ extension AxesRenderer {
                 if let classes = s.classes {
                     let present = Array(Set(classes)).sorted()
                     for c in present {
-                        let color = (c < 10 ? Color.cycle(c) : Color.cycle(c)).withAlpha(s.alpha)
+                        let color = Color.cycle(c).withAlpha(s.alpha)
                         for i in s.x.indices where classes[i] == c && xScale.accepts(s.x[i]) && yScale.accepts(s.y[i]) {
                             addMarker(s.marker, at: Point(xT(s.x[i]), yT(s.y[i])), size: s.size)
                         }

@@ -75,10 +75,9 @@ struct AxesRenderer {
     private func resolveViews(skipped: inout Skipped) -> (AxisView, AxisView) {
         let xScale = figure.xAxis.scale, yScale = figure.yAxis.scale
         if let h = figure.heatmap {
-            var x = AxisView(scale: .linear, lower: -0.5, upper: Double(h.columns) - 0.5)
+            let x = AxisView(scale: .linear, lower: -0.5, upper: Double(h.columns) - 0.5)
             var y = AxisView(scale: .linear, lower: -0.5, upper: Double(h.rows) - 0.5)
             y.inverted = true
-            x.ticks = []
             return (x, y)
         }
         var xe = AxisView.Extent(), ye = AxisView.Extent()

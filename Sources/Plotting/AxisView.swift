@@ -100,9 +100,7 @@ struct AxisView {
 
     /// Drops ticks that are not whole numbers (cell indices of a large heatmap).
     mutating func keepWholeNumbers() {
-        let keep = ticks.indices.filter { ticks[$0] == ticks[$0].rounded() }
-        ticks = keep.map { ticks[$0] }
-        labels = keep.map { .text(Ticks.format(ticks[$0], digits: 0)) }
+        ticks = ticks.filter { $0 == $0.rounded() }
         labels = ticks.map { .text(Ticks.format($0, digits: 0)) }
     }
 
