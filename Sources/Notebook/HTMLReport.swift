@@ -54,6 +54,8 @@ public struct HTMLReport {
     public var options: Options
     /// Base name for files beside the report (`backprop` -> `backprop_files/...`).
     public var name: String
+    /// Compiler warnings, shown under the cell they point into.
+    public var warnings: [Diagnostic] = []
 
     public init(notebook: Notebook, results: [CellResult], info: RunInfo, options: Options = Options(), name: String) {
         self.notebook = notebook
@@ -213,6 +215,10 @@ public struct HTMLReport {
         if let error = result?.error {
             html += renderError(error, status: status)
         }
+        let cellWarnings = warnings.filter { $0.line.map { cell.sourceLine(atMarkdownLine: $0) != nil } ?? false }
+        for warning in cellWarnings {
+            html += "<p class=\"warning\">warning (line \(warning.line ?? 0)): \(HTML.escape(warning.message))</p>\n"
+        }
         return html + "</section>\n"
     }
 
@@ -336,6 +342,7 @@ public struct HTMLReport {
     .outputs pre.display{color:#0a3069}
     .outputs figure{margin:8px 12px}.outputs img{max-width:100%;height:auto}
     .outputs table.display{margin:8px 12px;font-size:13px}
+    p.warning{margin:0;padding:3px 12px;font-size:12px;color:var(--warn);background:#fffbe6;border-top:1px solid var(--line)}
     p.cut{margin:0;padding:4px 12px;font-size:12px;color:var(--warn);background:#fff8c5}
     .error{border-top:1px solid var(--bad);background:#ffebe9;padding:8px 12px;font-size:14px}
     .error.expected{border-top-color:var(--warn);background:#fff8c5}

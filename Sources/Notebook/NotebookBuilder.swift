@@ -57,11 +57,12 @@ public struct NotebookBuilder: Sendable {
         let key = hasher.finalize().map { String(format: "%02x", $0) }.joined()
         let name = Self.safeName(notebook.path)
         let binDirectory = cacheDirectory + "/bin"
-        let binaryPath = "\(binDirectory)/\(name)-\(key.prefix(16))"
+        let binaryPath = "\(binDirectory)/\(name).\(key.prefix(16))"  // names have no dots
         let fileManager = FileManager.default
         try fileManager.createDirectory(atPath: binDirectory, withIntermediateDirectories: true)
         if reuseBinaries, fileManager.isExecutableFile(atPath: binaryPath) {
-            return Result(binaryPath: binaryPath, cacheHit: true, compileSeconds: 0, key: key, warnings: [])
+            return Result(binaryPath: binaryPath, cacheHit: true, compileSeconds: 0, key: key,
+                          warnings: Self.readWarnings(binaryPath + ".warnings"))
         }
 
         // Per process, so that two runs of one notebook (`nbrun test -j`) do not share files.
@@ -86,14 +87,37 @@ public struct NotebookBuilder: Sendable {
             throw NotebookError(file: notebook.path, "swiftc failed:\n" + (result.stdout + result.stderr).trimmingWhitespace())
         }
         // Keep one binary per notebook: drop the ones built from older sources.
-        for old in (try? fileManager.contentsOfDirectory(atPath: binDirectory)) ?? [] where old.hasPrefix(name + "-") {
+        for old in (try? fileManager.contentsOfDirectory(atPath: binDirectory)) ?? [] where old.hasPrefix(name + ".") {
             try? fileManager.removeItem(atPath: binDirectory + "/" + old)
         }
         if rename(temporaryBinary, binaryPath) != 0 {  // atomic: a concurrent run sees all or nothing
             throw NotebookError("cannot store the built notebook at \(binaryPath): \(String(cString: strerror(errno)))")
         }
-        return Result(binaryPath: binaryPath, cacheHit: false, compileSeconds: seconds, key: key,
-                      warnings: diagnostics.filter { $0.severity == .warning })
+        // Warnings in the notebook, kept beside the binary so a reused binary still has them.
+        let warnings = diagnostics.filter { $0.severity == .warning && $0.file == notebook.path }
+        Self.writeWarnings(warnings, to: binaryPath + ".warnings")
+        return Result(binaryPath: binaryPath, cacheHit: false, compileSeconds: seconds, key: key, warnings: warnings)
+    }
+
+    static func writeWarnings(_ warnings: [Diagnostic], to path: String) {
+        let objects: [[String: Any]] = warnings.map {
+            ["file": $0.file ?? "", "line": $0.line ?? 0, "column": $0.column ?? 0, "message": $0.message,
+             "excerpt": $0.excerpt ?? ""]
+        }
+        if let data = try? JSONSerialization.data(withJSONObject: objects) {
+            try? data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        }
+    }
+
+    /// Warnings stored by `writeWarnings`; none if the file is missing or unreadable.
+    static func readWarnings(_ path: String) -> [Diagnostic] {
+        guard let data = FileManager.default.contents(atPath: path),
+              let objects = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else { return [] }
+        return objects.map {
+            Diagnostic(file: $0["file"] as? String, line: $0["line"] as? Int, column: $0["column"] as? Int,
+                       severity: .warning, message: $0["message"] as? String ?? "",
+                       excerpt: ($0["excerpt"] as? String).flatMap { $0.isEmpty ? nil : $0 })
+        }
     }
 
     static func sha256(ofFileAt path: String) throws -> String {

@@ -33,6 +33,8 @@ public struct NotebookRun: Sendable {
     public var compileSeconds: Double
     public var binaryReused: Bool
     public var interrupted: Bool
+    /// swiftc's warnings about the notebook's cells.
+    public var warnings: [Diagnostic] = []
 
     public var failedCells: [CellResult] { results.filter { $0.status == .failed } }
     public var passedCount: Int { results.filter { $0.status == .passed || $0.status == .expectedError }.count }
@@ -96,7 +98,7 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
 
     var run = NotebookRun(notebook: notebook, results: outcome.results, parameters: parameters, reportPath: nil,
                           seconds: Date().timeIntervalSince(start), compileSeconds: build.compileSeconds,
-                          binaryReused: build.cacheHit, interrupted: outcome.interrupted)
+                          binaryReused: build.cacheHit, interrupted: outcome.interrupted, warnings: build.warnings)
     if options.writeReport {
         let info = HTMLReport.RunInfo(date: start, seconds: run.seconds, swiftVersion: toolchain.version,
                                       gitCommit: gitCommit(near: path), parameters: parameters,
@@ -104,7 +106,8 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
         var reportOptions = HTMLReport.Options()
         reportOptions.embedFigures = options.embedFigures
         let baseName = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        let report = HTMLReport(notebook: notebook, results: outcome.results, info: info, options: reportOptions, name: baseName)
+        var report = HTMLReport(notebook: notebook, results: outcome.results, info: info, options: reportOptions, name: baseName)
+        report.warnings = build.warnings
         run.reportPath = try ReportWriter.write(report.render(), to: outputDirectory, name: baseName)
         trace.mark("report")
     }

@@ -62,6 +62,9 @@ struct NBRunCommand: ParsableCommand {
             FileHandle.standardError.write(Data("nbrun: \(error)\n".utf8))
             throw ExitCode(NotebookInterrupted.exitCode)
         }
+        for warning in run.warnings {
+            FileHandle.standardError.write(Data((warning.headline + "\n").utf8))
+        }
         let failed = run.failedCells
         var summary = "\(run.passedCount) passed, \(failed.count) failed"
         if run.interrupted { summary += ", interrupted" }

@@ -113,6 +113,18 @@ import Testing
         #expect(whole.split(separator: "\n").count == 200_000)
     }
 
+    @Test func warningsAreShownUnderTheirCell() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        let markdown = "# W\n\n```swift\nfunc f() -> Int {\n    var y = 1\n    return y\n}\nprint(f())\n```\n"
+        let (run, html) = try EndToEnd.run(markdown, in: directory)
+        #expect(run.warnings.map(\.line) == [5])
+        #expect(run.warnings.first?.message.contains("never mutated") == true)
+        #expect(html.contains("warning (line 5): variable &#39;y&#39; was never mutated"))
+        let (again, _) = try EndToEnd.run(markdown, in: directory)
+        #expect(again.binaryReused)
+        #expect(again.warnings == run.warnings)  // kept with the binary
+    }
+
     @Test func modelsDisplayAsSummaryTables() throws {
         let (run, html) = try EndToEnd.run("""
         ```swift
