@@ -1,7 +1,13 @@
 // Plotting: figures drawn to PNG with libgd and FreeType.
 //
 // A `Figure` is a value: each chainable method returns a modified copy, and nothing is
-// drawn until `pngData()`. Data problems (empty series, mismatched lengths, bad shapes)
+// drawn until `pngData()`.
+//
+// Files, by stage: Figure*.swift (the public, chainable API: lines and scatter, bars and
+// histograms, images/heatmaps/confusion matrices, decision regions) record Series values;
+// AxesRenderer*.swift and ImageGridRenderer.swift lay them out (AxisView, Ticks, Scale) and
+// paint them on a Canvas (libgd image + FreeType text), whose shapes go through the
+// CoverageRasterizer (exact-area anti-aliasing); FigureGrid puts several figures in one PNG. Data problems (empty series, mismatched lengths, bad shapes)
 // are recorded when a series is added and thrown from `pngData()`, so a notebook cell can
 // write `Figure(title: "Loss").line(losses)` without `try` and still see a clear error.
 @_exported import TensorCore
