@@ -45,6 +45,11 @@ public enum NotebookSession {
         redirectOutput(to: "outside")
     }
 
+    /// Says that a `cache: true` cell was restored instead of run: the runner replays its outputs.
+    public static func cached(_ index: Int) {
+        emit(["event": "cached", "cell": index])
+    }
+
     /// Reports the error an `error: true` cell threw; the run goes on.
     public static func caught(_ error: Error) {
         emit(["event": "caught", "cell": currentCell, "type": String(reflecting: type(of: error)),
@@ -112,5 +117,17 @@ public enum NotebookSession {
                 offset += written
             }
         }
+    }
+}
+
+extension NotebookSession {
+    /// A failed `check`: reports it (message and the .md location of the call) and ends the
+    /// program with status 1, as a failing test stops.
+    static func failCheck(_ message: String, file: String, line: Int) {
+        fflush(stdout)
+        emit(["event": "checkFailed", "cell": currentCell, "message": message, "file": file, "line": line])
+        fputs("check failed: \(message)\n  at \(file):\(line)\n", stderr)
+        finish()
+        exit(1)
     }
 }
