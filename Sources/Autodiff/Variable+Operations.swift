@@ -140,6 +140,16 @@ extension Variable {
     public func reshaped(to shape: [Int]) -> Variable { Variable.record(value.reshaped(to: shape), .reshape, [self]) }
     /// Rank 1.
     public func flattened() -> Variable { reshaped(to: [count]) }
+    /// An axis of extent 1 inserted at `axis` (a reshape).
+    public func expandingShape(at axis: Int) -> Variable { reshaped(to: value.expandingShape(at: axis).shape) }
+    /// Axes of extent 1 removed (all of them when `axes` is empty; a reshape).
+    public func squeezingShape(at axes: [Int] = []) -> Variable { reshaped(to: value.squeezingShape(at: axes).shape) }
+    /// Repeated along broadcast axes to `shape`: adding a zero constant of that shape, so the
+    /// gradient is summed back over the repeated axes by `add`'s rule.
+    public func broadcasted(to shape: [Int]) -> Variable {
+        if self.shape == shape { return self }
+        return self + Variable(Tensor.zeros(shape))
+    }
     /// Axes reordered: axis i of the result is axis `permutation[i]`.
     public func transposed(permutation: [Int]) -> Variable {
         Variable.record(value.transposed(permutation: permutation), .transpose(permutation: permutation), [self])

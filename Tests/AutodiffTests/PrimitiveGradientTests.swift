@@ -133,6 +133,8 @@ import Testing
         expectGradient({ $0[0].slice(alongAxis: 2, range: 1..<3) }, [x])
         expectGradient({ $0[0].slice(alongAxis: 0, range: 1..<2) }, [x])
         expectGradient({ $0[0].padded(before: [0, 1, 2], after: [1, 0, 1]) }, [x])
+        expectGradient({ $0[0].expandingShape(at: 1).broadcasted(to: [2, 5, 3, 4]) }, [x])
+        expectGradient({ $0[0].slice(alongAxis: 1, range: 0..<1).squeezingShape(at: [1]) * Tensor([1, 2, 3, 4]) }, [x])
     }
 
     @Test func concatenateStackAndGather() {
