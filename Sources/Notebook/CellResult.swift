@@ -8,6 +8,8 @@ public struct CellResult: Sendable, Equatable {
     public var seconds: Double
     /// Set when `status` is `.failed`, or `.expectedError` for an `error: true` cell.
     public var error: CellError?
+    /// A `cache: true` cell restored from the cache: `outputs` are the stored ones.
+    public var cached = false
 
     public init(cellIndex: Int, status: Status, outputs: [Output] = [], seconds: Double = 0, error: CellError? = nil) {
         self.cellIndex = cellIndex

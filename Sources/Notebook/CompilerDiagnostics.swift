@@ -59,6 +59,10 @@ enum CompilerDiagnostics {
                             keptPath: String?) -> Diagnostic {
         var mapped = diagnostic
         guard let line = diagnostic.line else { return mapped }
+        if diagnostic.message.contains("conform to 'NotebookCacheable'") {
+            mapped.hint = "a 'cache: true' cell can bind numbers, strings, Codable values (arrays, dictionaries), "
+                + "tensors and Sequential models; bind other values in a cell without cache"
+        }
         if diagnostic.file == notebook.path {
             mapped.column = diagnostic.column.map { program.markdownColumn($0, line: line) }
             if let excerpt = sourceLine(notebook, line) { mapped.excerpt = caretExcerpt(excerpt, column: mapped.column) }

@@ -5,6 +5,8 @@ public struct GeneratedProgram: Sendable, Equatable {
     public var regions: [Region]
     /// Columns moved by the `_nbDisplayLast(` wrapper, to map diagnostics back.
     public var columnShifts: [ColumnShift]
+    /// Cache keys of the `cache: true` cells, by cell index.
+    public var cacheKeys: [Int: String] = [:]
 
     /// A cell's code in the generated file.
     public struct Region: Sendable, Equatable {

@@ -189,6 +189,7 @@ public struct HTMLReport {
         if let result, status == .passed || status == .failed || status == .expectedError {
             head += " <span class=\"time\">\(Self.formatSeconds(result.seconds))</span>"
         }
+        if result?.cached == true { head += " <span class=\"badge cached\">cached</span>" }
         head += " <span class=\"badge \(status.rawValue)\">\(Self.badge(status))</span>"
         html += "<div class=\"cell-head\">\(head)</div>\n"
         if cell.options.echo {
@@ -333,7 +334,7 @@ public struct HTMLReport {
     .cell-head a{color:var(--muted);text-decoration:none;font-family:monospace}
     .cell-head .label{font-weight:600;color:var(--fg)}.cell-head .time{margin-left:auto}
     .badge{border-radius:10px;padding:0 8px;font-size:11px;color:#fff;background:var(--ok)}
-    .badge.failed{background:var(--bad)}.badge.notRun,.badge.notEvaluated{background:var(--muted)}.badge.expectedError{background:var(--warn)}
+    .badge.failed{background:var(--bad)}.badge.notRun,.badge.notEvaluated{background:var(--muted)}.badge.expectedError{background:var(--warn)}.badge.cached{background:#0969da}
     .cell:not(:has(.badge.passed)) .cell-head .time{margin-left:auto}
     pre.code{background:var(--code)}
     .outputs{border-top:1px solid var(--line)}

@@ -82,7 +82,8 @@ public struct NotebookBuilder: Sendable {
         let diagnostics = CompilerDiagnostics.parse(result.stdout + result.stderr, program: program,
                                                     notebook: notebook, generatedPath: sourcePath, keptPath: keptPath)
         guard result.termination == .exited(0) else {
-            let errors = diagnostics.filter { $0.severity != .warning }
+            var seen: Set<String> = []
+            let errors = diagnostics.filter { $0.severity != .warning && seen.insert($0.description).inserted }
             if errors.contains(where: { $0.severity == .error }) { throw NotebookError(errors) }
             throw NotebookError(file: notebook.path, "swiftc failed:\n" + (result.stdout + result.stderr).trimmingWhitespace())
         }
@@ -94,9 +95,25 @@ public struct NotebookBuilder: Sendable {
             throw NotebookError("cannot store the built notebook at \(binaryPath): \(String(cString: strerror(errno)))")
         }
         // Warnings in the notebook, kept beside the binary so a reused binary still has them.
-        let warnings = diagnostics.filter { $0.severity == .warning && $0.file == notebook.path }
+        // swiftc's emit-module and compile jobs each print them: keep one of each.
+        var seen: Set<String> = []
+        let warnings = diagnostics.filter {
+            $0.severity == .warning && $0.file == notebook.path && seen.insert($0.headline).inserted
+                && !Self.isArtifactOfCaching($0, program: program)
+        }
         Self.writeWarnings(warnings, to: binaryPath + ".warnings")
         return Result(binaryPath: binaryPath, cacheHit: false, compileSeconds: seconds, key: key, warnings: warnings)
+    }
+
+    /// In a cached cell a `var` the cell never changes is returned from a closure: swiftc
+    /// says it was never mutated, though later cells may mutate it.
+    static func isArtifactOfCaching(_ warning: Diagnostic, program: GeneratedProgram) -> Bool {
+        guard warning.message.hasSuffix("was never mutated; consider changing to 'let' constant"),
+              let line = warning.line else { return false }
+        return program.regions.contains { region in
+            program.cacheKeys[region.cellIndex] != nil
+                && (region.markdownLine..<(region.markdownLine + region.lineCount)).contains(line)
+        }
     }
 
     static func writeWarnings(_ warnings: [Diagnostic], to path: String) {

@@ -10,7 +10,8 @@ public struct RunOptions: Sendable {
     public var timeout: Double?
     /// Inline figures in the HTML (`--no-embed` sets false).
     public var embedFigures = true
-    /// Reuse a binary built from the same source, toolchain and kernel.
+    /// Reuse a binary built from the same source, toolchain and kernel, and the stored
+    /// results of `cache: true` cells (`--no-cache` sets false: everything is redone).
     public var reuseBinaries = true
     /// Write the HTML report.
     public var writeReport = true
@@ -60,20 +61,19 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     let notebook = try NotebookParser.parse(fileAt: path)
     trace.mark("parse")
     let parameters = try Parameter.applying(options.parameters, to: notebook.parameters, path: path)
-    let program = try ProgramGenerator.generate(notebook, parameters: parameters)
-    trace.mark("generate")
     let kernel = try options.kernel ?? KernelLocation.locate()
     let toolchain = try Toolchain.detect(cacheDirectory: options.outputDirectory + "/.cache")
+    let kernelHash = try NotebookBuilder.sha256(ofFileAt: kernel.libraryPath)
     trace.mark("toolchain")
+    let program = try ProgramGenerator.generate(notebook, parameters: parameters,
+                                                cacheSalt: "\(toolchain.version)\n\(kernelHash)")
+    trace.mark("generate")
     let outputDirectory = options.outputDirectory
     let cacheDirectory = outputDirectory + "/.cache"
     let builder = NotebookBuilder(kernel: kernel, toolchain: toolchain, cacheDirectory: cacheDirectory,
                                   reuseBinaries: options.reuseBinaries)
     let cells = notebook.cells
     let progress = options.progress
-    if cells.contains(where: { $0.options.cache && $0.options.eval }) {
-        progress?("note: 'cache: true' is accepted but cells are not cached yet: they run every time")
-    }
     progress?(cells.count == 1 ? "compiling 1 cell" : "compiling \(cells.count) cells")
     let build: NotebookBuilder.Result
     do {
@@ -89,6 +89,9 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
 
     let name = NotebookBuilder.safeName((path as NSString).lastPathComponent)
     var runner = ProgramRunner(workDirectory: "\(cacheDirectory)/run/\(name)-\(getpid())", timeout: options.timeout)
+    runner.cacheDirectory = KernelLocation.absolute(cacheDirectory)
+    runner.readCellCache = options.reuseBinaries
+    runner.cacheKeys = program.cacheKeys
     let reporter = ProgressReporter(cells: cells, progress: progress)
     runner.onCellEnd = { cell, result in reporter.report(cell, result) }
     let outcome = try runner.run(binary: build.binaryPath, notebook: notebook)
@@ -162,7 +165,7 @@ private final class ProgressReporter {
         skipUnevaluated(upTo: cell.index)
         var line = "[\(cell.index + 1)/\(cells.count)] \(cell.name)"
         switch result.status {
-        case .passed: line += String(format: " (%.2f s)", result.seconds)
+        case .passed: line += result.cached ? " (cache hit)" : String(format: " (%.2f s)", result.seconds)
         case .expectedError: line += " (error, as expected)"
         case .failed: line += " FAILED: \(result.error?.message ?? "")"
         case .notEvaluated, .notRun: break

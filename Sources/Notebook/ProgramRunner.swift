@@ -20,6 +20,12 @@ public struct ProgramRunner {
     /// Called when a cell starts and when it ends, for progress lines.
     public var onCellStart: ((Cell) -> Void)?
     public var onCellEnd: ((Cell, CellResult) -> Void)?
+    /// Where `cache: true` cells keep their entries (`<cache>/cells/<key>`); nil: no cell cache.
+    public var cacheDirectory: String?
+    /// `false`: cached cells run anyway (and store fresh entries).
+    public var readCellCache = true
+    /// Cache keys of the `cache: true` cells, from `GeneratedProgram.cacheKeys`.
+    public var cacheKeys: [Int: String] = [:]
 
     public init(workDirectory: String, timeout: Double? = nil) {
         self.workDirectory = workDirectory
@@ -44,6 +50,10 @@ public struct ProgramRunner {
         var environment = ProcessInfo.processInfo.environment
         environment["NBRUN_EVENT_FD"] = "3"
         environment["NBRUN_OUTPUT_DIR"] = workDirectory
+        if let cacheDirectory {
+            environment["NBRUN_CACHE_DIR"] = cacheDirectory
+            environment["NBRUN_CELL_CACHE"] = readCellCache ? "on" : "off"
+        }
         if environment["SWIFT_BACKTRACE"] == nil {
             environment["SWIFT_BACKTRACE"] = "enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=none,sanitize=no"
         }
@@ -127,7 +137,9 @@ public struct ProgramRunner {
                 results.append(CellResult(cellIndex: cell.index, status: .notRun))
                 failed = true
             } else if log.ended.contains(cell.index) {
-                results.append(collect(cell, log: log, failure: nil))
+                let result = collect(cell, log: log, failure: nil)
+                results.append(result)
+                storeOutputs(of: result)
             } else {
                 let failure = stop ?? (.crash, Self.describe(termination))
                 let result = collect(cell, log: log, failure: failure)
@@ -141,6 +153,13 @@ public struct ProgramRunner {
 
     /// Builds a cell's result from its events and output files.
     func collect(_ cell: Cell, log: EventLog, failure: (kind: CellError.Kind, message: String)?) -> CellResult {
+        if failure == nil, log.cached.contains(cell.index), let key = cacheKeys[cell.index], let cacheDirectory {
+            let outputs = CachedOutputs.read("\(cacheDirectory)/cells/\(key)/outputs.json") ?? []
+            var result = CellResult(cellIndex: cell.index, status: .passed, outputs: outputs,
+                                    seconds: (log.endedAt[cell.index] ?? Date()).timeIntervalSince(log.began[cell.index] ?? Date()))
+            result.cached = true
+            return result
+        }
         let stdout = Self.read(workDirectory + "/cell-\(cell.index).stdout")
         var stderr = Self.read(workDirectory + "/cell-\(cell.index).stderr")
         var error: CellError?
@@ -199,6 +218,14 @@ public struct ProgramRunner {
                           seconds: max(0, ended.timeIntervalSince(began)), error: error)
     }
 
+    /// Keeps a cached cell's outputs beside the bindings the kernel stored, so a hit replays them.
+    func storeOutputs(of result: CellResult) {
+        guard !result.cached, result.status == .passed, let key = cacheKeys[result.cellIndex], let cacheDirectory else { return }
+        let entry = "\(cacheDirectory)/cells/\(key)"
+        guard FileManager.default.fileExists(atPath: entry + "/complete") else { return }
+        CachedOutputs.write(result.outputs, to: entry + "/outputs.json")
+    }
+
     /// The `.md` line of the cell's only `try`, if it has exactly one: where a caught error
     /// must have come from (errors carry no location of their own).
     static func onlyTryLine(in cell: Cell) -> Int? {
@@ -247,6 +274,7 @@ struct EventLog {
     var running: Int?
     var displays: [Int: [KernelEvent.DisplayEvent]] = [:]
     var caught: [Int: (type: String, message: String)] = [:]
+    var cached: Set<Int> = []
 
     mutating func record(_ event: KernelEvent) {
         switch event {
@@ -261,6 +289,8 @@ struct EventLog {
             displays[display.cell, default: []].append(display)
         case .caught(let cell, let type, let message):
             caught[cell] = (type, message)
+        case .cached(let cell):
+            cached.insert(cell)
         case .other:
             break
         }
@@ -280,6 +310,7 @@ enum KernelEvent {
     case end(Int)
     case display(DisplayEvent)
     case caught(cell: Int, type: String, message: String)
+    case cached(Int)
     case other
 
     init?(_ line: [UInt8]) {
@@ -289,6 +320,7 @@ enum KernelEvent {
         switch name {
         case "begin": self = .begin(cell)
         case "end": self = .end(cell)
+        case "cached": self = .cached(cell)
         case "caught":
             self = .caught(cell: cell, type: object["type"] as? String ?? "Error", message: object["message"] as? String ?? "")
         case "display":
@@ -308,6 +340,44 @@ enum KernelEvent {
                                          stderrOffset: object["stderr"] as? Int ?? 0))
         default:
             self = .other
+        }
+    }
+}
+
+/// A cached cell's outputs as JSON (`outputs.json` in its cache entry).
+enum CachedOutputs {
+    static func write(_ outputs: [CellResult.Output], to path: String) {
+        let objects: [[String: Any]] = outputs.map { output in
+            switch output {
+            case .stdout(let text): return ["kind": "stdout", "text": text]
+            case .stderr(let text): return ["kind": "stderr", "text": text]
+            case .display(.text(let text)): return ["kind": "text", "text": text]
+            case .display(.html(let html)): return ["kind": "html", "text": html]
+            case .display(.table(let headers, let rows)): return ["kind": "table", "headers": headers, "rows": rows]
+            case .display(.png(let bytes, let width)):
+                var object: [String: Any] = ["kind": "png", "data": Data(bytes).base64EncodedString()]
+                if let width { object["width"] = width }
+                return object
+            }
+        }
+        guard let data = try? JSONSerialization.data(withJSONObject: objects) else { return }
+        try? data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    static func read(_ path: String) -> [CellResult.Output]? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let objects = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else { return nil }
+        return objects.map { object in
+            let text = object["text"] as? String ?? ""
+            switch object["kind"] as? String {
+            case "stdout": return .stdout(text)
+            case "stderr": return .stderr(text)
+            case "html": return .display(.html(text))
+            case "table": return .display(.table(headers: object["headers"] as? [String] ?? [], rows: object["rows"] as? [[String]] ?? []))
+            case "png":
+                return .display(.png([UInt8](Data(base64Encoded: object["data"] as? String ?? "") ?? Data()), width: object["width"] as? Int))
+            default: return .display(.text(text))
+            }
         }
     }
 }

@@ -31,7 +31,7 @@ struct NBRunCommand: ParsableCommand {
     @Flag(help: "Write figures beside the report instead of inside it.")
     var noEmbed = false
 
-    @Flag(help: "Compile even when a binary built from the same source is cached.")
+    @Flag(help: "Compile and run everything again: no reused binary, no restored 'cache: true' cells.")
     var noCache = false
 
     mutating func validate() throws {

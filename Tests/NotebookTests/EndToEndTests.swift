@@ -125,6 +125,54 @@ import Testing
         #expect(again.warnings == run.warnings)  // kept with the binary
     }
 
+    @Test func cachedCellsAreRestoredWithTheirOutputsAndRandomState() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        func notebook(_ base: Int) -> String {
+            """
+            ```swift
+            let base = \(base)
+            RandomGenerator.seedGlobal(7)
+            ```
+
+            ```swift
+            //| cache: true
+            //| label: train
+            print("training")
+            let weights = Tensor([1, 2, 3, 4], shape: [2, 2]) * Float(base)
+            var steps = base * 3
+            let noise = Tensor.randomNormal(shape: [2])
+            let model = Sequential([Linear(2, 2)], inputShape: [2])
+            Figure(title: "loss").line([1, 2, 3], [3, 2, 1], label: "loss")
+            ```
+
+            ```swift
+            steps += 1
+            print(steps, weights.scalars, model.layers.count, Tensor.randomNormal(shape: [3]).scalars)
+            ```
+            """
+        }
+        let (first, _) = try EndToEnd.run(notebook(1), in: directory)
+        let (second, html) = try EndToEnd.run(notebook(1), in: directory)
+        #expect(first.results.map(\.status) == [.passed, .passed, .passed])
+        #expect(!first.results[1].cached)
+        #expect(second.results[1].cached)
+        #expect(second.results[1].outputs == first.results[1].outputs)  // printed text and the figure, replayed
+        #expect(second.results[2].stdout == first.results[2].stdout)  // same bindings, same random numbers after
+        #expect(first.results[2].stdout.hasPrefix("4 [1.0, 2.0, 3.0, 4.0] 1 ["))
+        #expect(html.contains("badge cached"))
+
+        let (edited, _) = try EndToEnd.run(notebook(2), in: directory)  // a cell above changed
+        #expect(!edited.results[1].cached)
+        #expect(edited.results[2].stdout.hasPrefix("7 [2.0, 4.0, 6.0, 8.0] 1 ["))
+        let (forced, _) = try EndToEnd.run(notebook(2), in: directory) { $0.reuseBinaries = false }
+        #expect(!forced.results[1].cached)
+
+        // A binding the cache cannot store is a compile error at the cell.
+        expectError(at: 6, containing: "NotebookCacheable") {
+            try EndToEnd.run("```swift\nstruct Opaque {}\n```\n\n```swift\n//| cache: true\nlet thing = Opaque()\n```\n", in: directory)
+        }
+    }
+
     @Test func modelsDisplayAsSummaryTables() throws {
         let (run, html) = try EndToEnd.run("""
         ```swift

@@ -89,6 +89,53 @@ import Testing
         }
     }
 
+    @Test func cachedCellsReturnTheirBindingsFromAClosure() throws {
+        let (_, program) = try generate("""
+        ```swift
+        let a = 1
+        ```
+
+        ```swift
+        //| cache: true
+        let model = a + 1
+        var (x, y) = (2, 3)
+        print(model)
+        ```
+
+        ```swift
+        //| cache: true
+        let only = try f()
+        ```
+        """)
+        #expect(program.cacheKeys.keys.sorted() == [1, 2])
+        let key = try #require(program.cacheKeys[1])
+        #expect(program.source.contains("let _nbCached1 = NotebookCache.cell(1, key: \"\(key)\", names: [\"model\", \"x\", \"y\"]) {"))
+        #expect(program.source.contains("return (model, x, y)\n}\nlet model = _nbCached1.0\nvar x = _nbCached1.1\nvar y = _nbCached1.2"))
+        #expect(program.source.contains("let _nbCached2 = try NotebookCache.cell(2, key: "))
+        #expect(program.source.contains("return only\n}\nlet only = _nbCached2"))
+    }
+
+    @Test func cacheKeysChangeWithAnyCellAboveAndNotBelow() throws {
+        func keys(_ first: String, _ last: String) throws -> String? {
+            try generate("```swift\n\(first)\n```\n```swift\n//| cache: true\nlet b = 2\n```\n```swift\n\(last)\n```\n").1.cacheKeys[1]
+        }
+        let original = try keys("let a = 1", "print(b)")
+        #expect(try keys("let a = 1", "print(b + 1)") == original)
+        #expect(try keys("let a = 10", "print(b)") != original)
+        let notebook = try NotebookParser.parse("```swift\n//| cache: true\nlet b = 2\n```\n", path: "x.md")
+        #expect(try ProgramGenerator.generate(notebook, cacheSalt: "kernel 1").cacheKeys
+                != ProgramGenerator.generate(notebook, cacheSalt: "kernel 2").cacheKeys)
+    }
+
+    @Test func cachedCellsCannotDeclareFunctionsOrTypes() {
+        expectError(at: 3, containing: "a 'cache: true' cell can only bind values with let or var") {
+            try generate("```swift\n//| cache: true\nfunc f() -> Int { 1 }\nlet x = f()\n```\n")
+        }
+        expectError(at: 2, containing: "cannot be both 'cache: true' and 'error: true'") {
+            try generate("```swift\n//| cache: true\n//| error: true\nlet x = 1\n```\n")
+        }
+    }
+
     @Test func figureSizesAreSetPerCellOnlyWhenAsked() throws {
         let (_, plain) = try generate("```swift\nlet a = 1\n```\n")
         #expect(!plain.source.contains("Figure.defaultWidth"))
