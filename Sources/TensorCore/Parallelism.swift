@@ -9,10 +9,12 @@ internal import COpenBLAS
 /// waking a second core (several microseconds) costs more than it saves. The threshold
 /// comes from `benchmarks engine` (`add_2^N_parallel_speedup` lines).
 ///
-/// When the machine is oversubscribed (more runnable threads than cores, read from
-/// /proc/loadavg at most every 0.5 s), loops run on one thread: measured here with three
-/// other builds running, splitting a 10M-value add made it 2x slower, since the second
-/// chunk waits for a core (the same collapse DESIGN.md reports for OpenBLAS's pool).
+/// When the machine is oversubscribed, loops run on one thread: measured here with three
+/// other builds running (load average 5 to 8 on 2 cores), splitting an add of 2^12 to 2^20
+/// values made it 7 to 10 times slower, since the second chunk waits for a time slice (the
+/// same collapse DESIGN.md reports for OpenBLAS's pool). "Oversubscribed" means the 1-minute
+/// load average or the threads runnable right now exceed the core count (/proc/loadavg,
+/// re-read at most every 0.5 s); the snapshot alone misses a busy machine between bursts.
 public enum Parallelism {
     /// Number of chunks a large loop is split into (default: the online core count).
     nonisolated(unsafe) public static var workers: Int = onlineCores
@@ -34,29 +36,31 @@ public enum Parallelism {
     nonisolated(unsafe) private static var lastCheck: UInt64 = 0
     nonisolated(unsafe) private static var busy = false
 
-    /// True when more threads are runnable than there are cores (re-read at most every 0.5 s).
+    /// True when the load average or the runnable threads exceed the cores (re-read at most every 0.5 s).
     public static var machineIsBusy: Bool {
         let now = DispatchTime.now().uptimeNanoseconds
         if now &- lastCheck < 500_000_000 { return busy }
         lastCheck = now
-        busy = runnableThreads() > onlineCores
+        let (average, runnable) = readLoad()
+        busy = average > Double(onlineCores) || runnable > onlineCores
         return busy
     }
 
-    /// The 4th field of /proc/loadavg ("running/total"): threads runnable right now, this one included.
-    private static func runnableThreads() -> Int {
+    /// From /proc/loadavg: the 1-minute load average, and the threads runnable right now
+    /// (the 4th field, "running/total", this thread included). Zeros where unavailable.
+    private static func readLoad() -> (average: Double, runnable: Int) {
         #if os(Linux)
         let descriptor = open("/proc/loadavg", O_RDONLY)
-        if descriptor < 0 { return 0 }
+        if descriptor < 0 { return (0, 0) }
         defer { close(descriptor) }
         var bytes = [UInt8](repeating: 0, count: 128)
         let length = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, 127) }
-        if length <= 0 { return 0 }
+        if length <= 0 { return (0, 0) }
         let fields = String(decoding: bytes[0..<length], as: UTF8.self).split(separator: " ")
-        guard fields.count >= 4, let running = fields[3].split(separator: "/").first else { return 0 }
-        return Int(running) ?? 0
+        guard fields.count >= 4, let running = fields[3].split(separator: "/").first else { return (0, 0) }
+        return (Double(fields[0]) ?? 0, Int(running) ?? 0)
         #else
-        return 0
+        return (0, 0)
         #endif
     }
 }
