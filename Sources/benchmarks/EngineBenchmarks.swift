@@ -62,6 +62,9 @@ private func benchmarkElementwise() {
         }
     }
     let add = medianSeconds(repetitions: 11) { _ = a + b }
+    // In place (no fresh 40 MB result to fault in): separates the loop from the allocation.
+    var accumulator = a + b
+    let addInPlace = medianSeconds(repetitions: 11) { accumulator += b }
     let rectified = medianSeconds(repetitions: 11) { _ = relu(a) }
     let scaled = medianSeconds(repetitions: 11) { _ = a * 0.5 }
     let total = medianSeconds(repetitions: 11) { _ = a.sum() }
@@ -74,6 +77,8 @@ private func benchmarkElementwise() {
     report("memcpy_10M_floats", copy * 1e3, "ms")
     report("add_10M", add * 1e3, "ms")
     report("add_10M_vs_memcpy", add / copy, "x (goal <= 2)", decimals: 2)
+    report("add_in_place_10M", addInPlace * 1e3, "ms")
+    report("add_in_place_10M_vs_memcpy", addInPlace / copy, "x", decimals: 2)
     report("relu_10M", rectified * 1e3, "ms")
     report("relu_10M_vs_memcpy", rectified / copy, "x (goal <= 2)", decimals: 2)
     report("scale_10M", scaled * 1e3, "ms")
