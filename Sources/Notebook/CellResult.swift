@@ -74,6 +74,8 @@ public struct CellError: Sendable, Equatable {
         case timeout
         /// Ctrl-C.
         case interrupted
+        /// A `check` or `expectClose` in the cell failed.
+        case check
     }
 
     public var kind: Kind

@@ -281,6 +281,7 @@ public struct HTMLReport {
         case .crash: title = "Crash"
         case .timeout: title = "Time limit"
         case .interrupted: title = "Interrupted"
+        case .check: title = "Check failed"
         }
         var html = "<div class=\"error \(status == .expectedError ? "expected" : "")\">\n"
         html += "<p class=\"error-title\">\(title): \(HTML.escape(error.message))</p>\n"

@@ -141,7 +141,10 @@ public struct ProgramRunner {
                 results.append(result)
                 storeOutputs(of: result)
             } else {
-                let failure = stop ?? (.crash, Self.describe(termination))
+                var failure = stop ?? (.crash, Self.describe(termination))
+                if stop == nil, let check = log.checkFailure, check.cell == cell.index {
+                    failure = (.check, check.message)
+                }
                 let result = collect(cell, log: log, failure: failure)
                 results.append(result)
                 onCellEnd?(cell, result)
@@ -168,6 +171,14 @@ public struct ProgramRunner {
             var message = failure.message
             var details: String?
             var line: Int?
+            if failure.kind == .check, let check = log.checkFailure {
+                line = check.line
+                // The kernel also wrote the failure to stderr for plain runs; the report shows it once.
+                let text = String(decoding: stderr, as: UTF8.self)
+                if let range = text.range(of: "check failed: ", options: .backwards) {
+                    stderr = Array(text[..<range.lowerBound].utf8)
+                }
+            }
             if failure.kind == .crash {
                 let crash = CrashReport(stderr: String(decoding: stderr, as: UTF8.self), notebookPath: log.path ?? "")
                 if let fatal = crash.message { message = fatal }
@@ -275,6 +286,8 @@ struct EventLog {
     var displays: [Int: [KernelEvent.DisplayEvent]] = [:]
     var caught: [Int: (type: String, message: String)] = [:]
     var cached: Set<Int> = []
+    /// A failed `check` stops the program: its message and the .md line of the call.
+    var checkFailure: (cell: Int, message: String, line: Int?)?
 
     mutating func record(_ event: KernelEvent) {
         switch event {
@@ -291,6 +304,8 @@ struct EventLog {
             caught[cell] = (type, message)
         case .cached(let cell):
             cached.insert(cell)
+        case .checkFailed(let cell, let message, let line):
+            checkFailure = (cell, message, line)
         case .other:
             break
         }
@@ -311,6 +326,7 @@ enum KernelEvent {
     case display(DisplayEvent)
     case caught(cell: Int, type: String, message: String)
     case cached(Int)
+    case checkFailed(cell: Int, message: String, line: Int?)
     case other
 
     init?(_ line: [UInt8]) {
@@ -321,6 +337,8 @@ enum KernelEvent {
         case "begin": self = .begin(cell)
         case "end": self = .end(cell)
         case "cached": self = .cached(cell)
+        case "checkFailed":
+            self = .checkFailed(cell: cell, message: object["message"] as? String ?? "check failed", line: object["line"] as? Int)
         case "caught":
             self = .caught(cell: cell, type: object["type"] as? String ?? "Error", message: object["message"] as? String ?? "")
         case "display":

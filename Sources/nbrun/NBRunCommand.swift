@@ -34,6 +34,9 @@ struct NBRunCommand: ParsableCommand {
     @Flag(help: "Compile and run everything again: no reused binary, no restored 'cache: true' cells.")
     var noCache = false
 
+    @Option(name: .customLong("summary"), help: .hidden)
+    var summaryPath: String?
+
     mutating func validate() throws {
         for item in parameter where !item.contains("=") || item.hasPrefix("=") {
             throw ValidationError("-p takes name=value, got '\(item)'")
@@ -57,6 +60,10 @@ struct NBRunCommand: ParsableCommand {
             run = try runNotebook(path: notebook, options: options)
         } catch let error as NotebookError {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            if let summaryPath {
+                try? NotebookSummary(path: notebook, exitCode: NotebookError.exitCode, seconds: 0, cells: [],
+                                     error: error.description).write(to: summaryPath)
+            }
             throw ExitCode(NotebookError.exitCode)
         } catch let error as NotebookInterrupted {
             FileHandle.standardError.write(Data("nbrun: \(error)\n".utf8))
@@ -76,6 +83,7 @@ struct NBRunCommand: ParsableCommand {
             let message = "\(run.notebook.path):\(line): error: \(cell.name) failed: \(result.error?.message ?? "")\n"
             FileHandle.standardError.write(Data(message.utf8))
         }
+        if let summaryPath { try NotebookSummary(run: run).write(to: summaryPath) }
         if let report = run.reportPath { print(report) }
         if run.exitCode != 0 { throw ExitCode(run.exitCode) }
     }

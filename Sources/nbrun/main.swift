@@ -1,4 +1,10 @@
-// nbrun: run a Markdown notebook of Swift cells and write its HTML report.
+// nbrun: run a Markdown notebook of Swift cells and write its HTML report;
+// `nbrun test` runs notebooks as tests.
 import Notebook
 
-NBRunCommand.main()
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "test" {
+    TestCommand.main(Array(arguments.dropFirst()))
+} else {
+    NBRunCommand.main()
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// The outcome of one notebook run as data: what `nbrun NOTEBOOK --summary FILE` writes and
+/// `nbrun test` reads back from each child run (one notebook per process, so a crash, a hang or
+/// Ctrl-C in one cannot disturb the others).
+public struct NotebookSummary: Codable, Sendable, Equatable {
+    public struct Cell: Codable, Sendable, Equatable {
+        public var name: String
+        /// 1-based position in the notebook.
+        public var number: Int
+        /// The .md line of the cell's code.
+        public var line: Int
+        /// passed, failed, expectedError, skipped, notRun.
+        public var status: String
+        public var seconds: Double
+        public var cached: Bool
+        /// For a failed cell: the message and the .md line of the error.
+        public var message: String?
+        public var errorLine: Int?
+    }
+
+    public var path: String
+    /// 0 every cell ran, 1 a cell failed, 2 a bad notebook (nothing ran), 130 interrupted.
+    public var exitCode: Int32
+    public var seconds: Double
+    public var cells: [Cell]
+    /// For exit code 2: the diagnostics (compile errors, bad options), as printed.
+    public var error: String?
+    public var reportPath: String?
+
+    public init(path: String, exitCode: Int32, seconds: Double, cells: [Cell], error: String? = nil, reportPath: String? = nil) {
+        self.path = path
+        self.exitCode = exitCode
+        self.seconds = seconds
+        self.cells = cells
+        self.error = error
+        self.reportPath = reportPath
+    }
+
+    /// The summary of a completed run.
+    public init(run: NotebookRun) {
+        let cells = run.notebook.cells
+        self.init(path: run.notebook.path, exitCode: run.exitCode, seconds: run.seconds, cells: run.results.map { result in
+            let cell = cells[result.cellIndex]
+            return Cell(name: cell.name, number: result.cellIndex + 1, line: cell.displayLine, status: result.status.rawValue,
+                        seconds: result.seconds, cached: result.cached,
+                        message: result.status == .failed ? result.error?.message : nil,
+                        errorLine: result.status == .failed ? (result.error?.line ?? cell.displayLine) : nil)
+        }, reportPath: run.reportPath)
+    }
+
+    /// The first failure, as `path:line: message`, or nil when the notebook passed.
+    public var firstFailure: String? {
+        if let error { return error.split(separator: "\n").first.map(String.init) ?? error }
+        if let cell = cells.first(where: { $0.status == "failed" }) {
+            return "\(path):\(cell.errorLine ?? cell.line): \(cell.name): \(cell.message ?? "failed")"
+        }
+        if exitCode == 130 { return "\(path): interrupted" }
+        if exitCode != 0 { return "\(path): exited with status \(exitCode)" }
+        return nil
+    }
+
+    public var passed: Bool { exitCode == 0 }
+
+    /// Writes the summary as JSON, atomically.
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    public static func read(from path: String) throws -> NotebookSummary {
+        try JSONDecoder().decode(NotebookSummary.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+
+/// `nbrun test`: every notebook a test, its cells the steps (as nbval and nbmake do for
+/// Jupyter). Each notebook runs in its own `nbrun` child process, up to `jobs` at once, so a
+/// crash, a hang or a runaway allocation in one cannot disturb another; the child writes a
+/// `NotebookSummary` that this side collects into the console lines and JUnit XML.
+public struct NotebookTestRunner: Sendable {
+    public struct Options: Sendable {
+        /// Notebooks at once.
+        public var jobs = 1
+        /// Reports go to DIR/NAME.html (DIR/FOLDER/NAME.html when two notebooks share a name).
+        public var outputDirectory = "output"
+        /// Seconds per notebook, passed to each run (which names the cell it stopped in).
+        public var timeout: Double?
+        /// Applied to every notebook that declares the parameter.
+        public var parameters: [(name: String, value: String)] = []
+        public var noCache = false
+        public init() {}
+    }
+
+    /// The `nbrun` executable that runs each notebook.
+    public var executable: String
+    public var options: Options
+
+    public init(executable: String, options: Options) {
+        self.executable = executable
+        self.options = options
+    }
+
+    /// The notebooks under `paths`: files as given, folders searched recursively for `.md` files
+    /// holding at least one Swift cell (a README without cells is not a test), sorted.
+    /// - Throws: `NotebookError` for a path that does not exist or a folder without notebooks.
+    public static func discover(_ paths: [String]) throws -> [String] {
+        var found: [String] = []
+        let fileManager = FileManager.default
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard fileManager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw NotebookError(file: path, "no such file or folder", hint: "give notebooks (.md) or folders holding them")
+            }
+            if !isDirectory.boolValue {
+                found.append(path)
+                continue
+            }
+            var inFolder: [String] = []
+            let base = path.hasSuffix("/") ? String(path.dropLast()) : path
+            if let walker = fileManager.enumerator(atPath: path) {
+                while let relative = walker.nextObject() as? String {
+                    let name = (relative as NSString).lastPathComponent
+                    if name.hasPrefix(".") || name == "output" { walker.skipDescendants(); continue }
+                    guard relative.hasSuffix(".md") else { continue }
+                    let file = base + "/" + relative
+                    if let notebook = try? NotebookParser.parse(fileAt: file), !notebook.cells.isEmpty {
+                        inFolder.append(file)
+                    }
+                }
+            }
+            if inFolder.isEmpty {
+                throw NotebookError(file: path, "no notebooks found (no .md file with a ```swift cell)")
+            }
+            found += inFolder.sorted()
+        }
+        var seen = Set<String>()
+        return found.filter { seen.insert($0).inserted }
+    }
+
+    /// Checks each `-p` name is declared by at least one notebook, and returns each notebook's
+    /// own subset. Notebooks that cannot be parsed get none (their run reports the problem).
+    public func parameters(for notebooks: [String]) throws -> [String: [(name: String, value: String)]] {
+        var declared: [String: Set<String>] = [:]
+        for path in notebooks {
+            declared[path] = Set((try? NotebookParser.parse(fileAt: path))?.parameters.map(\.name) ?? [])
+        }
+        let all = declared.values.reduce(into: Set<String>()) { $0.formUnion($1) }
+        for parameter in options.parameters where !all.contains(parameter.name) {
+            throw NotebookError("-p \(parameter.name): no notebook declares a parameter named '\(parameter.name)'",
+                                hint: "parameters come from the notebooks' front matter (params:)")
+        }
+        return declared.mapValues { names in options.parameters.filter { names.contains($0.name) } }
+    }
+
+    /// Runs `notebooks`, calling `finished` (serialised) as each completes; returns the
+    /// summaries in the order of `notebooks`.
+    public func run(_ notebooks: [String], finished: @escaping @Sendable (NotebookSummary) -> Void) throws -> [NotebookSummary] {
+        let parameters = try parameters(for: notebooks)
+        let outputs = Self.outputDirectories(for: notebooks, root: options.outputDirectory)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("nbrun-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+
+        let results = ResultBox(count: notebooks.count)
+        let group = DispatchGroup()
+        let slots = DispatchSemaphore(value: max(1, options.jobs))
+        let report = NSLock()
+        for (index, path) in notebooks.enumerated() {
+            slots.wait()
+            group.enter()
+            let arguments = childArguments(path: path, output: outputs[index], parameters: parameters[path] ?? [],
+                                           summary: "\(scratch)/\(index).json")
+            let log = "\(scratch)/\(index).log"
+            Thread.detachNewThread { [executable, options] in
+                let summary = Self.runChild(executable, arguments, path: path, summaryPath: "\(scratch)/\(index).json",
+                                            logPath: log, timeout: options.timeout)
+                results.set(index, summary)
+                report.lock()
+                finished(summary)
+                report.unlock()
+                slots.signal()
+                group.leave()
+            }
+        }
+        group.wait()
+        return results.values
+    }
+
+    func childArguments(path: String, output: String, parameters: [(name: String, value: String)], summary: String) -> [String] {
+        var arguments = [path, "-o", output, "--summary", summary]
+        for parameter in parameters { arguments += ["-p", "\(parameter.name)=\(parameter.value)"] }
+        if let timeout = options.timeout { arguments += ["--timeout", String(timeout)] }
+        if options.noCache { arguments.append("--no-cache") }
+        return arguments
+    }
+
+    /// DIR for each notebook, or DIR/FOLDER when its file name is shared with another.
+    static func outputDirectories(for notebooks: [String], root: String) -> [String] {
+        let names = notebooks.map { ($0 as NSString).lastPathComponent }
+        var counts: [String: Int] = [:]
+        for name in names { counts[name, default: 0] += 1 }
+        return notebooks.enumerated().map { index, path in
+            guard counts[names[index]]! > 1 else { return root }
+            let folder = (path as NSString).deletingLastPathComponent
+            let cleaned = folder.split(separator: "/").filter { $0 != "." && $0 != ".." }.joined(separator: "/")
+            return cleaned.isEmpty ? root : root + "/" + cleaned
+        }
+    }
+
+    /// Runs one notebook in a child `nbrun`, its console output to `logPath`. A child that dies
+    /// without a summary (or outlives its time limit by two minutes: a hung compiler) still
+    /// yields a failed summary holding the end of its output.
+    static func runChild(_ executable: String, _ arguments: [String], path: String, summaryPath: String,
+                         logPath: String, timeout: Double?) -> NotebookSummary {
+        let start = Date()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            return NotebookSummary(path: path, exitCode: 2, seconds: 0, cells: [], error: "\(path): cannot start \(executable): \(error)")
+        }
+        let watchdog = Watchdog()
+        if let timeout {
+            DispatchQueue.global().asyncAfter(deadline: DispatchTime.now() + timeout + 120) {
+                if process.isRunning { watchdog.fired = true; kill(process.processIdentifier, SIGKILL) }
+            }
+        }
+        process.waitUntilExit()
+        try? log?.close()
+        if var summary = try? NotebookSummary.read(from: summaryPath) {
+            summary.path = path
+            if summary.error != nil { summary.seconds = Date().timeIntervalSince(start) }   // a compile error: time the compile
+            return summary
+        }
+        let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        let tail = output.split(separator: "\n").suffix(20).joined(separator: "\n")
+        let reason = watchdog.fired ? "killed after exceeding its time limit by two minutes"
+                                      : "nbrun exited with status \(process.terminationStatus) without a result"
+        return NotebookSummary(path: path, exitCode: process.terminationStatus == 0 ? 1 : process.terminationStatus,
+                               seconds: Date().timeIntervalSince(start), cells: [], error: "\(path): \(reason)\n\(tail)")
+    }
+}
+
+/// Whether the watchdog killed a child (set on a timer thread, read after the child exits).
+private final class Watchdog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var fired: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return value }
+        set { lock.lock(); value = newValue; lock.unlock() }
+    }
+}
+
+/// Results filled in by worker threads.
+private final class ResultBox: @unchecked Sendable {
+    private var slots: [NotebookSummary?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: NotebookSummary) {
+        lock.lock(); slots[index] = value; lock.unlock()
+    }
+    var values: [NotebookSummary] {
+        lock.lock(); defer { lock.unlock() }
+        return slots.map { $0! }
+    }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import Notebook
+
+/// `nbrun test [PATHS...] [-j N] [--junit FILE] [--timeout S] [-p name=value]... [-o DIR]`
+///
+/// Each notebook is a test and its cells are the steps. One line per notebook (PASS/FAIL,
+/// time, the first failure), then `N passed, N failed` alone on a line. Exit status: 0 when
+/// all passed, 1 when any failed, 2 for bad usage.
+struct TestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nbrun test",
+        abstract: "Run notebooks as tests: each notebook a test, its cells the steps.",
+        discussion: "Exit status: 0 when every notebook passed, 1 when any failed, 2 for bad usage.")
+
+    @Argument(help: "Notebooks, or folders searched recursively for them (default: notebooks).")
+    var paths: [String] = []
+
+    @Option(name: .short, help: ArgumentHelp("Notebooks to run at once.", valueName: "N"))
+    var jobs: Int = 1
+
+    @Option(help: ArgumentHelp("Write JUnit XML here.", valueName: "FILE"))
+    var junit: String?
+
+    @Option(help: ArgumentHelp("Time limit in seconds per notebook.", valueName: "S"))
+    var timeout: Double?
+
+    @Option(name: .short, help: ArgumentHelp("Set a parameter in every notebook that declares it.", valueName: "name=value"))
+    var parameter: [String] = []
+
+    @Option(name: .short, help: ArgumentHelp("Folder for the reports.", valueName: "DIR"))
+    var output: String = "output"
+
+    @Flag(help: "No reused binaries, no restored 'cache: true' cells.")
+    var noCache = false
+
+    mutating func validate() throws {
+        if jobs < 1 { throw ValidationError("-j must be at least 1") }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        for item in parameter where !item.contains("=") || item.hasPrefix("=") {
+            throw ValidationError("-p takes name=value, got '\(item)'")
+        }
+    }
+
+    func run() throws {
+        var options = NotebookTestRunner.Options()
+        options.jobs = jobs
+        options.outputDirectory = output
+        options.timeout = timeout
+        options.noCache = noCache
+        options.parameters = parameter.map { item in
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (String(parts[0]), String(parts[1]))
+        }
+        let runner = NotebookTestRunner(executable: Self.executablePath(), options: options)
+        let summaries: [NotebookSummary]
+        do {
+            let notebooks = try NotebookTestRunner.discover(paths.isEmpty ? ["notebooks"] : paths)
+            FileHandle.standardError.write(Data("running \(notebooks.count) notebook\(notebooks.count == 1 ? "" : "s")\(jobs > 1 ? ", \(jobs) at once" : "")\n".utf8))
+            summaries = try runner.run(notebooks) { summary in
+                var line = String(format: "%@ %@ (%.1f s)", summary.passed ? "PASS" : "FAIL", summary.path, summary.seconds)
+                if let failure = summary.firstFailure { line += ": " + failure }
+                print(line)
+                fflush(stdout)
+            }
+        } catch let error as NotebookError {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(NotebookError.exitCode)
+        }
+        if let junit {
+            do {
+                try Data(JUnitReport.xml(summaries).utf8).write(to: URL(fileURLWithPath: junit), options: .atomic)
+            } catch {
+                FileHandle.standardError.write(Data("nbrun test: cannot write \(junit): \(error.localizedDescription)\n".utf8))
+                throw ExitCode(NotebookError.exitCode)
+            }
+        }
+        let failed = summaries.filter { !$0.passed }.count
+        print("\(summaries.count - failed) passed, \(failed) failed")
+        if failed > 0 { throw ExitCode(1) }
+    }
+
+    /// This executable, to run each notebook in a child process.
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// Like `main()`, but usage errors exit 2 (ArgumentParser's default is 64).
+    static func main(_ arguments: [String]) {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || error is ExitCode { exit(withError: error) }
+            let message = fullMessage(for: error)
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            Foundation.exit(NotebookError.exitCode)
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+@testable import Notebook
+
+/// A folder of notebooks that pass, fail a check, crash, time out and do not compile,
+/// plus a Markdown file without cells (not a test) and one in a subfolder.
+private func fixtureFolder() throws -> String {
+    let folder = try EndToEnd.temporaryDirectory()
+    let files: [String: String] = [
+        "pass.md": """
+        ---
+        params:
+          n: 3
+        ---
+        ```swift
+        let squares = (1...n).map { $0 * $0 }
+        check(squares.last == n * n, "squares end with n²")
+        ```
+        """,
+        "nested/also-pass.md": "```swift\nprint(\"hello\")\n```\n",
+        "check.md": "# Check\n\n```swift\nlet x = 3\ncheck(x == 4, \"x should be four\")\n```\n\n```swift\nprint(\"after\")\n```\n",
+        "crash.md": "```swift\nlet values = [1, 2, 3]\nprint(values[7])\n```\n",
+        "timeout.md": "```swift\n//| timeout: 1\nimport Foundation\nThread.sleep(forTimeInterval: 30)\n```\n",
+        "compile.md": "Text.\n\n```swift\nlet y: Int = \"not a number\"\n```\n",
+        "README.md": "# Just prose\n\nNo cells here.\n\n```python\nprint(1)\n```\n",
+    ]
+    for (name, text) in files {
+        let path = folder + "/" + name
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+    return folder
+}
+
+private struct CommandResult { var status: Int32; var stdout: String; var stderr: String }
+
+private func nbrun(_ arguments: [String]) throws -> CommandResult {
+    let executable = try #require(EndToEnd.nbrunExecutable(), "the nbrun executable is built beside the tests")
+    _ = try EndToEnd.kernel()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let errData = ReadInBackground(err.fileHandleForReading)
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData.wait(), as: UTF8.self))
+}
+
+/// Reads a pipe on another thread, so neither pipe fills while the other is read.
+private final class ReadInBackground: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }
+    }
+    func wait() -> Data { done.wait(); return data }
+}
+
+/// The parts of a JUnit file the tests look at.
+private final class JUnitParser: NSObject, XMLParserDelegate {
+    struct Suite { var name: String; var tests: Int; var failures: Int; var cases: [(name: String, failure: String?)] = [] }
+    var suites: [Suite] = []
+    private var inFailure = false
+    private var text = ""
+
+    func parser(_ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]) {
+        switch element {
+        case "testsuite":
+            suites.append(Suite(name: attributes["name"] ?? "", tests: Int(attributes["tests"] ?? "") ?? -1,
+                                failures: Int(attributes["failures"] ?? "") ?? -1))
+        case "testcase": suites[suites.count - 1].cases.append((attributes["name"] ?? "", nil))
+        case "failure": inFailure = true; text = ""
+        default: break
+        }
+    }
+    func parser(_ parser: XMLParser, foundCharacters string: String) { if inFailure { text += string } }
+    func parser(_ parser: XMLParser, didEndElement element: String, namespaceURI: String?, qualifiedName: String?) {
+        if element == "failure" {
+            inFailure = false
+            let suite = suites.count - 1
+            suites[suite].cases[suites[suite].cases.count - 1].failure = text
+        }
+    }
+
+    static func parse(_ path: String) throws -> [Suite] {
+        let parser = try #require(XMLParser(contentsOf: URL(fileURLWithPath: path)))
+        let delegate = JUnitParser()
+        parser.delegate = delegate
+        #expect(parser.parse(), "the JUnit file is well-formed XML")
+        return delegate.suites
+    }
+}
+
+@Suite(.serialized) struct TestCommandTests {
+    @Test func discoveryFindsNotebooksRecursivelyAndSkipsProse() throws {
+        let folder = try fixtureFolder()
+        let found = try NotebookTestRunner.discover([folder]).map { String($0.dropFirst(folder.count + 1)) }
+        #expect(found == ["check.md", "compile.md", "crash.md", "nested/also-pass.md", "pass.md", "timeout.md"])
+        #expect(throws: NotebookError.self) { try NotebookTestRunner.discover([folder + "/missing"]) }
+    }
+
+    @Test func sharedNamesGetTheirOwnReportFolders() {
+        let folders = NotebookTestRunner.outputDirectories(for: ["a/x.md", "b/x.md", "c/y.md"], root: "out")
+        #expect(folders == ["out/a", "out/b", "out"])
+    }
+
+    @Test func junitEscapesWhatXMLCannotHold() {
+        #expect(JUnitReport.escape("a<b & \"c\"\u{01}") == "a&lt;b &amp; &quot;c&quot;")
+    }
+
+    @Test func foldersOfNotebooksGiveCountsExitStatusAndJUnit() throws {
+        let folder = try fixtureFolder()
+        let junit = folder + "/junit.xml"
+        let result = try nbrun(["test", folder, "-j", "2", "--junit", junit, "-o", folder + "/output", "-p", "n=5"])
+        #expect(result.status == 1, "exit 1 when a notebook failed; stderr: \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.last == "2 passed, 4 failed")
+        #expect(lines.filter { $0.hasPrefix("PASS ") }.count == 2)
+        #expect(lines.contains { $0.hasPrefix("FAIL \(folder)/check.md") && $0.contains("check.md:5") && $0.contains("x should be four") })
+        #expect(lines.contains { $0.hasPrefix("FAIL \(folder)/crash.md") && $0.contains("Index out of range") })
+        #expect(lines.contains { $0.hasPrefix("FAIL \(folder)/timeout.md") && $0.contains("time limit") })
+        #expect(lines.contains { $0.hasPrefix("FAIL \(folder)/compile.md") && $0.contains("compile.md:4") })
+
+        let suites = try JUnitParser.parse(junit)
+        #expect(suites.count == 6)
+        let byName = Dictionary(uniqueKeysWithValues: suites.map { (String($0.name.dropFirst(folder.count + 1)), $0) })
+        #expect(byName["pass.md"]?.failures == 0)
+        #expect(byName["check.md"]?.tests == 2)
+        #expect(byName["check.md"]?.failures == 1)
+        #expect(byName["check.md"]?.cases.first?.failure?.contains("check.md:5: x should be four") == true)
+        #expect(byName["compile.md"]?.cases.map(\.name) == ["compile"])
+        #expect(byName["compile.md"]?.cases.first?.failure?.contains("cannot convert") == true)
+        #expect(byName["timeout.md"]?.failures == 1)
+        // Reports for every notebook, failing ones included (not for one that did not compile).
+        for name in ["pass", "also-pass", "check", "crash", "timeout"] {
+            #expect(FileManager.default.fileExists(atPath: "\(folder)/output/\(name).html"), "report for \(name)")
+        }
+    }
+
+    @Test func allPassingIsExitZeroAndUnknownParameterIsBadUsage() throws {
+        let folder = try EndToEnd.temporaryDirectory()
+        try "```swift\ncheck(1 + 1 == 2)\n```\n".write(toFile: folder + "/fine.md", atomically: true, encoding: .utf8)
+        let passing = try nbrun(["test", folder, "-o", folder + "/output"])
+        #expect(passing.status == 0)
+        #expect(passing.stdout.split(separator: "\n").last == "1 passed, 0 failed")
+        let unknown = try nbrun(["test", folder, "-p", "nope=1", "-o", folder + "/output"])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("nope"))
+        let missing = try nbrun(["test", folder + "/absent"])
+        #expect(missing.status == 2)
+    }
+
+    @Test func twoConcurrentRunsOfOneFolderAgree() throws {
+        let folder = try fixtureFolder()
+        var results: [CommandResult?] = [nil, nil]
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            let result = try? nbrun(["test", folder, "-j", "2", "-o", folder + "/output"])
+            lock.lock(); results[index] = result; lock.unlock()
+        }
+        let first = try #require(results[0]), second = try #require(results[1])
+        #expect(first.status == 1 && second.status == 1)
+        func outcomes(_ result: CommandResult) -> [String] {
+            result.stdout.split(separator: "\n").map { line in
+                // "PASS path (1.2 s)..." -> "PASS path": times differ between runs.
+                line.split(separator: " ").prefix(2).joined(separator: " ")
+            }.sorted()
+        }
+        #expect(outcomes(first) == outcomes(second))
+        #expect(first.stdout.split(separator: "\n").last == "2 passed, 4 failed")
+    }
+}
