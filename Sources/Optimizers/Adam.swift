@@ -1,4 +1,7 @@
 import Foundation
+#if arch(x86_64)
+internal import _Builtin_intrinsics.intel
+#endif
 
 /// Adam (Kingma & Ba, 2015): steps from bias-corrected running averages of the gradient and of
 /// its square.
@@ -34,14 +37,37 @@ public class Adam: ParameterOptimizer {
 
     public override func apply(weights w: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
                                slots: [UnsafeMutableBufferPointer<Float>]) {
-        let m = slots[0], v = slots[1]
+        let m = slots[0].baseAddress!, v = slots[1].baseAddress!
+        guard let wp = w.baseAddress, let gp = g.baseAddress else { return }
         let b1 = beta1, b2 = beta2, eps = epsilon, size = stepSize, correction = secondCorrection
         let shrink = 1 - learningRate * decoupledWeightDecay
-        for i in 0..<w.count {
-            let gi = g[i]
+        // Four lanes at a time with SSE: the scalar loop did not vectorize (Swift's squareRoot()
+        // stays a scalar sqrtss, also on SIMD types) and was about a quarter of an MLP epoch
+        // (perf). Each lane does exactly the scalar tail's operations, in the same order, so
+        // results do not depend on where the tail starts.
+        let count = w.count
+        var i = 0
+        #if arch(x86_64)
+        let vb1 = _mm_set1_ps(b1), vc1 = _mm_set1_ps(1 - b1), vb2 = _mm_set1_ps(b2), vc2 = _mm_set1_ps(1 - b2)
+        let vShrink = _mm_set1_ps(shrink), vSize = _mm_set1_ps(size), vCorrection = _mm_set1_ps(correction)
+        let vEpsilon = _mm_set1_ps(eps)
+        while i + 4 <= count {
+            let gi = _mm_loadu_ps(gp + i)
+            let mi = _mm_add_ps(_mm_mul_ps(vb1, _mm_loadu_ps(m + i)), _mm_mul_ps(vc1, gi))
+            let vi = _mm_add_ps(_mm_mul_ps(vb2, _mm_loadu_ps(v + i)), _mm_mul_ps(_mm_mul_ps(vc2, gi), gi))
+            let step = _mm_div_ps(_mm_mul_ps(vSize, mi), _mm_add_ps(_mm_sqrt_ps(_mm_mul_ps(vi, vCorrection)), vEpsilon))
+            _mm_storeu_ps(m + i, mi)
+            _mm_storeu_ps(v + i, vi)
+            _mm_storeu_ps(wp + i, _mm_sub_ps(_mm_mul_ps(_mm_loadu_ps(wp + i), vShrink), step))
+            i += 4
+        }
+        #endif
+        while i < count {
+            let gi = gp[i]
             m[i] = b1 * m[i] + (1 - b1) * gi
             v[i] = b2 * v[i] + (1 - b2) * gi * gi
-            w[i] = w[i] * shrink - size * m[i] / ((v[i] * correction).squareRoot() + eps)
+            wp[i] = wp[i] * shrink - size * m[i] / ((v[i] * correction).squareRoot() + eps)
+            i += 1
         }
     }
 }

@@ -60,6 +60,28 @@ private func expectNear(_ a: [Float], _ b: [Float], sourceLocation: SourceLocati
         expectNear(twoSteps(AdamW(learningRate: 0.01, weightDecay: 0.1)), reference(adam(decay: 0.1), slots: 2))
     }
 
+    /// 21 values: Adam's eight-lane loop and its scalar tail must both follow the formula.
+    @Test func adamVectorLoopAndTailAgree() {
+        let count = 21
+        let w0 = (0..<count).map { Float($0) * 0.25 - 2 }, g = (0..<count).map { Float(($0 * 7) % 5) * 0.3 - 0.6 }
+        let w = Variable(Tensor(w0), requiresGrad: true)
+        let optimizer = AdamW(learningRate: 0.01, weightDecay: 0.1)
+        for _ in 0..<3 {
+            w.grad = Tensor(g)
+            optimizer.update([w])
+        }
+        for i in 0..<count {
+            var weight = Double(w0[i]), m = 0.0, v = 0.0
+            for t in 1...3 {
+                m = 0.9 * m + 0.1 * Double(g[i])
+                v = 0.999 * v + 0.001 * Double(g[i]) * Double(g[i])
+                let mHat = m / (1 - pow(0.9, Double(t))), vHat = v / (1 - pow(0.999, Double(t)))
+                weight = weight * (1 - 0.001) - 0.01 * mHat / (vHat.squareRoot() + 1e-8)
+            }
+            #expect(abs(w.value.scalars[i] - Float(weight)) < 1e-5, "value \(i): \(w.value.scalars[i]) vs \(weight)")
+        }
+    }
+
     @Test(arguments: ["sgd", "momentum", "adagrad", "rmsprop", "adam"])
     func eachOptimizerMinimisesAQuadratic(name: String) {
         let optimizer: Optimizer = switch name {
