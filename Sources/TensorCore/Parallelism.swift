@@ -23,13 +23,23 @@ public enum Parallelism {
     /// Whether to fall back to one thread while other processes keep the cores busy.
     nonisolated(unsafe) public static var adaptsToLoad = true
 
-    /// Sets the number of threads OpenBLAS uses for `matmul` (`openblas_set_num_threads`).
+    /// Sets the largest number of threads OpenBLAS uses for `matmul`. Products smaller than
+    /// `blasMinimumWork`, or run while the machine is busy, still use one (see `useBLASThreads`).
     public static func setBLASThreads(_ count: Int) {
-        openblas_set_num_threads(Int32(Swift.max(1, count)))
+        blasThreadLimit = Swift.max(1, count)
+        openblas_set_num_threads(Int32(blasThreadLimit))
+        blasThreadsInUse = blasThreadLimit
     }
 
-    /// The number of threads OpenBLAS currently uses.
-    public static var blasThreads: Int { Int(openblas_get_num_threads()) }
+    /// The number of threads OpenBLAS may use for a large product (the limit set by `setBLASThreads`).
+    public static var blasThreads: Int { blasThreadLimit }
+
+    /// Products of fewer multiply-adds (m·n·k) than this run BLAS on one thread. 2^21 sits
+    /// between a LeNet layer's products and the MLP's first layer (128x784x256, about 2^24.6).
+    nonisolated(unsafe) public static var blasMinimumWork: Int = 1 << 21
+
+    nonisolated(unsafe) static var blasThreadLimit: Int = Swift.max(1, Int(openblas_get_num_threads()))
+    nonisolated(unsafe) static var blasThreadsInUse: Int = -1
 
     static let onlineCores: Int = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)
 

@@ -17,6 +17,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     // sgemm with beta = 0 overwrites every output value, so the result starts uninitialized.
     if m == 0 || n == 0 || k == 0 { return Tensor(repeating: 0, shape: geometry.outShape) }
     var result = Tensor(shape: geometry.outShape) { _ in }
+    useBLASThreads(for: m, n, k)
     a.scalars.withUnsafeBufferPointer { pa in
         b.scalars.withUnsafeBufferPointer { pb in
             result.scalars.withUnsafeMutableBufferPointer { pc in
@@ -43,6 +44,28 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
         }
     }
     return result
+}
+
+/// Chooses OpenBLAS's thread count for one product of (m, k) x (k, n), calling
+/// `openblas_set_num_threads` only when the choice changes.
+///
+/// Why: OpenBLAS splits any product above about 64^3 over its whole pool, and its threads
+/// wait for each other by spinning in `sched_yield`. When other processes hold the cores
+/// (DESIGN.md: an MLP epoch went from about 1 s to 12 s), a split product waits for a time
+/// slice on every step. Small products (a LeNet layer, the MLP's later layers) gain little
+/// from a second thread even on an idle machine. So: one thread while the machine is busy
+/// (`Parallelism.machineIsBusy`) or below `Parallelism.blasMinimumWork` multiply-adds;
+/// otherwise the count set by `Parallelism.setBLASThreads` (default: the cores).
+@inline(__always)
+func useBLASThreads(for m: Int, _ n: Int, _ k: Int) {
+    var wanted = Parallelism.blasThreadLimit
+    if wanted > 1 && (m * n * k < Parallelism.blasMinimumWork || (Parallelism.adaptsToLoad && Parallelism.machineIsBusy)) {
+        wanted = 1
+    }
+    if wanted != Parallelism.blasThreadsInUse {
+        openblas_set_num_threads(Int32(wanted))
+        Parallelism.blasThreadsInUse = wanted
+    }
 }
 
 /// The same product as `matmul`, by three plain loops (accumulating in Double): slow and
