@@ -34,6 +34,7 @@ enum Primitive {
     case pad(before: [Int], after: [Int])
     // Convolution and pooling (NCHW).
     case im2col(Window2D)
+    case unfold(Window2D)
     case maxPool2D(Window2D, indices: [Int32])
     case avgPool2D(Window2D)
     // Softmax family along an axis.
@@ -58,6 +59,7 @@ enum Primitive {
         case .gatherRows: return "gatherRows"
         case .pad: return "pad"
         case .im2col: return "im2col"
+        case .unfold: return "unfold"
         case .maxPool2D: return "maxPool2D"
         case .avgPool2D: return "avgPool2D"
         case .softmax: return "softmax"
@@ -115,12 +117,14 @@ enum Primitive {
         case .sqrt:
             return [g / (2 * output)]
         case .tanh:
-            return [g * (1 - square(output))]
+            // g * (1 - output^2), fused.
+            return [tanhBackward(g, output: output)]
         case .sigmoid:
-            return [g * output * (1 - output)]
+            // g * output * (1 - output), fused.
+            return [sigmoidBackward(g, output: output)]
         case .relu:
-            // The mask is x > 0, so the gradient at exactly 0 is 0 (as PyTorch).
-            return [g * (x .> 0)]
+            // g * (x > 0), fused: the gradient at exactly 0 is 0 (as PyTorch).
+            return [reluBackward(g, input: x)]
         case .leakyRelu(let alpha):
             return [g * Tensor.where(x .> 0, Tensor(scalar: 1), Tensor(scalar: alpha))]
         case .elu(let alpha):
@@ -179,6 +183,8 @@ enum Primitive {
             return [result]
         case .im2col(let window):
             return [col2im(g, imageShape: x.shape, window: window)]
+        case .unfold(let window):
+            return [fold(g, imageShape: x.shape, window: window)]
         case .maxPool2D(_, let indices):
             return [maxPool2DBackward(g, indices: indices, inputShape: x.shape)]
         case .avgPool2D(let window):

@@ -199,6 +199,11 @@ public func im2col(_ x: Variable, window: Window2D) -> Variable {
     Variable.record(im2col(x.value, window: window), .im2col(window), [x])
 }
 
+/// Patches as columns, (N, C*KH*KW, OH*OW) (see TensorCore's `unfold`); the gradient is `fold`.
+public func unfold(_ x: Variable, window: Window2D) -> Variable {
+    Variable.record(unfold(x.value, window: window), .unfold(window), [x])
+}
+
 /// Max pooling over `window`: (N, C, OH, OW); the gradient goes to each window's maximum.
 public func maxPool2D(_ x: Variable, window: Window2D) -> Variable {
     let (output, indices) = maxPool2DWithIndices(x.value, window: window)

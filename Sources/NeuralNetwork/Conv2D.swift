@@ -1,13 +1,14 @@
 import Foundation
 
-/// A 2-D convolution over NCHW batches, as im2col + one matrix product:
+/// A 2-D convolution over NCHW batches, as unfold (im2col, channels first) + one matrix
+/// product per image:
 ///
-///     cols = im2col(x)            (N·OH·OW, C·KH·KW)
-///     y    = cols W + b           (N·OH·OW, F), W is (C·KH·KW, F)
+///     cols = unfold(x)            (N, C·KH·KW, OH·OW)
+///     y    = Wᵀ cols + b          (N, F, OH·OW), W is (C·KH·KW, F)
 ///     out  = y as (N, F, OH, OW)
 ///
-/// with OH = (H + 2·padding - KH) / stride + 1 (likewise OW). Weights start He-uniform with
-/// fan-in C·KH·KW.
+/// with OH = (H + 2·padding - KH) / stride + 1 (likewise OW). The product comes out in NCHW
+/// order, so no transpose is needed. Weights start He-uniform with fan-in C·KH·KW.
 public final class Conv2D: Layer {
     public let inputChannels: Int
     public let filters: Int
@@ -40,10 +41,10 @@ public final class Conv2D: Layer {
                           "do not match (input vs expected (batch, \(inputChannels), height, width))")
         }
         let (oh, ow) = window.outputSize(height: x.shape[2], width: x.shape[3])
-        let columns = im2col(x, window: window)                        // (N·OH·OW, C·KH·KW)
-        let y = matmul(columns, weight) + bias                         // (N·OH·OW, F)
-        return y.reshaped(to: [x.shape[0], oh, ow, filters])           // (N, OH, OW, F)
-            .transposed(permutation: [0, 3, 1, 2])                     // (N, F, OH, OW)
+        let columns = unfold(x, window: window)                              // (N, C·KH·KW, OH·OW)
+        let y = matmul(weight, columns, transposeA: true)                    // (N, F, OH·OW)
+            + bias.reshaped(to: [filters, 1])
+        return y.reshaped(to: [x.shape[0], filters, oh, ow])                 // (N, F, OH, OW)
     }
 
     /// The filters as images: (filters, C, KH, KW).

@@ -131,6 +131,10 @@ public func maxPool2DWithIndices(_ x: Tensor, window: Window2D) -> (output: Tens
         indices.withUnsafeMutableBufferPointer { index in
             Tensor(shape: [g.n, g.c, g.oh, g.ow]) { out in
                 parallelRanges(g.n * g.c, cost: g.oh * g.ow * window.kernelHeight * window.kernelWidth) { planes in
+                    if window == Window2D(size: 2, stride: 2) {
+                        maxPool2x2(p, out, index, planes: planes, height: g.h, width: g.w, outHeight: g.oh, outWidth: g.ow)
+                        return
+                    }
                     for planeIndex in planes {
                         let plane = planeIndex * g.h * g.w
                         for oy in 0..<g.oh {
@@ -157,6 +161,32 @@ public func maxPool2DWithIndices(_ x: Tensor, window: Window2D) -> (output: Tens
         }
     }
     return (output, indices)
+}
+
+/// The common 2x2, stride 2, unpadded case of `maxPool2DWithIndices`, without the general
+/// loop's bounds tests: the same values and indices (the first maximum in row-major window
+/// order wins ties; a NaN loses to the values before it, as in the general loop).
+/// p is (planes, H, W); out and index are (planes, OH, OW).
+private func maxPool2x2(_ p: UnsafeBufferPointer<Float>, _ out: UnsafeMutableBufferPointer<Float>,
+                       _ index: UnsafeMutableBufferPointer<Int32>, planes: Range<Int>,
+                       height: Int, width: Int, outHeight: Int, outWidth: Int) {
+    for planeIndex in planes {
+        let plane = planeIndex * height * width
+        for oy in 0..<outHeight {
+            let top = plane + 2 * oy * width, bottom = top + width
+            let o = (planeIndex * outHeight + oy) * outWidth
+            for ox in 0..<outWidth {
+                var bestIndex = top + 2 * ox
+                var best = p[bestIndex]
+                let candidates = (bestIndex + 1, bottom + 2 * ox, bottom + 2 * ox + 1)
+                if p[candidates.0] > best { best = p[candidates.0]; bestIndex = candidates.0 }
+                if p[candidates.1] > best { best = p[candidates.1]; bestIndex = candidates.1 }
+                if p[candidates.2] > best { best = p[candidates.2]; bestIndex = candidates.2 }
+                out[o + ox] = best
+                index[o + ox] = Int32(bestIndex)
+            }
+        }
+    }
 }
 
 /// Max pooling of NCHW `x` over `window`: (N, C, OH, OW).

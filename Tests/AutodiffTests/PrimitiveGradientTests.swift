@@ -168,6 +168,21 @@ import Testing
     }
 
     @Test(arguments: windows)
+    func unfoldBackwardIsFold(_ window: Window2D) {
+        expectGradient({ unfold($0[0], window: window) }, [awayFromZero([2, 2, 5, 6], seed: 23)])
+    }
+
+    @Test(arguments: windows)
+    func convolutionAsUnfoldMatmul(_ window: Window2D) {
+        // Conv2D's formulation: a shared (C*KH*KW, F) weight times each image's columns, plus a bias per filter.
+        let x = awayFromZero([2, 2, 5, 6], seed: 24), w = awayFromZero([2 * window.kernelHeight * window.kernelWidth, 3], seed: 25)
+        let b = awayFromZero([3], seed: 26)
+        expectGradient({ v in
+            matmul(v[1], unfold(v[0], window: window), transposeA: true) + v[2].reshaped(to: [3, 1])
+        }, [x, w, b])
+    }
+
+    @Test(arguments: windows)
     func convolutionAsIm2colMatmul(_ window: Window2D) {
         let x = awayFromZero([2, 2, 5, 6], seed: 19), w = awayFromZero([3, 2, window.kernelHeight, window.kernelWidth], seed: 20)
         let (oh, ow) = window.outputSize(height: 5, width: 6)

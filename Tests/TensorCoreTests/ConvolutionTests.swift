@@ -50,6 +50,33 @@ func convolutionOracle(_ x: Tensor, _ w: Tensor, _ window: Window2D) -> Tensor {
         #expect(Swift.abs(left - right) < 1e-4 * Swift.max(1, Swift.abs(left)))
     }
 
+    static let unfoldWindows = windows + [Window2D(size: 5, padding: 2), Window2D(kernel: (3, 4), stride: (2, 3), padding: (2, 3))]
+
+    @Test(arguments: unfoldWindows)
+    func unfoldIsIm2colChannelsFirst(_ window: Window2D) {
+        // unfold(x)[n, r, p] == im2col(x)[n*P + p, r]: the same patches, one layout transposed.
+        let x = sample([2, 3, 7, 6], seed: 55)
+        let (oh, ow) = window.outputSize(height: 7, width: 6)
+        let rows = 3 * window.kernelHeight * window.kernelWidth
+        let expected = im2col(x, window: window).reshaped(to: [2, oh * ow, rows]).transposed()
+        #expect(unfold(x, window: window) == expected)
+    }
+
+    @Test(arguments: unfoldWindows)
+    func foldIsTheAdjointOfUnfold(_ window: Window2D) {
+        let x = sample([2, 3, 7, 6], seed: 56)
+        let cols = unfold(x, window: window)
+        let c = sample(cols.shape, seed: 57)
+        let left = (cols * c).sum().scalar
+        let right = (x * fold(c, imageShape: x.shape, window: window)).sum().scalar
+        #expect(Swift.abs(left - right) < 1e-4 * Swift.max(1, Swift.abs(left)))
+        // And against col2im, the adjoint of the row layout.
+        let (oh, ow) = window.outputSize(height: 7, width: 6)
+        let rowLayout = c.transposed().reshaped(to: [2 * oh * ow, c.shape[1]])
+        expectClose(fold(c, imageShape: x.shape, window: window), col2im(rowLayout, imageShape: x.shape, window: window),
+                    tolerance: 1e-5)
+    }
+
     @Test func maxPoolPicksWindowMaxima() {
         let x = Tensor(Array(0..<16).map { Float(($0 * 7) % 16) }, shape: [1, 1, 4, 4])
         let (y, indices) = maxPool2DWithIndices(x, window: Window2D(size: 2, stride: 2))
