@@ -135,17 +135,22 @@ enum Primitive {
         case .matmul(let transposeA, let transposeB):
             let a = x, b = inputs[1].value
             var gradA: Tensor? = nil, gradB: Tensor? = nil
+            // A rank-2 operand shared by a batched product gets the sum over the batch.
+            func product(_ x: Tensor, _ y: Tensor, _ tx: Bool, _ ty: Bool, shape: [Int]) -> Tensor {
+                if shape.count == 2 && x.rank > 2 && x.rank == y.rank {
+                    return matmulSummingBatch(x, y, transposeA: tx, transposeB: ty)
+                }
+                return TensorCore.matmul(x, y, transposeA: tx, transposeB: ty).summingBatch(to: shape)
+            }
             if needs(0) {
                 // C = op(A) op(B): dA = dC op(B)^T, or for A transposed, op(B) dC^T.
-                gradA = transposeA ? TensorCore.matmul(b, g, transposeA: transposeB, transposeB: true)
-                                   : TensorCore.matmul(g, b, transposeB: !transposeB)
-                gradA = gradA!.summingBatch(to: a.shape)
+                gradA = transposeA ? product(b, g, transposeB, true, shape: a.shape)
+                                   : product(g, b, false, !transposeB, shape: a.shape)
             }
             if needs(1) {
                 // dB = op(A)^T dC, or for B transposed, dC^T op(A).
-                gradB = transposeB ? TensorCore.matmul(g, a, transposeA: true, transposeB: transposeA)
-                                   : TensorCore.matmul(a, g, transposeA: !transposeA)
-                gradB = gradB!.summingBatch(to: b.shape)
+                gradB = transposeB ? product(g, a, true, transposeA, shape: b.shape)
+                                   : product(a, g, !transposeA, false, shape: b.shape)
             }
             return [gradA, gradB]
         case .sum(let axes, _):

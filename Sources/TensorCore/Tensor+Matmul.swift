@@ -33,12 +33,46 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
                                 Int32(geometry.batch * m), Int32(n), Int32(k), 1, pa.baseAddress, Int32(lda),
                                 pb.baseAddress, Int32(ldb), 0, pc.baseAddress, Int32(n))
                 } else {
-                    for i in 0..<geometry.batch {
-                        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                                    Int32(m), Int32(n), Int32(k), 1, pa.baseAddress! + i * geometry.strideA, Int32(lda),
-                                    pb.baseAddress! + i * geometry.strideB, Int32(ldb), 0,
-                                    pc.baseAddress! + i * m * n, Int32(n))
+                    // Many small products (a convolution's per-image ones): split the batch over
+                    // the cores, each product on one BLAS thread (one thread even when idle:
+                    // OpenBLAS would not split products this small anyway).
+                    let (pA, pB, pC) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+                    if parallelChunks(geometry.batch, cost: m * n * k) > 1 { useBLASThreads(for: 1, 1, 1) }
+                    parallelRanges(geometry.batch, cost: m * n * k) { entries in
+                        for i in entries {
+                            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                                        Int32(m), Int32(n), Int32(k), 1, pA + i * geometry.strideA, Int32(lda),
+                                        pB + i * geometry.strideB, Int32(ldb), 0, pC + i * m * n, Int32(n))
+                        }
                     }
+                }
+            }
+        }
+    }
+    return result
+}
+
+/// The sum over the batch of `op(a_i) x op(b_i)` for equally batched `a` (..., m, k) and
+/// `b` (..., k, n): (m, n). The gradient of a rank-2 operand shared by a batched product (a
+/// convolution's weight), accumulated in place by sgemm (beta = 1) rather than through a
+/// (batch, m, n) temporary and a sum.
+public func matmulSummingBatch(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    let geometry = MatmulGeometry(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB)
+    let (m, n, k) = (geometry.m, geometry.n, geometry.k)
+    if geometry.strideA == 0 || geometry.strideB == 0 || m == 0 || n == 0 || k == 0 || geometry.batch == 0 {
+        let product = matmul(a, b, transposeA: transposeA, transposeB: transposeB)
+        return product.rank == 2 ? product : product.sum(alongAxes: Array(0..<(product.rank - 2)))
+    }
+    var result = Tensor(shape: [m, n]) { _ in }
+    useBLASThreads(for: m, n, k)
+    a.scalars.withUnsafeBufferPointer { pa in
+        b.scalars.withUnsafeBufferPointer { pb in
+            result.scalars.withUnsafeMutableBufferPointer { pc in
+                let lda = transposeA ? m : k, ldb = transposeB ? k : n
+                for i in 0..<geometry.batch {
+                    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                                Int32(m), Int32(n), Int32(k), 1, pa.baseAddress! + i * geometry.strideA, Int32(lda),
+                                pb.baseAddress! + i * geometry.strideB, Int32(ldb), i == 0 ? 0 : 1, pc.baseAddress, Int32(n))
                 }
             }
         }

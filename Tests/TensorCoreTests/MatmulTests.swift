@@ -46,4 +46,22 @@ import Testing
         let left = sample([4, 5], seed: 38)
         expectClose(matmul(left, b), naiveMatmul(left, b), tolerance: 1e-5)
     }
+
+    @Test func summingBatchIsTheSumOfTheBatchedProduct() {
+        let a = sample([3, 4, 5], seed: 39), b = sample([3, 5, 2], seed: 40)
+        for (tA, tB) in [(false, false), (true, false), (false, true), (true, true)] {
+            let x = tA ? a.transposed() : a, y = tB ? b.transposed() : b
+            let expected = naiveMatmul(x, y, transposeA: tA, transposeB: tB).sum(alongAxes: [0])
+            expectClose(matmulSummingBatch(x, y, transposeA: tA, transposeB: tB), expected, tolerance: 1e-5)
+        }
+        // A shared operand: the batch is summed all the same.
+        let shared = sample([5, 2], seed: 41)
+        expectClose(matmulSummingBatch(a, shared), naiveMatmul(a, shared).sum(alongAxes: [0]), tolerance: 1e-5)
+    }
+
+    @Test func manySmallProductsSplitOverCoresMatchNaive() {
+        // 64 entries of 8x8x8 cross the parallel threshold on an idle machine; the result must not depend on it.
+        let a = sample([64, 8, 8], seed: 42), b = sample([8, 8], seed: 43)
+        expectClose(matmul(b, a, transposeA: true), naiveMatmul(b, a, transposeA: true), tolerance: 1e-5)
+    }
 }
