@@ -1,3 +1,5 @@
+import Foundation
+
 /// What running one cell produced: the collect stage's output, the render stage's input.
 public struct CellResult: Sendable, Equatable {
     public var cellIndex: Int
@@ -10,6 +12,14 @@ public struct CellResult: Sendable, Equatable {
     public var error: CellError?
     /// A `cache: true` cell restored from the cache: `outputs` are the stored ones.
     public var cached = false
+    /// For a restored cell: its cache entry's key and when the entry was stored.
+    public var cacheKey: String?
+    public var cacheStored: Date?
+    /// For a restored cell: seconds the kernel took to find the entry and load its values.
+    public var restoreSeconds: Double?
+    /// For a `cache: true` cell: why it was not cached or restored (a value the cache
+    /// cannot store, an unreadable entry, a cache folder that cannot be written).
+    public var cacheNote: String?
 
     public init(cellIndex: Int, status: Status, outputs: [Output] = [], seconds: Double = 0, error: CellError? = nil) {
         self.cellIndex = cellIndex

@@ -7,6 +7,8 @@ public struct GeneratedProgram: Sendable, Equatable {
     public var columnShifts: [ColumnShift]
     /// Cache keys of the `cache: true` cells, by cell index.
     public var cacheKeys: [Int: String] = [:]
+    /// `cache: true` cells that run normally, and why (a binding or declaration the cache cannot keep).
+    public var cacheNotes: [Int: String] = [:]
 
     /// A cell's code in the generated file.
     public struct Region: Sendable, Equatable {

@@ -189,9 +189,22 @@ public struct HTMLReport {
         if let result, status == .passed || status == .failed || status == .expectedError {
             head += " <span class=\"time\">\(Self.formatSeconds(result.seconds))</span>"
         }
-        if result?.cached == true { head += " <span class=\"badge cached\">cached</span>" }
+        if let result, result.cached {
+            var title = "restored from the cache"
+            if let key = result.cacheKey { title += ", key \(key.prefix(16))" }
+            if let stored = result.cacheStored { title += ", stored \(Self.formatStoredDate(stored))" }
+            head += " <span class=\"badge cached\" title=\"\(HTML.escape(title))\">cached</span>"
+        }
         head += " <span class=\"badge \(status.rawValue)\">\(Self.badge(status))</span>"
         html += "<div class=\"cell-head\">\(head)</div>\n"
+        if let result, result.cached {
+            var text = "restored from the cache"
+            if let stored = result.cacheStored { text += " stored \(Self.formatStoredDate(stored))" }
+            if let key = result.cacheKey { text += " (key \(key.prefix(16)))" }
+            html += "<div class=\"cache-info\">\(HTML.escape(text))</div>\n"
+        } else if let note = result?.cacheNote {
+            html += "<div class=\"cache-info note\">\(HTML.escape(note))</div>\n"
+        }
         if cell.options.echo {
             html += "<pre class=\"code\"><code class=\"language-swift\">\(SwiftHighlighter.html(cell.displaySource))</code></pre>\n"
         }
@@ -297,6 +310,14 @@ public struct HTMLReport {
         return html + "</div>\n"
     }
 
+    static func formatStoredDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
+        return formatter.string(from: date)
+    }
+
     static func badge(_ status: CellResult.Status) -> String {
         switch status {
         case .passed: return "ok"
@@ -335,7 +356,7 @@ public struct HTMLReport {
     .cell-head a{color:var(--muted);text-decoration:none;font-family:monospace}
     .cell-head .label{font-weight:600;color:var(--fg)}.cell-head .time{margin-left:auto}
     .badge{border-radius:10px;padding:0 8px;font-size:11px;color:#fff;background:var(--ok)}
-    .badge.failed{background:var(--bad)}.badge.notRun,.badge.notEvaluated{background:var(--muted)}.badge.expectedError{background:var(--warn)}.badge.cached{background:#0969da}
+    .badge.failed{background:var(--bad)}.badge.notRun,.badge.notEvaluated{background:var(--muted)}.badge.expectedError{background:var(--warn)}.badge.cached{background:#0969da}.cache-info{font-size:12px;color:var(--muted);margin:2px 0 4px}.cache-info.note{color:var(--warn)}
     .cell:not(:has(.badge.passed)) .cell-head .time{margin-left:auto}
     pre.code{background:var(--code)}
     .outputs{border-top:1px solid var(--line)}

@@ -13,6 +13,10 @@ public struct RunOptions: Sendable {
     /// Reuse a binary built from the same source, toolchain and kernel, and the stored
     /// results of `cache: true` cells (`--no-cache` sets false: everything is redone).
     public var reuseBinaries = true
+    /// Run `cache: true` cells again and overwrite their entries (`--refresh`).
+    public var refreshCache = false
+    /// Bytes the cell cache may hold; nil: `NBRUN_CACHE_LIMIT`, else 2 GiB.
+    public var cacheLimit: Int64?
     /// Write the HTML report.
     public var writeReport = true
     /// Where the kernel is; found from the environment when nil.
@@ -36,6 +40,8 @@ public struct NotebookRun: Sendable {
     public var interrupted: Bool
     /// swiftc's warnings about the notebook's cells.
     public var warnings: [Diagnostic] = []
+    /// Problems with the cell cache: the run went on without it where it had to.
+    public var cacheWarnings: [String] = []
 
     public var failedCells: [CellResult] { results.filter { $0.status == .failed } }
     public var passedCount: Int { results.filter { $0.status == .passed || $0.status == .expectedError }.count }
@@ -61,6 +67,7 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     let notebook = try NotebookParser.parse(fileAt: path)
     trace.mark("parse")
     let parameters = try Parameter.applying(options.parameters, to: notebook.parameters, path: path)
+    let cacheLimit = try options.cacheLimit ?? CellCache.limit()
     let kernel = try options.kernel ?? KernelLocation.locate()
     let toolchain = try Toolchain.detect(cacheDirectory: options.outputDirectory + "/.cache")
     let kernelHash = try NotebookBuilder.sha256(ofFileAt: kernel.libraryPath)
@@ -90,10 +97,15 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     let name = NotebookBuilder.safeName((path as NSString).lastPathComponent)
     var runner = ProgramRunner(workDirectory: "\(cacheDirectory)/run/\(name)-\(getpid())", timeout: options.timeout)
     runner.cacheDirectory = KernelLocation.absolute(cacheDirectory)
-    runner.readCellCache = options.reuseBinaries
+    runner.cellCacheMode = !options.reuseBinaries ? .off : options.refreshCache ? .refresh : .on
     runner.cacheKeys = program.cacheKeys
+    runner.cacheNotes = program.cacheNotes
+    runner.cacheLimit = cacheLimit
     let reporter = ProgressReporter(cells: cells, progress: progress)
-    runner.onCellEnd = { cell, result in reporter.report(cell, result) }
+    runner.onCellEnd = { cell, result in
+        reporter.report(cell, result)
+        if let seconds = result.restoreSeconds { trace.note(String(format: "%@ restored %.4f s", cell.name, seconds)) }
+    }
     let outcome = try runner.run(binary: build.binaryPath, notebook: notebook)
     reporter.finish()
     trace.mark("run")
@@ -101,7 +113,8 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
 
     var run = NotebookRun(notebook: notebook, results: outcome.results, parameters: parameters, reportPath: nil,
                           seconds: Date().timeIntervalSince(start), compileSeconds: build.compileSeconds,
-                          binaryReused: build.cacheHit, interrupted: outcome.interrupted, warnings: build.warnings)
+                          binaryReused: build.cacheHit, interrupted: outcome.interrupted, warnings: build.warnings,
+                          cacheWarnings: outcome.cacheWarnings)
     if options.writeReport {
         let info = HTMLReport.RunInfo(date: start, seconds: run.seconds, swiftVersion: toolchain.version,
                                       gitCommit: gitCommit(near: path), parameters: parameters,
@@ -165,7 +178,9 @@ private final class ProgressReporter {
         skipUnevaluated(upTo: cell.index)
         var line = "[\(cell.index + 1)/\(cells.count)] \(cell.name)"
         switch result.status {
-        case .passed: line += result.cached ? " (cache hit)" : String(format: " (%.2f s)", result.seconds)
+        case .passed:
+            line += result.cached ? " (cache hit)" : String(format: " (%.2f s)", result.seconds)
+            if let note = result.cacheNote { line += " (\(note))" }
         case .expectedError: line += " (error, as expected)"
         case .failed: line += " FAILED: \(result.error?.message ?? "")"
         case .notEvaluated, .notRun: break
@@ -190,6 +205,11 @@ private final class ProgressReporter {
 private final class PhaseTrace {
     let enabled = ProcessInfo.processInfo.environment["NBRUN_TRACE"] == "1"
     var last = Date()
+
+    func note(_ text: String) {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("trace: \(text)\n".utf8))
+    }
 
     func mark(_ phase: String) {
         guard enabled else { return }

@@ -19,8 +19,8 @@ public enum ProgramGenerator {
     ///   string or a comment): such a cell would swallow the code after it, and swiftc would
     ///   report the damage against the generated file.
     ///
-    /// - Parameter cacheSalt: what else a cached cell's key depends on (kernel and toolchain
-    ///   identity); the key also hashes the parameters and every evaluated cell up to it.
+    /// - Parameter cacheSalt: what else a cached cell's key depends on (kernel build id and
+    ///   toolchain version); see `CellCacheKeys` for the rest.
     public static func generate(_ notebook: Notebook, parameters: [Parameter]? = nil, cacheSalt: String = "") throws -> GeneratedProgram {
         let parameters = parameters ?? notebook.parameters
         let path = swiftStringLiteral(notebook.path)
@@ -53,6 +53,8 @@ public enum ProgramGenerator {
         }
 
         var regions: [GeneratedProgram.Region] = []
+        var usedKeys: [Int: String] = [:]
+        var notes: [Int: String] = [:]
         var shifts: [GeneratedProgram.ColumnShift] = []
         for (cell, code) in prepared {
             writer.add("NotebookSession.beginCell(\(cell.index), line: \(cell.line))")
@@ -60,22 +62,23 @@ public enum ProgramGenerator {
                 writer.add("Figure.defaultWidth = \(cell.options.figWidth.map(String.init) ?? "_nbFigureSize.width")")
                 writer.add("Figure.defaultHeight = \(cell.options.figHeight.map(String.init) ?? "_nbFigureSize.height")")
             }
-            let cached = cacheKeys[cell.index].map { (key: $0, bindings: code.bindings) }
+            let cached = code.cacheBlocker == nil ? cacheKeys[cell.index].map { (key: $0, bindings: code.bindings) } : nil
             if cell.options.error { writer.add("do {") }
             if let cached {
-                // Errors about the closure (a binding that is not cacheable) point at the cell.
+                // Errors about the closure point at the cell.
                 writer.add("#sourceLocation(file: \(path), line: \(cell.line))")
                 let names = cached.bindings.map { swiftStringLiteral($0.name) }
+                let call = "\(code.mayThrow ? "try " : "")NotebookCache.cell(\(cell.index), key: \"\(cached.key)\""
                 switch cached.bindings.count {
-                case 0: writer.add("\(code.mayThrow ? "try " : "")NotebookCache.cell(\(cell.index), key: \"\(cached.key)\") {")
-                case 1: writer.add("let _nbCached\(cell.index) = \(code.mayThrow ? "try " : "")NotebookCache.cell(\(cell.index), key: \"\(cached.key)\", name: \(names[0])) {")
-                default: writer.add("let _nbCached\(cell.index) = \(code.mayThrow ? "try " : "")NotebookCache.cell(\(cell.index), key: \"\(cached.key)\", names: [\(names.joined(separator: ", "))]) {")
+                case 0: writer.add("\(call)) {")
+                case 1: writer.add("let _nbCached\(cell.index) = \(call), name: \(names[0])) {")
+                default: writer.add("let _nbCached\(cell.index) = \(call), names: [\(names.joined(separator: ", "))]) {")
                 }
             }
             writer.add("#sourceLocation(file: \(path), line: \(cell.line))")
             regions.append(.init(cellIndex: cell.index, generatedLine: writer.nextLine, markdownLine: cell.line,
                                  lineCount: cell.lineCount))
-            writer.add(code.text)
+            writer.add(cached == nil ? code.text : code.statementText)
             writer.add("#sourceLocation()")
             if let cached {
                 let bindings = cached.bindings
@@ -90,13 +93,24 @@ public enum ProgramGenerator {
                         writer.add("\(binding.keyword) \(binding.name) = _nbCached\(cell.index).\(position)")
                     }
                 }
+                // Functions and types of the cell, compiled whether the cell runs or is restored.
+                if let declarations = code.declarationText {
+                    writer.add("#sourceLocation(file: \(path), line: \(cell.line))")
+                    regions.append(.init(cellIndex: cell.index, generatedLine: writer.nextLine, markdownLine: cell.line,
+                                         lineCount: cell.lineCount))
+                    writer.add(declarations)
+                    writer.add("#sourceLocation()")
+                }
+                usedKeys[cell.index] = cached.key
+            } else if cell.options.cache, let blocker = code.cacheBlocker {
+                notes[cell.index] = blocker
             }
             if cell.options.error { writer.add("} catch { NotebookSession.caught(error) }") }
             writer.add("NotebookSession.endCell(\(cell.index))")
             if let shift = code.shift { shifts.append(shift) }
         }
         writer.add("NotebookSession.finish()")
-        return GeneratedProgram(source: writer.text, regions: regions, columnShifts: shifts, cacheKeys: cacheKeys)
+        return GeneratedProgram(source: writer.text, regions: regions, columnShifts: shifts, cacheKeys: usedKeys, cacheNotes: notes)
     }
 
     static func swiftStringLiteral(_ text: String) -> String {
@@ -128,8 +142,14 @@ struct PreparedCell {
     var problems: [Diagnostic] = []
     /// The names a `cache: true` cell binds with top-level `let`/`var`, in order.
     var bindings: [(keyword: String, name: String)] = []
-    /// The cell has a `try` or `throw`: a closure around it throws, and needs a `try`.
+    /// The cell has a `try` or `throw` outside its declarations: a closure around it throws, and needs a `try`.
     var mayThrow = false
+    /// A cached cell's code without its functions and types (blanked in place, lines and columns kept).
+    var statementText = ""
+    /// Only a cached cell's functions and types (the rest blanked), or nil when it has none.
+    var declarationText: String?
+    /// Why a `cache: true` cell cannot be cached and runs normally.
+    var cacheBlocker: String?
 
     static let displayPrefix = "_nbDisplayLast("
 
@@ -137,9 +157,11 @@ struct PreparedCell {
         let tree = Parser.parse(source: cell.source)
         let converter = SourceLocationConverter(fileName: path, tree: tree)
         problems = Self.unbalanced(tree, cell: cell, converter: converter, path: path)
-        var bytes = Array(cell.source.utf8)
+        let original = Array(cell.source.utf8)
+        var bytes = original
         var edits: [(start: Int, end: Int, replacement: String)] = []
         var importTexts: [String] = []
+        var declarations: [Range<Int>] = []
 
         for item in tree.statements {
             if case .decl(let decl) = item.item, let importDecl = decl.as(ImportDeclSyntax.self) {
@@ -147,15 +169,41 @@ struct PreparedCell {
                 edits.append((importDecl.positionAfterSkippingLeadingTrivia.utf8Offset,
                               importDecl.endPositionBeforeTrailingTrivia.utf8Offset, ""))
             } else if cell.options.cache, case .decl(let decl) = item.item {
-                problems += Self.cacheBindings(decl, into: &bindings, cell: cell, converter: converter, path: path)
+                if decl.is(VariableDeclSyntax.self) {
+                    if let blocker = Self.cacheBindings(decl, into: &bindings) { cacheBlocker = cacheBlocker ?? blocker }
+                } else if decl.is(FunctionDeclSyntax.self) || decl.is(StructDeclSyntax.self) || decl.is(ClassDeclSyntax.self)
+                            || decl.is(EnumDeclSyntax.self) || decl.is(ExtensionDeclSyntax.self) || decl.is(ProtocolDeclSyntax.self)
+                            || decl.is(TypeAliasDeclSyntax.self) || decl.is(ActorDeclSyntax.self) || decl.is(OperatorDeclSyntax.self)
+                            || decl.is(PrecedenceGroupDeclSyntax.self) {
+                    declarations.append(decl.positionAfterSkippingLeadingTrivia.utf8Offset..<decl.endPositionBeforeTrailingTrivia.utf8Offset)
+                } else {
+                    let line = cell.line + converter.location(for: decl.positionAfterSkippingLeadingTrivia).line - 1
+                    cacheBlocker = cacheBlocker ?? "the declaration at line \(line) cannot be kept apart from the cell's values"
+                }
             }
         }
-        mayThrow = tree.tokens(viewMode: .sourceAccurate).contains {
-            $0.tokenKind == .keyword(.try) || $0.tokenKind == .keyword(.throw)
+        mayThrow = tree.tokens(viewMode: .sourceAccurate).contains { token in
+            (token.tokenKind == .keyword(.try) || token.tokenKind == .keyword(.throw))
+                && !declarations.contains { $0.contains(token.positionAfterSkippingLeadingTrivia.utf8Offset) }
         }
         if cell.options.cache && cell.options.error {
             problems.append(Diagnostic(file: path, line: cell.line, column: nil, severity: .error,
                                        message: "a cell cannot be both 'cache: true' and 'error: true'"))
+        }
+        if cell.options.cache, cacheBlocker == nil, !declarations.isEmpty {
+            // A function or type reading a value of the same cell would read it before the
+            // restored copy exists: such a cell runs normally.
+            let names = Set(bindings.map(\.name))
+            outer: for range in declarations {
+                let text = String(decoding: original[range], as: UTF8.self)
+                for token in Parser.parse(source: text).tokens(viewMode: .sourceAccurate) {
+                    if case .identifier(let name) = token.tokenKind, names.contains(name) {
+                        let line = cell.line + converter.location(for: AbsolutePosition(utf8Offset: range.lowerBound)).line - 1
+                        cacheBlocker = "the declaration at line \(line) uses '\(name)', which this cell binds"
+                        break outer
+                    }
+                }
+            }
         }
         if cell.options.output, problems.isEmpty, let last = tree.statements.last,
            case .expr(let expression) = last.item, Self.isDisplayable(expression) {
@@ -167,43 +215,59 @@ struct PreparedCell {
             shift = .init(markdownLine: cell.line + location.line - 1, fromColumn: location.column,
                           width: Self.displayPrefix.utf8.count)
         }
-        for edit in edits.sorted(by: { $0.start > $1.start }) {
-            bytes.replaceSubrange(edit.start..<edit.end, with: Array(edit.replacement.utf8))
+        func apply(_ edits: [(start: Int, end: Int, replacement: String)], to bytes: inout [UInt8]) {
+            for edit in edits.sorted(by: { $0.start > $1.start }) {
+                bytes.replaceSubrange(edit.start..<edit.end, with: Array(edit.replacement.utf8))
+            }
         }
+        apply(edits, to: &bytes)
         text = String(decoding: bytes, as: UTF8.self)
         imports = importTexts
+        if cell.options.cache {
+            var statements = original
+            apply(edits + declarations.map { ($0.lowerBound, $0.upperBound, Self.blank(original[$0])) }, to: &statements)
+            statementText = String(decoding: statements, as: UTF8.self)
+            if !declarations.isEmpty {
+                var kept = [UInt8](repeating: UInt8(ascii: " "), count: original.count)
+                for (offset, byte) in original.enumerated() where byte == UInt8(ascii: "\n") { kept[offset] = byte }
+                for range in declarations { kept.replaceSubrange(range, with: original[range]) }
+                declarationText = String(decoding: kept, as: UTF8.self)
+            }
+        }
     }
 
-    /// Collects the names a top-level declaration of a cached cell binds; anything but
-    /// `let`/`var` (a function, a type) would vanish on a cache hit, so it is an error.
-    static func cacheBindings(_ decl: DeclSyntax, into bindings: inout [(keyword: String, name: String)], cell: Cell,
-                              converter: SourceLocationConverter, path: String) -> [Diagnostic] {
-        func problem(_ message: String) -> [Diagnostic] {
-            let location = converter.location(for: decl.positionAfterSkippingLeadingTrivia)
-            let line = cell.line + location.line - 1
-            return [Diagnostic(file: path, line: line, column: location.column, severity: .error, message: message,
-                               hint: "move it to a cell without 'cache: true'", excerpt: cell.sourceLine(atMarkdownLine: line))]
-        }
-        guard let variable = decl.as(VariableDeclSyntax.self) else {
-            return problem("a 'cache: true' cell can only bind values with let or var: this declaration would be lost on a cache hit")
-        }
+    /// Spaces for every byte but newlines: what was there is gone, lines and columns stay.
+    static func blank(_ bytes: ArraySlice<UInt8>) -> String {
+        String(decoding: bytes.map { $0 == UInt8(ascii: "\n") ? $0 : UInt8(ascii: " ") }, as: UTF8.self)
+    }
+
+    /// Collects the names a top-level `let`/`var` of a cached cell binds; returns why the cell
+    /// cannot be cached when a binding is not a plain stored name.
+    static func cacheBindings(_ decl: DeclSyntax, into bindings: inout [(keyword: String, name: String)]) -> String? {
+        guard let variable = decl.as(VariableDeclSyntax.self) else { return "not a let or var" }
         let keyword = variable.bindingSpecifier.text
         for binding in variable.bindings {
-            if binding.accessorBlock != nil { return problem("a 'cache: true' cell cannot declare computed variables") }
+            if binding.accessorBlock != nil {
+                return "the computed variable '\(binding.pattern.trimmedDescription)' cannot be stored"
+            }
+            if variable.modifiers.contains(where: { $0.name.tokenKind == .keyword(.lazy) }) {
+                return "the lazy variable '\(binding.pattern.trimmedDescription)' cannot be stored"
+            }
             if let identifier = binding.pattern.as(IdentifierPatternSyntax.self) {
                 bindings.append((keyword, identifier.identifier.text))
             } else if let tuple = binding.pattern.as(TuplePatternSyntax.self) {
                 for element in tuple.elements {
-                    guard let identifier = element.pattern.as(IdentifierPatternSyntax.self) else {
-                        return problem("a 'cache: true' cell can only bind plain names")
+                    if let identifier = element.pattern.as(IdentifierPatternSyntax.self) {
+                        bindings.append((keyword, identifier.identifier.text))
+                    } else if !element.pattern.is(WildcardPatternSyntax.self) {
+                        return "the binding '\(binding.pattern.trimmedDescription)' is not a list of plain names"
                     }
-                    bindings.append((keyword, identifier.identifier.text))
                 }
             } else if !binding.pattern.is(WildcardPatternSyntax.self) {
-                return problem("a 'cache: true' cell can only bind plain names")
+                return "the binding '\(binding.pattern.trimmedDescription)' is not a plain name"
             }
         }
-        return []
+        return nil
     }
 
     /// Whether a cell's final expression should be shown: not an assignment (`x = 1`,
@@ -267,29 +331,5 @@ struct PreparedCell {
             }
         }
         return diagnostics
-    }
-}
-
-/// Keys of `cache: true` cells: SHA-256 of the salt (kernel, toolchain), the parameters and
-/// every evaluated cell up to and including the cached one (source and options). Any edit
-/// above a cached cell makes it run again: conservative, never stale.
-enum CellCacheKeys {
-    static func compute(_ cells: [Cell], parameters: [Parameter], salt: String) -> [Int: String] {
-        var keys: [Int: String] = [:]
-        var hasher = SHA256()
-        func add(_ text: String) {
-            hasher.update(data: Data(text.utf8))
-            hasher.update(data: Data([0]))
-        }
-        add(salt)
-        for parameter in parameters { add("\(parameter.name)=\(parameter.value.swiftType):\(parameter.value.swiftLiteral)") }
-        for cell in cells {
-            add(cell.source)
-            add(String(describing: cell.options))
-            if cell.options.cache {
-                keys[cell.index] = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-            }
-        }
-        return keys
     }
 }

@@ -22,10 +22,23 @@ public struct ProgramRunner {
     public var onCellEnd: ((Cell, CellResult) -> Void)?
     /// Where `cache: true` cells keep their entries (`<cache>/cells/<key>`); nil: no cell cache.
     public var cacheDirectory: String?
-    /// `false`: cached cells run anyway (and store fresh entries).
-    public var readCellCache = true
+    /// Whether `cache: true` cells are restored and stored.
+    public var cellCacheMode: CellCacheMode = .on
     /// Cache keys of the `cache: true` cells, from `GeneratedProgram.cacheKeys`.
     public var cacheKeys: [Int: String] = [:]
+    /// `cache: true` cells that run normally, and why, from `GeneratedProgram.cacheNotes`.
+    public var cacheNotes: [Int: String] = [:]
+    /// Bytes the cell cache may hold before least recently used entries go.
+    public var cacheLimit: Int64 = CellCache.defaultLimit
+
+    public enum CellCacheMode: String, Sendable {
+        /// Restore stored cells, store new ones.
+        case on
+        /// Run cached cells again and overwrite their entries (`--refresh`).
+        case refresh
+        /// Neither read nor write (`--no-cache`).
+        case off
+    }
 
     public init(workDirectory: String, timeout: Double? = nil) {
         self.workDirectory = workDirectory
@@ -38,6 +51,8 @@ public struct ProgramRunner {
         /// True when Ctrl-C stopped the run.
         public var interrupted: Bool
         public var seconds: Double
+        /// Problems with the cell cache (unreadable entries, a folder that cannot be written).
+        public var cacheWarnings: [String] = []
     }
 
     /// Runs `binary`, built from `notebook`, and collects one result per cell.
@@ -52,7 +67,7 @@ public struct ProgramRunner {
         environment["NBRUN_OUTPUT_DIR"] = workDirectory
         if let cacheDirectory {
             environment["NBRUN_CACHE_DIR"] = cacheDirectory
-            environment["NBRUN_CELL_CACHE"] = readCellCache ? "on" : "off"
+            environment["NBRUN_CELL_CACHE"] = cellCacheMode.rawValue
         }
         if environment["SWIFT_BACKTRACE"] == nil {
             environment["SWIFT_BACKTRACE"] = "enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=none,sanitize=no"
@@ -137,9 +152,7 @@ public struct ProgramRunner {
                 results.append(CellResult(cellIndex: cell.index, status: .notRun))
                 failed = true
             } else if log.ended.contains(cell.index) {
-                let result = collect(cell, log: log, failure: nil)
-                results.append(result)
-                storeOutputs(of: result)
+                results.append(collect(cell, log: log, failure: nil))
             } else {
                 var failure = stop ?? (.crash, Self.describe(termination))
                 if stop == nil, let check = log.checkFailure, check.cell == cell.index {
@@ -151,16 +164,56 @@ public struct ProgramRunner {
                 failed = true
             }
         }
-        return Outcome(results: results, interrupted: stop?.kind == .interrupted, seconds: seconds)
+        let warnings = finishCellCache(log: log, results: &results, notebook: notebook)
+        return Outcome(results: results, interrupted: stop?.kind == .interrupted, seconds: seconds, cacheWarnings: warnings)
+    }
+
+    /// Commits the entries of cached cells that ran and ended well, marks restored ones used,
+    /// evicts beyond the limit; a cache that cannot be written only costs warnings.
+    func finishCellCache(log: EventLog, results: inout [CellResult], notebook: Notebook) -> [String] {
+        var warnings = log.cacheWarnings.map(\.message)
+        guard let cacheDirectory else { return warnings }
+        let cache = CellCache(directory: cacheDirectory)
+        let notebookPath = CellCache.absolutePath(notebook.path)
+        for staged in log.staged.values.sorted(by: { $0.cellIndex < $1.cellIndex }) {
+            let result = results.first { $0.cellIndex == staged.cellIndex }
+            guard let result, result.status == .passed, !result.cached else {
+                try? FileManager.default.removeItem(atPath: staged.staging)
+                continue
+            }
+            do {
+                try cache.commit(staged, notebook: notebookPath, label: notebook.cells[staged.cellIndex].options.label,
+                                 outputs: result.outputs)
+            } catch {
+                try? FileManager.default.removeItem(atPath: staged.staging)
+                warnings.append("cell \(staged.cellIndex + 1): could not store it in the cache (\(error))")
+            }
+        }
+        for key in log.cached.values { cache.touch(key: key) }
+        if !log.staged.isEmpty {
+            do {
+                for entry in try cache.evict(limit: cacheLimit) {
+                    warnings.append("cache limit \(cacheLimit) bytes reached: removed \((entry.notebook as NSString).lastPathComponent) \(entry.cellName) (\(entry.bytes) bytes, last used \(CellCache.formatDate(entry.lastUsed)))")
+                }
+            } catch {
+                warnings.append("could not trim the cell cache (\(error))")
+            }
+        }
+        for (index, message) in log.cacheWarnings where results.indices.contains(index) {
+            results[index].cacheNote = results[index].cacheNote.map { $0 + "; " + message } ?? message
+        }
+        return warnings
     }
 
     /// Builds a cell's result from its events and output files.
     func collect(_ cell: Cell, log: EventLog, failure: (kind: CellError.Kind, message: String)?) -> CellResult {
-        if failure == nil, log.cached.contains(cell.index), let key = cacheKeys[cell.index], let cacheDirectory {
-            let outputs = CachedOutputs.read("\(cacheDirectory)/cells/\(key)/outputs.json") ?? []
-            var result = CellResult(cellIndex: cell.index, status: .passed, outputs: outputs,
+        if failure == nil, let key = log.cached[cell.index] {
+            var result = CellResult(cellIndex: cell.index, status: .passed, outputs: log.cachedOutputs[cell.index] ?? [],
                                     seconds: (log.endedAt[cell.index] ?? Date()).timeIntervalSince(log.began[cell.index] ?? Date()))
             result.cached = true
+            result.cacheKey = key
+            result.cacheStored = log.cachedStored[cell.index]
+            result.restoreSeconds = log.restoreSeconds[cell.index]
             return result
         }
         let stdout = Self.read(workDirectory + "/cell-\(cell.index).stdout")
@@ -225,16 +278,10 @@ public struct ProgramRunner {
         }
         let began = log.began[cell.index] ?? Date()
         let ended = log.endedAt[cell.index] ?? Date()
-        return CellResult(cellIndex: cell.index, status: status, outputs: outputs,
-                          seconds: max(0, ended.timeIntervalSince(began)), error: error)
-    }
-
-    /// Keeps a cached cell's outputs beside the bindings the kernel stored, so a hit replays them.
-    func storeOutputs(of result: CellResult) {
-        guard !result.cached, result.status == .passed, let key = cacheKeys[result.cellIndex], let cacheDirectory else { return }
-        let entry = "\(cacheDirectory)/cells/\(key)"
-        guard FileManager.default.fileExists(atPath: entry + "/complete") else { return }
-        CachedOutputs.write(result.outputs, to: entry + "/outputs.json")
+        var result = CellResult(cellIndex: cell.index, status: status, outputs: outputs,
+                                seconds: max(0, ended.timeIntervalSince(began)), error: error)
+        result.cacheNote = log.cacheNotes[cell.index] ?? cacheNotes[cell.index]
+        return result
     }
 
     /// The `.md` line of the cell's only `try`, if it has exactly one: where a caught error
@@ -285,7 +332,17 @@ struct EventLog {
     var running: Int?
     var displays: [Int: [KernelEvent.DisplayEvent]] = [:]
     var caught: [Int: (type: String, message: String)] = [:]
-    var cached: Set<Int> = []
+    /// Restored cells: their entry keys, stored outputs and when they were stored.
+    var cached: [Int: String] = [:]
+    var cachedOutputs: [Int: [CellResult.Output]] = [:]
+    var cachedStored: [Int: Date] = [:]
+    /// Seconds the kernel took to look up and restore each restored cell.
+    var restoreSeconds: [Int: Double] = [:]
+    /// Entries the kernel wrote for cells that ran, to commit when they end well.
+    var staged: [Int: CellCache.Staged] = [:]
+    /// Why a cached cell ran normally (a value the cache cannot store).
+    var cacheNotes: [Int: String] = [:]
+    var cacheWarnings: [(cell: Int, message: String)] = []
     /// A failed `check` stops the program: its message and the .md line of the call.
     var checkFailure: (cell: Int, message: String, line: Int?)?
 
@@ -302,8 +359,17 @@ struct EventLog {
             displays[display.cell, default: []].append(display)
         case .caught(let cell, let type, let message):
             caught[cell] = (type, message)
-        case .cached(let cell):
-            cached.insert(cell)
+        case .cached(let cell, let key, let outputs, let stored, let seconds):
+            restoreSeconds[cell] = seconds
+            cached[cell] = key
+            cachedOutputs[cell] = outputs
+            cachedStored[cell] = stored
+        case .cacheStored(let entry):
+            staged[entry.cellIndex] = entry
+        case .cacheNote(let cell, let message):
+            cacheNotes[cell] = "not cached: " + message
+        case .cacheWarning(let cell, let message):
+            cacheWarnings.append((cell, message))
         case .checkFailed(let cell, let message, let line):
             checkFailure = (cell, message, line)
         case .other:
@@ -325,7 +391,10 @@ enum KernelEvent {
     case end(Int)
     case display(DisplayEvent)
     case caught(cell: Int, type: String, message: String)
-    case cached(Int)
+    case cached(cell: Int, key: String, outputs: [CellResult.Output], stored: Date?, seconds: Double)
+    case cacheStored(CellCache.Staged)
+    case cacheNote(cell: Int, message: String)
+    case cacheWarning(cell: Int, message: String)
     case checkFailed(cell: Int, message: String, line: Int?)
     case other
 
@@ -336,7 +405,17 @@ enum KernelEvent {
         switch name {
         case "begin": self = .begin(cell)
         case "end": self = .end(cell)
-        case "cached": self = .cached(cell)
+        case "cached":
+            self = .cached(cell: cell, key: object["key"] as? String ?? "",
+                           outputs: CachedOutputs.outputs(object["outputs"] as? [[String: Any]] ?? []),
+                           stored: (object["stored"] as? String).flatMap(CellCache.parseDate),
+                           seconds: object["seconds"] as? Double ?? 0)
+        case "cacheStored":
+            guard let key = object["key"] as? String, let staging = object["staging"] as? String else { return nil }
+            self = .cacheStored(CellCache.Staged(cellIndex: cell, key: key, staging: staging,
+                                                 bindings: object["bindings"] as? [[String: Any]] ?? []))
+        case "cacheNote": self = .cacheNote(cell: cell, message: object["message"] as? String ?? "")
+        case "cacheWarning": self = .cacheWarning(cell: cell, message: object["message"] as? String ?? "")
         case "checkFailed":
             self = .checkFailed(cell: cell, message: object["message"] as? String ?? "check failed", line: object["line"] as? Int)
         case "caught":
@@ -362,10 +441,10 @@ enum KernelEvent {
     }
 }
 
-/// A cached cell's outputs as JSON (`outputs.json` in its cache entry).
+/// A cached cell's outputs as JSON objects (`outputs` in its manifest).
 enum CachedOutputs {
-    static func write(_ outputs: [CellResult.Output], to path: String) {
-        let objects: [[String: Any]] = outputs.map { output in
+    static func objects(_ outputs: [CellResult.Output]) -> [[String: Any]] {
+        outputs.map { output in
             switch output {
             case .stdout(let text): return ["kind": "stdout", "text": text]
             case .stderr(let text): return ["kind": "stderr", "text": text]
@@ -378,14 +457,10 @@ enum CachedOutputs {
                 return object
             }
         }
-        guard let data = try? JSONSerialization.data(withJSONObject: objects) else { return }
-        try? data.write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
-    static func read(_ path: String) -> [CellResult.Output]? {
-        guard let data = FileManager.default.contents(atPath: path),
-              let objects = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else { return nil }
-        return objects.map { object in
+    static func outputs(_ objects: [[String: Any]]) -> [CellResult.Output] {
+        objects.map { object in
             let text = object["text"] as? String ?? ""
             switch object["kind"] as? String {
             case "stdout": return .stdout(text)

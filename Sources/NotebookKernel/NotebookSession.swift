@@ -45,9 +45,9 @@ public enum NotebookSession {
         redirectOutput(to: "outside")
     }
 
-    /// Says that a `cache: true` cell was restored instead of run: the runner replays its outputs.
-    public static func cached(_ index: Int) {
-        emit(["event": "cached", "cell": index])
+    /// Cell-cache events (`cached`, `cacheStored`, `cacheNote`, `cacheWarning`; see `NotebookCache`).
+    static func emitCacheEvent(_ event: [String: Any]) {
+        emit(event)
     }
 
     /// Reports the error an `error: true` cell threw; the run goes on.

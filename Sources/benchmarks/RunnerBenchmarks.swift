@@ -36,6 +36,116 @@ func runRunnerBenchmarks() throws {
     if !compileTimes.isEmpty {
         report("runner compile step alone (swiftc -Onone, 10 cells)", compileTimes[compileTimes.count / 2], "s")
     }
+    try runCellCacheBenchmarks(nbrun: nbrun, directory: directory, environment: environment)
+}
+
+/// The cell cache (issue 7's acceptance): restore time of a cached 10-million-float tensor
+/// (goal <= 50 ms, near the disk read time), and, unless `NBRUN_BENCH_SKIP_MNIST=1`, a
+/// notebook whose cached cell trains an MLP on MNIST (`NBRUN_BENCH_EPOCHS`, default 2,
+/// about a minute here): the re-run after editing only a later plotting cell (goal <= 1.5 s)
+/// and whether its report equals a full run's, timings and cache marks aside.
+func runCellCacheBenchmarks(nbrun: String, directory: String, environment: [String: String]) throws {
+    let big = directory + "/big.md"
+    try """
+    ```swift
+    //| cache: true
+    //| label: big
+    let big = Tensor.ones([10_000_000]) * 3
+    ```
+
+    ```swift
+    print(big.shape)
+    ```
+    """.write(toFile: big, atomically: true, encoding: .utf8)
+    _ = try runNBRun(nbrun, [big, "-o", directory + "/cache-out"], environment: environment)
+    var restores: [Double] = []
+    let file = try FileManager.default.subpathsOfDirectory(atPath: directory + "/cache-out/.cache/cells")
+        .first { $0.hasSuffix(".safetensors") }
+    for _ in 0..<7 {
+        let trace = try runNBRun(nbrun, [big, "-o", directory + "/cache-out"], environment: environment)
+        if let seconds = trace["big restored"] { restores.append(seconds) }
+    }
+    restores.sort()
+    if !restores.isEmpty {
+        report("cell cache restore, 10M-float tensor (40 MB safetensors, lookup + read + checks)", restores[restores.count / 2] * 1000, "ms", decimals: 1)
+    }
+    if let file {
+        let path = directory + "/cache-out/.cache/cells/" + file
+        let read = try medianSeconds(repetitions: 7) { _ = FileManager.default.contents(atPath: path) }
+        report("  reading that file alone (page cache)", read * 1000, "ms", decimals: 1)
+    }
+
+    guard environment["NBRUN_BENCH_SKIP_MNIST"] != "1" else { return }
+    let epochs = environment["NBRUN_BENCH_EPOCHS"] ?? "2"
+    let mnist = directory + "/mnist-cache.md"
+    let output = directory + "/mnist-out"
+    func write(title: String, learningRate: String = "1e-3") throws {
+        try mnistNotebook(title: title, learningRate: learningRate).write(toFile: mnist, atomically: true, encoding: .utf8)
+    }
+    try write(title: "Loss")
+    var start = DispatchTime.now().uptimeNanoseconds
+    _ = try runNBRun(nbrun, [mnist, "-o", output, "-p", "epochs=\(epochs)"], environment: environment)
+    let full = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    report("cell cache: MNIST notebook, first run (trains, \(epochs) epochs)", full, "s", decimals: 1)
+
+    try write(title: "Training loss, edited")
+    start = DispatchTime.now().uptimeNanoseconds
+    let rerunTrace = try runNBRun(nbrun, [mnist, "-o", output, "-p", "epochs=\(epochs)"], environment: environment)
+    let rerun = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    report("cell cache: re-run after editing a later plotting cell (goal <= 1.5 s)", rerun, "s")
+    if let build = rerunTrace["build"] { report("  of which compiling", build, "s") }
+    if let restore = rerunTrace["train restored"] { report("  of which restoring the trained model", restore, "s") }
+
+    // The same edited notebook, run in full elsewhere: the reports must match.
+    _ = try runNBRun(nbrun, [mnist, "-o", output + "-full", "-p", "epochs=\(epochs)", "--no-cache"], environment: environment)
+    let cachedReport = try String(contentsOfFile: output + "/mnist-cache.html", encoding: .utf8)
+    let fullReport = try String(contentsOfFile: output + "-full/mnist-cache.html", encoding: .utf8)
+    let same = withoutTimings(cachedReport) == withoutTimings(fullReport)
+    print("cell cache: report after the re-run equals a full run's, timings and cache marks aside: \(same ? "yes" : "NO")")
+}
+
+/// A report without timings, the run header and cache marks.
+private func withoutTimings(_ html: String) -> String {
+    var text = html
+    for pattern in [#"<span class="time">[^<]*</span>"#, #" <span class="badge cached"[^>]*>cached</span>"#,
+                    #"<div class="cache-info">[^<]*</div>\n"#, #"<header class="run[^"]*">[\s\S]*?</header>"#] {
+        text = text.replacingOccurrences(of: pattern, with: "", options: .regularExpression)
+    }
+    return text
+}
+
+/// MNIST read and an MLP trained in one cached cell; a plot and a prediction after it.
+private func mnistNotebook(title: String, learningRate: String) -> String {
+    """
+    ---
+    title: Cached MNIST training
+    params:
+      epochs: 2
+    ---
+
+    ```swift
+    //| cache: true
+    //| label: train
+    RandomGenerator.seedGlobal(42)
+    let model = Sequential([Linear(784, 256), ReLU(), Linear(256, 128), ReLU(), Linear(128, 10)], inputShape: [784])
+    model.compile(optimizer: Adam(learningRate: \(learningRate)), loss: .crossEntropy)
+    let history = try { () throws -> History in
+        let train = try MNIST.load(split: .train)
+        return try model.fit(x: train.images, y: train.labelsTensor, batchSize: 128, epochs: epochs, seed: 1, verbose: false)
+    }()
+    print("final loss", history.loss.last!)
+    ```
+
+    ```swift
+    Figure(title: "\(title)").xLabel("epoch").yLabel("cross-entropy")
+        .line((1...history.loss.count).map(Float.init), history.loss, label: "train", marker: .circle)
+    ```
+
+    ```swift
+    let probe = Tensor((0..<(4 * 784)).map { Float($0 % 255) / 255 }, shape: [4, 784])
+    print("predicted", model.predictClasses(probe))
+    ```
+    """
 }
 
 struct RunnerBenchmarkError: Error, CustomStringConvertible {

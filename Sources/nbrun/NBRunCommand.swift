@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Notebook
 
-/// `nbrun NOTEBOOK.md [-p name=value]... [-o DIR] [--timeout S] [--no-embed] [--no-cache]`
+/// `nbrun NOTEBOOK.md [-p name=value]... [-o DIR] [--timeout S] [--no-embed] [--no-cache] [--refresh]`
 ///
 /// Exit status: 0 every cell ran; 1 a cell failed; 2 bad usage or a bad notebook (parse,
 /// options, parameters, compile errors); 130 interrupted.
@@ -31,8 +31,11 @@ struct NBRunCommand: ParsableCommand {
     @Flag(help: "Write figures beside the report instead of inside it.")
     var noEmbed = false
 
-    @Flag(help: "Compile and run everything again: no reused binary, no restored 'cache: true' cells.")
+    @Flag(help: "Compile and run everything again: no reused binary, no restored or stored 'cache: true' cells.")
     var noCache = false
+
+    @Flag(help: "Run 'cache: true' cells again and overwrite their cache entries.")
+    var refresh = false
 
     @Option(name: .customLong("summary"), help: .hidden)
     var summaryPath: String?
@@ -54,6 +57,7 @@ struct NBRunCommand: ParsableCommand {
         options.timeout = timeout
         options.embedFigures = !noEmbed
         options.reuseBinaries = !noCache
+        options.refreshCache = refresh
         options.progress = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         let run: NotebookRun
         do {
@@ -71,6 +75,9 @@ struct NBRunCommand: ParsableCommand {
         }
         for warning in run.warnings {
             FileHandle.standardError.write(Data((warning.headline + "\n").utf8))
+        }
+        for warning in run.cacheWarnings {
+            FileHandle.standardError.write(Data("nbrun: warning: \(warning)\n".utf8))
         }
         let failed = run.failedCells
         var summary = "\(run.passedCount) passed, \(failed.count) failed"

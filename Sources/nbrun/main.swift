@@ -5,6 +5,8 @@ import Notebook
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "test" {
     TestCommand.main(Array(arguments.dropFirst()))
+} else if arguments.first == "cache" {
+    CacheCommand.main(Array(arguments.dropFirst()))
 } else {
     NBRunCommand.main()
 }

@@ -167,10 +167,14 @@ import Testing
         let (forced, _) = try EndToEnd.run(notebook(2), in: directory) { $0.reuseBinaries = false }
         #expect(!forced.results[1].cached)
 
-        // A binding the cache cannot store is a compile error at the cell.
-        expectError(at: 6, containing: "NotebookCacheable") {
-            try EndToEnd.run("```swift\nstruct Opaque {}\n```\n\n```swift\n//| cache: true\nlet thing = Opaque()\n```\n", in: directory)
-        }
+        // A binding the cache cannot store: the cell runs normally, and the report says why.
+        let opaque = "```swift\nstruct Opaque {}\n```\n\n```swift\n//| cache: true\nlet thing = Opaque()\nprint(\"made\")\n```\n"
+        let (uncached, uncachedHTML) = try EndToEnd.run(opaque, in: directory)
+        #expect(uncached.results.map(\.status) == [.passed, .passed])
+        #expect(uncached.results[1].stdout == "made\n")
+        #expect(uncached.results[1].cacheNote?.contains("'thing' is a Opaque") == true)
+        #expect(uncachedHTML.contains("not cached: &#39;thing&#39; is a Opaque"))
+        #expect(try !EndToEnd.run(opaque, in: directory).0.results[1].cached)
     }
 
     @Test func modelsDisplayAsSummaryTables() throws {

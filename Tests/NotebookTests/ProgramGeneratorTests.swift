@@ -115,22 +115,36 @@ import Testing
         #expect(program.source.contains("return only\n}\nlet only = _nbCached2"))
     }
 
-    @Test func cacheKeysChangeWithAnyCellAboveAndNotBelow() throws {
-        func keys(_ first: String, _ last: String) throws -> String? {
-            try generate("```swift\n\(first)\n```\n```swift\n//| cache: true\nlet b = 2\n```\n```swift\n\(last)\n```\n").1.cacheKeys[1]
-        }
-        let original = try keys("let a = 1", "print(b)")
-        #expect(try keys("let a = 1", "print(b + 1)") == original)
-        #expect(try keys("let a = 10", "print(b)") != original)
-        let notebook = try NotebookParser.parse("```swift\n//| cache: true\nlet b = 2\n```\n", path: "x.md")
-        #expect(try ProgramGenerator.generate(notebook, cacheSalt: "kernel 1").cacheKeys
-                != ProgramGenerator.generate(notebook, cacheSalt: "kernel 2").cacheKeys)
+    @Test func cachedCellsKeepTheirFunctionsAndTypesOutsideTheClosure() throws {
+        let (_, program) = try generate("""
+        ```swift
+        //| cache: true
+        struct Config: Codable { var rate: Float }
+        let config = Config(rate: 0.5)
+        func double(_ x: Float) -> Float { x * 2 }
+        let doubled = double(config.rate)
+        ```
+        """)
+        let source = program.source
+        let closure = try #require(source.range(of: "return (config, doubled)\n}"))
+        #expect(source[..<closure.lowerBound].contains("let config = Config(rate: 0.5)"))
+        #expect(!source[..<closure.lowerBound].contains("struct Config"))
+        #expect(source[closure.upperBound...].contains("struct Config: Codable { var rate: Float }"))
+        #expect(source[closure.upperBound...].contains("func double(_ x: Float) -> Float { x * 2 }"))
+        // Both copies keep the cell's lines: two regions at the same .md line.
+        #expect(program.regions.map(\.markdownLine) == [2, 2])
+        let lines = self.lines(program)
+        #expect(lines[program.regions[1].generatedLine - 1 + 3].hasPrefix("func double"))
+        #expect(lines[program.regions[0].generatedLine - 1 + 3].trimmingCharacters(in: .whitespaces).isEmpty)
     }
 
-    @Test func cachedCellsCannotDeclareFunctionsOrTypes() {
-        expectError(at: 3, containing: "a 'cache: true' cell can only bind values with let or var") {
-            try generate("```swift\n//| cache: true\nfunc f() -> Int { 1 }\nlet x = f()\n```\n")
-        }
+    @Test func cachedCellsThatCannotBeKeptRunNormallyWithANote() throws {
+        let (_, computed) = try generate("```swift\n//| cache: true\nvar area: Int { 4 }\n```\n")
+        #expect(computed.cacheKeys.isEmpty)
+        #expect(computed.cacheNotes[0]?.contains("computed variable 'area'") == true)
+        #expect(!computed.source.contains("NotebookCache.cell"))
+        let (_, reading) = try generate("```swift\n//| cache: true\nlet scale = 2\nfunc f() -> Int { scale * 3 }\n```\n")
+        #expect(reading.cacheNotes[0]?.contains("uses 'scale'") == true)
         expectError(at: 2, containing: "cannot be both 'cache: true' and 'error: true'") {
             try generate("```swift\n//| cache: true\n//| error: true\nlet x = 1\n```\n")
         }

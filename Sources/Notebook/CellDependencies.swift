@@ -1,0 +1,250 @@
+import Crypto
+import Foundation
+import SwiftParser
+import SwiftSyntax
+
+/// What one cell defines, reads and may change, from its syntax (the def/use analysis
+/// behind `cache: true` keys).
+///
+/// Deliberately conservative: any identifier or operator written in the cell counts as a
+/// use (member names included; argument labels and parameter names not), a type or function declared at top
+/// level is visible from every cell, and a cell that could change a name (assigns to it,
+/// passes it `inout`, calls a method on it, passes it to a function: reference types can
+/// change that way) counts as one of its definitions for the cells after it.
+struct CellSymbols: Equatable {
+    /// `let`/`var` names bound at top level: visible to the cells after this one.
+    var values: Set<String> = []
+    /// Types, functions, operators, and the members declared in them or in extensions:
+    /// visible from anywhere in the generated file.
+    var declarations: Set<String> = []
+    /// Every name written in the cell, minus what it defines itself.
+    var uses: Set<String> = []
+    /// Names the cell may change without defining them.
+    var mutates: Set<String> = []
+
+    /// Free functions that only read their arguments (their arguments are not mutations).
+    static let readingFunctions: Set<String> = [
+        "print", "debugPrint", "dump", "display", "check", "expectClose", "String", "Int", "Float", "Double",
+        "Bool", "Array", "Set", "Dictionary", "min", "max", "abs", "zip", "type",
+    ]
+
+    init(source: String) {
+        let tree = Parser.parse(source: source)
+        for item in tree.statements {
+            guard case .decl(let decl) = item.item else { continue }
+            if let variable = decl.as(VariableDeclSyntax.self) {
+                for binding in variable.bindings { Self.names(in: binding.pattern, into: &values) }
+            } else {
+                declarations.formUnion(Self.declaredNames(decl))
+            }
+        }
+        var written: Set<String> = []
+        for token in tree.tokens(viewMode: .sourceAccurate) {
+            // Argument labels and parameter names name nothing outside the call or function.
+            if let parent = token.parent, parent.is(LabeledExprSyntax.self) || parent.is(FunctionParameterSyntax.self)
+                || parent.is(ClosureParameterSyntax.self) || parent.is(EnumCaseParameterSyntax.self)
+                || parent.is(DeclNameArgumentSyntax.self) {
+                continue
+            }
+            switch token.tokenKind {
+            case .identifier(let name): written.insert(Self.unquoted(name))
+            case .binaryOperator(let name), .prefixOperator(let name), .postfixOperator(let name): written.insert(name)
+            default: break
+            }
+        }
+        uses = written.subtracting(values).subtracting(declarations)
+        let finder = MutationFinder(viewMode: .sourceAccurate)
+        finder.walk(tree)
+        mutates = finder.names.subtracting(values)
+    }
+
+    static func unquoted(_ name: String) -> String {
+        name.count > 2 && name.hasPrefix("`") && name.hasSuffix("`") ? String(name.dropFirst().dropLast()) : name
+    }
+
+    static func names(in pattern: PatternSyntax, into names: inout Set<String>) {
+        if let identifier = pattern.as(IdentifierPatternSyntax.self) {
+            names.insert(unquoted(identifier.identifier.text))
+        } else if let tuple = pattern.as(TuplePatternSyntax.self) {
+            for element in tuple.elements { Self.names(in: element.pattern, into: &names) }
+        } else {
+            for token in pattern.tokens(viewMode: .sourceAccurate) {
+                if case .identifier(let name) = token.tokenKind { names.insert(unquoted(name)) }
+            }
+        }
+    }
+
+    /// The name a declaration introduces and, for types and extensions, the names of their members.
+    static func declaredNames(_ decl: DeclSyntax) -> Set<String> {
+        var result: Set<String> = []
+        if let function = decl.as(FunctionDeclSyntax.self) {
+            result.insert(unquoted(function.name.text))
+        } else if let type = decl.asProtocol(NamedDeclSyntax.self) {
+            result.insert(unquoted(type.name.text))
+        } else if let extensionDecl = decl.as(ExtensionDeclSyntax.self) {
+            for token in extensionDecl.extendedType.tokens(viewMode: .sourceAccurate) {
+                if case .identifier(let name) = token.tokenKind { result.insert(unquoted(name)) }
+            }
+        } else if let operatorDecl = decl.as(OperatorDeclSyntax.self) {
+            result.insert(operatorDecl.name.text)
+        }
+        // Members: a method added to `Tensor` is used as `x.method()`, a name the using cell writes.
+        if let group = decl.asProtocol(DeclGroupSyntax.self) {
+            for member in group.memberBlock.members {
+                let inner = member.decl
+                if let variable = inner.as(VariableDeclSyntax.self) {
+                    for binding in variable.bindings { names(in: binding.pattern, into: &result) }
+                } else if let enumCase = inner.as(EnumCaseDeclSyntax.self) {
+                    for element in enumCase.elements { result.insert(unquoted(element.name.text)) }
+                } else {
+                    result.formUnion(declaredNames(inner))
+                }
+            }
+        }
+        return result
+    }
+}
+
+/// Names used where they may be changed: assigned (`x = `, `x.a += `, `x[i] = `), passed
+/// `inout`, the base of a method call, or an argument of a function not known to only read.
+private final class MutationFinder: SyntaxVisitor {
+    var names: Set<String> = []
+
+    override func visit(_ node: DeclReferenceExprSyntax) -> SyntaxVisitorContinueKind {
+        guard case .identifier(let name) = node.baseName.tokenKind else { return .visitChildren }
+        var current = Syntax(node)
+        var calledAsMethod = false
+        // Climb the access chain rooted at the name: x.a, x[i], x!, x?.a
+        while let parent = current.parent {
+            if let member = parent.as(MemberAccessExprSyntax.self), member.base.map(Syntax.init) == current {
+                if let call = member.parent?.as(FunctionCallExprSyntax.self), Syntax(call.calledExpression) == Syntax(member) {
+                    calledAsMethod = true
+                }
+                current = parent
+            } else if let subscriptCall = parent.as(SubscriptCallExprSyntax.self), Syntax(subscriptCall.calledExpression) == current {
+                current = parent
+            } else if parent.is(ForceUnwrapExprSyntax.self) || parent.is(OptionalChainingExprSyntax.self) {
+                current = parent
+            } else {
+                break
+            }
+        }
+        if calledAsMethod || current.parent?.is(InOutExprSyntax.self) == true || Self.isAssigned(current) || Self.isPassed(current) {
+            names.insert(CellSymbols.unquoted(name))
+        }
+        return .visitChildren
+    }
+
+    /// The left operand of `=` or a compound assignment (in the parser's unfolded sequence).
+    static func isAssigned(_ node: Syntax) -> Bool {
+        guard let list = node.parent?.as(ExprListSyntax.self) else { return false }
+        var iterator = list.makeIterator()
+        while let element = iterator.next() {
+            if Syntax(element) == node, let next = iterator.next() {
+                if next.is(AssignmentExprSyntax.self) { return true }
+                if let binary = next.as(BinaryOperatorExprSyntax.self) {
+                    let name = binary.operator.text
+                    return name.hasSuffix("=") && !["==", "!=", "<=", ">=", "===", "!=="].contains(name)
+                }
+                return false
+            }
+        }
+        return false
+    }
+
+    /// An argument of a call to something other than a known reading function.
+    static func isPassed(_ node: Syntax) -> Bool {
+        guard let argument = node.parent?.as(LabeledExprSyntax.self),
+              let call = argument.parent?.parent?.as(FunctionCallExprSyntax.self) else { return false }
+        if let callee = call.calledExpression.as(DeclReferenceExprSyntax.self),
+           CellSymbols.readingFunctions.contains(callee.baseName.text) {
+            return false
+        }
+        return true
+    }
+}
+
+/// Keys of `cache: true` cells from def/use: SHA-256 of the salt (kernel build id and Swift
+/// version), the cell's code and the options that change its result, the parameters it
+/// reads, and the keys of the cells it depends on (computed the same way, so transitively):
+/// the cells that define a name it uses (all of them when several do) and the earlier
+/// cells that may change such a name. A cell that merely precedes it is not an input.
+/// At run time the kernel adds the random generator's state on entry to the key.
+enum CellCacheKeys {
+    static func compute(_ cells: [Cell], parameters: [Parameter], salt: String) -> [Int: String] {
+        let graph = DependencyGraph(cells, parameters: parameters, salt: salt)
+        var keys: [Int: String] = [:]
+        for (position, cell) in cells.enumerated() where cell.options.cache {
+            keys[cell.index] = graph.key(position)
+        }
+        return keys
+    }
+}
+
+/// The def/use graph of a notebook's evaluated cells.
+final class DependencyGraph {
+    let cells: [Cell]
+    let symbols: [CellSymbols]
+    let parameters: [Parameter]
+    let salt: String
+    private var keys: [Int: String] = [:]
+    private var visiting: Set<Int> = []
+
+    init(_ cells: [Cell], parameters: [Parameter], salt: String) {
+        self.cells = cells
+        self.symbols = cells.map { CellSymbols(source: $0.displaySource) }
+        self.parameters = parameters
+        self.salt = salt
+    }
+
+    /// Positions (in `cells`) of the cells the cell at `position` depends on directly.
+    func dependencies(of position: Int) -> [Int] {
+        var result: Set<Int> = []
+        for name in symbols[position].uses {
+            for (other, symbols) in self.symbols.enumerated() where other != position {
+                if symbols.declarations.contains(name) { result.insert(other) }
+                if other < position && (symbols.values.contains(name) || symbols.mutates.contains(name)) {
+                    result.insert(other)
+                }
+            }
+        }
+        return result.sorted()
+    }
+
+    /// The parameters the cell at `position` reads (a cell defining the same name shadows nothing:
+    /// Swift rejects redeclarations at top level).
+    func parametersRead(by position: Int) -> [Parameter] {
+        parameters.filter { symbols[position].uses.contains($0.name) }
+    }
+
+    func key(_ position: Int) -> String {
+        if let key = keys[position] { return key }
+        let cell = cells[position]
+        var hasher = SHA256()
+        func add(_ text: String) {
+            hasher.update(data: Data(text.utf8))
+            hasher.update(data: Data([0]))
+        }
+        add("nbrun cell key 2")
+        add(salt)
+        add(cell.displaySource)
+        add(Self.resultOptions(cell.options))
+        for parameter in parametersRead(by: position) {
+            add("param \(parameter.name)=\(parameter.value.swiftType):\(parameter.value.swiftLiteral)")
+        }
+        visiting.insert(position)
+        for dependency in dependencies(of: position) {
+            // A cycle (a later cell's function used here, using this cell's values): its code only.
+            add(visiting.contains(dependency) ? "code \(cells[dependency].displaySource)" : "dep \(key(dependency))")
+        }
+        visiting.remove(position)
+        let key = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        keys[position] = key
+        return key
+    }
+
+    /// The options that change what a cell computes or shows.
+    static func resultOptions(_ options: CellOptions) -> String {
+        "output=\(options.output) error=\(options.error) fig=\(options.figWidth.map(String.init) ?? "-")x\(options.figHeight.map(String.init) ?? "-")"
+    }
+}

@@ -1,0 +1,421 @@
+import Foundation
+import Testing
+@testable import Notebook
+
+/// `cache: true`: keys from def/use (no Swift run), the store (no Swift run), and end to end.
+@Suite struct CellCacheKeyTests {
+    func keys(_ cells: [String], parameters: String = "", path: String = "nb/x.md", salt: String = "kernel 1") throws -> [Int: String] {
+        let front = parameters.isEmpty ? "" : "---\nparams:\n\(parameters)---\n\n"
+        let markdown = front + cells.map { "```swift\n\($0)\n```\n" }.joined(separator: "\n")
+        let notebook = try NotebookParser.parse(markdown, path: path)
+        return try ProgramGenerator.generate(notebook, cacheSalt: salt).cacheKeys
+    }
+
+    let cached = "//| cache: true\nlet model = Tensor([1, 2]) * Float(scale) + Tensor(data)"
+
+    @Test func sameSourceSameKeyAcrossRunsAndPlaces() throws {
+        let cells = ["let scale = 2", "let data: [Float] = [3, 4]", cached]
+        let first = try keys(cells)
+        #expect(first.keys.sorted() == [2])
+        #expect(try keys(cells) == first)
+        #expect(try keys(cells, path: "/elsewhere/other.md") == first)  // no path, no date, no machine in the key
+        #expect(first[2]?.count == 64)
+    }
+
+    @Test func anUpstreamDefinitionChangeInvalidates() throws {
+        let original = try keys(["let scale = 2", "let data: [Float] = [3, 4]", cached])[2]
+        #expect(try keys(["let scale = 3", "let data: [Float] = [3, 4]", cached])[2] != original)
+        #expect(try keys(["let scale = 2", "let data: [Float] = [3, 5]", cached])[2] != original)
+        // The cached cell itself, and an option that changes what it shows.
+        #expect(try keys(["let scale = 2", "let data: [Float] = [3, 4]", cached + " * 1"])[2] != original)
+        #expect(try keys(["let scale = 2", "let data: [Float] = [3, 4]", "//| fig-width: 300\n" + cached])[2] != original)
+    }
+
+    @Test func unrelatedEarlierAndAnyLaterCellsDoNotInvalidate() throws {
+        let original = try keys(["let scale = 2", "let title = \"a\"\nprint(title)", "let data: [Float] = [3, 4]", cached, "print(model)"])[3]
+        #expect(try keys(["let scale = 2", "let title = \"b\"\nprint(title, 1)", "let data: [Float] = [3, 4]", cached, "print(model)"])[3] == original)
+        #expect(try keys(["let scale = 2", "let title = \"a\"\nprint(title)", "let data: [Float] = [3, 4]", cached, "print(model * 2)"])[3] == original)
+        // A label or echo does not change the result.
+        #expect(try keys(["let scale = 2", "let title = \"a\"\nprint(title)", "let data: [Float] = [3, 4]", "//| label: train\n//| echo: false\n" + cached, "print(model)"])[3]
+                == keys(["let scale = 2", "let title = \"a\"\nprint(title)", "let data: [Float] = [3, 4]", cached, "print(model)"])[3])
+    }
+
+    @Test func dependenciesAreTransitive() throws {
+        let cells = { (base: String) in [base, "let scale = base * 2", "let data: [Float] = [3, 4]", self.cached] }
+        #expect(try keys(cells("let base = 1"))[3] != keys(cells("let base = 5"))[3])
+    }
+
+    @Test func aParameterItReadsInvalidatesOthersDoNot() throws {
+        let cells = ["let data: [Float] = [3, 4]", cached]
+        let original = try keys(cells, parameters: "  scale: 2\n  epochs: 3\n")[1]
+        #expect(try keys(cells, parameters: "  scale: 4\n  epochs: 3\n")[1] != original)
+        #expect(try keys(cells, parameters: "  scale: 2\n  epochs: 9\n")[1] == original)
+    }
+
+    @Test func theKernelAndToolchainAreInputs() throws {
+        let cells = ["let scale = 2", "let data: [Float] = [3, 4]", cached]
+        #expect(try keys(cells, salt: "swift 6.2\nkernel 1")[2] != keys(cells, salt: "swift 6.2\nkernel 2")[2])
+        #expect(try keys(cells, salt: "swift 6.2\nkernel 1")[2] != keys(cells, salt: "swift 6.3\nkernel 1")[2])
+    }
+
+    @Test func uncertainCasesAreConservative() throws {
+        // A name defined in several cells (a shadowing error-cell or a function overloaded): all of them.
+        let overloads = { (body: String) in
+            ["func f(_ x: Int) -> Int { x }", "func f(_ x: Float) -> Float { \(body) }", "//| cache: true\nlet y = f(2)"]
+        }
+        #expect(try keys(overloads("x"))[2] != keys(overloads("x * 2"))[2])
+        // A later cell (before the cached one) changing a value of an earlier one.
+        let mutated = { (change: String) in ["var weights: [Float] = [1, 2]", change, "//| cache: true\nlet total = weights.reduce(0, +)"] }
+        #expect(try keys(mutated("weights.append(3)"))[2] != keys(mutated("weights.append(4)"))[2])
+        #expect(try keys(mutated("weights[0] = 5"))[2] != keys(mutated("weights[0] = 6"))[2])
+        #expect(try keys(mutated("weights += [1]"))[2] != keys(mutated("weights += [2]"))[2])
+        // A class instance handed to a function may be changed by it.
+        let trained = { (epochs: Int) in
+            ["let model = Sequential([Linear(2, 2)], inputShape: [2])", "train(model, epochs: \(epochs))",
+             "//| cache: true\nlet out = model(Tensor([1, 2], shape: [1, 2]))"]
+        }
+        #expect(try keys(trained(1))[2] != keys(trained(2))[2])
+        // Only reading it (printing) is not a change.
+        #expect(try keys(mutated("print(weights)"))[2] == keys(mutated("print(weights, weights.count)"))[2])
+        // Types and extensions used by the cell, even when declared in a later cell.
+        let extended = { (body: String) in
+            ["extension Float { var twice: Float { \(body) } }", "//| cache: true\nlet four = Float(2).twice"]
+        }
+        #expect(try keys(extended("self * 2"))[1] != keys(extended("self + self"))[1])
+        let later = { (body: String) in ["//| cache: true\nlet six = triple(2)", "func triple(_ x: Int) -> Int { \(body) }"] }
+        #expect(try keys(later("x * 3"))[0] != keys(later("x + x + x"))[0])
+    }
+
+    @Test func symbolsOfACell() {
+        let symbols = CellSymbols(source: """
+        import Foundation
+        var (a, b) = (1, 2)
+        struct Point { var x: Int; func moved() -> Point { self } }
+        enum Kind { case big, small }
+        func helper() -> Int { a }
+        a += 1
+        other.append(b)
+        print(shown)
+        """)
+        #expect(symbols.values == ["a", "b"])
+        #expect(symbols.declarations == ["Point", "x", "moved", "Kind", "big", "small", "helper"])
+        #expect(symbols.uses.isSuperset(of: ["other", "shown", "print", "append", "Int"]))
+        #expect(!symbols.uses.contains("a"))
+        #expect(!CellSymbols(source: "let f = Figure(title: \"t\")\nfunc g(scale s: Int) -> Int { s }").uses.contains("title"))
+        #expect(!CellSymbols(source: "func g(scale s: Int) -> Int { s }").uses.contains("scale"))
+        #expect(symbols.mutates == ["other"])
+    }
+}
+
+@Suite struct CellCacheStoreTests {
+    /// A committed entry written by hand: `bytes` of payload, last used `age` seconds ago.
+    func makeEntry(_ cache: CellCache, key: String, notebook: String, cell: Int, bytes: Int, age: Double) throws {
+        let staging = cache.cellsDirectory + "/.staging/\(key)"
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        try Data(count: bytes).write(to: URL(fileURLWithPath: staging + "/0.json"))
+        try cache.commit(CellCache.Staged(cellIndex: cell, key: key, staging: staging,
+                                          bindings: [["name": "x", "file": "0.json", "size": bytes]]),
+                         notebook: notebook, label: cell == 0 ? "train" : nil, outputs: [.stdout("hi\n")])
+        let used = Date().addingTimeInterval(-age)
+        try FileManager.default.setAttributes([.modificationDate: used], ofItemAtPath: "\(cache.cellsDirectory)/\(key)/manifest.json")
+    }
+
+    @Test func sizeLimits() throws {
+        #expect(CellCache.parseSize("2G") == 2 << 30)
+        #expect(CellCache.parseSize("500MiB") == 500 << 20)
+        #expect(CellCache.parseSize("1048576") == 1 << 20)
+        #expect(CellCache.parseSize("1.5k") == 1536)
+        #expect(CellCache.parseSize("lots") == nil)
+        #expect(try CellCache.limit(environment: [:]) == 2 << 30)
+        #expect(try CellCache.limit(environment: ["NBRUN_CACHE_LIMIT": "10M"]) == 10 << 20)
+        #expect(throws: NotebookError.self) { try CellCache.limit(environment: ["NBRUN_CACHE_LIMIT": "-1"]) }
+    }
+
+    @Test func listEvictLeastRecentlyUsedAndClear() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        let cache = CellCache(directory: directory + "/.cache")
+        try makeEntry(cache, key: "old", notebook: "/n/a.md", cell: 0, bytes: 1000, age: 300)
+        try makeEntry(cache, key: "middle", notebook: "/n/a.md", cell: 1, bytes: 1000, age: 200)
+        try makeEntry(cache, key: "new", notebook: "/n/b.md", cell: 2, bytes: 1000, age: 100)
+        let entries = cache.entries()
+        #expect(entries.map(\.key) == ["new", "middle", "old"])
+        #expect(entries.last?.cellName == "train")
+        #expect(entries.allSatisfy { $0.readable && $0.bytes > 1000 })
+        // Using an entry makes it the most recent.
+        cache.touch(key: "old")
+        #expect(cache.entries().first?.key == "old")
+        let removed = try cache.evict(limit: entries.reduce(0) { $0 + $1.bytes } - 1)
+        #expect(removed.map(\.key) == ["middle"])
+        #expect(try cache.evict(limit: 1 << 30).isEmpty)
+        // Garbage goes first.
+        try FileManager.default.createDirectory(atPath: cache.cellsDirectory + "/garbage", withIntermediateDirectories: true)
+        try Data("not json".utf8).write(to: URL(fileURLWithPath: cache.cellsDirectory + "/garbage/manifest.json"))
+        #expect(cache.entries().contains { $0.key == "garbage" && !$0.readable })
+        #expect(try cache.evict(limit: cache.entries().reduce(0) { $0 + $1.bytes } - 1).map(\.key) == ["garbage"])
+        #expect(try cache.clear(notebook: "/n/b.md").map(\.key) == ["new"])
+        #expect(cache.entries().map(\.key) == ["old"])
+        #expect(try cache.clear().count == 1)
+        #expect(cache.entries().isEmpty)
+    }
+
+    @Test func committingReplacesAnEntryWhole() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        let cache = CellCache(directory: directory + "/.cache")
+        try makeEntry(cache, key: "k", notebook: "/n/a.md", cell: 0, bytes: 10, age: 0)
+        try makeEntry(cache, key: "k", notebook: "/n/a.md", cell: 0, bytes: 20, age: 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: cache.cellsDirectory).filter { !$0.hasPrefix(".") }
+        #expect(files == ["k"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.cellsDirectory + "/.staging").isEmpty)
+        let size = try FileManager.default.attributesOfItem(atPath: cache.cellsDirectory + "/k/0.json")[.size] as? Int
+        #expect(size == 20)
+    }
+}
+
+/// Compiles and runs notebooks with cached cells (needs the release kernel).
+@Suite struct CellCacheEndToEndTests {
+    /// A seed, a cached cell binding a tensor, a struct and a model and drawing random
+    /// numbers, a function and a type declared in it, and later cells using all of that.
+    func notebook(scale: Int = 2, later: String = "print(\"later\")", unrelated: String = "let title = \"T\"") -> String {
+        """
+        ```swift
+        RandomGenerator.seedGlobal(11)
+        let scale = \(scale)
+        ```
+
+        ```swift
+        \(unrelated)
+        ```
+
+        ```swift
+        //| cache: true
+        //| label: train
+        struct Summary: Codable, Equatable { var name: String; var total: Float }
+        func describe(_ s: Summary) -> String { "\\(s.name)=\\(s.total)" }
+        print("training")
+        let weights = Tensor.randomNormal(shape: [3, 4]) * Float(scale)
+        var history: [Float] = [1, 0.5, 0.25]
+        let summary = Summary(name: "w", total: weights.scalars.reduce(0, +))
+        let model = Sequential([Linear(4, 2)], inputShape: [4])
+        Figure(title: "loss").line([1, 2, 3], history, label: "loss")
+        ```
+
+        ```swift
+        history.append(0.125)
+        print(weights.scalars.map(\\.bitPattern))
+        print(describe(summary), history, model.layers.count)
+        print(Tensor.randomNormal(shape: [4]).scalars.map(\\.bitPattern))
+        print(model.predict(Tensor([1, 2, 3, 4], shape: [1, 4]), batchSize: 1).scalars.map(\\.bitPattern))
+        ```
+
+        ```swift
+        \(later)
+        ```
+        """
+    }
+
+    @Test func restoredResultsAreBitIdenticalToRunOnes() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        let (ran, ranHTML) = try EndToEnd.run(notebook(), in: directory)
+        #expect(ran.results.map(\.status) == [.passed, .passed, .passed, .passed, .passed])
+        #expect(!ran.results[2].cached)
+        let (restored, restoredHTML) = try EndToEnd.run(notebook(), in: directory)
+        #expect(restored.results[2].cached)
+        #expect(restored.results[2].cacheKey?.count == 64 + 1 + 16)
+        #expect(restored.results[2].cacheStored != nil)
+        // Tensors, printed values, the model's weights and later random draws: the same bits.
+        #expect(restored.results[3].stdout == ran.results[3].stdout)
+        #expect(restored.results[2].outputs == ran.results[2].outputs)
+        #expect(ran.results[3].stdout.contains("w="))
+        #expect(Self.withoutTimings(restoredHTML) == Self.withoutTimings(ranHTML))
+        #expect(restoredHTML.contains("restored from the cache stored "))
+    }
+
+    /// The report with timings, run date and cache marks taken out.
+    static func withoutTimings(_ html: String) -> String {
+        var text = html
+        for pattern in [#"<span class="time">[^<]*</span>"#, #" <span class="badge cached"[^>]*>cached</span>"#,
+                        #"<div class="cache-info">[^<]*</div>\n"#, #"<header class="run[^"]*">[\s\S]*?</header>"#] {
+            text = text.replacingOccurrences(of: pattern, with: "", options: .regularExpression)
+        }
+        return text
+    }
+
+    @Test func invalidationFollowsDefinitionsAndParametersOnly() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        _ = try EndToEnd.run(notebook(), in: directory)
+        // A later cell edited, an unrelated name edited above: still restored.
+        #expect(try EndToEnd.run(notebook(later: "print(\"edited\")"), in: directory).0.results[2].cached)
+        #expect(try EndToEnd.run(notebook(unrelated: "let title = \"other\""), in: directory).0.results[2].cached)
+        // What it uses, edited: runs again, and so do the cells using its results.
+        let (edited, _) = try EndToEnd.run(notebook(scale: 3), in: directory)
+        #expect(!edited.results[2].cached)
+        #expect(edited.results[2].stdout == "training\n")
+        // A parameter it reads.
+        let parameterized = "---\nparams:\n  factor: 2\n---\n\n```swift\n//| cache: true\nlet doubled = factor * 21\nprint(doubled)\n```\n"
+        #expect(try !EndToEnd.run(parameterized, name: "p", in: directory).0.results[0].cached)
+        #expect(try EndToEnd.run(parameterized, name: "p", in: directory).0.results[0].cached)
+        let (overridden, _) = try EndToEnd.run(parameterized, name: "p", in: directory) { $0.parameters = [("factor", "3")] }
+        #expect(!overridden.results[0].cached)
+        #expect(overridden.results[0].stdout == "63\n")
+    }
+
+    @Test func refreshRecomputesAndNoCacheNeitherReadsNorWrites() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        let source = "```swift\n//| cache: true\nlet x = 6 * 7\nprint(x)\n```\n"
+        let (first, _) = try EndToEnd.run(source, in: directory)
+        let cache = CellCache(directory: directory + "/output/.cache")
+        let stored = try #require(cache.entries().first?.stored)
+        let (refreshed, _) = try EndToEnd.run(source, in: directory) { $0.refreshCache = true }
+        #expect(!refreshed.results[0].cached)
+        #expect(refreshed.results[0].stdout == first.results[0].stdout)
+        #expect(try #require(cache.entries().first?.stored) > stored)
+        #expect(cache.entries().count == 1)
+        _ = try cache.clear()
+        #expect(try !EndToEnd.run(source, in: directory) { $0.reuseBinaries = false }.0.results[0].cached)
+        #expect(cache.entries().isEmpty)
+    }
+
+    @Test func aCorruptEntryIsAMissWithAWarning() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        let (first, _) = try EndToEnd.run(notebook(), in: directory)
+        let cache = CellCache(directory: directory + "/output/.cache")
+        let entry = try #require(cache.entries().first)
+        let folder = "\(cache.cellsDirectory)/\(entry.key)"
+        let tensorFile = try #require(FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".safetensors") })
+
+        // A truncated safetensors file.
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(tensorFile)"))
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: "\(folder)/\(tensorFile)"))
+        let (truncated, html) = try EndToEnd.run(notebook(), in: directory)
+        #expect(truncated.results.map(\.status) == [.passed, .passed, .passed, .passed, .passed])
+        #expect(!truncated.results[2].cached)
+        #expect(truncated.results[3].stdout == first.results[3].stdout)
+        #expect(truncated.cacheWarnings.contains { $0.contains("cell 3: its cache entry") && $0.contains("unreadable") })
+        #expect(html.contains("unreadable"))
+        // The entry was stored again: restored next time.
+        #expect(try EndToEnd.run(notebook(), in: directory).0.results[2].cached)
+
+        // A manifest with garbage; then a binding file with the right size and garbage inside.
+        let manifest = "\(folder)/manifest.json"
+        try Data("{\"version\": 1, garbage".utf8).write(to: URL(fileURLWithPath: manifest))
+        let (garbage, _) = try EndToEnd.run(notebook(), in: directory)
+        #expect(!garbage.results[2].cached)
+        #expect(garbage.results[3].stdout == first.results[3].stdout)
+        #expect(garbage.cacheWarnings.contains { $0.contains("manifest.json is not a JSON object") })
+        let sized = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(tensorFile)"))
+        try Data(repeating: 0xff, count: sized.count).write(to: URL(fileURLWithPath: "\(folder)/\(tensorFile)"))
+        let (scrambled, _) = try EndToEnd.run(notebook(), in: directory)
+        #expect(!scrambled.results[2].cached)
+        #expect(scrambled.results[3].stdout == first.results[3].stdout)
+    }
+
+    @Test func aCacheFolderThatCannotBeWrittenOnlyWarns() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        // `cells` is a file: nothing can be created in it (whoever runs the tests, root included).
+        try FileManager.default.createDirectory(atPath: directory + "/output/.cache", withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: directory + "/output/.cache/cells"))
+        let (run, html) = try EndToEnd.run(notebook(), in: directory)
+        #expect(run.results.map(\.status) == [.passed, .passed, .passed, .passed, .passed])
+        #expect(run.exitCode == 0)
+        #expect(run.cacheWarnings.contains { $0.contains("cell 3: could not store it in the cache") })
+        #expect(html.contains("could not store it in the cache"))
+        #expect(try !EndToEnd.run(notebook(), in: directory).0.results[2].cached)
+    }
+
+    @Test func twoConcurrentRunsOfOneNotebook() throws {
+        let executable = try #require(EndToEnd.nbrunExecutable(), "nbrun is not built beside the tests")
+        _ = try EndToEnd.kernel()
+        let directory = try EndToEnd.temporaryDirectory()
+        try notebook().write(toFile: directory + "/nb.md", atomically: true, encoding: .utf8)
+        // Build the binary once, so that both runs spend their time in the cells.
+        _ = try EndToEnd.run(notebook(), in: directory) { $0.writeReport = false }
+        _ = try CellCache(directory: directory + "/output/.cache").clear()
+        func start() throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = ["nb.md", "-o", "output"]
+            process.currentDirectoryURL = URL(fileURLWithPath: directory)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        for _ in 0..<3 {
+            let runs = try [start(), start()]
+            for run in runs { run.waitUntilExit() }
+            #expect(runs.map(\.terminationStatus) == [0, 0])
+        }
+        let cache = CellCache(directory: directory + "/output/.cache")
+        #expect(cache.entries().count == 1)
+        #expect(cache.entries().allSatisfy { $0.readable })
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: cache.cellsDirectory + "/.staging")) ?? []
+        #expect(leftovers.isEmpty)
+        let (after, _) = try EndToEnd.run(notebook(), in: directory)
+        #expect(after.results[2].cached)
+    }
+
+    @Test func theSizeLimitEvictsTheLeastRecentlyUsed() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        let source = { (n: Int) in "```swift\n//| cache: true\nlet big\(n) = Tensor.zeros([1000, 100]) + Float(\(n))\n```\n" }
+        _ = try EndToEnd.run(source(1), name: "a", in: directory) { $0.writeReport = false; $0.cacheLimit = 500 << 10 }
+        _ = try EndToEnd.run(source(2), name: "b", in: directory) { $0.writeReport = false; $0.cacheLimit = 500 << 10 }
+        let entries = CellCache(directory: directory + "/output/.cache").entries()
+        #expect(entries.count == 1)  // 400 KB each: the older went
+        #expect(entries.first?.notebook.hasSuffix("/b.md") == true)
+    }
+}
+
+/// `nbrun cache list|clear` and `--refresh`, through the executable.
+@Suite struct CacheCommandTests {
+    func nbrun(_ arguments: [String], in directory: String) throws -> (status: Int32, stdout: String, stderr: String) {
+        let executable = try #require(EndToEnd.nbrunExecutable(), "nbrun is not built beside the tests")
+        _ = try EndToEnd.kernel()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Foundation.Pipe(), err = Foundation.Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    @Test func listClearAndRefresh() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        try "```swift\n//| cache: true\n//| label: answer\nlet x = 6 * 7\nprint(x)\n```\n"
+            .write(toFile: directory + "/a.md", atomically: true, encoding: .utf8)
+        try "```swift\n//| cache: true\nlet y = 1\n```\n".write(toFile: directory + "/b.md", atomically: true, encoding: .utf8)
+        #expect(try nbrun(["a.md"], in: directory).status == 0)
+        #expect(try nbrun(["b.md"], in: directory).status == 0)
+        let hit = try nbrun(["a.md"], in: directory)
+        #expect(hit.stderr.contains("[1/1] answer (cache hit)"))
+        let refreshed = try nbrun(["a.md", "--refresh"], in: directory)
+        #expect(refreshed.status == 0)
+        #expect(refreshed.stderr.contains("[1/1] answer ("))
+        #expect(!refreshed.stderr.contains("cache hit"))
+
+        let list = try nbrun(["cache", "list"], in: directory)
+        #expect(list.status == 0)
+        let lines = list.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("NOTEBOOK  CELL") == true)
+        #expect(lines.contains { $0.hasPrefix("a.md") && $0.contains("answer") })
+        #expect(lines.contains { $0.hasPrefix("b.md") && $0.contains("cell 1") })
+        #expect(lines.last?.hasPrefix("2 entries") == true)
+
+        let cleared = try nbrun(["cache", "clear", "b.md"], in: directory)
+        #expect(cleared.status == 0)
+        #expect(cleared.stdout.hasPrefix("removed 1 entry"))
+        #expect(try !nbrun(["cache", "list"], in: directory).stdout.contains("b.md"))
+        #expect(try nbrun(["cache", "clear"], in: directory).stdout.hasPrefix("removed 1 entry"))
+        #expect(try nbrun(["cache", "list"], in: directory).stdout.hasPrefix("no cached cells"))
+        // Another output folder, and bad usage.
+        #expect(try nbrun(["cache", "list", "-o", "elsewhere"], in: directory).status == 0)
+        #expect(try nbrun(["cache"], in: directory).status == 2)
+        #expect(try nbrun(["cache", "bogus"], in: directory).status == 2)
+        #expect(try nbrun(["cache", "list", "--bogus"], in: directory).status == 2)
+    }
+}
