@@ -37,6 +37,9 @@ enum Primitive {
     case unfold(Window2D)
     case maxPool2D(Window2D, indices: [Int32])
     case avgPool2D(Window2D)
+    // Batch normalisation in training (inputs x, scale, offset); fused, like the softmax
+    // cross-entropy: holds x̂ and 1/sqrt(var + eps) per channel.
+    case batchNorm(normalized: Tensor, inverseDeviation: Tensor)
     // Softmax family along an axis.
     case softmax(axis: Int)
     case logSoftmax(axis: Int)
@@ -62,6 +65,7 @@ enum Primitive {
         case .unfold: return "unfold"
         case .maxPool2D: return "maxPool2D"
         case .avgPool2D: return "avgPool2D"
+        case .batchNorm: return "batchNorm"
         case .softmax: return "softmax"
         case .logSoftmax: return "logSoftmax"
         case .softmaxCrossEntropy: return "softmaxCrossEntropy"
@@ -194,6 +198,10 @@ enum Primitive {
             return [maxPool2DBackward(g, indices: indices, inputShape: x.shape)]
         case .avgPool2D(let window):
             return [avgPool2DBackward(g, inputShape: x.shape, window: window)]
+        case .batchNorm(let normalized, let inverseDeviation):
+            let (dx, dScale, dOffset) = batchNormBackward(g, normalized: normalized, scale: inputs[1].value,
+                                                          inverseDeviation: inverseDeviation)
+            return [needs(0) ? dx : nil, needs(1) ? dScale : nil, needs(2) ? dOffset : nil]
         case .softmax(let axis):
             // dx = y * (g - sum(g * y)) along the axis.
             return [output * (g - (g * output).sum(alongAxes: [axis], keepDims: true))]

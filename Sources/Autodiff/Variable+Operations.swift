@@ -204,6 +204,17 @@ public func unfold(_ x: Variable, window: Window2D) -> Variable {
     Variable.record(unfold(x.value, window: window), .unfold(window), [x])
 }
 
+/// Batch normalisation with the batch's own statistics (training mode), fused: x (N, C) or
+/// (N, C, H, W), `scale` γ and `offset` β (C). Returns y and the per-channel mean and biased
+/// variance (for running averages). See TensorCore's `batchNormForward`.
+public func batchNorm(_ x: Variable, scale: Variable, offset: Variable, epsilon: Float)
+    -> (output: Variable, mean: Tensor, variance: Tensor) {
+    let result = batchNormForward(x.value, scale: scale.value, offset: offset.value, epsilon: epsilon)
+    let output = Variable.record(result.output, .batchNorm(normalized: result.normalized, inverseDeviation: result.inverseDeviation),
+                                 [x, scale, offset])
+    return (output, result.mean, result.variance)
+}
+
 /// Max pooling over `window`: (N, C, OH, OW); the gradient goes to each window's maximum.
 public func maxPool2D(_ x: Variable, window: Window2D) -> Variable {
     let (output, indices) = maxPool2DWithIndices(x.value, window: window)

@@ -44,7 +44,8 @@ func runMLPBenchmarks() throws {
 
 /// LeNet-5 (conv 5x5x6 pad 2, max pool, conv 5x5x16, max pool, 120, 84, 10), 3 epochs.
 /// PyTorch here: about 6.5 s/epoch. Goals: >= 98.8%, at most half PyTorch's time.
-/// `benchmarks cnn large` trains conv32-conv64-pool-dense128-dropout instead (goal >= 99.2%).
+/// `benchmarks cnn large` trains conv32-conv64-pool-dense128-dropout instead (goal >= 99.2%);
+/// `benchmarks cnn bn` one round of notebooks/cnn-mnist.md's batch-norm CNN.
 func runCNNBenchmarks() throws {
     RandomGenerator.seedGlobal(1)
     if CommandLine.arguments.dropFirst(2).first == "large" {
@@ -54,6 +55,21 @@ func runCNNBenchmarks() throws {
                                inputShape: [1, 28, 28])
         let epochs = Int(CommandLine.arguments.dropFirst(3).first ?? "") ?? 4
         try trainAndReport("cnn_large", model, inputShape: [1, 28, 28], epochs: epochs)
+        return
+    }
+    if CommandLine.arguments.dropFirst(2).first == "bn" {
+        // notebooks/cnn-mnist.md's model: conv16-BN-pool, conv32-BN-pool, dense256, batch 32,
+        // one pass over the first 20,000 training images (one of the notebook's six rounds).
+        let model = Sequential([Conv2D(1, 16, kernelSize: 5), BatchNorm(16), ReLU(), MaxPool2D(size: 2),
+                                Conv2D(16, 32, kernelSize: 5), BatchNorm(32), ReLU(), MaxPool2D(size: 2), Flatten(),
+                                Linear(32 * 4 * 4, 256), ReLU(), Dropout(rate: 0.2), Linear(256, 10)],
+                               inputShape: [1, 28, 28])
+        let train = try MNIST.load(split: .train).prefix(20_000)
+        model.compile(optimizer: Adam(learningRate: 2e-3), loss: .crossEntropy)
+        let x = train.images.reshaped(to: [train.count, 1, 28, 28])
+        let history = try model.fit(x: x, y: train.labelsTensor, batchSize: 32, epochs: 1, seed: 1, verbose: false)
+        report("cnn_bn.seconds_per_20000_images", history.epochs[0].seconds, "s", decimals: 2)
+        report("cnn_bn.train_accuracy", Double(history.epochs[0].metrics["accuracy"] ?? 0), "", decimals: 4)
         return
     }
     let model = Sequential([Conv2D(1, 6, kernelSize: 5, padding: 2), ReLU(), MaxPool2D(size: 2),

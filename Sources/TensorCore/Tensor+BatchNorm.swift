@@ -1,0 +1,104 @@
+// Batch normalisation in training mode, forward and backward as two fused kernels
+// (batchNormForward / batchNormBackward). Composed from primitives it took about seven
+// passes and as many full-size temporaries forward, and more backward.
+//
+// x is (N, C) or (N, C, H, W), seen as (N, C, S) with S = H*W (or 1); statistics are per
+// channel c over N*S values:
+//     mean_c, var_c (biased), r_c = 1 / sqrt(var_c + eps)
+//     x̂ = (x - mean_c) r_c,   y = γ_c x̂ + β_c
+// Backward (Ioffe & Szegedy, 2015, section 3), with M = N*S:
+//     dβ_c = Σ dy,   dγ_c = Σ dy x̂,   dx = γ_c r_c / M · (M dy - dβ_c - x̂ dγ_c)
+
+/// Normalises `x` (N, C) or (N, C, H, W) per channel with its batch statistics and applies
+/// `scale` γ and `offset` β (each (C)). Returns y, x̂ (both of x's shape), the channel means,
+/// the biased variances and r = 1/sqrt(var + epsilon) (each (C)).
+public func batchNormForward(_ x: Tensor, scale: Tensor, offset: Tensor, epsilon: Float)
+    -> (output: Tensor, normalized: Tensor, mean: Tensor, variance: Tensor, inverseDeviation: Tensor) {
+    if x.rank != 2 && x.rank != 4 { engineFailure("batchNormForward: needs (N, C) or (N, C, H, W), got shape \(x.shape)") }
+    let n = x.shape[0], c = x.shape[1], s = x.rank == 4 ? x.shape[2] * x.shape[3] : 1
+    if scale.shape != [c] || offset.shape != [c] {
+        shapeMismatch("batchNormForward", scale.shape, offset.shape, "must both be [\(c)] for input \(x.shape)")
+    }
+    let m = Double(Swift.max(n * s, 1))
+    var mean = [Float](repeating: 0, count: c), variance = mean, inverse = mean
+    x.scalars.withUnsafeBufferPointer { p in
+        for channel in 0..<c {
+            var total = 0.0
+            for image in 0..<n {
+                let base = (image * c + channel) * s
+                var run: Float = 0
+                for i in 0..<s { run += p[base + i] }
+                total += Double(run)
+            }
+            let mu = total / m
+            var squares = 0.0
+            for image in 0..<n {
+                let base = (image * c + channel) * s
+                var run: Float = 0
+                let muF = Float(mu)
+                for i in 0..<s { let d = p[base + i] - muF; run += d * d }
+                squares += Double(run)
+            }
+            mean[channel] = Float(mu)
+            variance[channel] = Float(squares / m)
+            inverse[channel] = 1 / (variance[channel] + epsilon).squareRoot()
+        }
+    }
+    var normalized = Tensor(shape: x.shape) { _ in }
+    let output = x.scalars.withUnsafeBufferPointer { p in
+        normalized.scalars.withUnsafeMutableBufferPointer { xhat in
+            Tensor(shape: x.shape) { y in
+                for image in 0..<n {
+                    for channel in 0..<c {
+                        let base = (image * c + channel) * s
+                        let mu = mean[channel], r = inverse[channel]
+                        let gamma = scale.scalars[channel], beta = offset.scalars[channel]
+                        for i in 0..<s {
+                            let h = (p[base + i] - mu) * r
+                            xhat[base + i] = h
+                            y[base + i] = gamma * h + beta
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return (output, normalized, Tensor(mean, shape: [c]), Tensor(variance, shape: [c]), Tensor(inverse, shape: [c]))
+}
+
+/// Gradients of `batchNormForward` given the upstream gradient dy, x̂, γ and r (see above):
+/// (dx of x's shape, dγ (C), dβ (C)).
+public func batchNormBackward(_ upstream: Tensor, normalized: Tensor, scale: Tensor, inverseDeviation: Tensor)
+    -> (input: Tensor, scale: Tensor, offset: Tensor) {
+    if upstream.shape != normalized.shape { shapeMismatch("batchNormBackward", upstream.shape, normalized.shape) }
+    let shape = normalized.shape
+    let n = shape[0], c = shape[1], s = shape.count == 4 ? shape[2] * shape[3] : 1
+    let m = Float(Swift.max(n * s, 1))
+    var dScale = [Float](repeating: 0, count: c), dOffset = dScale
+    let dx = upstream.scalars.withUnsafeBufferPointer { g in
+        normalized.scalars.withUnsafeBufferPointer { h in
+            for channel in 0..<c {
+                var sumG = 0.0, sumGH = 0.0
+                for image in 0..<n {
+                    let base = (image * c + channel) * s
+                    var runG: Float = 0, runGH: Float = 0
+                    for i in 0..<s { runG += g[base + i]; runGH += g[base + i] * h[base + i] }
+                    sumG += Double(runG); sumGH += Double(runGH)
+                }
+                dOffset[channel] = Float(sumG)
+                dScale[channel] = Float(sumGH)
+            }
+            return Tensor(shape: shape) { out in
+                for image in 0..<n {
+                    for channel in 0..<c {
+                        let base = (image * c + channel) * s
+                        let factor = scale.scalars[channel] * inverseDeviation.scalars[channel] / m
+                        let db = dOffset[channel], dg = dScale[channel]
+                        for i in 0..<s { out[base + i] = factor * (m * g[base + i] - db - h[base + i] * dg) }
+                    }
+                }
+            }
+        }
+    }
+    return (dx, Tensor(dScale, shape: [c]), Tensor(dOffset, shape: [c]))
+}
