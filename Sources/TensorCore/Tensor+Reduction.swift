@@ -185,17 +185,21 @@ func reduceValues(_ x: Tensor, _ axes: [Int], keepDims: Bool, _ operation: Strin
     return x.scalars.withUnsafeBufferPointer { input in
         let p = input.baseAddress!
         if outCount == 1 {
-            // Everything into one value: partial results per chunk, then combined.
-            let chunks = parallelChunks(n)
+            // Everything into one value: partial results per block, then combined. The blocks
+            // depend on n alone, never on the cores or the machine's load, so a sum groups its
+            // values the same way on every run and machine (seeded runs stay bit-identical);
+            // only whether the blocks run on one core or several varies.
+            let chunks = n >= fullReductionBlockThreshold ? fullReductionBlocks : 1
             var partials = [Float](repeating: initial, count: chunks)
             partials.withUnsafeMutableBufferPointer { partial in
-                if chunks == 1 {
-                    partial[0] = run(p, n)
+                func block(_ chunk: Int) {
+                    let start = n * chunk / chunks, end = n * (chunk + 1) / chunks
+                    partial[chunk] = run(p + start, end - start)
+                }
+                if chunks > 1 && parallelChunks(n) > 1 {
+                    DispatchQueue.concurrentPerform(iterations: chunks) { block($0) }
                 } else {
-                    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                        let start = n * chunk / chunks, end = n * (chunk + 1) / chunks
-                        partial[chunk] = run(p + start, end - start)
-                    }
+                    for chunk in 0..<chunks { block(chunk) }
                 }
             }
             var result = initial
@@ -255,3 +259,8 @@ func reduceValues(_ x: Tensor, _ axes: [Int], keepDims: Bool, _ operation: Strin
         return Tensor(unchecked: result, shape: outShape)
     }
 }
+
+/// Full reductions of at least this many values are split into `fullReductionBlocks` blocks.
+let fullReductionBlockThreshold = 1 << 17
+/// A constant, so the grouping of partial results never depends on the hardware or the load.
+let fullReductionBlocks = 4
