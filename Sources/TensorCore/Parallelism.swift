@@ -18,8 +18,13 @@ internal import COpenBLAS
 public enum Parallelism {
     /// Number of chunks a large loop is split into (default: the online core count).
     nonisolated(unsafe) public static var workers: Int = onlineCores
-    /// Loops over fewer values than this run on one thread.
-    nonisolated(unsafe) public static var minimumElements: Int = 1 << 17
+    /// Loops over fewer values than this run on one thread. Off by default (`Int.max`): measured
+    /// on the 2-core machines here, even idle (load average 0.9), splitting was slower at every
+    /// size, 2^12 to 10M values: a 10M add took 12 ms on one thread and 23 ms split, relu 11 ms
+    /// and 21 ms (these loops are bound by memory and by first-touch page faults of the result,
+    /// which two threads contend for). `benchmarks engine` prints the `parallel_speedup` lines to
+    /// re-measure on other hardware; set a threshold (e.g. 1 << 17) where they exceed 1.
+    nonisolated(unsafe) public static var minimumElements: Int = Int.max
     /// Whether to fall back to one thread while other processes keep the cores busy.
     nonisolated(unsafe) public static var adaptsToLoad = true
 

@@ -36,7 +36,10 @@ func broadcastOracle(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> 
     }
 
     @Test func broadcastingLargeTensorsInParallelMatchesOracle() {
-        // Above the parallel threshold: the chunked loops must agree with the serial ones.
+        // Split across the cores (off by default): the chunked loops must agree with the serial ones.
+        let saved = (Parallelism.minimumElements, Parallelism.adaptsToLoad)
+        (Parallelism.minimumElements, Parallelism.adaptsToLoad) = (1 << 12, false)
+        defer { (Parallelism.minimumElements, Parallelism.adaptsToLoad) = saved }
         let a = sample([300, 257], seed: 3), row = sample([257], seed: 4), column = sample([300, 1], seed: 5)
         expectClose(a + row, broadcastOracle(a, row, +))
         expectClose(a * column, broadcastOracle(a, column, *))
