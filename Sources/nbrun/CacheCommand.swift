@@ -99,18 +99,4 @@ struct CacheCommand: ParsableCommand {
         formatter.dateFormat = "yyyy-MM-dd HH:mm"
         return formatter.string(from: date)
     }
-
-    /// Like `main()`, but usage errors exit 2 (ArgumentParser's default is 64).
-    static func main(_ arguments: [String]) {
-        do {
-            var command = try parseAsRoot(arguments)
-            try command.run()
-        } catch {
-            let code = exitCode(for: error)
-            if code == .success || error is ExitCode { exit(withError: error) }
-            let message = fullMessage(for: error)
-            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
-            Foundation.exit(NotebookError.exitCode)
-        }
-    }
 }

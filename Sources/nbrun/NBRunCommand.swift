@@ -94,20 +94,4 @@ struct NBRunCommand: ParsableCommand {
         if let report = run.reportPath { print(report) }
         if run.exitCode != 0 { throw ExitCode(run.exitCode) }
     }
-
-    /// Like `main()`, but usage errors exit 2 (ArgumentParser's default is 64).
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            let code = exitCode(for: error)
-            if code == .success || error is ExitCode {
-                exit(withError: error)
-            }
-            let message = fullMessage(for: error)
-            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
-            Foundation.exit(NotebookError.exitCode)
-        }
-    }
 }
