@@ -367,21 +367,8 @@ import Testing
 
 /// `nbrun cache list|clear` and `--refresh`, through the executable.
 @Suite struct CacheCommandTests {
-    func nbrun(_ arguments: [String], in directory: String) throws -> (status: Int32, stdout: String, stderr: String) {
-        let executable = try #require(EndToEnd.nbrunExecutable(), "nbrun is not built beside the tests")
-        _ = try EndToEnd.kernel()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let out = Foundation.Pipe(), err = Foundation.Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    func nbrun(_ arguments: [String], in directory: String) throws -> EndToEnd.CommandResult {
+        try EndToEnd.nbrun(arguments, in: directory)
     }
 
     @Test func listClearAndRefresh() throws {

@@ -4,28 +4,8 @@ import Testing
 
 /// The `nbrun` executable: messages, paths as the user typed them, exit statuses.
 @Suite(.serialized) struct CommandLineTests {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    func nbrun(_ arguments: [String], in directory: String) throws -> Result {
-        let executable = try #require(EndToEnd.nbrunExecutable(), "nbrun is not built beside the tests")
-        _ = try EndToEnd.kernel()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let out = Foundation.Pipe(), err = Foundation.Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+    func nbrun(_ arguments: [String], in directory: String) throws -> EndToEnd.CommandResult {
+        try EndToEnd.nbrun(arguments, in: directory)
     }
 
     @Test func aTypeErrorPrintsTheMarkdownPathAsGivenAndExits2() throws {

@@ -50,4 +50,45 @@ enum EndToEnd {
         }
         return nil
     }
+
+    /// What a run of the `nbrun` executable printed, and its exit status.
+    struct CommandResult {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs the `nbrun` executable built beside the tests with `arguments`, in `directory`
+    /// (the current one when nil). stderr is read on another thread so that neither pipe can
+    /// fill up and stall the child while the other is read.
+    static func nbrun(_ arguments: [String], in directory: String? = nil) throws -> CommandResult {
+        let executable = try #require(nbrunExecutable(), "nbrun is not built beside the tests")
+        _ = try kernel()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let out = Foundation.Pipe(), err = Foundation.Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let errData = ReadInBackground(err.fileHandleForReading)
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                             stderr: String(decoding: errData.wait(), as: UTF8.self))
+    }
+}
+
+/// Reads a pipe to its end on another thread.
+final class ReadInBackground: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }
+    }
+    func wait() -> Data { done.wait(); return data }
 }

@@ -35,36 +35,10 @@ private func fixtureFolder() throws -> String {
     return folder
 }
 
-private struct CommandResult { var status: Int32; var stdout: String; var stderr: String }
+private typealias CommandResult = EndToEnd.CommandResult
 
 private func nbrun(_ arguments: [String]) throws -> CommandResult {
-    let executable = try #require(EndToEnd.nbrunExecutable(), "the nbrun executable is built beside the tests")
-    _ = try EndToEnd.kernel()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let errData = ReadInBackground(err.fileHandleForReading)
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData.wait(), as: UTF8.self))
-}
-
-/// Reads a pipe on another thread, so neither pipe fills while the other is read.
-private final class ReadInBackground: @unchecked Sendable {
-    private var data = Data()
-    private let done = DispatchSemaphore(value: 0)
-    init(_ handle: FileHandle) {
-        Thread.detachNewThread { [self] in
-            data = handle.readDataToEndOfFile()
-            done.signal()
-        }
-    }
-    func wait() -> Data { done.wait(); return data }
+    try EndToEnd.nbrun(arguments)
 }
 
 /// The parts of a JUnit file the tests look at.
