@@ -3,9 +3,28 @@
 // Dependencies point one way (see DESIGN.md): C modules <- TensorCore <- Autodiff <-
 // NeuralNetwork <- Optimizers; Datasets and Plotting beside them; NotebookKernel
 // re-exports all of it for generated notebook programs; Notebook and nbrun are the tool.
+import Foundation
 import PackageDescription
 
 let engineSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+/// The engine is built on the machine it runs on (scripts/setup), so TensorCore's hand-vectorised
+/// kernels (the direct convolution) use AVX2 and FMA when this CPU has them, as `-march=native`
+/// would; NBRUN_PORTABLE=1 turns that off (for a build copied to other machines).
+let hostHasAVX2AndFMA: Bool = {
+    #if os(Linux) && arch(x86_64)
+    if ProcessInfo.processInfo.environment["NBRUN_PORTABLE"] == "1" { return false }
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+    let names = Set(flags.split(separator: " ").map(String.init))
+    return names.contains("avx2") && names.contains("fma")
+    #else
+    return false
+    #endif
+}()
+
+let tensorCoreSettings: [SwiftSetting] = engineSettings + (hostHasAVX2AndFMA
+    ? [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"]), .define("NBRUN_FMA")] : [])
 
 let package = Package(
     name: "nbrun",
@@ -30,7 +49,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The engine.
-        .target(name: "TensorCore", dependencies: ["COpenBLAS"], swiftSettings: engineSettings),
+        .target(name: "TensorCore", dependencies: ["COpenBLAS"], swiftSettings: tensorCoreSettings),
         .target(name: "Autodiff", dependencies: ["TensorCore"], swiftSettings: engineSettings),
         .target(name: "NeuralNetwork", dependencies: ["Autodiff"], swiftSettings: engineSettings),
         .target(name: "Optimizers", dependencies: ["NeuralNetwork"], swiftSettings: engineSettings),

@@ -35,6 +35,9 @@ enum Primitive {
     // Convolution and pooling (NCHW).
     case im2col(Window2D)
     case unfold(Window2D)
+    // Fused convolution (inputs x, weight (C*KH*KW, F), bias (F)); holds what the forward
+    // saved for the backward (the padded input, or the unfolded columns).
+    case conv2D(Window2D, saved: Tensor)
     case maxPool2D(Window2D, indices: [Int32])
     case avgPool2D(Window2D)
     // Batch normalisation in training (inputs x, scale, offset); fused, like the softmax
@@ -63,6 +66,7 @@ enum Primitive {
         case .pad: return "pad"
         case .im2col: return "im2col"
         case .unfold: return "unfold"
+        case .conv2D: return "conv2D"
         case .maxPool2D: return "maxPool2D"
         case .avgPool2D: return "avgPool2D"
         case .batchNorm: return "batchNorm"
@@ -194,6 +198,10 @@ enum Primitive {
             return [col2im(g, imageShape: x.shape, window: window)]
         case .unfold(let window):
             return [fold(g, imageShape: x.shape, window: window)]
+        case .conv2D(let window, let saved):
+            let (dx, dWeight, dBias) = convolution2DBackward(g, saved: saved, weight: inputs[1].value, inputShape: x.shape,
+                                                             window: window, needsInput: needs(0))
+            return [dx, needs(1) ? dWeight : nil, needs(2) ? dBias : nil]
         case .maxPool2D(_, let indices):
             return [maxPool2DBackward(g, indices: indices, inputShape: x.shape)]
         case .avgPool2D(let window):

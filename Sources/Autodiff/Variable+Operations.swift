@@ -204,6 +204,14 @@ public func unfold(_ x: Variable, window: Window2D) -> Variable {
     Variable.record(unfold(x.value, window: window), .unfold(window), [x])
 }
 
+/// A 2-D convolution of NCHW `x` with `weight` (C*KH*KW, F) and `bias` (F): (N, F, OH, OW).
+/// Fused (one matrix product for the whole batch); the same values as
+/// `matmul(weight, unfold(x, window: window), transposeA: true) + bias` reshaped to NCHW.
+public func conv2D(_ x: Variable, weight: Variable, bias: Variable, window: Window2D) -> Variable {
+    let (output, saved) = convolution2D(x.value, weight: weight.value, bias: bias.value, window: window)
+    return Variable.record(output, .conv2D(window, saved: saved), [x, weight, bias])
+}
+
 /// Batch normalisation with the batch's own statistics (training mode), fused: x (N, C) or
 /// (N, C, H, W), `scale` γ and `offset` β (C). Returns y and the per-channel mean and biased
 /// variance (for running averages). See TensorCore's `batchNormForward`.

@@ -1,10 +1,10 @@
 import Foundation
 
 /// A 2-D convolution over NCHW batches, as unfold (im2col, channels first) + one matrix
-/// product per image:
+/// product for the whole batch (the fused `conv2D` primitive):
 ///
-///     cols = unfold(x)            (N, C·KH·KW, OH·OW)
-///     y    = Wᵀ cols + b          (N, F, OH·OW), W is (C·KH·KW, F)
+///     cols = unfold(x)            (C·KH·KW, N·OH·OW)
+///     y    = Wᵀ cols + b          (F, N·OH·OW), W is (C·KH·KW, F)
 ///     out  = y as (N, F, OH, OW)
 ///
 /// with OH = (H + 2·padding - KH) / stride + 1 (likewise OW). The product comes out in NCHW
@@ -41,10 +41,11 @@ public final class Conv2D: Layer {
                           "do not match (input vs expected (batch, \(inputChannels), height, width))")
         }
         let (oh, ow) = window.outputSize(height: x.shape[2], width: x.shape[3])
-        let columns = unfold(x, window: window)                              // (N, C·KH·KW, OH·OW)
-        let y = matmul(weight, columns, transposeA: true)                    // (N, F, OH·OW)
-            + bias.reshaped(to: [filters, 1])
-        return y.reshaped(to: [x.shape[0], filters, oh, ow])                 // (N, F, OH, OW)
+        if oh < 1 || ow < 1 {
+            shapeMismatch("Conv2D(\(inputChannels), \(filters), kernelSize: \(window.kernelHeight))", x.shape, [-1, inputChannels, -1, -1],
+                          "do not match (the image is smaller than the kernel)")
+        }
+        return conv2D(x, weight: weight, bias: bias, window: window)       // (N, F, OH, OW)
     }
 
     /// The filters as images: (filters, C, KH, KW).

@@ -39,6 +39,10 @@ public enum Parallelism {
     /// The number of threads OpenBLAS may use for a large product (the limit set by `setBLASThreads`).
     public static var blasThreads: Int { blasThreadLimit }
 
+    /// Batched kernels (a convolution's forward and backward) doing fewer multiply-adds than
+    /// this run their batch parts one after another rather than side by side.
+    nonisolated(unsafe) public static var minimumBatchWork: Int = 1 << 20
+
     /// Products of fewer multiply-adds (m·n·k) than this run BLAS on one thread. 2^21 sits
     /// between a LeNet layer's products and the MLP's first layer (128x784x256, about 2^24.6).
     nonisolated(unsafe) public static var blasMinimumWork: Int = 1 << 21
@@ -103,5 +107,26 @@ func parallelRanges(_ count: Int, cost: Int = 1, _ body: (Range<Int>) -> Void) {
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
         let start = count * chunk / chunks, end = count * (chunk + 1) / chunks
         if start < end { body(start..<end) }
+    }
+}
+
+/// The batch `0..<count` cut into one contiguous part per worker (fewer when the batch is
+/// small). Fixed for a given batch size, whatever the load, so sums over parts are reproducible.
+func batchParts(_ count: Int) -> [Range<Int>] {
+    let parts = Swift.max(1, Swift.min(Parallelism.workers, count))
+    return (0..<parts).map { count * $0 / parts ..< count * ($0 + 1) / parts }
+}
+
+/// Runs `body` on each part of `parts`: side by side, each product on one BLAS thread, when
+/// there are idle cores and `work` (multiply-adds) reaches `Parallelism.minimumBatchWork`; else
+/// one after another, with BLAS threads chosen for a product of size `blas` (m, n, k).
+/// `body` must only write data of its own part.
+func runBatchParts(_ parts: [Range<Int>], work: Int, blas: (Int, Int, Int), _ body: (Range<Int>) -> Void) {
+    if parts.count > 1 && work >= Parallelism.minimumBatchWork && !(Parallelism.adaptsToLoad && Parallelism.machineIsBusy) {
+        useBLASThreads(for: 1, 1, 1)
+        DispatchQueue.concurrentPerform(iterations: parts.count) { body(parts[$0]) }
+    } else {
+        useBLASThreads(for: blas.0, blas.1, blas.2)
+        for part in parts { body(part) }
     }
 }

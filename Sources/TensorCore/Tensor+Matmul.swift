@@ -80,6 +80,19 @@ public func matmulSummingBatch(_ a: Tensor, _ b: Tensor, transposeA: Bool = fals
     return result
 }
 
+/// C (m, n) = op(A) op(B) on row-major blocks of larger matrices (leading dimensions `lda`,
+/// `ldb`, `ldc`), overwriting C. The caller chooses BLAS threads (`useBLASThreads`).
+func sgemmBlock(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) }
+        return
+    }
+    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+}
+
 /// Chooses OpenBLAS's thread count for one product of (m, k) x (k, n), calling
 /// `openblas_set_num_threads` only when the choice changes.
 ///

@@ -57,6 +57,10 @@ func runCNNBenchmarks() throws {
         try trainAndReport("cnn_large", model, inputShape: [1, 28, 28], epochs: epochs)
         return
     }
+    if CommandLine.arguments.dropFirst(2).first == "layers" {
+        try runLeNetLayerBreakdown()
+        return
+    }
     if CommandLine.arguments.dropFirst(2).first == "bn" {
         // notebooks/cnn-mnist.md's model: conv16-BN-pool, conv32-BN-pool, dense256, batch 32,
         // one pass over the first 20,000 training images (one of the notebook's six rounds).
@@ -78,3 +82,38 @@ func runCNNBenchmarks() throws {
                            inputShape: [1, 28, 28])
     try trainAndReport("cnn", model, inputShape: [1, 28, 28], epochs: 3)
 }
+
+/// `benchmarks cnn layers [THREADS]`: where a LeNet-5 training step of 128 images goes, layer by
+/// layer (median forward time, and median backward time of that layer alone), in milliseconds.
+private func runLeNetLayerBreakdown() throws {
+    if let threads = Int(CommandLine.arguments.dropFirst(3).first ?? "") {
+        Parallelism.workers = threads
+        Parallelism.setBLASThreads(threads)
+    }
+    RandomGenerator.seedGlobal(1)
+    let layers: [Layer] = [Conv2D(1, 6, kernelSize: 5, padding: 2), ReLU(), MaxPool2D(size: 2),
+                           Conv2D(6, 16, kernelSize: 5), ReLU(), MaxPool2D(size: 2), Flatten(),
+                           Linear(400, 120), ReLU(), Linear(120, 84), ReLU(), Linear(84, 10)]
+    let train = try MNIST.load(split: .train).prefix(128)
+    var input = train.images.reshaped(to: [128, 1, 28, 28])
+    var totalForward = 0.0, totalBackward = 0.0
+    for (index, layer) in layers.enumerated() {
+        let x = Variable(input, requiresGrad: index > 0)
+        let forward = medianSeconds(repetitions: 51) { _ = layer(x) }
+        let output = layer(x)
+        let upstream = Tensor.ones(output.shape)
+        let backward = medianSeconds(repetitions: 51) {
+            let y = layer(x)
+            y.backward(gradient: upstream)
+            for parameter in layer.parameters { parameter.zeroGrad() }
+        } - forward
+        totalForward += forward
+        totalBackward += backward
+        report("cnn_layers.\(index)_\(type(of: layer))_forward", forward * 1000, "ms")
+        report("cnn_layers.\(index)_\(type(of: layer))_backward", backward * 1000, "ms")
+        input = output.value
+    }
+    report("cnn_layers.step_forward", totalForward * 1000, "ms")
+    report("cnn_layers.step_backward", totalBackward * 1000, "ms")
+}
+

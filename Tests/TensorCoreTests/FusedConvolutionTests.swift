@@ -1,0 +1,90 @@
+import Testing
+@testable import TensorCore
+
+/// `convolution2D` and its backward, both paths: the direct SIMD loops (stride 1) and the
+/// unfolded columns (other strides), against the oracle loops.
+@Suite(.serialized) struct FusedConvolutionTests {
+    /// (batch, channels, filters, height, width, window): widths off and on multiples of 8,
+    /// filter counts below, at and past a group of 8, LeNet's two layers.
+    static let cases: [(Int, Int, Int, Int, Int, Window2D)] = [
+        (3, 1, 6, 28, 28, Window2D(size: 5, padding: 2)),
+        (2, 6, 16, 14, 14, Window2D(size: 5)),
+        (3, 3, 11, 9, 13, Window2D(size: 3, padding: 1)),
+        (1, 2, 8, 7, 17, Window2D(kernel: (2, 3), padding: (1, 2))),
+        (2, 4, 3, 6, 5, Window2D(size: 1)),
+        (2, 3, 5, 9, 8, Window2D(size: 3, stride: 2, padding: 1)),
+        (3, 2, 9, 8, 7, Window2D(kernel: (3, 2), stride: (2, 1))),
+    ]
+
+    /// Weight as (C*KH*KW, F) from (F, C, KH, KW), the oracle's layout.
+    func columnsWeight(_ w: Tensor) -> Tensor { w.reshaped(to: [w.shape[0], -1]).transposed() }
+
+    @Test(arguments: 0..<cases.count)
+    func forwardMatchesTheOracle(_ index: Int) {
+        let (n, c, f, h, w, window) = Self.cases[index]
+        let x = sample([n, c, h, w], seed: 70), filters = sample([f, c, window.kernelHeight, window.kernelWidth], seed: 71)
+        let bias = sample([f], seed: 72)
+        let (output, _) = convolution2D(x, weight: columnsWeight(filters), bias: bias, window: window)
+        let expected = convolutionOracle(x, filters, window) + bias.reshaped(to: [1, f, 1, 1])
+        expectClose(output, expected, tolerance: 1e-5)
+    }
+
+    @Test(arguments: 0..<cases.count)
+    func backwardIsTheAdjointOfTheForward(_ index: Int) {
+        let (n, c, f, h, w, window) = Self.cases[index]
+        let x = sample([n, c, h, w], seed: 73), filters = sample([f, c, window.kernelHeight, window.kernelWidth], seed: 74)
+        let weight = columnsWeight(filters), zeroBias = Tensor.zeros([f])
+        let (output, saved) = convolution2D(x, weight: weight, bias: zeroBias, window: window)
+        let g = sample(output.shape, seed: 75)
+        let (dx, dWeight, dBias) = convolution2DBackward(g, saved: saved, weight: weight, inputShape: x.shape, window: window,
+                                                         needsInput: true)
+        // The output is linear in x and in w: <conv(x, w), g> = <x, dx> = <w, dw>.
+        let inner = (output * g).sum().scalar
+        #expect(Swift.abs((x * dx!).sum().scalar - inner) < 1e-4 * Swift.max(1, Swift.abs(inner)))
+        #expect(Swift.abs((weight * dWeight).sum().scalar - inner) < 1e-4 * Swift.max(1, Swift.abs(inner)))
+        // The weight gradient value by value: dw[(c, ky, kx), f] = sum of g[n, f, i, j] * x at the tap.
+        var expected = Tensor.zeros([c * window.kernelHeight * window.kernelWidth, f])
+        for channel in 0..<c {
+            for ky in 0..<window.kernelHeight {
+                for kx in 0..<window.kernelWidth {
+                    let tap = (channel * window.kernelHeight + ky) * window.kernelWidth + kx
+                    for filter in 0..<f {
+                        var total: Float = 0
+                        for index in allIndices([n, output.shape[2], output.shape[3]]) {
+                            let r = index[1] * window.strideHeight - window.paddingHeight + ky
+                            let s = index[2] * window.strideWidth - window.paddingWidth + kx
+                            if r >= 0 && r < h && s >= 0 && s < w { total += g[index[0], filter, index[1], index[2]] * x[index[0], channel, r, s] }
+                        }
+                        expected[tap, filter] = total
+                    }
+                }
+            }
+        }
+        expectClose(dWeight, expected, tolerance: 1e-4)
+        expectClose(dBias, g.sum(alongAxes: [0, 2, 3]), tolerance: 1e-5)
+        // Without the input gradient, the same weight and bias gradients.
+        let (none, dWeightAlone, dBiasAlone) = convolution2DBackward(g, saved: saved, weight: weight, inputShape: x.shape,
+                                                                     window: window, needsInput: false)
+        #expect(none == nil)
+        #expect(dWeightAlone == dWeight && dBiasAlone == dBias)
+    }
+
+    @Test func resultsDoNotDependOnWhetherBatchPartsRunSideBySide() {
+        let x = sample([9, 3, 12, 12], seed: 76), weight = sample([27, 10], seed: 77), bias = sample([10], seed: 78)
+        let window = Window2D(size: 3, padding: 1)
+        let saved = (Parallelism.minimumBatchWork, Parallelism.adaptsToLoad, Parallelism.workers)
+        defer { (Parallelism.minimumBatchWork, Parallelism.adaptsToLoad, Parallelism.workers) = saved }
+        Parallelism.workers = 2
+        func run() -> [Tensor] {
+            let (output, kept) = convolution2D(x, weight: weight, bias: bias, window: window)
+            let (dx, dw, db) = convolution2DBackward(output, saved: kept, weight: weight, inputShape: x.shape, window: window,
+                                                     needsInput: true)
+            return [output, dx!, dw, db]
+        }
+        (Parallelism.minimumBatchWork, Parallelism.adaptsToLoad) = (Int.max, true)
+        let oneAfterAnother = run()
+        (Parallelism.minimumBatchWork, Parallelism.adaptsToLoad) = (0, false)
+        let sideBySide = run()
+        #expect(oneAfterAnother == sideBySide)
+    }
+}
