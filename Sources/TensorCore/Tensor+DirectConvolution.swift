@@ -8,7 +8,7 @@
 //
 //     out[o, y, x] = Σ over (i, ky, kx) of w[(i, ky, kx), o] · in[i, y + ky, x + kx]
 //
-// 8 output columns of 8 filters at a time, in 8 SIMD8 accumulators (64 values). The same
+// 16 output columns of 6 filters at a time, in 12 SIMD8 accumulators. The same
 // loop gives the input gradient: a convolution of the zero-padded output gradient with the
 // flipped filters. The weight gradient keeps 8 accumulators per tap.
 
@@ -19,8 +19,13 @@ func convolvesDirectly(_ window: Window2D) -> Bool {
         && window.paddingHeight < window.kernelHeight && window.paddingWidth < window.kernelWidth
 }
 
-/// Output columns computed per step: one SIMD8 of positions.
+/// Values per SIMD register: one SIMD8 of output columns.
 private let lanes = 8
+/// The convolution loop's block: 6 outputs (filters, or channels for the input gradient) by
+/// 16 columns (two SIMD8), 12 accumulators, so each weight broadcast feeds two multiply-adds
+/// and each input load six (8 loads per 12 multiply-adds; 8 by 8 columns took 9 per 8).
+private let filterGroup = 6
+private let columnStep = 2 * lanes
 
 @inline(__always)
 private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
@@ -87,15 +92,15 @@ struct PaddedPlanes {
     }
 }
 
-/// Filters packed for the direct loop: for each group of 8 outputs, the taps in (input
-/// channel, ky, kx) order, 8 values each (zeros past the last output).
+/// Filters packed for the direct loop: for each group of `filterGroup` outputs, the taps in
+/// (input channel, ky, kx) order, `filterGroup` values each (zeros past the last output).
 ///
 /// `weight` is (C*KH*KW, F). Forward, the inputs are the C channels and the outputs the F
 /// filters. `flipped` packs what the input gradient convolves with: the inputs are the F
 /// filters, the outputs the C channels, and each kernel is rotated by 180 degrees.
 private func packFilters(_ weight: UnsafePointer<Float>, inputs: Int, outputs: Int, kh: Int, kw: Int, flipped: Bool) -> [Float] {
-    let groups = (outputs + lanes - 1) / lanes, taps = inputs * kh * kw
-    var packed = [Float](repeating: 0, count: groups * taps * lanes)
+    let groups = (outputs + filterGroup - 1) / filterGroup, taps = inputs * kh * kw
+    var packed = [Float](repeating: 0, count: groups * taps * filterGroup)
     for i in 0..<inputs {
         for ky in 0..<kh {
             for kx in 0..<kw {
@@ -103,7 +108,7 @@ private func packFilters(_ weight: UnsafePointer<Float>, inputs: Int, outputs: I
                 for o in 0..<outputs {
                     let value = flipped ? weight[((o * kh + kh - 1 - ky) * kw + kw - 1 - kx) * inputs + i]
                                         : weight[tap * outputs + o]
-                    packed[((o / lanes) * taps + tap) * lanes + o % lanes] = value
+                    packed[((o / filterGroup) * taps + tap) * filterGroup + o % filterGroup] = value
                 }
             }
         }
@@ -119,50 +124,60 @@ private func packFilters(_ weight: UnsafePointer<Float>, inputs: Int, outputs: I
 private func directConvolve(_ input: PaddedPlanes, _ inputBase: UnsafePointer<Float>, packed: UnsafePointer<Float>, outputs: Int,
                             kh: Int, kw: Int, oh: Int, ow: Int, bias: UnsafePointer<Float>?,
                             out: UnsafeMutablePointer<Float>, images: Range<Int>, rows: Range<Int>) {
-    let groups = (outputs + lanes - 1) / lanes, taps = input.c * kh * kw
+    let groups = (outputs + filterGroup - 1) / filterGroup, taps = input.c * kh * kw
     let planeSize = input.height * input.width, outPlane = oh * ow
-    @inline(__always) func initial(_ o: Int) -> Float { o < outputs ? bias?[o] ?? 0 : 0 }
+    @inline(__always) func initial(_ o: Int) -> SIMD8<Float> { SIMD8(repeating: o < outputs ? bias?[o] ?? 0 : 0) }
     for image in images {
         let imageBase = inputBase + image * input.c * planeSize
         for group in 0..<groups {
-            let first = group * lanes, filters = packed + group * taps * lanes
-            let count = Swift.min(lanes, outputs - first)
-            let (b0, b1, b2, b3) = (initial(first), initial(first + 1), initial(first + 2), initial(first + 3))
-            let (b4, b5, b6, b7) = (initial(first + 4), initial(first + 5), initial(first + 6), initial(first + 7))
+            let first = group * filterGroup, filters = packed + group * taps * filterGroup
+            let count = Swift.min(filterGroup, outputs - first)
+            let (b0, b1, b2) = (initial(first), initial(first + 1), initial(first + 2))
+            let (b3, b4, b5) = (initial(first + 3), initial(first + 4), initial(first + 5))
             let target = out + (image * outputs + first) * outPlane
             for oy in 0..<oh {
                 // Kernel rows ky with input row oy + ky inside `rows`.
                 let firstRow = Swift.max(0, rows.lowerBound - oy), lastRow = Swift.min(kh, rows.upperBound - oy)
                 var ox = 0
                 while ox < ow {
-                    var a0 = SIMD8<Float>(repeating: b0), a1 = SIMD8<Float>(repeating: b1)
-                    var a2 = SIMD8<Float>(repeating: b2), a3 = SIMD8<Float>(repeating: b3)
-                    var a4 = SIMD8<Float>(repeating: b4), a5 = SIMD8<Float>(repeating: b5)
-                    var a6 = SIMD8<Float>(repeating: b6), a7 = SIMD8<Float>(repeating: b7)
+                    // a<filter><block>: filter 0...5 of the group, columns ox..<ox+8 and ox+8..<ox+16.
+                    var a00 = b0, a10 = b1, a20 = b2, a30 = b3, a40 = b4, a50 = b5
+                    var a01 = b0, a11 = b1, a21 = b2, a31 = b3, a41 = b4, a51 = b5
                     for channel in 0..<input.c {
                         for ky in firstRow..<lastRow {
                             let row = imageBase + channel * planeSize + (oy + ky) * input.width + ox
-                            var w = filters + ((channel * kh + ky) * kw) * lanes
+                            var w = filters + ((channel * kh + ky) * kw) * filterGroup
                             for kx in 0..<kw {
-                                let v = load8(row + kx)
-                                multiplyAdd(&a0, v, w[0]); multiplyAdd(&a1, v, w[1])
-                                multiplyAdd(&a2, v, w[2]); multiplyAdd(&a3, v, w[3])
-                                multiplyAdd(&a4, v, w[4]); multiplyAdd(&a5, v, w[5])
-                                multiplyAdd(&a6, v, w[6]); multiplyAdd(&a7, v, w[7])
-                                w += lanes
+                                let v0 = load8(row + kx), v1 = load8(row + kx + lanes)
+                                var weight = w[0]
+                                multiplyAdd(&a00, v0, weight); multiplyAdd(&a01, v1, weight)
+                                weight = w[1]
+                                multiplyAdd(&a10, v0, weight); multiplyAdd(&a11, v1, weight)
+                                weight = w[2]
+                                multiplyAdd(&a20, v0, weight); multiplyAdd(&a21, v1, weight)
+                                weight = w[3]
+                                multiplyAdd(&a30, v0, weight); multiplyAdd(&a31, v1, weight)
+                                weight = w[4]
+                                multiplyAdd(&a40, v0, weight); multiplyAdd(&a41, v1, weight)
+                                weight = w[5]
+                                multiplyAdd(&a50, v0, weight); multiplyAdd(&a51, v1, weight)
+                                w += filterGroup
                             }
                         }
                     }
-                    let valid = Swift.min(lanes, ow - ox), to = target + oy * ow + ox
-                    store(a0, to, valid: valid)
-                    if count > 1 { store(a1, to + outPlane, valid: valid) }
-                    if count > 2 { store(a2, to + 2 * outPlane, valid: valid) }
-                    if count > 3 { store(a3, to + 3 * outPlane, valid: valid) }
-                    if count > 4 { store(a4, to + 4 * outPlane, valid: valid) }
-                    if count > 5 { store(a5, to + 5 * outPlane, valid: valid) }
-                    if count > 6 { store(a6, to + 6 * outPlane, valid: valid) }
-                    if count > 7 { store(a7, to + 7 * outPlane, valid: valid) }
-                    ox += lanes
+                    let valid0 = Swift.min(lanes, ow - ox), valid1 = Swift.min(lanes, ow - ox - lanes)
+                    let to = target + oy * ow + ox
+                    @inline(__always) func put(_ low: SIMD8<Float>, _ high: SIMD8<Float>, _ filter: Int) {
+                        store(low, to + filter * outPlane, valid: valid0)
+                        if valid1 > 0 { store(high, to + filter * outPlane + lanes, valid: valid1) }
+                    }
+                    put(a00, a01, 0)
+                    if count > 1 { put(a10, a11, 1) }
+                    if count > 2 { put(a20, a21, 2) }
+                    if count > 3 { put(a30, a31, 3) }
+                    if count > 4 { put(a40, a41, 4) }
+                    if count > 5 { put(a50, a51, 5) }
+                    ox += columnStep
                 }
             }
         }
@@ -170,10 +185,10 @@ private func directConvolve(_ input: PaddedPlanes, _ inputBase: UnsafePointer<Fl
 }
 
 /// The padded planes a stride-1 convolution of `x` reads: padding on every side, and on the
-/// right enough for the last SIMD8 of output columns.
+/// right enough for the last step of 16 output columns.
 func convolutionInputPlanes(_ x: Tensor, window: Window2D) -> PaddedPlanes {
     let g = window.geometry(x.shape, "convolution2D")
-    let width = (g.ow + lanes - 1) / lanes * lanes + window.kernelWidth - 1
+    let width = (g.ow + columnStep - 1) / columnStep * columnStep + window.kernelWidth - 1
     return x.scalars.withUnsafeBufferPointer { p in
         PaddedPlanes(p.baseAddress!, n: g.n, c: g.c, h: g.h, w: g.w, top: window.paddingHeight, left: window.paddingWidth,
                      height: g.h + 2 * window.paddingHeight, width: width)
@@ -211,14 +226,13 @@ func directConvolutionBackward(_ gradient: Tensor, planes: PaddedPlanes, weight:
     let kh = window.kernelHeight, kw = window.kernelWidth
     let (n, filters, oh, ow) = (gradient.shape[0], gradient.shape[1], gradient.shape[2], gradient.shape[3])
     let channels = planes.c, taps = channels * kh * kw
-    let groups = (filters + lanes - 1) / lanes
     let parts = batchParts(n)
     // The output gradient, zero-padded: (KH-1-ph) rows above and below, (KW-1-pw) columns left,
-    // and on the right to a whole SIMD8 of input columns (for the input gradient) and of output
+    // and on the right to a whole step of 16 input columns (for the input gradient) and of output
     // columns (for the weight gradient). Filters padded to whole groups of 8.
     let top = kh - 1 - window.paddingHeight, left = kw - 1 - window.paddingWidth
     let (h, w) = (inputShape[2], inputShape[3])
-    let paddedWidth = Swift.max((w + lanes - 1) / lanes * lanes + kw - 1, left + (ow + lanes - 1) / lanes * lanes)
+    let paddedWidth = Swift.max((w + columnStep - 1) / columnStep * columnStep + kw - 1, left + (ow + lanes - 1) / lanes * lanes)
     let upstream = gradient.scalars.withUnsafeBufferPointer { g in
         PaddedPlanes(g.baseAddress!, n: n, c: filters, h: oh, w: ow, top: top, left: left,
                      height: oh + 2 * top, width: paddedWidth)
@@ -226,23 +240,23 @@ func directConvolutionBackward(_ gradient: Tensor, planes: PaddedPlanes, weight:
     // Bias gradient: per part and filter, summed 8 lanes at a time (a serial sum of 600k values
     // is a 2400k-cycle chain of dependent adds).
     var partialBiases = [Float](repeating: 0, count: parts.count * filters)
-    // Weight gradient: per part, per (group, tap), 8 accumulators (one per filter) whose lanes
-    // are output columns; summed over lanes and parts in a fixed order at the end.
-    var partials = [SIMD8<Float>](repeating: .zero, count: parts.count * groups * taps * lanes)
+    // Weight gradient: per part (taps, filters), summed over the parts in a fixed order at the end.
+    var partials = [Float](repeating: 0, count: parts.count * taps * filters)
     let packed = needsInput ? weight.scalars.withUnsafeBufferPointer {
         packFilters($0.baseAddress!, inputs: filters, outputs: channels, kh: kh, kw: kw, flipped: true)
     } : []
     var inputGradient = needsInput ? Tensor(shape: inputShape) { _ in } : Tensor.zeros([0])
-    let zeroPlane = [Float](repeating: 0, count: upstream.height * upstream.width)
+    let zeroPlane = [Float](repeating: 0, count: Swift.max(upstream.height * upstream.width, planes.height * planes.width))
     planes.values.scalars.withUnsafeBufferPointer { inputBuffer in
     upstream.values.scalars.withUnsafeBufferPointer { upstreamBuffer in
     partials.withUnsafeMutableBufferPointer { partialBuffer in
     packed.withUnsafeBufferPointer { packedBuffer in
     inputGradient.scalars.withUnsafeMutableBufferPointer { dxBuffer in
     zeroPlane.withUnsafeBufferPointer { zeroBuffer in
-        let (input, dy, partial, zero) = (inputBuffer.baseAddress!, upstreamBuffer.baseAddress!, partialBuffer.baseAddress!,
-                                          zeroBuffer.baseAddress!)
-        let planeSize = planes.height * planes.width, upstreamPlane = upstream.height * upstream.width
+    gradient.scalars.withUnsafeBufferPointer { gradientBuffer in
+        let (input, dy, partialWeights, zero) = (inputBuffer.baseAddress!, upstreamBuffer.baseAddress!, partialBuffer.baseAddress!,
+                                                 zeroBuffer.baseAddress!)
+        let gBase = gradientBuffer.baseAddress!
         runBatchParts(parts, work: n * filters * oh * ow * taps * (needsInput ? 2 : 1), blas: (1, 1, 1)) { images in
             let part = parts.firstIndex(of: images)!
             gradient.scalars.withUnsafeBufferPointer { g in
@@ -259,44 +273,13 @@ func directConvolutionBackward(_ gradient: Tensor, planes: PaddedPlanes, weight:
                     }
                 }
             }
-            for image in images {
-                for group in 0..<groups {
-                    // Each filter's gradient plane, from its first real value (a zero plane past the last filter).
-                    @inline(__always) func filterPlane(_ lane: Int) -> UnsafePointer<Float> {
-                        let filter = group * lanes + lane
-                        return filter < filters ? dy + (image * filters + filter) * upstreamPlane + top * upstream.width + left : zero
-                    }
-                    let (d0, d1, d2, d3) = (filterPlane(0), filterPlane(1), filterPlane(2), filterPlane(3))
-                    let (d4, d5, d6, d7) = (filterPlane(4), filterPlane(5), filterPlane(6), filterPlane(7))
-                    var accumulator = partial + ((part * groups + group) * taps) * lanes
-                    for channel in 0..<channels {
-                        let plane = input + (image * channels + channel) * planeSize
-                        for ky in 0..<kh {
-                            for kx in 0..<kw {
-                                var a0 = accumulator[0], a1 = accumulator[1], a2 = accumulator[2], a3 = accumulator[3]
-                                var a4 = accumulator[4], a5 = accumulator[5], a6 = accumulator[6], a7 = accumulator[7]
-                                for oy in 0..<oh {
-                                    let row = plane + (oy + ky) * planes.width + kx
-                                    let offset = oy * upstream.width
-                                    var ox = 0
-                                    while ox < ow {
-                                        // Columns past ow read zeros from the padded gradient.
-                                        let v = load8(row + ox)
-                                        let o = offset + ox
-                                        multiplyAdd(&a0, v, load8(d0 + o)); multiplyAdd(&a1, v, load8(d1 + o))
-                                        multiplyAdd(&a2, v, load8(d2 + o)); multiplyAdd(&a3, v, load8(d3 + o))
-                                        multiplyAdd(&a4, v, load8(d4 + o)); multiplyAdd(&a5, v, load8(d5 + o))
-                                        multiplyAdd(&a6, v, load8(d6 + o)); multiplyAdd(&a7, v, load8(d7 + o))
-                                        ox += lanes
-                                    }
-                                }
-                                accumulator[0] = a0; accumulator[1] = a1; accumulator[2] = a2; accumulator[3] = a3
-                                accumulator[4] = a4; accumulator[5] = a5; accumulator[6] = a6; accumulator[7] = a7
-                                accumulator += lanes
-                            }
-                        }
-                    }
-                }
+            let weightPart = partialWeights + part * taps * filters
+            if filters > lanes {
+                weightGradientFiltersInLanes(planes, input, gradient: gBase, filters: filters, kh: kh, kw: kw, oh: oh, ow: ow,
+                                             images: images, into: weightPart, zero: zero)
+            } else {
+                weightGradientColumnsInLanes(planes, input, upstream: upstream, dy, filters: filters, kh: kh, kw: kw, oh: oh, ow: ow,
+                                             top: top, left: left, images: images, into: weightPart, zero: zero)
             }
             if needsInput, let packedBase = packedBuffer.baseAddress, let dx = dxBuffer.baseAddress {
                 directConvolve(upstream, dy, packed: packedBase, outputs: channels, kh: kh, kw: kw, oh: h, ow: w,
@@ -309,19 +292,142 @@ func directConvolutionBackward(_ gradient: Tensor, planes: PaddedPlanes, weight:
     }
     }
     }
+    }
     var weightGradient = Tensor.zeros([taps, filters])
     for part in 0..<parts.count {
-        for group in 0..<groups {
-            for tap in 0..<taps {
-                for lane in 0..<Swift.min(lanes, filters - group * lanes) {
-                    weightGradient.scalars[tap * filters + group * lanes + lane] += partials[((part * groups + group) * taps + tap) * lanes + lane].sum()
-                }
-            }
-        }
+        for i in 0..<(taps * filters) { weightGradient.scalars[i] += partials[part * taps * filters + i] }
     }
     var biasGradient = Tensor.zeros([filters])
     for part in 0..<parts.count {
         for filter in 0..<filters { biasGradient.scalars[filter] += partialBiases[part * filters + filter] }
     }
     return (needsInput ? inputGradient : nil, weightGradient, biasGradient)
+}
+
+/// Adds the weight gradient of `images` into `result` (taps, filters), with output columns in
+/// the SIMD lanes: per tap, 8 accumulators (one per filter) over each row of output columns.
+/// For layers of up to 8 filters (LeNet's first).
+private func weightGradientColumnsInLanes(_ planes: PaddedPlanes, _ input: UnsafePointer<Float>, upstream: PaddedPlanes,
+                                          _ dy: UnsafePointer<Float>, filters: Int, kh: Int, kw: Int, oh: Int, ow: Int,
+                                          top: Int, left: Int, images: Range<Int>, into result: UnsafeMutablePointer<Float>,
+                                          zero: UnsafePointer<Float>) {
+    let channels = planes.c, taps = channels * kh * kw
+    let planeSize = planes.height * planes.width, upstreamPlane = upstream.height * upstream.width
+    var accumulators = [SIMD8<Float>](repeating: .zero, count: taps * lanes)
+    accumulators.withUnsafeMutableBufferPointer { buffer in
+        for image in images {
+            // Each filter's gradient plane, from its first real value (a zero plane past the last filter).
+            @inline(__always) func filterPlane(_ filter: Int) -> UnsafePointer<Float> {
+                filter < filters ? dy + (image * filters + filter) * upstreamPlane + top * upstream.width + left : zero
+            }
+            let (d0, d1, d2, d3) = (filterPlane(0), filterPlane(1), filterPlane(2), filterPlane(3))
+            let (d4, d5, d6, d7) = (filterPlane(4), filterPlane(5), filterPlane(6), filterPlane(7))
+            var accumulator = buffer.baseAddress!
+            for channel in 0..<channels {
+                let plane = input + (image * channels + channel) * planeSize
+                for ky in 0..<kh {
+                    for kx in 0..<kw {
+                        var a0 = accumulator[0], a1 = accumulator[1], a2 = accumulator[2], a3 = accumulator[3]
+                        var a4 = accumulator[4], a5 = accumulator[5], a6 = accumulator[6], a7 = accumulator[7]
+                        for oy in 0..<oh {
+                            let row = plane + (oy + ky) * planes.width + kx
+                            let offset = oy * upstream.width
+                            var ox = 0
+                            while ox < ow {
+                                // Columns past ow read zeros from the padded gradient.
+                                let v = load8(row + ox)
+                                let o = offset + ox
+                                multiplyAdd(&a0, v, load8(d0 + o)); multiplyAdd(&a1, v, load8(d1 + o))
+                                multiplyAdd(&a2, v, load8(d2 + o)); multiplyAdd(&a3, v, load8(d3 + o))
+                                multiplyAdd(&a4, v, load8(d4 + o)); multiplyAdd(&a5, v, load8(d5 + o))
+                                multiplyAdd(&a6, v, load8(d6 + o)); multiplyAdd(&a7, v, load8(d7 + o))
+                                ox += lanes
+                            }
+                        }
+                        accumulator[0] = a0; accumulator[1] = a1; accumulator[2] = a2; accumulator[3] = a3
+                        accumulator[4] = a4; accumulator[5] = a5; accumulator[6] = a6; accumulator[7] = a7
+                        accumulator += lanes
+                    }
+                }
+            }
+        }
+        for tap in 0..<taps {
+            for filter in 0..<filters { result[tap * filters + filter] = buffer[tap * lanes + filter].sum() }
+        }
+    }
+}
+
+/// Adds the weight gradient of `images` into `result` (taps, filters), with filters in the SIMD
+/// lanes: per block of 6 taps and 16 filters, 12 accumulators over every output position (8
+/// loads per 12 multiply-adds, every lane useful when the filters fill whole SIMD8s). For layers
+/// of more than 8 filters, where columns in lanes would load each filter's gradient separately.
+private func weightGradientFiltersInLanes(_ planes: PaddedPlanes, _ input: UnsafePointer<Float>, gradient: UnsafePointer<Float>,
+                                          filters: Int, kh: Int, kw: Int, oh: Int, ow: Int, images: Range<Int>,
+                                          into result: UnsafeMutablePointer<Float>, zero: UnsafePointer<Float>) {
+    let channels = planes.c, taps = channels * kh * kw, positions = oh * ow
+    let planeSize = planes.height * planes.width
+    let paddedFilters = (filters + columnStep - 1) / columnStep * columnStep     // to pairs of SIMD8
+    let tapBlock = 6
+    // The output gradient of one image as (positions, stride): each position's filters side by side.
+    var transposed = [Float](repeating: 0, count: positions * paddedFilters)
+    var accumulators = [SIMD8<Float>](repeating: .zero, count: taps * paddedFilters / lanes)
+    var tapOffsets = [Int](repeating: 0, count: (taps + tapBlock - 1) / tapBlock * tapBlock)
+    for channel in 0..<channels {
+        for ky in 0..<kh {
+            for kx in 0..<kw { tapOffsets[(channel * kh + ky) * kw + kx] = channel * planeSize + ky * planes.width + kx }
+        }
+    }
+    transposed.withUnsafeMutableBufferPointer { dyT in
+    accumulators.withUnsafeMutableBufferPointer { acc in
+        let d = dyT.baseAddress!, a = acc.baseAddress!
+        for image in images {
+            for filter in 0..<filters {
+                let from = gradient + (image * filters + filter) * positions
+                for p in 0..<positions { d[p * paddedFilters + filter] = from[p] }
+            }
+            let imageBase = input + image * channels * planeSize
+            for pair in Swift.stride(from: 0, to: paddedFilters, by: columnStep) {
+                for block in Swift.stride(from: 0, to: taps, by: tapBlock) {
+                    // The 6 taps' input planes, shifted to the tap (a zero plane past the last tap).
+                    @inline(__always) func tapInput(_ j: Int) -> UnsafePointer<Float> {
+                        block + j < taps ? imageBase + tapOffsets[block + j] : zero
+                    }
+                    let (x0, x1, x2, x3, x4, x5) = (tapInput(0), tapInput(1), tapInput(2), tapInput(3), tapInput(4), tapInput(5))
+                    @inline(__always) func slot(_ j: Int) -> Int { (Swift.min(block + j, taps - 1) * paddedFilters + pair) / lanes }
+                    var a00 = a[slot(0)], a01 = a[slot(0) + 1], a10 = a[slot(1)], a11 = a[slot(1) + 1]
+                    var a20 = a[slot(2)], a21 = a[slot(2) + 1], a30 = a[slot(3)], a31 = a[slot(3) + 1]
+                    var a40 = a[slot(4)], a41 = a[slot(4) + 1], a50 = a[slot(5)], a51 = a[slot(5) + 1]
+                    var position = d + pair
+                    for oy in 0..<oh {
+                        var offset = oy * planes.width
+                        for _ in 0..<ow {
+                            let g0 = load8(position), g1 = load8(position + lanes)
+                            var value = x0[offset]
+                            multiplyAdd(&a00, g0, value); multiplyAdd(&a01, g1, value)
+                            value = x1[offset]
+                            multiplyAdd(&a10, g0, value); multiplyAdd(&a11, g1, value)
+                            value = x2[offset]
+                            multiplyAdd(&a20, g0, value); multiplyAdd(&a21, g1, value)
+                            value = x3[offset]
+                            multiplyAdd(&a30, g0, value); multiplyAdd(&a31, g1, value)
+                            value = x4[offset]
+                            multiplyAdd(&a40, g0, value); multiplyAdd(&a41, g1, value)
+                            value = x5[offset]
+                            multiplyAdd(&a50, g0, value); multiplyAdd(&a51, g1, value)
+                            position += paddedFilters
+                            offset += 1
+                        }
+                    }
+                    // Write back in reverse so that, past the last tap, the real last tap's values win.
+                    a[slot(5)] = a50; a[slot(5) + 1] = a51; a[slot(4)] = a40; a[slot(4) + 1] = a41
+                    a[slot(3)] = a30; a[slot(3) + 1] = a31; a[slot(2)] = a20; a[slot(2) + 1] = a21
+                    a[slot(1)] = a10; a[slot(1) + 1] = a11; a[slot(0)] = a00; a[slot(0) + 1] = a01
+                }
+            }
+        }
+        for tap in 0..<taps {
+            for filter in 0..<filters { result[tap * filters + filter] = a[(tap * paddedFilters + filter) / lanes][filter % lanes] }
+        }
+    }
+    }
 }
