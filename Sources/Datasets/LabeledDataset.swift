@@ -1,3 +1,5 @@
+import Foundation
+
 /// Samples with integer class labels: MNIST, Fashion-MNIST and the synthetic sets.
 ///
 /// `inputs` is (count, features): one sample per row, flattened. For images,
@@ -10,8 +12,28 @@
 ///     let small = train.prefix(1000)
 ///     for batch in small.batches(size: 128, seed: 1) { ... }   // batch.x is (128, 784)
 public struct LabeledDataset {
+    /// Where the inputs live: a Float tensor, or bytes converted on demand (IDX images).
+    enum Storage {
+        case floats(Tensor)
+        case bytes(ByteRows)
+    }
+    var storage: Storage
+
     /// inputs is (count, features), row-major Floats.
-    public var inputs: Tensor
+    ///
+    /// MNIST and Fashion-MNIST keep their pixels as bytes (a quarter of the memory) and build
+    /// this tensor on its first read, then keep it; `Sequential.fit(_:)` and `batch(rows:)`
+    /// convert only the rows each mini-batch needs, so training need never build it.
+    /// Assigning replaces the inputs with the given Floats.
+    public var inputs: Tensor {
+        get {
+            switch storage {
+            case .floats(let tensor): return tensor
+            case .bytes(let rows): return rows.materialized
+            }
+        }
+        set { storage = .floats(newValue) }
+    }
     /// One class index per sample, each in 0..<classNames.count.
     public var labels: [Int]
     /// The name of each class, indexed by label.
@@ -23,23 +45,55 @@ public struct LabeledDataset {
     ///   `sampleShape`'s element count, and every label is in 0..<classNames.count.
     public init(inputs: Tensor, labels: [Int], classNames: [String], sampleShape: [Int]? = nil) {
         precondition(inputs.shape.count == 2, "LabeledDataset: inputs must be (count, features), got shape \(inputs.shape)")
-        precondition(inputs.shape[0] == labels.count,
-                     "LabeledDataset: \(inputs.shape[0]) input rows but \(labels.count) labels")
-        let shape = sampleShape ?? [inputs.shape[1]]
-        precondition(shape.reduce(1, *) == inputs.shape[1],
-                     "LabeledDataset: sampleShape \(shape) does not hold \(inputs.shape[1]) features")
+        self.init(storage: .floats(inputs), rows: inputs.shape[0], features: inputs.shape[1],
+                  labels: labels, classNames: classNames, sampleShape: sampleShape)
+    }
+
+    /// Samples stored as bytes, one row of `featureCount` bytes per label, that become Floats
+    /// as `normalize` says (pixel bytes, as MNIST's): `inputs` is built on first read, and
+    /// mini-batches convert only their rows.
+    ///
+    /// - Precondition: `bytes.count == labels.count * featureCount`, `sampleShape` holds
+    ///   `featureCount` values, every label is in 0..<classNames.count.
+    public init(bytes: [UInt8], featureCount: Int, labels: [Int], classNames: [String], sampleShape: [Int]? = nil,
+                normalize: PixelNormalization = .unitInterval) {
+        precondition(featureCount >= 0 && bytes.count == labels.count * featureCount,
+                     "LabeledDataset: \(bytes.count) bytes are not \(labels.count) rows of \(featureCount)")
+        let rows = ByteRows(bytes: Data(bytes), start: 0, rows: labels.count, width: featureCount,
+                            table: (0...255).map { normalize.value(of: UInt8($0)) })
+        self.init(storage: .bytes(rows), rows: labels.count, features: featureCount,
+                  labels: labels, classNames: classNames, sampleShape: sampleShape)
+    }
+
+    init(storage: Storage, rows: Int, features: Int, labels: [Int], classNames: [String], sampleShape: [Int]?) {
+        precondition(rows == labels.count, "LabeledDataset: \(rows) input rows but \(labels.count) labels")
+        let shape = sampleShape ?? [features]
+        precondition(shape.reduce(1, *) == features,
+                     "LabeledDataset: sampleShape \(shape) does not hold \(features) features")
         precondition(labels.allSatisfy { $0 >= 0 && $0 < classNames.count },
                      "LabeledDataset: labels must be in 0..<\(classNames.count)")
-        self.inputs = inputs
+        self.storage = storage
         self.labels = labels
         self.classNames = classNames
         self.sampleShape = shape
     }
 
+    /// Whether the inputs are kept as bytes and have not been turned into a Float tensor yet
+    /// (reading `inputs` builds and keeps it).
+    public var inputsAreLazy: Bool {
+        if case .bytes(let rows) = storage { return !rows.isMaterialized }
+        return false
+    }
+
     /// The number of samples.
     public var count: Int { labels.count }
     /// The number of features of one sample (784 for MNIST).
-    public var featureCount: Int { inputs.shape[1] }
+    public var featureCount: Int {
+        switch storage {
+        case .floats(let tensor): return tensor.shape[1]
+        case .bytes(let rows): return rows.width
+        }
+    }
     /// The number of classes.
     public var classCount: Int { classNames.count }
 
@@ -72,15 +126,26 @@ public struct LabeledDataset {
     public func prefix(_ n: Int) -> LabeledDataset {
         precondition(n >= 0, "LabeledDataset.prefix: n must be non-negative, got \(n)")
         let kept = min(n, count)
-        return LabeledDataset(
-            inputs: Tensor(Array(inputs.scalars[0..<(kept * featureCount)]), shape: [kept, featureCount]),
-            labels: Array(labels[0..<kept]), classNames: classNames, sampleShape: sampleShape)
+        var copy = self
+        copy.labels = Array(labels[0..<kept])
+        switch storage {
+        case .floats(let inputs):
+            copy.storage = .floats(Tensor(Array(inputs.scalars[0..<(kept * featureCount)]), shape: [kept, featureCount]))
+        case .bytes(let rows):
+            copy.storage = .bytes(rows.prefix(kept))
+        }
+        return copy
     }
 
     /// The samples at `indices`, in that order (indices may repeat).
     public func subset(_ indices: [Int]) -> LabeledDataset {
-        LabeledDataset(inputs: gatherRows(inputs, indices), labels: indices.map { labels[$0] },
-                       classNames: classNames, sampleShape: sampleShape)
+        var copy = self
+        switch storage {
+        case .floats(let inputs): copy.storage = .floats(gatherRows(inputs, indices))
+        case .bytes(let rows): copy.storage = .bytes(rows.gathering(indices))
+        }
+        copy.labels = indices.map { labels[$0] }
+        return copy
     }
 
     /// Splits off a validation set.
@@ -108,9 +173,16 @@ public struct LabeledDataset {
     }
 
     /// The inputs mapped by `normalization` (labels unchanged).
+    ///
+    /// Byte-backed inputs stay bytes under one global mean and deviation: the map is applied
+    /// to the 256-entry table, which gives exactly the Floats `normalization.apply(inputs)` would.
     public func normalized(with normalization: Normalization) -> LabeledDataset {
         var copy = self
-        copy.inputs = normalization.apply(inputs)
+        if case .bytes(let rows) = storage, normalization.mean.count == 1 {
+            copy.storage = .bytes(rows.mappingTable { normalization.apply(Tensor([$0])).scalars[0] })
+        } else {
+            copy.inputs = normalization.apply(inputs)
+        }
         return copy
     }
 
@@ -132,19 +204,23 @@ public struct LabeledDataset {
 }
 
 /// Rows `indices` of a tensor, along its first axis: (indices.count,) + shape[1...].
-func gatherRows(_ tensor: Tensor, _ indices: [Int]) -> Tensor {
+func gatherRows<Indices: Collection>(_ tensor: Tensor, _ indices: Indices) -> Tensor where Indices.Element == Int {
     precondition(tensor.shape.count >= 1, "gatherRows: tensor must have at least one axis")
     let rows = tensor.shape[0]
     let width = rows == 0 ? 0 : tensor.scalars.count / rows
+    let n = indices.count
     let scalars = tensor.scalars.withUnsafeBufferPointer { source in
-        [Float](unsafeUninitializedCapacity: indices.count * width) { destination, initialized in
-            for (row, index) in indices.enumerated() {
+        [Float](unsafeUninitializedCapacity: n * width) { destination, initialized in
+            var row = 0
+            for index in indices {
                 precondition(index >= 0 && index < rows, "gatherRows: index \(index) outside 0..<\(rows)")
-                let from = source.baseAddress! + index * width
-                (destination.baseAddress! + row * width).initialize(from: from, count: width)
+                if width > 0 {
+                    (destination.baseAddress! + row * width).initialize(from: source.baseAddress! + index * width, count: width)
+                }
+                row += 1
             }
-            initialized = indices.count * width
+            initialized = n * width
         }
     }
-    return Tensor(scalars, shape: [indices.count] + tensor.shape.dropFirst())
+    return Tensor(scalars, shape: [n] + tensor.shape.dropFirst())
 }

@@ -50,7 +50,8 @@ public enum MNIST {
     /// "0" ... "9".
     public static let classNames = (0...9).map(String.init)
 
-    /// Loads one split as (count, 784) Float inputs and labels 0-9.
+    /// Loads one split as (count, 784) Float inputs and labels 0-9. The pixels stay bytes until
+    /// `inputs` is first read (see `LabeledDataset.inputs`); `Sequential.fit(_:)` converts per batch.
     ///
     /// - Parameters:
     ///   - split: `.train` (60,000) or `.test` (10,000).
@@ -168,10 +169,15 @@ enum IDXDataset {
             throw DatasetError(file: labelsPath, kind: .labelOutOfRange(
                 index: bad, label: Int(labelBytes[bad]), classCount: classNames.count))
         }
-        // inputs is (count, rows * columns).
+        // inputs is (count, rows * columns), kept as the decompressed file's bytes (no copy) and
+        // a 256-entry table: Floats are made per mini-batch, or all at once on reading `inputs`
+        // (the same table lookup `images.scalars(_:)` does, so the same values).
         let features = images.rows * images.columns
-        let inputs = Tensor(images.scalars(normalize.value(of:)), shape: [images.count, features])
-        return LabeledDataset(inputs: inputs, labels: labelBytes.map(Int.init), classNames: classNames,
+        let table = (0...255).map { normalize.value(of: UInt8($0)) }
+        let bytes = ByteRows(bytes: images.storage, start: images.payloadOffset, rows: images.count,
+                             width: features, table: table)
+        return LabeledDataset(storage: .bytes(bytes), rows: images.count, features: features,
+                              labels: labelBytes.map(Int.init), classNames: classNames,
                               sampleShape: [images.rows, images.columns])
     }
 
