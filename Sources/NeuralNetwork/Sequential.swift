@@ -1,4 +1,5 @@
 import Foundation
+import Datasets
 
 /// A stack of layers applied in order, trained Keras-style:
 ///
@@ -74,9 +75,8 @@ public final class Sequential: Module {
     public func fit(x: Tensor, y: Tensor, batchSize: Int = 32, epochs: Int = 1,
                     validationData: (x: Tensor, y: Tensor)? = nil, validationSplit: Double = 0,
                     shuffle: Bool = true, seed: UInt64 = 0, callbacks: [Callback] = [], verbose: Bool = true) throws -> History {
-        guard let optimizer else { throw TrainingError.notCompiled }
+        guard optimizer != nil else { throw TrainingError.notCompiled }
         try checkData(x, y, "fit")
-        guard batchSize > 0, epochs >= 0 else { throw TrainingError.badData("fit: batchSize must be positive and epochs not negative") }
         var trainX = x, trainY = y, validation = validationData
         if validationSplit > 0 && validation == nil {
             let held = Int(Double(x.shape[0]) * validationSplit)
@@ -86,41 +86,73 @@ public final class Sequential: Module {
             trainY = y.slice(alongAxis: 0, range: 0..<kept)
             validation = (x.slice(alongAxis: 0, range: kept..<x.shape[0]), y.slice(alongAxis: 0, range: kept..<y.shape[0]))
         }
-        let samples = trainX.shape[0]
+        if let validation { try checkData(validation.x, validation.y, "fit (validation)") }
+        return try fit(TensorSamples(x: trainX, y: trainY), batchSize: batchSize, epochs: epochs,
+                       validationData: validation.map { TensorSamples(x: $0.x, y: $0.y) },
+                       shuffle: shuffle, seed: seed, callbacks: callbacks, verbose: verbose)
+    }
+
+    /// Trains for `epochs` passes over `data` (a `LabeledDataset`, `TensorSamples`, any
+    /// `BatchSource`), building each mini-batch from it: a byte-backed dataset (MNIST) converts
+    /// only the batch's rows, so its Float inputs are never built whole.
+    ///
+    /// Each batch's inputs are reshaped to (batch,) + `inputShape` when the model has one of the
+    /// same size (a (batch, 784) MNIST batch becomes (batch, 1, 28, 28) for a CNN). The same
+    /// data, seed and model give the same history and weights as `fit(x:y:)` on the equivalent
+    /// tensors: the order, the batches and the steps are the same.
+    ///
+    /// - Parameters:
+    ///   - data: the training samples; for `.crossEntropy` a `LabeledDataset`'s targets are its labels.
+    ///   - validationData: evaluated after each epoch.
+    ///   - Others: as `fit(x:y:)`.
+    @discardableResult
+    public func fit<Source: BatchSource>(_ data: Source, batchSize: Int = 32, epochs: Int = 1,
+                                         validationData: (any BatchSource)? = nil, shuffle: Bool = true, seed: UInt64 = 0,
+                                         callbacks: [Callback] = [], verbose: Bool = true) throws -> History {
+        guard let optimizer else { throw TrainingError.notCompiled }
+        guard batchSize > 0, epochs >= 0 else { throw TrainingError.badData("fit: batchSize must be positive and epochs not negative") }
+        let samples = data.sampleCount
+        guard samples > 0 else { throw TrainingError.badData("fit: no training samples") }
         let steps = (samples + batchSize - 1) / batchSize
         var generator = RandomGenerator(seed: seed)
         var history = History()
+        history.stepLosses.reserveCapacity(steps * epochs)
         let progress = ProgressPrinter(enabled: verbose, epochs: epochs, steps: steps)
+        var order = Array(0..<samples)
 
         for epoch in 1...max(epochs, 1) where epochs > 0 {
             let start = DispatchTime.now().uptimeNanoseconds
             isTraining = true
-            var order = Array(0..<samples)
+            // Layers may change between epochs (a callback), not during one.
+            let parameters = self.parameters
+            for i in order.indices { order[i] = i }
             if shuffle { order.shuffle(using: &generator) }
             var lossSum: Double = 0, correct = 0, counted = 0
             for step in 0..<steps {
-                let indices = Array(order[(step * batchSize)..<min(samples, (step + 1) * batchSize)])
-                let batchX = trainX.gathering(rows: indices), batchY = trainY.gathering(rows: indices)
+                let rows = order[(step * batchSize)..<min(samples, (step + 1) * batchSize)]
+                let (rawX, batchY) = data.batch(rows: rows)
+                let batchX = try shapedForModel(rawX, batchY, "fit")
                 let output = self(Variable(batchX))
                 let lossValue = loss(output, batchY)
                 let value = lossValue.scalar
                 guard value.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step + 1, loss: value) }
                 lossValue.backward()
-                let parameters = self.parameters
                 optimizer.update(parameters)
                 for parameter in parameters { parameter.zeroGrad() }
 
                 history.stepLosses.append(value)
-                lossSum += Double(value) * Double(indices.count)
-                if let hits = correctCount(output.value, batchY) { correct += hits; counted += indices.count }
-                progress.step(epoch: epoch, step: step + 1, loss: Float(lossSum / Double(step * batchSize + indices.count)))
-                TrainingProgress.observer?(TrainingProgress(epoch: epoch, epochs: epochs, step: step + 1, steps: steps, loss: value))
+                lossSum += Double(value) * Double(rows.count)
+                if let hits = correctCount(output.value, batchY) { correct += hits; counted += rows.count }
+                progress.step(epoch: epoch, step: step + 1, loss: Float(lossSum / Double(step * batchSize + rows.count)))
+                if let observer = TrainingProgress.observer {
+                    observer(TrainingProgress(epoch: epoch, epochs: epochs, step: step + 1, steps: steps, loss: value))
+                }
             }
             var record = EpochRecord(epoch: epoch, loss: Float(lossSum / Double(samples)), metrics: [:], validationLoss: nil,
                                      validationMetrics: [:], learningRate: optimizer.learningRate, seconds: 0)
             if counted > 0 { record.metrics["accuracy"] = Float(correct) / Float(counted) }
-            if let validation {
-                let evaluation = try evaluate(x: validation.x, y: validation.y, batchSize: max(batchSize, 256))
+            if let validationData {
+                let evaluation = try evaluate(validationData, batchSize: max(batchSize, 256))
                 record.validationLoss = evaluation.loss
                 record.validationMetrics = evaluation.metrics
             }
@@ -147,16 +179,25 @@ public final class Sequential: Module {
 
     public func evaluate(x: Tensor, y: Tensor, batchSize: Int = 1000) throws -> Evaluation {
         try checkData(x, y, "evaluate")
+        return try evaluate(TensorSamples(x: x, y: y), batchSize: batchSize)
+    }
+
+    /// The loss and metrics on `data` (a `LabeledDataset`, or any `BatchSource`), read in
+    /// consecutive batches of `batchSize`, as `evaluate(x:y:)` reads tensors (same results).
+    public func evaluate(_ data: any BatchSource, batchSize: Int = 1000) throws -> Evaluation {
+        guard batchSize > 0 else { throw TrainingError.badData("evaluate: batchSize must be positive") }
+        let samples = data.sampleCount
+        guard samples > 0 else { throw TrainingError.badData("evaluate: no samples") }
         let wasTraining = isTraining
         isTraining = false
         defer { isTraining = wasTraining }
-        let samples = x.shape[0]
         var lossSum: Double = 0, correct = 0, counted = 0
-        withoutGradients {
+        try withoutGradients {
             var start = 0
             while start < samples {
                 let end = min(samples, start + batchSize)
-                let batchX = x.slice(alongAxis: 0, range: start..<end), batchY = y.slice(alongAxis: 0, range: start..<end)
+                let (rawX, batchY) = data.batch(rows: start..<end)
+                let batchX = try shapedForModel(rawX, batchY, "evaluate")
                 let output = self(Variable(batchX))
                 lossSum += Double(loss(output, batchY).scalar) * Double(end - start)
                 if let hits = correctCount(output.value, batchY) { correct += hits; counted += end - start }
@@ -202,11 +243,42 @@ public final class Sequential: Module {
         }
     }
 
+    /// A batch's inputs as the model takes them: (batch,) + `inputShape` when the model has an
+    /// input shape of the same size (a flat (batch, 784) batch for a (1, 28, 28) model), checked.
+    private func shapedForModel(_ x: Tensor, _ y: Tensor, _ operation: String) throws -> Tensor {
+        var x = x
+        if let inputShape, x.rank >= 1, !x.shape.dropFirst().elementsEqual(inputShape),
+           x.count == x.shape[0] * inputShape.reduce(1, *) {
+            x = x.reshaped(to: [x.shape[0]] + inputShape)
+        }
+        try checkData(x, y, operation)
+        return x
+    }
+
     /// Correct predictions in a batch, when accuracy means something for this loss and target.
     private func correctCount(_ output: Tensor, _ target: Tensor) -> Int? {
         switch loss {
         case .crossEntropy:
-            return zip(predictedClasses(output), classIndices(target)).filter { $0 == $1 }.count
+            // The argmax of each row (the first maximum, as `predictedClasses`) against the
+            // class index, without building either array.
+            guard output.rank == 2, output.shape[0] == target.count else {
+                return zip(predictedClasses(output), classIndices(target)).filter { $0 == $1 }.count
+            }
+            let rows = output.shape[0], columns = output.shape[1]
+            return output.withUnsafeBufferPointer { scores in
+                target.withUnsafeBufferPointer { labels in
+                    var hits = 0
+                    for r in 0..<rows {
+                        var best = 0, bestValue = -Float.infinity
+                        for c in 0..<columns where scores[r * columns + c] > bestValue {
+                            bestValue = scores[r * columns + c]
+                            best = c
+                        }
+                        if best == Int(labels[r]) { hits += 1 }
+                    }
+                    return hits
+                }
+            }
         case .binaryCrossEntropy, .binaryCrossEntropyWithLogits:
             let threshold: Float = loss == .binaryCrossEntropy ? 0.5 : 0
             return zip(output.scalars, target.scalars).filter { ($0 > threshold) == ($1 > 0.5) }.count / max(output.count / output.shape[0], 1)

@@ -14,24 +14,28 @@ private func peakResidentMiB() -> Double {
 private func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
 /// Trains `model` on MNIST and reports `PREFIX.*` lines. Epoch time is the median epoch.
+///
+/// The images stay bytes (47 MB for the training set, not 188 MB of Floats): `fit` and
+/// `evaluate` take the datasets and convert each mini-batch's rows, reshaped to the model's
+/// `inputShape` (the same batches, order and steps as `fit(x:y:)` on the Float tensors).
 private func trainAndReport(_ prefix: String, _ model: Sequential, inputShape: [Int], epochs: Int,
                             learningRate: Float = 1e-3, batchSize: Int = 128) throws {
     let loadStart = now()
     let train = try MNIST.load(split: .train), test = try MNIST.load(split: .test)
     report("\(prefix).load_seconds", now() - loadStart, "s")
-    let trainX = train.images.reshaped(to: [train.count] + inputShape)
-    let testX = test.images.reshaped(to: [test.count] + inputShape)
+    precondition(model.inputShape == inputShape, "trainAndReport: the model's inputShape must be \(inputShape)")
     model.compile(optimizer: Adam(learningRate: learningRate), loss: .crossEntropy)
-    let history = try model.fit(x: trainX, y: train.labelsTensor, batchSize: batchSize, epochs: epochs, seed: 1)
+    let history = try model.fit(train, batchSize: batchSize, epochs: epochs, seed: 1)
     let seconds = history.epochs.map(\.seconds).sorted()
     report("\(prefix).seconds_per_epoch", seconds[seconds.count / 2], "s", decimals: 2)
     report("\(prefix).train_seconds_total", seconds.reduce(0, +), "s", decimals: 1)
-    let evaluation = try model.evaluate(x: testX, y: test.labelsTensor)
+    let evaluation = try model.evaluate(test)
     report("\(prefix).test_accuracy", Double(evaluation.accuracy ?? 0), "", decimals: 4)
-    let batch = testX.slice(alongAxis: 0, range: 0..<1000)
+    let batch = test.prefix(1000).inputs.reshaped(to: [1000] + inputShape)
     let inference = medianSeconds(repetitions: 5) { _ = model.predict(batch, batchSize: 1000) }
     report("\(prefix).inference_batch1000", 1000 / inference, "images/s", decimals: 0)
     report("\(prefix).peak_rss", peakResidentMiB(), "MiB", decimals: 0)
+    precondition(train.inputsAreLazy, "trainAndReport: the training images were turned into Floats whole")
 }
 
 /// MLP 784-256-128-10, ReLU, Adam 1e-3, batch 128, 5 epochs. Peers here: PyTorch 1.03-1.30 s/epoch,
