@@ -254,24 +254,21 @@ func directConvolutionBackward(_ gradient: Tensor, planes: PaddedPlanes, weight:
     inputGradient.scalars.withUnsafeMutableBufferPointer { dxBuffer in
     zeroPlane.withUnsafeBufferPointer { zeroBuffer in
     gradient.scalars.withUnsafeBufferPointer { gradientBuffer in
+    partialBiases.withUnsafeMutableBufferPointer { biasBuffer in
         let (input, dy, partialWeights, zero) = (inputBuffer.baseAddress!, upstreamBuffer.baseAddress!, partialBuffer.baseAddress!,
                                                  zeroBuffer.baseAddress!)
-        let gBase = gradientBuffer.baseAddress!
+        let (gBase, biases) = (gradientBuffer.baseAddress!, biasBuffer.baseAddress!)
         runBatchParts(parts, work: n * filters * oh * ow * taps * (needsInput ? 2 : 1), blas: (1, 1, 1)) { images in
             let part = parts.firstIndex(of: images)!
-            gradient.scalars.withUnsafeBufferPointer { g in
-                partialBiases.withUnsafeMutableBufferPointer { biases in
-                    for filter in 0..<filters {
-                        var lanesTotal = SIMD8<Float>.zero, rest: Float = 0
-                        for image in images {
-                            let plane = g.baseAddress! + (image * filters + filter) * oh * ow
-                            var i = 0
-                            while i + lanes <= oh * ow { lanesTotal += load8(plane + i); i += lanes }
-                            while i < oh * ow { rest += plane[i]; i += 1 }
-                        }
-                        biases[part * filters + filter] = lanesTotal.sum() + rest
-                    }
+            for filter in 0..<filters {
+                var lanesTotal = SIMD8<Float>.zero, rest: Float = 0
+                for image in images {
+                    let plane = gBase + (image * filters + filter) * oh * ow
+                    var i = 0
+                    while i + lanes <= oh * ow { lanesTotal += load8(plane + i); i += lanes }
+                    while i < oh * ow { rest += plane[i]; i += 1 }
                 }
+                biases[part * filters + filter] = lanesTotal.sum() + rest
             }
             let weightPart = partialWeights + part * taps * filters
             if filters > lanes {
@@ -286,6 +283,7 @@ func directConvolutionBackward(_ gradient: Tensor, planes: PaddedPlanes, weight:
                                bias: nil, out: dx, images: images, rows: top..<(top + oh))
             }
         }
+    }
     }
     }
     }
