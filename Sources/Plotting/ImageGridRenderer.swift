@@ -35,8 +35,10 @@ struct ImageGridRenderer {
             }
             side = max(side, 1)
             captionSize = min(Style.captionFont, max(side * 0.3, 7))
+            // Wide captions widen the gaps, by at most a third of an image: beyond that the
+            // images would shrink for the text's sake, so the captions are shortened with "…".
             let widest = spec.captions?.map { Canvas.measure($0, size: captionSize, bold: false) }.max() ?? 0
-            gapX = max(gap, widest - side + 8)
+            gapX = max(gap, min(widest - side + 8, side / 3))
         }
         return Layout(columns: columns, rows: rows, side: side, gapX: gapX, gapY: gap, caption: caption,
                       captionSize: captionSize)
@@ -101,9 +103,22 @@ struct ImageGridRenderer {
             }
             if let captions = spec.captions {
                 let wrong = spec.highlighted?[index] ?? false
-                canvas.text(captions[index], at: Point(x + side / 2, y + side + caption * 0.22), size: captionSize,
+                let text = Self.shortened(captions[index], toWidth: side + l.gapX - 4, size: captionSize)
+                canvas.text(text, at: Point(x + side / 2, y + side + caption * 0.22), size: captionSize,
                             color: wrong ? .red : .text, horizontal: .center, vertical: .top)
             }
         }
+    }
+
+    /// `text`, or its longest prefix followed by "…" that fits in `width` pixels at `size`.
+    static func shortened(_ text: String, toWidth width: Double, size: Double) -> String {
+        if Canvas.measure(text, size: size, bold: false) <= width { return text }
+        var characters = Array(text)
+        while !characters.isEmpty {
+            characters.removeLast()
+            let candidate = String(characters).trimmingCharacters(in: .whitespaces) + "…"
+            if Canvas.measure(candidate, size: size, bold: false) <= width { return candidate }
+        }
+        return "…"
     }
 }

@@ -86,6 +86,23 @@ import Testing
         #expect(bad.problems.first?.message == "decisionBoundary: predict returned shape [3] for 100 points; expected [100], [100, 1] or [100, classes]")
     }
 
+    @Test func longCaptionsAreShortenedRatherThanShrinkingTheImages() throws {
+        let flat = Tensor([Float](repeating: 0.5, count: 8 * 16), shape: [8, 16])
+        let short = try #require(Figure(width: 640).imageGrid(flat, columns: 8, captions: (0..<8).map { "\($0)" }).images)
+        let long = try #require(Figure(width: 640).imageGrid(flat, columns: 8,
+                                                              captions: (0..<8).map { "sneaker, predicted ankle boot \($0)" }).images)
+        let shortLayout = ImageGridRenderer.layout(short, width: 640, height: nil, title: "")
+        let longLayout = ImageGridRenderer.layout(long, width: 640, height: nil, title: "")
+        // Before, the gaps grew to the captions' width and the images shrank to about a third.
+        #expect(longLayout.side >= 0.75 * shortLayout.side)
+        let room = longLayout.side + longLayout.gapX - 4
+        let drawn = ImageGridRenderer.shortened("sneaker, predicted ankle boot 3", toWidth: room, size: longLayout.captionSize)
+        #expect(drawn.hasSuffix("…") && drawn.count > 3)
+        #expect(Canvas.measure(drawn, size: longLayout.captionSize, bold: false) <= room)
+        #expect(ImageGridRenderer.shortened("7", toWidth: room, size: longLayout.captionSize) == "7")
+        _ = try decoded(Figure(width: 640).imageGrid(flat, columns: 8, captions: (0..<8).map { "sneaker, predicted ankle boot \($0)" }))
+    }
+
     @Test func imageGridReadsTheUsualShapes() throws {
         let flat = Tensor([Float](repeating: 0.5, count: 6 * 16), shape: [6, 16])
         let f = Figure(width: 300).imageGrid(flat, columns: 3, captions: ["a", "b", "c", "d", "e", "f"])
