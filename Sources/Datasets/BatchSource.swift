@@ -38,25 +38,27 @@ extension LabeledDataset: BatchSource {
     /// bytes (bit-identical to the same rows of `inputs`); y holds the labels as Floats
     /// (rows of `labelsTensor`).
     public func batch<Rows: Collection>(rows: Rows) -> (x: Tensor, y: Tensor) where Rows.Element == Int {
-        let n = rows.count, width = featureCount
+        let indices = Array(rows)
+        let n = indices.count, width = featureCount
         let x: Tensor
         switch storage {
         case .floats(let inputs):
-            x = gatherRows(inputs, rows)
+            x = gatherRows(inputs, indices)
         case .bytes(let bytes):
             let scalars = [Float](unsafeUninitializedCapacity: n * width) { buffer, initialized in
-                if let base = buffer.baseAddress { bytes.floats(rows: rows, into: base) }
+                if let base = buffer.baseAddress { indices.withUnsafeBufferPointer { bytes.floats(rows: $0, into: base) } }
                 initialized = n * width
             }
             x = Tensor(scalars, shape: [n, width])
         }
-        let labels = labels
-        let y = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
-            for (i, row) in rows.enumerated() {
-                precondition(row >= 0 && row < labels.count, "LabeledDataset.batch: sample \(row) outside 0..<\(labels.count)")
-                buffer[i] = Float(labels[row])
+        let y = labels.withUnsafeBufferPointer { labels in
+            [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
+                for (i, row) in indices.enumerated() {
+                    precondition(row >= 0 && row < labels.count, "LabeledDataset.batch: sample \(row) outside 0..<\(labels.count)")
+                    buffer[i] = Float(labels[row])
+                }
+                initialized = n
             }
-            initialized = n
         }
         return (x, Tensor(y, shape: [n]))
     }

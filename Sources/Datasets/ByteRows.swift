@@ -47,7 +47,8 @@ final class ByteRows: @unchecked Sendable {
         if let cache { return cache }
         let count = rows * width
         let scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            if let base = buffer.baseAddress { floats(rows: 0..<rows, into: base) }
+            let all = Array(0..<rows)
+            if let base = buffer.baseAddress { all.withUnsafeBufferPointer { floats(rows: $0, into: base) } }
             initialized = count
         }
         let tensor = Tensor(scalars, shape: [rows, width])
@@ -56,10 +57,8 @@ final class ByteRows: @unchecked Sendable {
     }
 
     /// Writes `table[byte]` for each of `indices`' rows, one after another, into `destination`
-    /// (which holds `indices.count * width` Floats). Uses the cached Floats when they exist.
-    func floats<Indices: Collection>(rows indices: Indices, into destination: UnsafeMutablePointer<Float>)
-        where Indices.Element == Int
-    {
+    /// (which holds `indices.count * width` Floats).
+    func floats(rows indices: UnsafeBufferPointer<Int>, into destination: UnsafeMutablePointer<Float>) {
         let width = width, rows = rows
         if width == 0 { return }
         bytes.withUnsafeBytes { raw in

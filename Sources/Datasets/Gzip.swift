@@ -38,6 +38,7 @@ enum Gzip {
             guard var buffer = malloc(capacity)?.assumingMemoryBound(to: UInt8.self) else {
                 throw DatasetError(file: file, kind: .corruptGzip(reason: "cannot allocate \(capacity) bytes"))
             }
+            adviseHugePages(buffer, count: capacity)
             var produced = 0
             var success = false
             defer { if !success { free(buffer) } }
@@ -107,4 +108,17 @@ enum Gzip {
             }
         }
     }
+}
+
+/// Asks Linux to back the 2 MiB-aligned interior of a large buffer with huge pages, before it
+/// is first written. Training reads MNIST's 47 MB of pixels a random row at a time: on 4 KiB
+/// pages nearly every row is a TLB miss, on 2 MiB pages the whole set fits in the TLB.
+func adviseHugePages(_ base: UnsafeMutableRawPointer, count: Int) {
+    #if os(Linux)
+    let hugePage: UInt = 2 << 20
+    guard count >= 4 << 20 else { return }
+    let start = (UInt(bitPattern: base) + hugePage - 1) & ~(hugePage - 1)
+    let end = (UInt(bitPattern: base) + UInt(count)) & ~(hugePage - 1)
+    if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(end - start), MADV_HUGEPAGE) }
+    #endif
 }
