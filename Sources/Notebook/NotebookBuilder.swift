@@ -43,18 +43,30 @@ public struct NotebookBuilder: Sendable {
         return arguments
     }
 
-    /// Builds `program` for `notebook`, or finds the binary built from the same inputs.
-    ///
-    /// - Throws: `NotebookError` with swiftc's errors mapped to `.md` lines.
-    public func build(_ program: GeneratedProgram, notebook: Notebook) throws -> Result {
-        let arguments = compilerArguments()
-        let kernelHash = try Self.sha256(ofFileAt: kernel.libraryPath)
+    /// SHA-256 of the kernel library's bytes, remembered in `<cache>/kernel-hash` beside the
+    /// library's stat data (see `FileDigest`): a rebuilt kernel is hashed again.
+    public func kernelHash() throws -> String {
+        try FileDigest.sha256(ofFileAt: kernel.libraryPath, memoPath: cacheDirectory + "/kernel-hash")
+    }
+
+    /// The binary cache key: SHA-256 of the generated source, the compiler version, the
+    /// compile flags and the kernel library's hash.
+    func binaryKey(_ program: GeneratedProgram, kernelHash: String, arguments: [String]? = nil) -> String {
         var hasher = SHA256()
-        for part in [program.source, toolchain.version, arguments.joined(separator: "\u{1}"), kernelHash] {
+        for part in [program.source, toolchain.version, (arguments ?? compilerArguments()).joined(separator: "\u{1}"), kernelHash] {
             hasher.update(data: Data(part.utf8))
             hasher.update(data: Data([0]))
         }
-        let key = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Builds `program` for `notebook`, or finds the binary built from the same inputs.
+    ///
+    /// - Parameter kernelHash: `kernelHash()`, when the caller has it already.
+    /// - Throws: `NotebookError` with swiftc's errors mapped to `.md` lines.
+    public func build(_ program: GeneratedProgram, notebook: Notebook, kernelHash: String? = nil) throws -> Result {
+        let arguments = compilerArguments()
+        let key = binaryKey(program, kernelHash: try kernelHash ?? self.kernelHash(), arguments: arguments)
         let name = Self.safeName(notebook.path)
         let binDirectory = cacheDirectory + "/bin"
         let binaryPath = "\(binDirectory)/\(name).\(key.prefix(16))"  // names have no dots
@@ -135,18 +147,6 @@ public struct NotebookBuilder: Sendable {
                        severity: .warning, message: $0["message"] as? String ?? "",
                        excerpt: ($0["excerpt"] as? String).flatMap { $0.isEmpty ? nil : $0 })
         }
-    }
-
-    static func sha256(ofFileAt path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw NotebookError(file: path, "cannot read the kernel library")
-        }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            hasher.update(data: chunk)
-        }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     /// A file name for a notebook path: `notebooks/x.md` -> `notebooks_x`.

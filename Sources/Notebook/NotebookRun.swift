@@ -69,22 +69,22 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     let parameters = try Parameter.applying(options.parameters, to: notebook.parameters, path: path)
     let cacheLimit = try options.cacheLimit ?? CellCache.limit()
     let kernel = try options.kernel ?? KernelLocation.locate()
-    let toolchain = try Toolchain.detect(cacheDirectory: options.outputDirectory + "/.cache")
-    let kernelHash = try NotebookBuilder.sha256(ofFileAt: kernel.libraryPath)
+    let outputDirectory = options.outputDirectory
+    let cacheDirectory = outputDirectory + "/.cache"
+    let toolchain = try Toolchain.detect(cacheDirectory: cacheDirectory)
+    let builder = NotebookBuilder(kernel: kernel, toolchain: toolchain, cacheDirectory: cacheDirectory,
+                                  reuseBinaries: options.reuseBinaries)
+    let kernelHash = try builder.kernelHash()
     trace.mark("toolchain")
     let program = try ProgramGenerator.generate(notebook, parameters: parameters,
                                                 cacheSalt: "\(toolchain.version)\n\(kernelHash)")
     trace.mark("generate")
-    let outputDirectory = options.outputDirectory
-    let cacheDirectory = outputDirectory + "/.cache"
-    let builder = NotebookBuilder(kernel: kernel, toolchain: toolchain, cacheDirectory: cacheDirectory,
-                                  reuseBinaries: options.reuseBinaries)
     let cells = notebook.cells
     let progress = options.progress
     progress?(cells.count == 1 ? "compiling 1 cell" : "compiling \(cells.count) cells")
     let build: NotebookBuilder.Result
     do {
-        build = try builder.build(program, notebook: notebook)
+        build = try builder.build(program, notebook: notebook, kernelHash: kernelHash)
     } catch {
         if interruption.fired { throw NotebookInterrupted() }
         throw error
