@@ -33,8 +33,16 @@ public struct NotebookBuilder: Sendable {
     }
 
     /// The compiler arguments, without the input and output paths.
+    ///
+    /// `-g` makes the driver emit a module for the debugger, by default in a second frontend
+    /// job that type-checks the program again before the compile job, then wraps it into
+    /// the binary (about 0.3 s of a 0.8 s build, measured): with `-no-emit-module-separately`
+    /// the compile job writes the module itself and the driver skips the wrapping. The DWARF
+    /// (line tables, which crash attribution reads from backtraces, and types) is byte for
+    /// byte the same; the binary only loses the `.swift_ast` copy of the module that LLDB's
+    /// expression evaluator would read.
     public func compilerArguments() -> [String] {
-        var arguments = ["-Onone", "-g", "-diagnostic-style", "llvm", "-swift-version", "5",
+        var arguments = ["-Onone", "-g", "-no-emit-module-separately", "-diagnostic-style", "llvm", "-swift-version", "5",
                          "-module-name", "NotebookProgram", "-I", kernel.modulesDirectory]
         for directory in kernel.systemModuleDirectories { arguments += ["-I", directory] }
         for flag in Toolchain.cFlags() { arguments += ["-Xcc", flag] }
