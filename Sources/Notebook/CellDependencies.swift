@@ -172,6 +172,8 @@ private final class MutationFinder: SyntaxVisitor {
 /// At run time the kernel adds the random generator's state on entry to the key.
 enum CellCacheKeys {
     static func compute(_ cells: [Cell], parameters: [Parameter], salt: String) -> [Int: String] {
+        // Without a cached cell there is nothing to key: skip parsing every cell again.
+        guard cells.contains(where: \.options.cache) else { return [:] }
         let graph = DependencyGraph(cells, parameters: parameters, salt: salt)
         var keys: [Int: String] = [:]
         for (position, cell) in cells.enumerated() where cell.options.cache {
