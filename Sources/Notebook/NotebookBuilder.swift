@@ -46,6 +46,7 @@ public struct NotebookBuilder: Sendable {
                          "-module-name", "NotebookProgram", "-I", kernel.modulesDirectory]
         for directory in kernel.systemModuleDirectories { arguments += ["-I", directory] }
         for flag in Toolchain.cFlags() { arguments += ["-Xcc", flag] }
+        arguments += toolchain.linkerArguments
         arguments += ["-L", kernel.buildDirectory, "-lNotebookKernel",
                       "-Xlinker", "-rpath", "-Xlinker", kernel.buildDirectory]
         return arguments
