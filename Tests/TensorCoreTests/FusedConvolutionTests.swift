@@ -5,13 +5,16 @@ import Testing
 /// unfolded columns (other strides), against the oracle loops.
 @Suite(.serialized) struct FusedConvolutionTests {
     /// (batch, channels, filters, height, width, window): widths off and on multiples of 8,
-    /// filter counts below, at and past a group of 8, LeNet's two layers.
+    /// filter and channel counts on both sides of 8 and 16 (where the loops change layout),
+    /// LeNet's two layers, and the strided path.
     static let cases: [(Int, Int, Int, Int, Int, Window2D)] = [
         (3, 1, 6, 28, 28, Window2D(size: 5, padding: 2)),
         (2, 6, 16, 14, 14, Window2D(size: 5)),
         (3, 3, 11, 9, 13, Window2D(size: 3, padding: 1)),
         (1, 2, 8, 7, 17, Window2D(kernel: (2, 3), padding: (1, 2))),
         (2, 4, 3, 6, 5, Window2D(size: 1)),
+        (2, 17, 5, 6, 7, Window2D(size: 3, padding: 1)),
+        (1, 4, 33, 5, 9, Window2D(size: 3)),
         (2, 3, 5, 9, 8, Window2D(size: 3, stride: 2, padding: 1)),
         (3, 2, 9, 8, 7, Window2D(kernel: (3, 2), stride: (2, 1))),
     ]
