@@ -12,9 +12,10 @@ internal import COpenBLAS
 /// When the machine is oversubscribed, loops run on one thread: measured here with three
 /// other builds running (load average 5 to 8 on 2 cores), splitting an add of 2^12 to 2^20
 /// values made it 7 to 10 times slower, since the second chunk waits for a time slice (the
-/// same collapse DESIGN.md reports for OpenBLAS's pool). "Oversubscribed" means the 1-minute
-/// load average or the threads runnable right now exceed the core count (/proc/loadavg,
-/// re-read at most every 0.5 s); the snapshot alone misses a busy machine between bursts.
+/// same collapse DESIGN.md reports for OpenBLAS's pool). "Oversubscribed" means other
+/// processes hold more than one core: the 1-minute load average less this process's own
+/// average use, or the threads runnable right now besides this one (/proc/loadavg, re-read at
+/// most every 0.5 s); the snapshot alone misses a busy machine between bursts.
 public enum Parallelism {
     /// Number of chunks a large loop is split into (default: the online core count).
     nonisolated(unsafe) public static var workers: Int = onlineCores
@@ -54,15 +55,43 @@ public enum Parallelism {
 
     nonisolated(unsafe) private static var lastCheck: UInt64 = 0
     nonisolated(unsafe) private static var busy = false
+    /// This process's own CPU use (cores), averaged like the kernel's 1-minute load average.
+    nonisolated(unsafe) private static var ownLoad = 0.0
+    nonisolated(unsafe) private static var lastCPUSeconds = -1.0
 
-    /// True when the load average or the runnable threads exceed the cores (re-read at most every 0.5 s).
+    /// True when OTHER processes keep the cores busy (re-read at most every 0.5 s): the
+    /// 1-minute load average less this process's own average use above `onlineCores - 1.5`
+    /// (half a core on 2 cores), or as many other threads runnable right now as cores.
+    ///
+    /// The own share matters: a training loop on both cores lifts the load average to about 2 by
+    /// itself, and counting it would switch the loop to one thread at the first bit of noise.
     public static var machineIsBusy: Bool {
         let now = DispatchTime.now().uptimeNanoseconds
-        if now &- lastCheck < 500_000_000 { return busy }
+        let elapsed = Double(now &- lastCheck) / 1e9
+        if elapsed < 0.5 { return busy }
         lastCheck = now
+        let cpu = processCPUSeconds()
+        if lastCPUSeconds >= 0 {
+            // An exponential average with the load average's time constant (60 s).
+            let decay = Foundation.exp(-Swift.min(elapsed, 600) / 60)
+            ownLoad = ownLoad * decay + Swift.min((cpu - lastCPUSeconds) / elapsed, Double(onlineCores)) * (1 - decay)
+        }
+        lastCPUSeconds = cpu
         let (average, runnable) = readLoad()
-        busy = average > Double(onlineCores) || runnable > onlineCores
+        let others = average - ownLoad
+        busy = others > Double(onlineCores) - 1.5 || runnable - 1 >= onlineCores
         return busy
+    }
+
+    /// User plus system CPU time of this process (all threads), in seconds.
+    private static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     /// From /proc/loadavg: the 1-minute load average, and the threads runnable right now
