@@ -40,7 +40,32 @@ private func trainAndReport(_ prefix: String, _ model: Sequential, inputShape: [
 
 /// MLP 784-256-128-10, ReLU, Adam 1e-3, batch 128, 5 epochs. Peers here: PyTorch 1.03-1.30 s/epoch,
 /// NumPy 1.09-1.19 s, all about 97.8-97.9%. Goals: >= 97.8%, <= 0.6 s/epoch, <= 200 MiB.
+/// `benchmarks mlp gather` times an epoch of shuffled 128-image batches alone, converted from the
+/// bytes and copied from the Float matrix (the input side of the fit loop).
 func runMLPBenchmarks() throws {
+    if CommandLine.arguments.dropFirst(2).first == "gather" {
+        // One epoch of 128-sample batches in a shuffled order: from the bytes, and from the Floats.
+        let train = try MNIST.load(split: .train)
+        var generator = RandomGenerator(seed: 1)
+        var order = Array(0..<train.count)
+        order.shuffle(using: &generator)
+        func epoch(_ source: some BatchSource) {
+            var start = 0
+            while start < order.count {
+                _ = source.batch(rows: order[start..<min(start + 128, order.count)])
+                start += 128
+            }
+        }
+        let floats = TensorSamples(x: train.prefix(train.count).inputs, y: train.labelsTensor)
+        var fromBytes: [Double] = [], fromFloats: [Double] = []
+        for _ in 0..<7 {
+            fromBytes.append(medianSeconds(repetitions: 1) { epoch(train) })
+            fromFloats.append(medianSeconds(repetitions: 1) { epoch(floats) })
+        }
+        report("mlp.batches_per_epoch_from_bytes", fromBytes.sorted()[3] * 1000, "ms", decimals: 1)
+        report("mlp.batches_per_epoch_from_floats", fromFloats.sorted()[3] * 1000, "ms", decimals: 1)
+        return
+    }
     RandomGenerator.seedGlobal(1)
     let model = Sequential([Linear(784, 256), ReLU(), Linear(256, 128), ReLU(), Linear(128, 10)], inputShape: [784])
     try trainAndReport("mlp", model, inputShape: [784], epochs: 5)
