@@ -13,9 +13,7 @@ internal import COpenBLAS
 /// other builds running (load average 5 to 8 on 2 cores), splitting an add of 2^12 to 2^20
 /// values made it 7 to 10 times slower, since the second chunk waits for a time slice (the
 /// same collapse DESIGN.md reports for OpenBLAS's pool). "Oversubscribed" means other
-/// processes hold more than one core: the 1-minute load average less this process's own
-/// average use, or the threads runnable right now besides this one (/proc/loadavg, re-read at
-/// most every 0.5 s); the snapshot alone misses a busy machine between bursts.
+/// processes used more than half a core (on 2 cores) since the last look (`machineIsBusy`).
 public enum Parallelism {
     /// Number of chunks a large loop is split into (default: the online core count).
     nonisolated(unsafe) public static var workers: Int = onlineCores
@@ -29,57 +27,61 @@ public enum Parallelism {
     /// Whether to fall back to one thread while other processes keep the cores busy.
     nonisolated(unsafe) public static var adaptsToLoad = true
 
-    /// Sets the largest number of threads OpenBLAS uses for `matmul`. Products smaller than
-    /// `blasMinimumWork`, or run while the machine is busy, still use one (see `useBLASThreads`).
+    /// Sets how many parts (rows of the result, one single-threaded sgemm each, side by side)
+    /// a large `matmul` is cut into. Products smaller than `blasMinimumWork`, or run while the
+    /// machine is busy, run their parts one after another (see `sgemmInParts`).
     public static func setBLASThreads(_ count: Int) {
         blasThreadLimit = Swift.max(1, count)
-        openblas_set_num_threads(Int32(blasThreadLimit))
-        blasThreadsInUse = blasThreadLimit
     }
 
-    /// The number of threads OpenBLAS may use for a large product (the limit set by `setBLASThreads`).
+    /// The number of threads a large product uses (the limit set by `setBLASThreads`; default the cores).
     public static var blasThreads: Int { blasThreadLimit }
 
     /// Batched kernels (a convolution's forward and backward) doing fewer multiply-adds than
     /// this run their batch parts one after another rather than side by side.
     nonisolated(unsafe) public static var minimumBatchWork: Int = 1 << 20
 
-    /// Products of fewer multiply-adds (m·n·k) than this run BLAS on one thread. 2^21 sits
+    /// Products of fewer multiply-adds (m·n·k) than this run on one thread. 2^21 sits
     /// between a LeNet layer's products and the MLP's first layer (128x784x256, about 2^24.6).
     nonisolated(unsafe) public static var blasMinimumWork: Int = 1 << 21
 
-    nonisolated(unsafe) static var blasThreadLimit: Int = Swift.max(1, Int(openblas_get_num_threads()))
+    nonisolated(unsafe) static var blasThreadLimit: Int = onlineCores
     nonisolated(unsafe) static var blasThreadsInUse: Int = -1
 
     static let onlineCores: Int = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     nonisolated(unsafe) private static var lastCheck: UInt64 = 0
     nonisolated(unsafe) private static var busy = false
-    /// This process's own CPU use (cores), averaged like the kernel's 1-minute load average.
-    nonisolated(unsafe) private static var ownLoad = 0.0
-    nonisolated(unsafe) private static var lastCPUSeconds = -1.0
+    /// The machine's busy CPU time and this process's, at the last check (seconds; -1 before).
+    nonisolated(unsafe) private static var lastMachineSeconds = -1.0
+    nonisolated(unsafe) private static var lastOwnSeconds = 0.0
 
-    /// True when OTHER processes keep the cores busy (re-read at most every 0.5 s): the
-    /// 1-minute load average less this process's own average use above `onlineCores - 1.5`
-    /// (half a core on 2 cores), or as many other threads runnable right now as cores.
+    /// True when OTHER processes keep the cores busy: over the time since the last check (re-done
+    /// at most every 0.5 s), the CPU time the machine spent busy (/proc/stat, steal included)
+    /// less this process's own (getrusage) came to more than `onlineCores - 1.5` cores (half
+    /// a core on 2 cores); or, at the first check, as many other threads are runnable right now
+    /// as cores (/proc/loadavg).
     ///
-    /// The own share matters: a training loop on both cores lifts the load average to about 2 by
-    /// itself, and counting it would switch the loop to one thread at the first bit of noise.
+    /// Why not the load average: it counts this process too (a loop on both cores lifts it to
+    /// about 2 by itself), and it lags by a minute, so a run that starts right after another
+    /// would see the previous one's load.
     public static var machineIsBusy: Bool {
         let now = DispatchTime.now().uptimeNanoseconds
         let elapsed = Double(now &- lastCheck) / 1e9
         if elapsed < 0.5 { return busy }
         lastCheck = now
-        let cpu = processCPUSeconds()
-        if lastCPUSeconds >= 0 {
-            // An exponential average with the load average's time constant (60 s).
-            let decay = Foundation.exp(-Swift.min(elapsed, 600) / 60)
-            ownLoad = ownLoad * decay + Swift.min((cpu - lastCPUSeconds) / elapsed, Double(onlineCores)) * (1 - decay)
+        let own = processCPUSeconds()
+        guard let machine = machineBusySeconds() else {
+            busy = readRunnable() - 1 >= onlineCores
+            return busy
         }
-        lastCPUSeconds = cpu
-        let (average, runnable) = readLoad()
-        let others = average - ownLoad
-        busy = others > Double(onlineCores) - 1.5 || runnable - 1 >= onlineCores
+        if lastMachineSeconds < 0 {
+            busy = readRunnable() - 1 >= onlineCores
+        } else {
+            let others = ((machine - lastMachineSeconds) - (own - lastOwnSeconds)) / elapsed
+            busy = others > Double(onlineCores) - 1.5
+        }
+        (lastMachineSeconds, lastOwnSeconds) = (machine, own)
         return busy
     }
 
@@ -94,22 +96,35 @@ public enum Parallelism {
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
-    /// From /proc/loadavg: the 1-minute load average, and the threads runnable right now
-    /// (the 4th field, "running/total", this thread included). Zeros where unavailable.
-    private static func readLoad() -> (average: Double, runnable: Int) {
+    /// The first `bytes` of a small /proc file as text, nil where unavailable.
+    private static func readProcFile(_ path: String, bytes: Int = 256) -> String? {
         #if os(Linux)
-        let descriptor = open("/proc/loadavg", O_RDONLY)
-        if descriptor < 0 { return (0, 0) }
+        let descriptor = open(path, O_RDONLY)
+        if descriptor < 0 { return nil }
         defer { close(descriptor) }
-        var bytes = [UInt8](repeating: 0, count: 128)
-        let length = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, 127) }
-        if length <= 0 { return (0, 0) }
-        let fields = String(decoding: bytes[0..<length], as: UTF8.self).split(separator: " ")
-        guard fields.count >= 4, let running = fields[3].split(separator: "/").first else { return (0, 0) }
-        return (Double(fields[0]) ?? 0, Int(running) ?? 0)
+        var buffer = [UInt8](repeating: 0, count: bytes)
+        let length = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, bytes) }
+        return length > 0 ? String(decoding: buffer[0..<length], as: UTF8.self) : nil
         #else
-        return (0, 0)
+        return nil
         #endif
+    }
+
+    /// All cores' busy time since boot, in seconds: /proc/stat's first line, everything but
+    /// idle and iowait (user, nice, system, irq, softirq, steal), in clock ticks.
+    private static func machineBusySeconds() -> Double? {
+        guard let line = readProcFile("/proc/stat")?.split(separator: "\n").first, line.hasPrefix("cpu ") else { return nil }
+        let ticks = line.split(separator: " ").dropFirst().prefix(8).compactMap { Double($0) }
+        guard ticks.count == 8 else { return nil }
+        let busyTicks = ticks.reduce(0, +) - ticks[3] - ticks[4]
+        return busyTicks / Double(Swift.max(1, sysconf(Int32(_SC_CLK_TCK))))
+    }
+
+    /// The threads runnable right now, this one included (/proc/loadavg's 4th field, "running/total").
+    private static func readRunnable() -> Int {
+        guard let fields = readProcFile("/proc/loadavg")?.split(separator: " "), fields.count >= 4,
+              let running = fields[3].split(separator: "/").first else { return 0 }
+        return Int(running) ?? 0
     }
 }
 

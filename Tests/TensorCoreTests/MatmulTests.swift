@@ -64,4 +64,18 @@ import Testing
         let a = sample([64, 8, 8], seed: 42), b = sample([8, 8], seed: 43)
         expectClose(matmul(b, a, transposeA: true), naiveMatmul(b, a, transposeA: true), tolerance: 1e-5)
     }
+
+    @Test func productsDoNotDependOnWhetherTheirPartsRunSideBySide() {
+        // Large enough to be cut into parts; each part is one single-threaded sgemm.
+        let a = sample([200, 300], seed: 81), b = sample([300, 150], seed: 82)
+        let saved = (Parallelism.blasMinimumWork, Parallelism.adaptsToLoad)
+        defer { (Parallelism.blasMinimumWork, Parallelism.adaptsToLoad) = saved }
+        (Parallelism.blasMinimumWork, Parallelism.adaptsToLoad) = (Int.max, true)
+        let oneAfterAnother = [matmul(a, b), matmul(a, b.transposed(), transposeB: true), matmul(a.transposed(), b, transposeA: true)]
+        (Parallelism.blasMinimumWork, Parallelism.adaptsToLoad) = (0, false)
+        let sideBySide = [matmul(a, b), matmul(a, b.transposed(), transposeB: true), matmul(a.transposed(), b, transposeA: true)]
+        #expect(oneAfterAnother == sideBySide)
+        expectClose(sideBySide[0], naiveMatmul(a, b), tolerance: 1e-4)
+        expectClose(sideBySide[2], naiveMatmul(a, b), tolerance: 1e-4)
+    }
 }
