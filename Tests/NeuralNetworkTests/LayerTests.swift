@@ -22,12 +22,27 @@ import Testing
 
     @Test func heInitialisationHasTheRightSpread() {
         var generator = RandomGenerator(seed: 3)
-        let layer = Linear(1000, 200, generator: &generator)
+        let layer = Linear(1000, 200, initializer: .heUniform, generator: &generator)
         let values = layer.weight.value.scalars
         let limit = (6 / Float(1000)).squareRoot()
         #expect(values.allSatisfy { abs($0) <= limit })
         let variance = values.map { $0 * $0 }.reduce(0, +) / Float(values.count)
         #expect(abs(variance - 2 / Float(1000)) < 0.1 * 2 / Float(1000))
+    }
+
+    @Test func defaultInitialisationIsGlorotUniformAsInKeras() {
+        // U(-a, a), a = sqrt(6 / (fanIn + fanOut)): variance a^2 / 3 = 2 / (fanIn + fanOut).
+        var generator = RandomGenerator(seed: 4)
+        let layer = Linear(1000, 200, generator: &generator)
+        let values = layer.weight.value.scalars
+        let limit = (6 / Float(1200)).squareRoot()
+        #expect(values.allSatisfy { abs($0) <= limit } && values.contains { abs($0) > 0.9 * limit })
+        let variance = values.map { $0 * $0 }.reduce(0, +) / Float(values.count)
+        #expect(abs(variance - 2 / Float(1200)) < 0.05 * 2 / Float(1200))
+        let conv = Conv2D(3, 8, kernelSize: 5, generator: &generator)
+        let convLimit = (6 / Float(3 * 25 + 8 * 25)).squareRoot()
+        #expect(conv.weight.value.scalars.allSatisfy { abs($0) <= convLimit })
+        #expect(conv.weight.value.scalars.contains { abs($0) > 0.9 * convLimit })
     }
 }
 
