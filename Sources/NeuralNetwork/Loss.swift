@@ -72,7 +72,8 @@ public func klDivergence(predicted: Variable, expected: Tensor, reduction: LossR
 }
 
 /// One-hot rows: (labels.count, classCount), 1 at each label's column.
-/// (Datasets' public `oneHot` does the same for notebooks; this module does not depend on it.)
+/// (Datasets' public `oneHot` builds the same rows, but checks labels with `precondition`, which
+/// -Ounchecked removes; this one names crossEntropy and the label in release builds too.)
 func oneHotRows(_ labels: [Int], classCount: Int) -> Tensor {
     var result = Tensor.zeros([labels.count, classCount])
     for (row, label) in labels.enumerated() {
