@@ -19,7 +19,10 @@ private func loadAverage() -> String {
     (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
 }
 
-/// Engine `matmul` (allocating its result) next to raw `cblas_sgemm` into a preallocated buffer.
+/// Engine `matmul` (allocating its result) next to raw `cblas_sgemm` into a preallocated buffer,
+/// called as a user would: with OpenBLAS's own threads (one per core). The engine keeps OpenBLAS
+/// on one thread and runs fixed parts side by side (`sgemmInParts`), so the raw call sets the
+/// threads for itself and puts them back.
 private func benchmarkMatmul(m: Int, k: Int, n: Int, repetitions: Int, label: String) {
     var generator = RandomGenerator(seed: 1)
     let a = Tensor.randomNormal(shape: [m, k], using: &generator), b = Tensor.randomNormal(shape: [k, n], using: &generator)
@@ -29,6 +32,7 @@ private func benchmarkMatmul(m: Int, k: Int, n: Int, repetitions: Int, label: St
     // the best of many interleaved runs is the steadiest estimate of what the code can do.
     var raw: [Double] = [], engine: [Double] = []
     for _ in 0..<repetitions {
+        openblas_set_num_threads(Int32(Parallelism.blasThreads))
         raw.append(medianSeconds(repetitions: 1) {
             a.scalars.withUnsafeBufferPointer { pa in
                 b.scalars.withUnsafeBufferPointer { pb in
@@ -39,6 +43,7 @@ private func benchmarkMatmul(m: Int, k: Int, n: Int, repetitions: Int, label: St
                 }
             }
         })
+        openblas_set_num_threads(1)
         engine.append(medianSeconds(repetitions: 1) { _ = matmul(a, b) })
     }
     let rawBest = raw.min()!, engineBest = engine.min()!
