@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-internal import COpenBLAS
 
 /// How the engine splits large elementwise and reduction loops across cores.
 ///
@@ -46,7 +45,6 @@ public enum Parallelism {
     nonisolated(unsafe) public static var blasMinimumWork: Int = 1 << 21
 
     nonisolated(unsafe) static var blasThreadLimit: Int = onlineCores
-    nonisolated(unsafe) static var blasThreadsInUse: Int = -1
 
     static let onlineCores: Int = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)
 
@@ -154,23 +152,36 @@ func parallelRanges(_ count: Int, cost: Int = 1, _ body: (Range<Int>) -> Void) {
     }
 }
 
+/// `0..<count` cut into `parts` contiguous ranges of near-equal length.
+func evenParts(_ count: Int, parts: Int) -> [Range<Int>] {
+    (0..<parts).map { count * $0 / parts ..< count * ($0 + 1) / parts }
+}
+
 /// The batch `0..<count` cut into one contiguous part per worker (fewer when the batch is
 /// small). Fixed for a given batch size, whatever the load, so sums over parts are reproducible.
 func batchParts(_ count: Int) -> [Range<Int>] {
-    let parts = Swift.max(1, Swift.min(Parallelism.workers, count))
-    return (0..<parts).map { count * $0 / parts ..< count * ($0 + 1) / parts }
+    evenParts(count, parts: Swift.max(1, Swift.min(Parallelism.workers, count)))
 }
 
-/// Runs `body` on each part of `parts`: side by side, each product on one BLAS thread, when
-/// there are idle cores and `work` (multiply-adds) reaches `Parallelism.minimumBatchWork`; else
-/// one after another, with BLAS threads chosen for a product of size `blas` (m, n, k).
-/// `body` must only write data of its own part.
-func runBatchParts(_ parts: [Range<Int>], work: Int, blas: (Int, Int, Int), _ body: (Range<Int>) -> Void) {
-    if parts.count > 1 && work >= Parallelism.minimumBatchWork && !(Parallelism.adaptsToLoad && Parallelism.machineIsBusy) {
-        useBLASThreads(for: 1, 1, 1)
-        DispatchQueue.concurrentPerform(iterations: parts.count) { body(parts[$0]) }
+/// Runs `body(index, part)` on each of `parts`: side by side when there are idle cores and
+/// `work` (multiply-adds) reaches `minimumWork`, else one after another. BLAS stays on one
+/// thread either way. `body` must only write data of its own part.
+func runBatchParts(_ parts: [Range<Int>], work: Int, minimumWork: Int = Parallelism.minimumBatchWork,
+                   _ body: (Int, Range<Int>) -> Void) {
+    useOneBLASThread()
+    if parts.count > 1 && work >= minimumWork && !(Parallelism.adaptsToLoad && Parallelism.machineIsBusy) {
+        DispatchQueue.concurrentPerform(iterations: parts.count) { body($0, parts[$0]) }
     } else {
-        useBLASThreads(for: blas.0, blas.1, blas.2)
-        for part in parts { body(part) }
+        for (index, part) in parts.enumerated() { body(index, part) }
     }
+}
+
+/// The sum over `parts` of the partial results stored one after another in `partials`
+/// (`size` values each), added in part order so the bits do not depend on how the parts ran.
+func sumOverParts<T: BinaryFloatingPoint>(_ partials: [T], parts: Int, size: Int) -> [Float] {
+    var total = Array(partials[0..<size])
+    for part in 1..<Swift.max(parts, 1) {
+        for i in 0..<size { total[i] += partials[part * size + i] }
+    }
+    return total.map { Float($0) }
 }

@@ -8,9 +8,10 @@
 //
 //     out[o, y, x] = Σ over (i, ky, kx) of w[(i, ky, kx), o] · in[i, y + ky, x + kx]
 //
-// 16 output columns of 6 filters at a time, in 12 SIMD8 accumulators. The same
-// loop gives the input gradient: a convolution of the zero-padded output gradient with the
-// flipped filters. The weight gradient keeps 8 accumulators per tap.
+// 16 output columns of 6 filters at a time, in 12 SIMD8 accumulators, or, for wider layers,
+// 6 positions of 16 filters. The same loops give the input gradient: a convolution of the
+// zero-padded output gradient with the flipped filters. The weight gradient accumulates per tap,
+// with output columns or (wider layers) filters in the lanes.
 
 /// Whether `convolution2D` convolves directly (stride 1 and padding below the kernel size)
 /// rather than through unfolded columns.
@@ -107,7 +108,7 @@ private struct PackedFilters {
 
     init(_ weight: UnsafePointer<Float>, inputs: Int, outputs: Int, kh: Int, kw: Int, flipped: Bool) {
         let taps = inputs * kh * kw
-        // Measured (benchmarks conv-shapes): outputs in lanes won for LeNet's second layer (150
+        // Measured (convolution2D timed alone on these shapes): outputs in lanes won for LeNet's second layer (150
         // taps: forward 1.3-1.6 -> 0.83 ms) and 32 -> 64 channels (288 taps), lost for a first
         // layer of 9 taps (1.5 -> 3.6 ms: per position block, the set-up outweighs the taps).
         filtersInLanes = outputs >= columnStep && taps >= 32
@@ -133,6 +134,18 @@ private struct PackedFilters {
     }
 }
 
+/// For each tap (channel, ky, kx), its offset in an image of `planes`: where the tap's input for
+/// output (0, 0) lies; output (y, x) adds y * planes.width + x.
+private func tapOffsets(_ planes: PaddedPlanes, kh: Int, kw: Int) -> [Int] {
+    var offsets = [Int](repeating: 0, count: planes.c * kh * kw)
+    for channel in 0..<planes.c {
+        for ky in 0..<kh {
+            for kx in 0..<kw { offsets[(channel * kh + ky) * kw + kx] = (channel * planes.height + ky) * planes.width + kx }
+        }
+    }
+    return offsets
+}
+
 /// out (images of N, O, OH, OW) = the direct convolution of `input` (padded planes with I
 /// channels) with `packed` filters, plus `bias` (O) when given, by the loop that suits the layout.
 private func convolve(_ input: PaddedPlanes, _ inputBase: UnsafePointer<Float>, packed: PackedFilters, _ packedBase: UnsafePointer<Float>,
@@ -156,12 +169,7 @@ private func directConvolveFiltersInLanes(_ input: PaddedPlanes, _ inputBase: Un
                                           bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, images: Range<Int>) {
     let taps = input.c * kh * kw, positions = oh * ow, planeSize = input.height * input.width
     let block = 6
-    var tapOffsets = [Int](repeating: 0, count: taps)
-    for channel in 0..<input.c {
-        for ky in 0..<kh {
-            for kx in 0..<kw { tapOffsets[(channel * kh + ky) * kw + kx] = channel * planeSize + ky * input.width + kx }
-        }
-    }
+    let offsets = tapOffsets(input, kh: kh, kw: kw)
     // Each position's top-left input offset; the last block repeats the last position.
     let blocks = (positions + block - 1) / block
     var positionOffsets = [Int](repeating: 0, count: blocks * block)
@@ -170,7 +178,7 @@ private func directConvolveFiltersInLanes(_ input: PaddedPlanes, _ inputBase: Un
         positionOffsets[p] = (q / ow) * input.width + q % ow
     }
     var results = [SIMD8<Float>](repeating: .zero, count: blocks * block * 2)
-    tapOffsets.withUnsafeBufferPointer { tapBuffer in
+    offsets.withUnsafeBufferPointer { tapBuffer in
     positionOffsets.withUnsafeBufferPointer { positionBuffer in
     results.withUnsafeMutableBufferPointer { resultBuffer in
         let (tapOffset, positionOffset, result) = (tapBuffer.baseAddress!, positionBuffer.baseAddress!, resultBuffer.baseAddress!)
@@ -311,7 +319,7 @@ func directConvolutionForward(_ planes: PaddedPlanes, weight: Tensor, bias: Tens
             packed.values.withUnsafeBufferPointer { w in
                 bias.scalars.withUnsafeBufferPointer { b in
                     let (inputBase, wBase, bBase, outBase) = (input.baseAddress!, w.baseAddress!, b.baseAddress!, out.baseAddress!)
-                    runBatchParts(parts, work: planes.n * filters * oh * ow * planes.c * kh * kw, blas: (1, 1, 1)) { images in
+                    runBatchParts(parts, work: planes.n * filters * oh * ow * planes.c * kh * kw) { _, images in
                         convolve(planes, inputBase, packed: packed, wBase, outputs: filters, kh: kh, kw: kw, oh: oh, ow: ow,
                                  bias: bBase, out: outBase, images: images,
                                  rows: window.paddingHeight..<(planes.height - window.paddingHeight))
@@ -332,37 +340,38 @@ func directConvolutionBackward(_ gradient: Tensor, planes: PaddedPlanes, weight:
     let parts = batchParts(n)
     // The output gradient, zero-padded: (KH-1-ph) rows above and below, (KW-1-pw) columns left,
     // and on the right to a whole step of 16 input columns (for the input gradient) and of output
-    // columns (for the weight gradient). Filters padded to whole groups of 8.
+    // columns (for the weight gradient with columns in the lanes). Only those two read it: the
+    // weight gradient with filters in the lanes reads `gradient` itself.
     let top = kh - 1 - window.paddingHeight, left = kw - 1 - window.paddingWidth
     let (h, w) = (inputShape[2], inputShape[3])
+    let columnsInLanes = filters <= lanes
     let paddedWidth = Swift.max((w + columnStep - 1) / columnStep * columnStep + kw - 1, left + (ow + lanes - 1) / lanes * lanes)
-    let upstream = gradient.scalars.withUnsafeBufferPointer { g in
+    let upstream = needsInput || columnsInLanes ? gradient.scalars.withUnsafeBufferPointer { g in
         PaddedPlanes(g.baseAddress!, n: n, c: filters, h: oh, w: ow, top: top, left: left,
                      height: oh + 2 * top, width: paddedWidth)
-    }
+    } : nil
     // Bias gradient: per part and filter, summed 8 lanes at a time (a serial sum of 600k values
     // is a 2400k-cycle chain of dependent adds).
     var partialBiases = [Float](repeating: 0, count: parts.count * filters)
-    // Weight gradient: per part (taps, filters), summed over the parts in a fixed order at the end.
+    // Weight gradient: per part (taps, filters).
     var partials = [Float](repeating: 0, count: parts.count * taps * filters)
     let packed = weight.scalars.withUnsafeBufferPointer {
         PackedFilters($0.baseAddress!, inputs: filters, outputs: needsInput ? channels : 0, kh: kh, kw: kw, flipped: true)
     }
     var inputGradient = needsInput ? Tensor(shape: inputShape) { _ in } : Tensor.zeros([0])
-    let zeroPlane = [Float](repeating: 0, count: Swift.max(upstream.height * upstream.width, planes.height * planes.width))
+    let zeroPlane = [Float](repeating: 0, count: Swift.max(upstream.map { $0.height * $0.width } ?? 0, planes.height * planes.width))
+    let upstreamValues = upstream?.values ?? Tensor.zeros([0])
     planes.values.scalars.withUnsafeBufferPointer { inputBuffer in
-    upstream.values.scalars.withUnsafeBufferPointer { upstreamBuffer in
+    upstreamValues.scalars.withUnsafeBufferPointer { upstreamBuffer in
     partials.withUnsafeMutableBufferPointer { partialBuffer in
     packed.values.withUnsafeBufferPointer { packedBuffer in
     inputGradient.scalars.withUnsafeMutableBufferPointer { dxBuffer in
     zeroPlane.withUnsafeBufferPointer { zeroBuffer in
     gradient.scalars.withUnsafeBufferPointer { gradientBuffer in
     partialBiases.withUnsafeMutableBufferPointer { biasBuffer in
-        let (input, dy, partialWeights, zero) = (inputBuffer.baseAddress!, upstreamBuffer.baseAddress!, partialBuffer.baseAddress!,
-                                                 zeroBuffer.baseAddress!)
+        let (input, partialWeights, zero) = (inputBuffer.baseAddress!, partialBuffer.baseAddress!, zeroBuffer.baseAddress!)
         let (gBase, biases) = (gradientBuffer.baseAddress!, biasBuffer.baseAddress!)
-        runBatchParts(parts, work: n * filters * oh * ow * taps * (needsInput ? 2 : 1), blas: (1, 1, 1)) { images in
-            let part = parts.firstIndex(of: images)!
+        runBatchParts(parts, work: n * filters * oh * ow * taps * (needsInput ? 2 : 1)) { part, images in
             for filter in 0..<filters {
                 var lanesTotal = SIMD8<Float>.zero, rest: Float = 0
                 for image in images {
@@ -374,14 +383,15 @@ func directConvolutionBackward(_ gradient: Tensor, planes: PaddedPlanes, weight:
                 biases[part * filters + filter] = lanesTotal.sum() + rest
             }
             let weightPart = partialWeights + part * taps * filters
-            if filters > lanes {
-                weightGradientFiltersInLanes(planes, input, gradient: gBase, filters: filters, kh: kh, kw: kw, oh: oh, ow: ow,
-                                             images: images, into: weightPart, zero: zero)
-            } else {
+            if let upstream, let dy = upstreamBuffer.baseAddress, columnsInLanes {
                 weightGradientColumnsInLanes(planes, input, upstream: upstream, dy, filters: filters, kh: kh, kw: kw, oh: oh, ow: ow,
                                              top: top, left: left, images: images, into: weightPart, zero: zero)
+            } else {
+                weightGradientFiltersInLanes(planes, input, gradient: gBase, filters: filters, kh: kh, kw: kw, oh: oh, ow: ow,
+                                             images: images, into: weightPart, zero: zero)
             }
-            if needsInput, let packedBase = packedBuffer.baseAddress, let dx = dxBuffer.baseAddress {
+            if needsInput, let upstream, let dy = upstreamBuffer.baseAddress, let packedBase = packedBuffer.baseAddress,
+               let dx = dxBuffer.baseAddress {
                 convolve(upstream, dy, packed: packed, packedBase, outputs: channels, kh: kh, kw: kw, oh: h, ow: w,
                          bias: nil, out: dx, images: images, rows: top..<(top + oh))
             }
@@ -394,15 +404,9 @@ func directConvolutionBackward(_ gradient: Tensor, planes: PaddedPlanes, weight:
     }
     }
     }
-    var weightGradient = Tensor.zeros([taps, filters])
-    for part in 0..<parts.count {
-        for i in 0..<(taps * filters) { weightGradient.scalars[i] += partials[part * taps * filters + i] }
-    }
-    var biasGradient = Tensor.zeros([filters])
-    for part in 0..<parts.count {
-        for filter in 0..<filters { biasGradient.scalars[filter] += partialBiases[part * filters + filter] }
-    }
-    return (needsInput ? inputGradient : nil, weightGradient, biasGradient)
+    return (needsInput ? inputGradient : nil,
+            Tensor(sumOverParts(partials, parts: parts.count, size: taps * filters), shape: [taps, filters]),
+            Tensor(sumOverParts(partialBiases, parts: parts.count, size: filters), shape: [filters]))
 }
 
 /// Adds the weight gradient of `images` into `result` (taps, filters), with output columns in
@@ -469,15 +473,10 @@ private func weightGradientFiltersInLanes(_ planes: PaddedPlanes, _ input: Unsaf
     let planeSize = planes.height * planes.width
     let paddedFilters = (filters + columnStep - 1) / columnStep * columnStep     // to pairs of SIMD8
     let tapBlock = 6
-    // The output gradient of one image as (positions, stride): each position's filters side by side.
+    // The output gradient of one image as (positions, paddedFilters): each position's filters side by side.
     var transposed = [Float](repeating: 0, count: positions * paddedFilters)
     var accumulators = [SIMD8<Float>](repeating: .zero, count: taps * paddedFilters / lanes)
-    var tapOffsets = [Int](repeating: 0, count: (taps + tapBlock - 1) / tapBlock * tapBlock)
-    for channel in 0..<channels {
-        for ky in 0..<kh {
-            for kx in 0..<kw { tapOffsets[(channel * kh + ky) * kw + kx] = channel * planeSize + ky * planes.width + kx }
-        }
-    }
+    let offsets = tapOffsets(planes, kh: kh, kw: kw)
     transposed.withUnsafeMutableBufferPointer { dyT in
     accumulators.withUnsafeMutableBufferPointer { acc in
         let d = dyT.baseAddress!, a = acc.baseAddress!
@@ -491,7 +490,7 @@ private func weightGradientFiltersInLanes(_ planes: PaddedPlanes, _ input: Unsaf
                 for block in Swift.stride(from: 0, to: taps, by: tapBlock) {
                     // The 6 taps' input planes, shifted to the tap (a zero plane past the last tap).
                     @inline(__always) func tapInput(_ j: Int) -> UnsafePointer<Float> {
-                        block + j < taps ? imageBase + tapOffsets[block + j] : zero
+                        block + j < taps ? imageBase + offsets[block + j] : zero
                     }
                     let (x0, x1, x2, x3, x4, x5) = (tapInput(0), tapInput(1), tapInput(2), tapInput(3), tapInput(4), tapInput(5))
                     @inline(__always) func slot(_ j: Int) -> Int { (Swift.min(block + j, taps - 1) * paddedFilters + pair) / lanes }

@@ -18,7 +18,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     // sgemm with beta = 0 overwrites every output value, so the result starts uninitialized.
     if m == 0 || n == 0 || k == 0 { return Tensor(repeating: 0, shape: geometry.outShape) }
     var result = Tensor(shape: geometry.outShape) { _ in }
-    useBLASThreads(for: m, n, k)
+    useOneBLASThread()
     a.scalars.withUnsafeBufferPointer { pa in
         b.scalars.withUnsafeBufferPointer { pb in
             result.scalars.withUnsafeMutableBufferPointer { pc in
@@ -32,16 +32,13 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
                     sgemmInParts(transposeA: false, transposeB: transposeB, m: geometry.batch * m, n: n, k: k, a: pa.baseAddress!,
                                  lda: lda, b: pb.baseAddress!, ldb: ldb, c: pc.baseAddress!, ldc: n)
                 } else {
-                    // Many small products (a convolution's per-image ones): split the batch over
-                    // the cores, each product on one BLAS thread (one thread even when idle:
-                    // OpenBLAS would not split products this small anyway).
+                    // Many small products: split the batch over the cores (`parallelRanges`), each
+                    // product on one BLAS thread.
                     let (pA, pB, pC) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
-                    if parallelChunks(geometry.batch, cost: m * n * k) > 1 { useBLASThreads(for: 1, 1, 1) }
                     parallelRanges(geometry.batch, cost: m * n * k) { entries in
                         for i in entries {
-                            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                                        Int32(m), Int32(n), Int32(k), 1, pA + i * geometry.strideA, Int32(lda),
-                                        pB + i * geometry.strideB, Int32(ldb), 0, pC + i * m * n, Int32(n))
+                            sgemmBlock(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: pA + i * geometry.strideA,
+                                       lda: lda, b: pB + i * geometry.strideB, ldb: ldb, c: pC + i * m * n, ldc: n)
                         }
                     }
                 }
@@ -63,7 +60,7 @@ public func matmulSummingBatch(_ a: Tensor, _ b: Tensor, transposeA: Bool = fals
         return product.rank == 2 ? product : product.sum(alongAxes: Array(0..<(product.rank - 2)))
     }
     var result = Tensor(shape: [m, n]) { _ in }
-    useBLASThreads(for: m, n, k)
+    useOneBLASThread()
     a.scalars.withUnsafeBufferPointer { pa in
         b.scalars.withUnsafeBufferPointer { pb in
             result.scalars.withUnsafeMutableBufferPointer { pc in
@@ -80,7 +77,7 @@ public func matmulSummingBatch(_ a: Tensor, _ b: Tensor, transposeA: Bool = fals
 }
 
 /// C (m, n) = op(A) op(B) on row-major blocks of larger matrices (leading dimensions `lda`,
-/// `ldb`, `ldc`), overwriting C. The caller chooses BLAS threads (`useBLASThreads`).
+/// `ldb`, `ldc`), overwriting C, on one BLAS thread (`useOneBLASThread`).
 func sgemmBlock(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                 b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
     if m == 0 || n == 0 { return }
@@ -92,7 +89,7 @@ func sgemmBlock(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: U
                 Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
 }
 
-/// Keeps OpenBLAS on one thread; products use the cores through `sgemmInParts` instead.
+/// Keeps OpenBLAS on one thread (set once); products use the cores through `sgemmInParts` instead.
 ///
 /// Why: OpenBLAS splits any product above about 64^3 over its whole pool, and its threads
 /// wait for each other by spinning in `sched_yield`. When other processes hold the cores
@@ -101,12 +98,9 @@ func sgemmBlock(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: U
 /// seeded LeNet epoch ended at 97.47% test accuracy on an idle machine, 97.48% on a busy one),
 /// so a seeded run would depend on the load. Our own split is fixed for a given shape.
 @inline(__always)
-func useBLASThreads(for m: Int, _ n: Int, _ k: Int) {
-    if Parallelism.blasThreadsInUse != 1 {
-        openblas_set_num_threads(1)
-        Parallelism.blasThreadsInUse = 1
-    }
-}
+func useOneBLASThread() { _ = oneBLASThread }
+
+private let oneBLASThread: Void = openblas_set_num_threads(1)
 
 /// C (m, n) = op(A) op(B) on row-major matrices, as fixed blocks of C's rows, one
 /// single-threaded sgemm each: side by side when the product is large enough
@@ -114,20 +108,12 @@ func useBLASThreads(for m: Int, _ n: Int, _ k: Int) {
 /// blocks depend only on m and `Parallelism.blasThreads`, so the bits do not depend on the load.
 func sgemmInParts(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                   b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    useBLASThreads(for: m, n, k)
-    let count = Swift.max(1, Swift.min(Parallelism.blasThreadLimit, m / 16))
-    @inline(__always) func rows(_ part: Int) -> Range<Int> { m * part / count ..< m * (part + 1) / count }
-    @inline(__always) func product(_ part: Int) {
-        let r = rows(part)
+    let rows = evenParts(m, parts: Swift.max(1, Swift.min(Parallelism.blasThreadLimit, m / 16)))
+    runBatchParts(rows, work: m * n * k, minimumWork: Parallelism.blasMinimumWork) { _, r in
         // Rows r of op(A): row-major A (m, k) starts at row r; A stored (k, m) at column r.
         let aStart = transposeA ? a + r.lowerBound : a + r.lowerBound * lda
         sgemmBlock(transposeA: transposeA, transposeB: transposeB, m: r.count, n: n, k: k, a: aStart, lda: lda,
                    b: b, ldb: ldb, c: c + r.lowerBound * ldc, ldc: ldc)
-    }
-    if count > 1 && m * n * k >= Parallelism.blasMinimumWork && !(Parallelism.adaptsToLoad && Parallelism.machineIsBusy) {
-        DispatchQueue.concurrentPerform(iterations: count) { product($0) }
-    } else {
-        for part in 0..<count { product(part) }
     }
 }
 

@@ -36,30 +36,28 @@ private func unfoldPatches(_ source: UnsafePointer<Float>, _ destination: Unsafe
                            images: Range<Int>) {
     let kh = window.kernelHeight, kw = window.kernelWidth
     let sh = window.strideHeight, sw = window.strideWidth, ph = window.paddingHeight, pw = window.paddingWidth
-    do {
-        for image in images {
-            for channel in 0..<g.c {
-                let plane = source + (image * g.c + channel) * g.h * g.w
-                for ky in 0..<kh {
-                    for kx in 0..<kw {
-                        let row = destination + ((channel * kh + ky) * kw + kx) * layout.rowStride + image * layout.imageStride
-                        let (lo, hi) = validRange(kx, stride: sw, padding: pw, width: g.w, outWidth: g.ow)
-                        for oy in 0..<g.oh {
-                            let o = row + oy * g.ow
-                            let y = oy * sh - ph + ky
-                            if y < 0 || y >= g.h || lo >= hi {
-                                for ox in 0..<g.ow { o[ox] = 0 }
-                                continue
-                            }
-                            for ox in 0..<lo { o[ox] = 0 }
-                            for ox in hi..<g.ow { o[ox] = 0 }
-                            let input = plane + y * g.w + kx - pw
-                            // Short runs (OW is 10 to 28 in LeNet): a loop beats a memmove call.
-                            if sw == 1 {
-                                for ox in lo..<hi { o[ox] = input[ox] }
-                            } else {
-                                for ox in lo..<hi { o[ox] = input[ox * sw] }
-                            }
+    for image in images {
+        for channel in 0..<g.c {
+            let plane = source + (image * g.c + channel) * g.h * g.w
+            for ky in 0..<kh {
+                for kx in 0..<kw {
+                    let row = destination + ((channel * kh + ky) * kw + kx) * layout.rowStride + image * layout.imageStride
+                    let (lo, hi) = validRange(kx, stride: sw, padding: pw, width: g.w, outWidth: g.ow)
+                    for oy in 0..<g.oh {
+                        let o = row + oy * g.ow
+                        let y = oy * sh - ph + ky
+                        if y < 0 || y >= g.h || lo >= hi {
+                            for ox in 0..<g.ow { o[ox] = 0 }
+                            continue
+                        }
+                        for ox in 0..<lo { o[ox] = 0 }
+                        for ox in hi..<g.ow { o[ox] = 0 }
+                        let input = plane + y * g.w + kx - pw
+                        // Short runs (OW is 10 to 28 in LeNet): a loop beats a memmove call.
+                        if sw == 1 {
+                            for ox in lo..<hi { o[ox] = input[ox] }
+                        } else {
+                            for ox in lo..<hi { o[ox] = input[ox * sw] }
                         }
                     }
                 }
@@ -74,25 +72,23 @@ private func foldPatches(_ source: UnsafePointer<Float>, _ destination: UnsafeMu
                          images: Range<Int>) {
     let kh = window.kernelHeight, kw = window.kernelWidth
     let sh = window.strideHeight, sw = window.strideWidth, ph = window.paddingHeight, pw = window.paddingWidth
-    do {
-        for image in images {
-            for channel in 0..<g.c {
-                let plane = destination + (image * g.c + channel) * g.h * g.w
-                for ky in 0..<kh {
-                    for kx in 0..<kw {
-                        let row = source + ((channel * kh + ky) * kw + kx) * layout.rowStride + image * layout.imageStride
-                        let (lo, hi) = validRange(kx, stride: sw, padding: pw, width: g.w, outWidth: g.ow)
-                        if lo >= hi { continue }
-                        for oy in 0..<g.oh {
-                            let y = oy * sh - ph + ky
-                            if y < 0 || y >= g.h { continue }
-                            let o = row + oy * g.ow
-                            let target = plane + y * g.w + kx - pw
-                            if sw == 1 {
-                                for ox in lo..<hi { target[ox] += o[ox] }
-                            } else {
-                                for ox in lo..<hi { target[ox * sw] += o[ox] }
-                            }
+    for image in images {
+        for channel in 0..<g.c {
+            let plane = destination + (image * g.c + channel) * g.h * g.w
+            for ky in 0..<kh {
+                for kx in 0..<kw {
+                    let row = source + ((channel * kh + ky) * kw + kx) * layout.rowStride + image * layout.imageStride
+                    let (lo, hi) = validRange(kx, stride: sw, padding: pw, width: g.w, outWidth: g.ow)
+                    if lo >= hi { continue }
+                    for oy in 0..<g.oh {
+                        let y = oy * sh - ph + ky
+                        if y < 0 || y >= g.h { continue }
+                        let o = row + oy * g.ow
+                        let target = plane + y * g.w + kx - pw
+                        if sw == 1 {
+                            for ox in lo..<hi { target[ox] += o[ox] }
+                        } else {
+                            for ox in lo..<hi { target[ox * sw] += o[ox] }
                         }
                     }
                 }
@@ -171,7 +167,7 @@ public func convolution2D(_ x: Tensor, weight: Tensor, bias: Tensor, window: Win
         output.scalars.withUnsafeMutableBufferPointer { outBuffer in
             let (source, cols, w, b, out) = (xBuffer.baseAddress!, columnBuffer.baseAddress!, wBuffer.baseAddress!,
                                              bBuffer.baseAddress!, outBuffer.baseAddress!)
-            runBatchParts(parts, work: rows * filters * wide, blas: (filters, wide, rows)) { images in
+            runBatchParts(parts, work: rows * filters * wide) { _, images in
                 let start = images.lowerBound * positions, width = images.count * positions
                 unfoldPatches(source, cols, g, window, layout, images: images)
                 sgemmBlock(transposeA: true, transposeB: false, m: filters, n: width, k: rows,
@@ -210,8 +206,8 @@ public func convolution2DBackward(_ gradient: Tensor, saved: Tensor, weight: Ten
     let columns = saved
     let rows = g.c * window.kernelHeight * window.kernelWidth, positions = g.oh * g.ow
     let filters = weight.shape[1], wide = g.n * positions
-    if gradient.shape != [g.n, filters, g.oh, g.ow] || columns.shape != [rows, wide] {
-        shapeMismatch("convolution2DBackward", gradient.shape, [g.n, filters, g.oh, g.ow], "differ (gradient vs output)")
+    if columns.shape != [rows, wide] {
+        shapeMismatch("convolution2DBackward", columns.shape, [rows, wide], "differ (saved columns vs expected)")
     }
     let layout = ColumnLayout(rowStride: wide, imageStride: positions)
     let parts = batchParts(g.n)
@@ -232,8 +228,7 @@ public func convolution2DBackward(_ gradient: Tensor, saved: Tensor, weight: Ten
                                                     pwBuffer.baseAddress!, pbBuffer.baseAddress!)
         let dx = dxBuffer.baseAddress
         let work = rows * filters * wide * (needsInput ? 2 : 1)
-        runBatchParts(parts, work: work, blas: (rows, filters, wide)) { images in
-            let part = parts.firstIndex(of: images)!
+        runBatchParts(parts, work: work) { part, images in
             let start = images.lowerBound * positions, width = images.count * positions
             // (N, F, P) -> (F, N*P) for these images, summing the bias gradient on the way.
             for image in images {
@@ -262,11 +257,7 @@ public func convolution2DBackward(_ gradient: Tensor, saved: Tensor, weight: Ten
     }
     }
     }
-    var weightGradient = Tensor(Array(partialWeights[0..<(rows * filters)]), shape: [rows, filters])
-    var biasGradient = Array(partialBiases[0..<filters])
-    for part in 1..<parts.count {
-        for i in 0..<(rows * filters) { weightGradient.scalars[i] += partialWeights[part * rows * filters + i] }
-        for f in 0..<filters { biasGradient[f] += partialBiases[part * filters + f] }
-    }
-    return (needsInput ? inputGradient : nil, weightGradient, Tensor(biasGradient.map { Float($0) }, shape: [filters]))
+    return (needsInput ? inputGradient : nil,
+            Tensor(sumOverParts(partialWeights, parts: parts.count, size: rows * filters), shape: [rows, filters]),
+            Tensor(sumOverParts(partialBiases, parts: parts.count, size: filters), shape: [filters]))
 }
