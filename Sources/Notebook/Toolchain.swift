@@ -53,15 +53,10 @@ public struct Toolchain: Sendable, Equatable {
 
     /// `realpath inode size` of the compiler the driver would run, or nil if not found.
     static func fileIdentity(of swiftc: String, path: String) -> String? {
-        let candidates = swiftc.contains("/") ? [swiftc] : path.split(separator: ":").map { "\($0)/\(swiftc)" }
-        for candidate in candidates {
-            let resolved = URL(fileURLWithPath: candidate).resolvingSymlinksInPath().path
-            var info = stat()
-            if stat(resolved, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
-                return "\(resolved) \(info.st_ino) \(info.st_size)"
-            }
-        }
-        return nil
+        guard let resolved = resolve(swiftc, path: path) else { return nil }
+        var info = stat()
+        guard stat(resolved, &info) == 0 else { return nil }
+        return "\(resolved) \(info.st_ino) \(info.st_size)"
     }
 
     private static func ask(_ swiftc: String) throws -> Toolchain {
