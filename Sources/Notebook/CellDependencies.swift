@@ -240,7 +240,7 @@ final class DependencyGraph {
             add(visiting.contains(dependency) ? "code \(cells[dependency].displaySource)" : "dep \(key(dependency))")
         }
         visiting.remove(position)
-        let key = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let key = hasher.finalize().hex
         keys[position] = key
         return key
     }

@@ -64,6 +64,11 @@ enum FileDigest {
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
             hasher.update(data: chunk)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hex
     }
+}
+
+extension SHA256Digest {
+    /// The digest as 64 lowercase hex digits, as the caches name things.
+    var hex: String { map { String(format: "%02x", $0) }.joined() }
 }

@@ -66,7 +66,7 @@ public struct NotebookBuilder: Sendable {
             hasher.update(data: Data(part.utf8))
             hasher.update(data: Data([0]))
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hex
     }
 
     /// Builds `program` for `notebook`, or finds the binary built from the same inputs.
