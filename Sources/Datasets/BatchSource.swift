@@ -27,7 +27,7 @@ public struct TensorSamples: BatchSource {
     public var sampleCount: Int { x.shape[0] }
 
     public func batch<Rows: Collection>(rows: Rows) -> (x: Tensor, y: Tensor) where Rows.Element == Int {
-        (gatherRows(x, rows), gatherRows(y, rows))
+        (x.gathering(rows: rows), y.gathering(rows: rows))
     }
 }
 
@@ -43,7 +43,7 @@ extension LabeledDataset: BatchSource {
         let x: Tensor
         switch storage {
         case .floats(let inputs):
-            x = gatherRows(inputs, indices)
+            x = inputs.gathering(rows: indices)
         case .bytes(let bytes):
             let scalars = [Float](unsafeUninitializedCapacity: n * width) { buffer, initialized in
                 if let base = buffer.baseAddress { indices.withUnsafeBufferPointer { bytes.floats(rows: $0, into: base) } }

@@ -141,7 +141,7 @@ public struct LabeledDataset {
     public func subset(_ indices: [Int]) -> LabeledDataset {
         var copy = self
         switch storage {
-        case .floats(let inputs): copy.storage = .floats(gatherRows(inputs, indices))
+        case .floats(let inputs): copy.storage = .floats(inputs.gathering(rows: indices))
         case .bytes(let rows): copy.storage = .bytes(rows.gathering(indices))
         }
         copy.labels = indices.map { labels[$0] }
@@ -201,26 +201,4 @@ public struct LabeledDataset {
         MiniBatches(x: inputs, y: oneHot ? oneHotLabels : labelsTensor, batchSize: size,
                     shuffle: shuffle, seed: seed, epoch: epoch, dropLast: dropLast)
     }
-}
-
-/// Rows `indices` of a tensor, along its first axis: (indices.count,) + shape[1...].
-func gatherRows<Indices: Collection>(_ tensor: Tensor, _ indices: Indices) -> Tensor where Indices.Element == Int {
-    precondition(tensor.shape.count >= 1, "gatherRows: tensor must have at least one axis")
-    let rows = tensor.shape[0]
-    let width = rows == 0 ? 0 : tensor.scalars.count / rows
-    let n = indices.count
-    let scalars = tensor.scalars.withUnsafeBufferPointer { source in
-        [Float](unsafeUninitializedCapacity: n * width) { destination, initialized in
-            var row = 0
-            for index in indices {
-                precondition(index >= 0 && index < rows, "gatherRows: index \(index) outside 0..<\(rows)")
-                if width > 0 {
-                    (destination.baseAddress! + row * width).initialize(from: source.baseAddress! + index * width, count: width)
-                }
-                row += 1
-            }
-            initialized = n * width
-        }
-    }
-    return Tensor(scalars, shape: [n] + tensor.shape.dropFirst())
 }

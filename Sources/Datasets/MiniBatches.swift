@@ -77,7 +77,7 @@ public struct MiniBatches: Sequence {
             guard end > start, !(batches.dropLast && end - start < batches.batchSize) else { return nil }
             let indices = Array(batches.order[start..<end])
             start = end
-            return (gatherRows(batches.x, indices), gatherRows(batches.y, indices))
+            return (batches.x.gathering(rows: indices), batches.y.gathering(rows: indices))
         }
     }
 }

@@ -84,7 +84,7 @@ extension Tensor {
 
     /// The sub-tensors at `indices` along the first axis, in that order (repeats allowed):
     /// a mini-batch from a data set, or embedding rows.
-    public func gathering(rows indices: [Int]) -> Tensor {
+    public func gathering<Indices: Collection>(rows indices: Indices) -> Tensor where Indices.Element == Int {
         if rank == 0 { engineFailure("gathering(rows:): needs rank >= 1, got a scalar") }
         let n = shape[0], row = count / Swift.max(n, 1)
         var outShape = shape
