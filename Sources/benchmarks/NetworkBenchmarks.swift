@@ -68,7 +68,8 @@ private func seeds(default defaultCount: Int) -> [UInt64] {
 /// PyTorch 1.03-1.30 s/epoch, NumPy 1.09-1.19 s, all about 97.8-97.9%. Goals: >= 97.8%,
 /// <= 0.6 s/epoch, <= 200 MiB.
 /// `benchmarks mlp gather` times an epoch of shuffled 128-image batches alone, converted from the
-/// bytes and copied from the Float matrix (the input side of the fit loop).
+/// bytes and copied from the Float matrix (the input side of the fit loop); `benchmarks mlp
+/// steps` splits an epoch into the fit loop's phases.
 func runMLPBenchmarks() throws {
     if CommandLine.arguments.dropFirst(2).first == "gather" {
         // One epoch of 128-sample batches in a shuffled order: from the bytes, and from the Floats.
@@ -93,9 +94,52 @@ func runMLPBenchmarks() throws {
         report("mlp.batches_per_epoch_from_floats", fromFloats.sorted()[3] * 1000, "ms", decimals: 1)
         return
     }
+    if CommandLine.arguments.dropFirst(2).first == "steps" {
+        try runMLPStepBreakdown()
+        return
+    }
     try trainAndReport("mlp", seeds: seeds(default: 3), epochs: 5) {
         Sequential([Linear(784, 256), ReLU(), Linear(256, 128), ReLU(), Linear(128, 10)], inputShape: [784])
     }
+}
+
+/// `benchmarks mlp steps`: where an MLP epoch's wall time goes, as the fit loop spends it
+/// (batch from the bytes, forward and loss, backward, optimizer update), summed over each of
+/// three epochs after a warm-up one; prints the median epoch's figures in ms.
+private func runMLPStepBreakdown() throws {
+    let train = try MNIST.load(split: .train)
+    RandomGenerator.seedGlobal(1)
+    let model = Sequential([Linear(784, 256), ReLU(), Linear(256, 128), ReLU(), Linear(128, 10)], inputShape: [784])
+    let optimizer = Adam(learningRate: 1e-3)
+    let parameters = model.parameters
+    var generator = RandomGenerator(seed: 1)
+    var order = Array(0..<train.count)
+    var phases: [[Double]] = Array(repeating: [], count: 4)
+    for epoch in 0..<4 {
+        order.shuffle(using: &generator)
+        var sums = [Double](repeating: 0, count: 4)
+        var start = 0
+        while start < order.count {
+            let t0 = now()
+            let (x, y) = train.batch(rows: order[start..<min(start + 128, order.count)])
+            let t1 = now()
+            let lossValue = Loss.crossEntropy(model(Variable(x)), y)
+            _ = lossValue.scalar
+            let t2 = now()
+            lossValue.backward()
+            let t3 = now()
+            optimizer.update(parameters)
+            for parameter in parameters { parameter.zeroGrad() }
+            let t4 = now()
+            for (i, seconds) in [t1 - t0, t2 - t1, t3 - t2, t4 - t3].enumerated() { sums[i] += seconds }
+            start += 128
+        }
+        if epoch > 0 { for i in 0..<4 { phases[i].append(sums[i]) } }
+    }
+    for (i, name) in ["batch", "forward_loss", "backward", "update"].enumerated() {
+        report("mlp.epoch_\(name)", phases[i].sorted()[1] * 1000, "ms", decimals: 1)
+    }
+    report("mlp.epoch_steps_total", (0..<3).map { e in phases.reduce(0) { $0 + $1[e] } }.sorted()[1] * 1000, "ms", decimals: 1)
 }
 
 /// LeNet-5 (conv 5x5x6 pad 2, max pool, conv 5x5x16, max pool, 120, 84, 10), 3 epochs, batch
