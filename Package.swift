@@ -9,8 +9,8 @@ import PackageDescription
 
 let engineSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
-/// The engine is built on the machine it runs on (scripts/setup), so TensorCore's hand-vectorised
-/// kernels (the direct convolution) use AVX2 and FMA when this CPU has them, as `-march=native`
+/// The engine is built on the machine it runs on (scripts/setup), so the hand-vectorised kernels
+/// (TensorCore's direct convolution, Adam's update) use AVX2 and FMA when this CPU has them, as `-march=native`
 /// would; NBRUN_PORTABLE=1 turns that off (for a build copied to other machines).
 let hostHasAVX2AndFMA: Bool = {
     #if os(Linux) && arch(x86_64)
@@ -24,7 +24,7 @@ let hostHasAVX2AndFMA: Bool = {
     #endif
 }()
 
-let tensorCoreSettings: [SwiftSetting] = engineSettings + (hostHasAVX2AndFMA
+let vectorSettings: [SwiftSetting] = engineSettings + (hostHasAVX2AndFMA
     ? [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"]), .define("NBRUN_FMA")] : [])
 
 let package = Package(
@@ -50,10 +50,10 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The engine.
-        .target(name: "TensorCore", dependencies: ["COpenBLAS"], swiftSettings: tensorCoreSettings),
+        .target(name: "TensorCore", dependencies: ["COpenBLAS"], swiftSettings: vectorSettings),
         .target(name: "Autodiff", dependencies: ["TensorCore"], swiftSettings: engineSettings),
         .target(name: "NeuralNetwork", dependencies: ["Autodiff", "Datasets"], swiftSettings: engineSettings),
-        .target(name: "Optimizers", dependencies: ["NeuralNetwork"], swiftSettings: engineSettings),
+        .target(name: "Optimizers", dependencies: ["NeuralNetwork"], swiftSettings: vectorSettings),
         .target(name: "Datasets", dependencies: ["TensorCore", "CZlib"], swiftSettings: engineSettings),
         .target(name: "Plotting", dependencies: ["CGD", "TensorCore"], swiftSettings: engineSettings),
         .target(name: "NotebookKernel",

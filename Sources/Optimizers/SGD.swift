@@ -20,6 +20,8 @@ public final class SGD: ParameterOptimizer {
         super.init(learningRate: learningRate, slotCount: momentum > 0 ? 1 : 0)
     }
 
+    public override var updatesValuesIndependently: Bool { true }
+
     public override func apply(weights w: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
                                slots: [UnsafeMutableBufferPointer<Float>]) {
         let rate = learningRate, decay = weightDecay, mu = momentum
@@ -55,6 +57,8 @@ public final class Adagrad: ParameterOptimizer {
         super.init(learningRate: learningRate, slotCount: 1)
     }
 
+    public override var updatesValuesIndependently: Bool { true }
+
     public override func apply(weights w: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
                                slots: [UnsafeMutableBufferPointer<Float>]) {
         let rate = learningRate, eps = epsilon, sum = slots[0]
@@ -78,6 +82,8 @@ public final class RMSprop: ParameterOptimizer {
         self.epsilon = epsilon
         super.init(learningRate: learningRate, slotCount: 1)
     }
+
+    public override var updatesValuesIndependently: Bool { true }
 
     public override func apply(weights w: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
                                slots: [UnsafeMutableBufferPointer<Float>]) {

@@ -46,6 +46,19 @@ public enum Parallelism {
 
     nonisolated(unsafe) static var blasThreadLimit: Int = onlineCores
 
+    /// Runs `body(part)` for each of `parts` parts: side by side when `work` reaches
+    /// `minimumWork` and the machine is not busy (as the convolution's batch parts), else one
+    /// after another. For loops outside the engine (an optimizer's update) that cut their data
+    /// into fixed parts themselves, so their results do not depend on how the parts ran.
+    /// `body` must only write data of its own part.
+    public static func runParts(_ parts: Int, work: Int, minimumWork: Int, _ body: (Int) -> Void) {
+        if parts > 1 && work >= minimumWork && !(adaptsToLoad && machineIsBusy) {
+            DispatchQueue.concurrentPerform(iterations: parts, execute: body)
+        } else {
+            for part in 0..<parts { body(part) }
+        }
+    }
+
     static let onlineCores: Int = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     nonisolated(unsafe) private static var lastCheck: UInt64 = 0

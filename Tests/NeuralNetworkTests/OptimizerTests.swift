@@ -82,6 +82,59 @@ private func expectNear(_ a: [Float], _ b: [Float], sourceLocation: SourceLocati
         }
     }
 
+    /// A large parameter is updated as one range per core; each value must get exactly the
+    /// steps it gets in one piece (ranges of odd length, so the vector loops' tails move).
+    @Test(arguments: ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"])
+    func updatingInPartsIsBitIdentical(name: String) {
+        func make() -> ParameterOptimizer {
+            switch name {
+            case "sgd": SGD(learningRate: 0.1, weightDecay: 0.01)
+            case "momentum": SGD(learningRate: 0.05, momentum: 0.9)
+            case "nesterov": SGD(learningRate: 0.05, momentum: 0.9, nesterov: true)
+            case "adagrad": Adagrad(learningRate: 0.5)
+            case "rmsprop": RMSprop(learningRate: 0.05)
+            case "adam": Adam(learningRate: 0.1)
+            default: AdamW(learningRate: 0.1, weightDecay: 0.1)
+            }
+        }
+        let count = 3 * 1021 + 7
+        var generator = RandomGenerator(seed: 5)
+        let w0 = Tensor.randomNormal(shape: [count], using: &generator)
+        let gradients = (0..<3).map { _ in Tensor.randomNormal(shape: [count], using: &generator) }
+        func run(minimumValuesPerPart: Int) -> [Float] {
+            let optimizer = make()
+            optimizer.minimumValuesPerPart = minimumValuesPerPart
+            let w = Variable(w0, requiresGrad: true)
+            for g in gradients {
+                w.grad = g
+                optimizer.update([w])
+            }
+            return w.value.scalars
+        }
+        let whole = run(minimumValuesPerPart: .max), split = run(minimumValuesPerPart: 1000)
+        #expect(whole.map(\.bitPattern) == split.map(\.bitPattern))
+        #expect(whole != w0.scalars)
+    }
+
+    /// An optimizer that does not declare its update independent per value sees the whole tensor.
+    @Test func customOptimizerGetsTheWholeParameter() {
+        final class Recorder: ParameterOptimizer {
+            var counts: [Int] = []
+            init() { super.init(learningRate: 0.1, slotCount: 1) }
+            override func apply(weights: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
+                                slots: [UnsafeMutableBufferPointer<Float>]) {
+                counts.append(weights.count)
+                #expect(slots[0].count == weights.count && gradient.count == weights.count)
+            }
+        }
+        let recorder = Recorder()
+        recorder.minimumValuesPerPart = 10
+        let w = Variable(Tensor.zeros([100]), requiresGrad: true)
+        w.grad = Tensor.ones([100])
+        recorder.update([w])
+        #expect(recorder.counts == [100])
+    }
+
     @Test(arguments: ["sgd", "momentum", "adagrad", "rmsprop", "adam"])
     func eachOptimizerMinimisesAQuadratic(name: String) {
         let optimizer: Optimizer = switch name {
