@@ -13,7 +13,41 @@ struct AxesRenderer {
         var nonPositive = 0
     }
 
+    /// The axes' views with their ticks and labels, and the plot rectangle they leave.
+    struct Layout {
+        var xView: AxisView
+        var yView: AxisView
+        var plot: Rect
+        var skipped: Skipped
+        /// Bars at named categories (no vertical grid lines).
+        var hasCategories: Bool
+    }
+
     func draw() {
+        let layout = layout()
+        let (xView, yView, plot, skipped) = (layout.xView, layout.yView, layout.plot, layout.skipped)
+        let heatmap = figure.heatmap
+        let xT = xView.transform(start: plot.minX, end: plot.maxX)
+        let yT = yView.transform(start: plot.maxY, end: plot.minY)
+
+        if let regions = figure.regions { drawRegions(regions, plot: plot, xT: xT, yT: yT) }
+        if let heatmap { drawHeatmapCells(heatmap, plot: plot, xT: xT, yT: yT) }
+        if figure.showsGrid ?? (heatmap == nil && figure.regions == nil) {
+            // No vertical grid lines between categories: they would cut through the bars' groups.
+            drawGrid(xView: layout.hasCategories ? AxisView(scale: .linear, lower: 0, upper: 1) : xView,
+                     yView: yView, plot: plot, xT: xT, yT: yT)
+        }
+        let entries = drawSeries(plot: plot, xT: xT, yT: yT, xView: xView, yView: yView)
+        drawSpinesAndTicks(plot: plot, xView: xView, yView: yView, xT: xT, yT: yT)
+        drawLabels(plot: plot, xView: xView, yTickWidth: yView.labels.map(tickLabelWidth).max() ?? 0)
+        if let heatmap, heatmap.colorBar { drawColorBar(heatmap, plot: plot) }
+        if figure.legendPosition != .hidden && !entries.isEmpty {
+            drawLegend(entries, plot: plot, xT: xT, yT: yT)
+        }
+        drawNote(skipped)
+    }
+
+    func layout() -> Layout {
         var skipped = Skipped()
         var (xView, yView) = resolveViews(skipped: &skipped)
         let heatmap = figure.heatmap
@@ -25,6 +59,11 @@ struct AxesRenderer {
             }
             return nil
         }.first
+        // Names the user gave may be turned a quarter turn to fit; default indices thin out instead.
+        let namesGiven = heatmap?.columnLabels != nil || figure.series.contains { series in
+            if case .bars(let b) = series { return b.kind == .categories && b.categoryLabels != nil }
+            return false
+        }
         let columnNames = heatmap.map { $0.columnLabels ?? (0..<$0.columns).map { "\($0)" } }
         let rowNames = heatmap.map { $0.rowLabels ?? (0..<$0.rows).map { "\($0)" } }
 
@@ -44,30 +83,22 @@ struct AxesRenderer {
                 xView.keepWholeNumbers()
             } else if let names = columnNames ?? categoryNames {
                 let widest = names.map { canvas.measure($0, size: Style.tickFont) }.max() ?? 0
-                xView.categoryTicks(names: names, length: plot.width, widest: widest)
+                xView.categoryTicks(names: names, length: plot.width, widest: widest,
+                                    rotatedHeight: namesGiven ? Style.tickFont * 1.2 : nil)
+                if xView.rotatedLabels {
+                    // Turned labels take height from the plot: at most a third of the figure's.
+                    let limit = max(frame.height / 3, Style.tickFont * 3)
+                    xView.labels = xView.labels.map { label in
+                        guard case .text(let name) = label else { return label }
+                        return .text(canvas.shortened(name, toWidth: limit, size: Style.tickFont))
+                    }
+                }
             } else {
                 xView.computeTicks(length: plot.width, spacing: 90)
             }
             plot = plotRect(xView: xView, yView: yView, heatmap: heatmap, hasNote: skipped.nonFinite + skipped.nonPositive > 0)
         }
-        let xT = xView.transform(start: plot.minX, end: plot.maxX)
-        let yT = yView.transform(start: plot.maxY, end: plot.minY)
-
-        if let regions = figure.regions { drawRegions(regions, plot: plot, xT: xT, yT: yT) }
-        if let heatmap { drawHeatmapCells(heatmap, plot: plot, xT: xT, yT: yT) }
-        if figure.showsGrid ?? (heatmap == nil && figure.regions == nil) {
-            // No vertical grid lines between categories: they would cut through the bars' groups.
-            drawGrid(xView: categoryNames == nil ? xView : AxisView(scale: .linear, lower: 0, upper: 1),
-                     yView: yView, plot: plot, xT: xT, yT: yT)
-        }
-        let entries = drawSeries(plot: plot, xT: xT, yT: yT, xView: xView, yView: yView)
-        drawSpinesAndTicks(plot: plot, xView: xView, yView: yView, xT: xT, yT: yT)
-        drawLabels(plot: plot, yTickWidth: yView.labels.map(tickLabelWidth).max() ?? 0)
-        if let heatmap, heatmap.colorBar { drawColorBar(heatmap, plot: plot) }
-        if figure.legendPosition != .hidden && !entries.isEmpty {
-            drawLegend(entries, plot: plot, xT: xT, yT: yT)
-        }
-        drawNote(skipped)
+        return Layout(xView: xView, yView: yView, plot: plot, skipped: skipped, hasCategories: categoryNames != nil)
     }
 
     // MARK: Views
@@ -134,11 +165,11 @@ struct AxesRenderer {
         let yTickWidth = yView.labels.map(tickLabelWidth).max() ?? 0
         var left = p + yTickWidth + Style.tickPad + Style.tickLength
         if !figure.yAxis.label.isEmpty { left += Style.labelFont * 1.5 }
-        var bottom = Style.tickLength + Style.tickPad + Style.tickFont * 1.15 + p
+        var bottom = Style.tickLength + Style.tickPad + xTickLabelHeight(xView) + p
         if !figure.xAxis.label.isEmpty { bottom += Style.labelFont * 1.5 }
         if hasNote { bottom += Style.noteFont * 1.2 }
         // Room for half of the last x tick label past the right spine.
-        let lastX = xView.labels.last.map(tickLabelWidth) ?? 0
+        let lastX = xView.rotatedLabels ? Style.tickFont * 1.2 : xView.labels.last.map(tickLabelWidth) ?? 0
         var right = max(p * 1.6, lastX / 2 + 4)
         if let heatmap, heatmap.colorBar {
             right = 14 + 14 + Style.tickLength + Style.tickPad + colorBarLabelWidth(heatmap) + p
@@ -191,7 +222,13 @@ struct AxesRenderer {
             let x = xT(t)
             guard x >= plot.minX - 0.5 && x <= plot.maxX + 0.5 else { continue }
             canvas.verticalLine(x: x, y0: tickTop, y1: tickTop + Style.tickLength, thickness: w, color: c)
-            drawTickLabel(label, at: Point(x, labelTop), horizontal: .center, vertical: .top)
+            if xView.rotatedLabels, case .text(let name) = label {
+                // Reading upwards, ending at the tick, centred on it.
+                canvas.text(name, at: Point(x, labelTop), size: Style.tickFont, horizontal: .right, vertical: .center,
+                            rotated: true)
+            } else {
+                drawTickLabel(label, at: Point(x, labelTop), horizontal: .center, vertical: .top)
+            }
         }
         for t in xView.minorTicks {
             let x = xT(t)
@@ -239,13 +276,19 @@ struct AxesRenderer {
         }
     }
 
-    private func drawLabels(plot: Rect, yTickWidth: Double) {
+    /// The height the x tick labels take below the ticks: one line, or the longest turned label.
+    private func xTickLabelHeight(_ xView: AxisView) -> Double {
+        if xView.rotatedLabels { return (xView.labels.map(tickLabelWidth).max() ?? 0) + 2 }
+        return Style.tickFont * 1.15
+    }
+
+    private func drawLabels(plot: Rect, xView: AxisView, yTickWidth: Double) {
         if !figure.title.isEmpty {
             canvas.text(figure.title, at: Point(plot.midX, frame.minY + Style.titleFont * 0.75), size: Style.titleFont,
                         horizontal: .center, vertical: .top)
         }
         if !figure.xAxis.label.isEmpty {
-            let y = plot.maxY + Style.tickLength + Style.tickPad + Style.tickFont * 1.15 + Style.labelFont * 0.45
+            let y = plot.maxY + Style.tickLength + Style.tickPad + xTickLabelHeight(xView) + Style.labelFont * 0.45
             canvas.text(figure.xAxis.label, at: Point(plot.midX, y), size: Style.labelFont,
                         horizontal: .center, vertical: .top)
         }

@@ -16,6 +16,8 @@ struct AxisView {
     var minorTicks: [Double] = []
     /// Lower values at the top (y) or right (x): heatmap rows run downwards.
     var inverted = false
+    /// The tick labels are turned a quarter turn (x category names too wide to sit side by side).
+    var rotatedLabels = false
 
     /// The data extent of an axis, with ends that margins must not pass (matplotlib's sticky
     /// edges: bars start exactly at zero, image cells at their borders).
@@ -85,9 +87,17 @@ struct AxisView {
     }
 
     /// Ticks at integer positions with the given names (heatmap rows and columns, bar
-    /// categories), keeping every k-th when they would not fit.
-    mutating func categoryTicks(names: [String], length: Double, widest: Double) {
-        let fit = max(Int(length / max(widest + 6, 1)), 1)
+    /// categories), keeping every k-th when they would not fit. With `rotatedHeight` (the
+    /// height of a line of tick text), names too wide to sit side by side are turned a quarter
+    /// turn instead, as matplotlib users do with `rotation=90`, so each keeps its own column.
+    mutating func categoryTicks(names: [String], length: Double, widest: Double, rotatedHeight: Double? = nil) {
+        var pitch = widest + 6
+        rotatedLabels = false
+        if let rotatedHeight, Double(names.count) * pitch > length, rotatedHeight + 4 < pitch {
+            rotatedLabels = true
+            pitch = rotatedHeight + 4
+        }
+        let fit = max(Int(length / max(pitch, 1)), 1)
         let every = max(1, Int(ceil(Double(names.count) / Double(fit))))
         ticks = []
         labels = []

@@ -208,6 +208,18 @@ final class Canvas {
         Canvas.measure(text, size: size * scale, bold: bold) / scale
     }
 
+    /// `text`, or its longest prefix followed by "…" that fits in `width` at `size` (logical units).
+    func shortened(_ text: String, toWidth width: Double, size: Double) -> String {
+        if measure(text, size: size) <= width { return text }
+        var characters = Array(text)
+        while !characters.isEmpty {
+            characters.removeLast()
+            let candidate = String(characters).trimmingCharacters(in: .whitespaces) + "…"
+            if measure(candidate, size: size) <= width { return candidate }
+        }
+        return "…"
+    }
+
     private static var measureCache: [String: Double] = [:]
     private static let measureLock = NSLock()
 

@@ -103,22 +103,10 @@ struct ImageGridRenderer {
             }
             if let captions = spec.captions {
                 let wrong = spec.highlighted?[index] ?? false
-                let text = Self.shortened(captions[index], toWidth: side + l.gapX - 4, size: captionSize)
+                let text = canvas.shortened(captions[index], toWidth: side + l.gapX - 4, size: captionSize)
                 canvas.text(text, at: Point(x + side / 2, y + side + caption * 0.22), size: captionSize,
                             color: wrong ? .red : .text, horizontal: .center, vertical: .top)
             }
         }
-    }
-
-    /// `text`, or its longest prefix followed by "…" that fits in `width` pixels at `size`.
-    static func shortened(_ text: String, toWidth width: Double, size: Double) -> String {
-        if Canvas.measure(text, size: size, bold: false) <= width { return text }
-        var characters = Array(text)
-        while !characters.isEmpty {
-            characters.removeLast()
-            let candidate = String(characters).trimmingCharacters(in: .whitespaces) + "…"
-            if Canvas.measure(candidate, size: size, bold: false) <= width { return candidate }
-        }
-        return "…"
     }
 }

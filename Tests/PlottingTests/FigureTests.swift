@@ -96,10 +96,11 @@ import Testing
         // Before, the gaps grew to the captions' width and the images shrank to about a third.
         #expect(longLayout.side >= 0.75 * shortLayout.side)
         let room = longLayout.side + longLayout.gapX - 4
-        let drawn = ImageGridRenderer.shortened("sneaker, predicted ankle boot 3", toWidth: room, size: longLayout.captionSize)
+        let canvas = try Canvas(width: 640, height: 400, scale: 2)
+        let drawn = canvas.shortened("sneaker, predicted ankle boot 3", toWidth: room, size: longLayout.captionSize)
         #expect(drawn.hasSuffix("…") && drawn.count > 3)
-        #expect(Canvas.measure(drawn, size: longLayout.captionSize, bold: false) <= room)
-        #expect(ImageGridRenderer.shortened("7", toWidth: room, size: longLayout.captionSize) == "7")
+        #expect(canvas.measure(drawn, size: longLayout.captionSize) <= room)
+        #expect(canvas.shortened("7", toWidth: room, size: longLayout.captionSize) == "7")
         _ = try decoded(Figure(width: 640).imageGrid(flat, columns: 8, captions: (0..<8).map { "sneaker, predicted ankle boot \($0)" }))
     }
 

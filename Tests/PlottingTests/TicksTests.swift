@@ -80,4 +80,37 @@ import Testing
         #expect(view.ticks.count < 20)
         #expect(view.ticks.first == 0)
     }
+
+    /// Fashion-MNIST's ten class names under a 300-pixel confusion matrix: side by side only
+    /// every third one fits, so they are turned and all ten kept; names that fit stay level.
+    @Test func wideCategoryNamesAreTurnedRatherThanDropped() {
+        let names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+        var view = AxisView(scale: .linear, lower: -0.5, upper: 9.5)
+        view.categoryTicks(names: names, length: 300, widest: 62, rotatedHeight: 13)
+        #expect(view.rotatedLabels)
+        #expect(view.ticks == (0..<10).map(Double.init))
+        // Without the option (rows on the y axis) they thin out as before.
+        view.categoryTicks(names: names, length: 300, widest: 62)
+        #expect(!view.rotatedLabels && view.ticks == [0, 3, 6, 9])
+        view.categoryTicks(names: ["cat", "dog", "bird"], length: 300, widest: 20, rotatedHeight: 13)
+        #expect(!view.rotatedLabels && view.ticks.count == 3)
+        // So many that even turned they crowd: every k-th, still turned.
+        view.categoryTicks(names: (0..<60).map { "category \($0)" }, length: 300, widest: 62, rotatedHeight: 13)
+        #expect(view.rotatedLabels && view.ticks.count == 15 && view.ticks[1] == 4)
+    }
+
+    /// A turned label longer than a third of the figure's height is shortened with "…", and the
+    /// plot keeps most of the height.
+    @Test func turnedLabelsAreShortenedToAThirdOfTheHeight() throws {
+        let long = (0..<8).map { "a category whose name goes on and on, number \($0)" }
+        let figure = Figure(width: 400, height: 300).bar((0..<8).map(Double.init), labels: long)
+        let canvas = try Canvas(width: 400, height: 300, scale: 1)
+        let renderer = AxesRenderer(figure: figure, canvas: canvas, frame: Rect(x: 0, y: 0, width: 400, height: 300))
+        let layout = renderer.layout()
+        #expect(layout.xView.rotatedLabels && layout.xView.ticks.count == 8)
+        for case .text(let label) in layout.xView.labels {
+            #expect(label.hasSuffix("…") && canvas.measure(label, size: Style.tickFont) <= 100)
+        }
+        #expect(layout.plot.height > 300 / 3)
+    }
 }
