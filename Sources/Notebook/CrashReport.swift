@@ -24,13 +24,16 @@ struct CrashReport {
             }
             if inTrace {
                 trace.append(line)
-            } else if fatal == nil, let range = line.range(of: "Fatal error: ") ?? line.range(of: "Fatal error") {
+            } else if fatal == nil, let range = Self.fatalMarkers.lazy.compactMap({ line.range(of: $0) }).first {
                 fatal = String(line[range.lowerBound...]).trimmingWhitespace()
                 if fatal!.hasSuffix(":") { fatal!.removeLast() }
                 // `file:line: Fatal error`: keep the place when it is in the notebook (a
-                // `fatalError` in a cell), not when it is inside the standard library.
+                // `fatalError` in a cell), not when it is inside the standard library. The
+                // runtime names the file `NotebookProgram/<name>.md` (its `#fileID`).
                 let place = line[..<range.lowerBound].trimmingWhitespace()
-                if place.hasPrefix(notebookPath + ":"), place.hasSuffix(":") { fatal = fatal! + " (at \(place.dropLast()))" }
+                if place.hasSuffix(":"), let placeLine = Self.lines(in: place, notebookPath: notebookPath).first {
+                    fatal = fatal! + " (at \(notebookPath):\(placeLine))"
+                }
             } else {
                 before.append(line)
             }
@@ -42,17 +45,30 @@ struct CrashReport {
         stderrBeforeBacktrace = before.joined(separator: "\n")
         if stderrBeforeBacktrace.allSatisfy(\.isWhitespace) { stderrBeforeBacktrace = "" }
 
+        markdownLines = ([fatal ?? ""] + trace.map(String.init)).flatMap { Self.lines(in: $0, notebookPath: notebookPath) }
+    }
+
+    /// How the runtime starts the message of a trap it explains (`fatalError`, `precondition`, `assert`).
+    static let fatalMarkers = ["Fatal error: ", "Fatal error", "Precondition failed", "Assertion failed"]
+
+    /// The notebook lines named in `text` as `<file>:<line>`. The backtracer and the runtime
+    /// do not spell the file as nbrun was given it (`./x.md` and `/abs/x.md` can show as
+    /// `x.md` or `/abs/x.md`; a `fatalError` names `NotebookProgram/x.md`), so a place is
+    /// the notebook's when its file name is the notebook's: the program has no other `.md`.
+    static func lines(in text: some StringProtocol, notebookPath: String) -> [Int] {
+        let name = (notebookPath as NSString).lastPathComponent
+        guard !name.isEmpty else { return [] }
         var lines: [Int] = []
-        let needle = notebookPath + ":"
-        for text in [fatal ?? ""] + trace.map(String.init) {
-            var rest = Substring(text)
-            while let range = rest.range(of: needle) {
-                let digits = rest[range.upperBound...].prefix(while: { $0.isNumber })
-                if let line = Int(digits) { lines.append(line) }
-                rest = rest[range.upperBound...]
-            }
+        let whole = Substring(text)
+        var rest = whole
+        while let range = rest.range(of: name + ":") {
+            let startsName = range.lowerBound == whole.startIndex
+                || ["/", " ", "\t", "("].contains(whole[whole.index(before: range.lowerBound)])
+            let digits = rest[range.upperBound...].prefix(while: { $0.isNumber })
+            if startsName, let line = Int(digits) { lines.append(line) }
+            rest = rest[range.upperBound...]
         }
-        markdownLines = lines
+        return lines
     }
 
     /// The innermost notebook line inside `cell` (a crash in a function defined in an earlier

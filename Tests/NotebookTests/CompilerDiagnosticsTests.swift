@@ -45,4 +45,41 @@ import Testing
         let cell = Cell(index: 0, source: "a\nb\nc", line: 14)
         #expect(report.markdownLine(in: cell) == 15)
     }
+
+    /// The runtime names a cell's `fatalError` `NotebookProgram/<name>.md`, and the backtracer
+    /// may spell a notebook run as `./x.md` or `/abs/x.md` differently from how nbrun got it.
+    @Test func notebookLinesWhateverTheFileIsCalled() {
+        let stderr = """
+        NotebookProgram/crash.md:11: Fatal error: boom
+
+        *** Program crashed: System trap at 0x0000000000000000
+
+        3 [ra] 0x00005 main + 505 in crash.d185 at adv/crash.md:11:23
+        4 [ra] 0x00006 main + 9 in crash.d185 at /tmp/mycrash.md:99:1
+        """
+        for path in ["./crash.md", "/tmp/adv/crash.md", "adv/../adv/crash.md", "crash.md"] {
+            let report = CrashReport(stderr: stderr, notebookPath: path)
+            #expect(report.markdownLines == [11, 11], "\(path)")
+            #expect(report.message == "Fatal error: boom (at \(path):11)")
+            #expect(report.markdownLine(in: Cell(index: 1, source: "a\nb\nc", line: 9)) == 11)
+        }
+    }
+
+    /// `precondition` and `assert` say why they stopped the program: that is the message.
+    @Test func preconditionAndAssertionMessages() {
+        let stderr = """
+        partial output
+        NotebookProgram/p.md:5: Precondition failed: math broke
+
+        *** Signal 4: Backtracing from 0x7f4ad58f9361... done ***
+
+        *** Program crashed: Illegal instruction at 0x00007f4ad58f9361 ***
+        """
+        let report = CrashReport(stderr: stderr, notebookPath: "p.md")
+        #expect(report.message == "Precondition failed: math broke (at p.md:5)")
+        #expect(report.stderrBeforeBacktrace == "partial output\n")
+        let assertion = CrashReport(stderr: "NotebookProgram/p.md:7: Assertion failed: too big\n", notebookPath: "dir/p.md")
+        #expect(assertion.message == "Assertion failed: too big (at dir/p.md:7)")
+        #expect(assertion.markdownLines == [7])
+    }
 }
