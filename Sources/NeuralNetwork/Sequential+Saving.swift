@@ -83,8 +83,27 @@ extension Sequential {
         guard architecture.format == "nbrun.sequential" else {
             throw ModelFileError(file: source, problem: "has format \"\(architecture.format)\", expected \"nbrun.sequential\"")
         }
+        // A damaged or hand-edited architecture must not reach the layers' initialisers, which
+        // stop the program on impossible sizes (or allocate whatever a corrupt number asks for).
+        if let shape = architecture.inputShape, shape.contains(where: { $0 < 1 }) {
+            throw ModelFileError(file: source, problem: "has an impossible input shape \(shape)")
+        }
+        let storedValues = weights.tensors.values.reduce(0) { $0 + $1.count }
+        for (index, spec) in architecture.layers.enumerated() {
+            if let problem = spec.configurationProblem {
+                throw ModelFileError(file: source, problem: "layer \(index) (\(spec.typeName)) \(problem)")
+            }
+            let count = spec.parameterCount ?? .max
+            if count > storedValues {
+                throw ModelFileError(file: source, problem: "layer \(index) (\(spec.typeName)) needs \(count) weights but \(weightsFile) holds \(storedValues) in all")
+            }
+        }
         let model = Sequential(architecture.layers.map { $0.makeLayer() }, inputShape: architecture.inputShape)
         try model.loadStateDictionary(weights.tensors, file: weightsFile)
+        let expected = Set(model.namedParameters.map(\.0) + model.namedBuffers.map(\.0))
+        if let extra = weights.tensors.keys.sorted().first(where: { !expected.contains($0) }) {
+            throw ModelFileError(file: weightsFile, problem: "holds tensor \"\(extra)\", which the architecture in \(source) has no place for (the weights belong to another model)")
+        }
         model.isTraining = false
         return model
     }

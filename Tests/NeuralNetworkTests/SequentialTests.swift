@@ -87,6 +87,34 @@ private func temporaryPath(_ name: String) -> String {
         #expect(mismatch?.description.contains("0.weight") == true)
     }
 
+    @Test func impossibleArchitecturesAndForeignWeightsAreErrorsNotCrashes() throws {
+        let path = temporaryPath("impossible")
+        func load(architecture layers: String, inputShape: String = "[3]") -> ModelFileError? {
+            try? Data(#"{"format":"nbrun.sequential","version":1,"inputShape":\#(inputShape),"layers":[\#(layers)]}"#.utf8)
+                .write(to: URL(fileURLWithPath: path + ".json"))
+            return #expect(throws: ModelFileError.self) { try Sequential.load(from: path) }
+        }
+        try Sequential([Dropout(rate: 0.5), Linear(3, 2)], inputShape: [3]).save(to: path)
+        // Sizes and rates that the layers' initialisers stop on, or would allocate without bound.
+        #expect(load(architecture: #"{"dropout":{"rate":1.5}},{"linear":{"inputs":3,"outputs":2,"bias":true}}"#)?
+            .description.contains("layer 0 (Dropout) has rate 1.5") == true)
+        #expect(load(architecture: #"{"linear":{"inputs":-3,"outputs":2,"bias":true}}"#)?.description.contains("inputs -3") == true)
+        #expect(load(architecture: #"{"conv2D":{"inputChannels":1,"filters":2,"kernelSize":0,"stride":1,"padding":0}}"#) != nil)
+        #expect(load(architecture: #"{"maxPool2D":{"size":2,"stride":2,"padding":-1}}"#) != nil)
+        #expect(load(architecture: #"{"lstm":{"inputs":3,"hidden":0,"returnSequences":false}}"#) != nil)
+        #expect(load(architecture: #"{"batchNorm":{"features":-1,"momentum":0.1,"epsilon":1e-5}}"#) != nil)
+        #expect(load(architecture: #"{"linear":{"inputs":3000000000,"outputs":3000000000,"bias":true}}"#)?
+            .description.contains("holds 8 in all") == true)
+        #expect(load(architecture: #"{"linear":{"inputs":3,"outputs":2,"bias":true}}"#, inputShape: "[-3]") != nil)
+
+        // Weights of a deeper model under an architecture of one layer: the extra tensors are an
+        // error, not silently dropped.
+        try Sequential([Linear(3, 2), ReLU(), Linear(2, 2)], inputShape: [3]).save(to: path)
+        let foreign = load(architecture: #"{"linear":{"inputs":3,"outputs":2,"bias":true}}"#)
+        #expect(foreign?.description.contains("2.bias") == true)
+        #expect(foreign?.description.contains(path + ".safetensors") == true)
+    }
+
     @Test func nonFiniteLossStopsTrainingNamingTheStep() throws {
         let model = Sequential([Linear(2, 2)], inputShape: [2])
         model.compile(optimizer: SGD(learningRate: 0.1), loss: .meanSquaredError)
