@@ -107,8 +107,10 @@ public enum NotebookParser {
         var blocks: [Notebook.Block] = []
         var rest = Substring(html)
         for cell in cells {
-            let marker = "<p>\(placeholder(cell.index))</p>\n"
-            guard let range = rest.range(of: marker) else { fatalError("cell placeholder \(cell.index) missing from rendered HTML") }
+            // In a tight list cmark renders the placeholder's paragraph without `<p>`.
+            guard let range = rest.range(of: "<p>\(placeholder(cell.index))</p>\n") ?? rest.range(of: placeholder(cell.index)) else {
+                fatalError("cell placeholder \(cell.index) missing from rendered HTML")
+            }
             let prose = rest[..<range.lowerBound]
             if !prose.isEmpty { blocks.append(.prose(html: String(prose))) }
             blocks.append(.cell(cell))

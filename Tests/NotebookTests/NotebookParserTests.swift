@@ -35,6 +35,29 @@ import Testing
         #expect(notebook.cells[0].line == 2)
     }
 
+    /// cmark writes a tight list's paragraphs without `<p>`: a cell in a list item was a crash.
+    @Test func cellsInTightListsAndQuotesAreCells() throws {
+        let notebook = try NotebookParser.parse("""
+        - item one
+          ```swift
+          print("in list")
+          ```
+        - item two
+
+        > ```swift
+        > print("in quote")
+        > ```
+        """, path: "x.md")
+        #expect(notebook.cells.map(\.source) == ["print(\"in list\")", "print(\"in quote\")"])
+        #expect(notebook.cells.map(\.line) == [3, 8])
+        let prose = notebook.blocks.compactMap { block -> String? in
+            if case .prose(let html) = block { return html }
+            return nil
+        }.joined()
+        #expect(prose.contains("item two"))
+        #expect(!prose.contains("NBRUNCELL"))
+    }
+
     @Test func otherLanguagesAndIndentedCodeAreProse() throws {
         let notebook = try NotebookParser.parse("""
         Intro.
