@@ -79,7 +79,16 @@ public enum Monitor: String, Codable {
 
 /// Called by `fit` after each epoch; returning `false` stops training.
 public protocol Callback: AnyObject {
+    /// Called once by each `fit`, before its first epoch: forget the state of an earlier run.
+    func trainingStarted(model: Sequential)
+    /// Called before each epoch (1-based, as `EpochRecord.epoch`).
+    func epochStarted(_ epoch: Int, model: Sequential)
     func epochEnded(_ record: EpochRecord, model: Sequential) -> Bool
+}
+
+extension Callback {
+    public func trainingStarted(model: Sequential) {}
+    public func epochStarted(_ epoch: Int, model: Sequential) {}
 }
 
 /// Stops training when `monitor` has not improved by `minimumDelta` for `patience` epochs,
@@ -99,6 +108,15 @@ public final class EarlyStopping: Callback {
         self.patience = patience
         self.minimumDelta = minimumDelta
         self.restoreBestWeights = restoreBestWeights
+    }
+
+    /// A new run starts from scratch: the best value and weights of an earlier `fit` (maybe of
+    /// another model) are not compared with, nor restored into, this one.
+    public func trainingStarted(model: Sequential) {
+        best = nil
+        bestEpoch = 0
+        stoppedEpoch = nil
+        bestWeights = [:]
     }
 
     public func epochEnded(_ record: EpochRecord, model: Sequential) -> Bool {
@@ -129,10 +147,10 @@ public final class EarlyStopping: Callback {
 public final class LearningRateScheduler: Callback {
     public let rate: (Int) -> Float
     public init(_ rate: @escaping (Int) -> Float) { self.rate = rate }
-    public func epochEnded(_ record: EpochRecord, model: Sequential) -> Bool {
-        model.optimizer?.learningRate = rate(record.epoch)
-        return true
+    public func epochStarted(_ epoch: Int, model: Sequential) {
+        model.optimizer?.learningRate = rate(epoch - 1)
     }
+    public func epochEnded(_ record: EpochRecord, model: Sequential) -> Bool { true }
 }
 
 /// Progress of a training run, as reported to `TrainingProgress.observer` (the notebook kernel

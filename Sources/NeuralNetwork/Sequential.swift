@@ -67,7 +67,7 @@ public final class Sequential: Module {
     ///   - validationData: evaluated after each epoch.
     ///   - validationSplit: or, the fraction of (x, y) held out (the last samples) for validation.
     ///   - shuffle: a new order each epoch, drawn from `seed` (the same seed, the same run).
-    ///   - callbacks: called after each epoch (early stopping, schedules).
+    ///   - callbacks: told when training and each epoch start and after each epoch (early stopping, schedules).
     ///   - verbose: a progress bar on a terminal, a line per epoch otherwise.
     /// - Throws: `TrainingError.nonFiniteLoss` naming the step where the loss became NaN or
     ///   infinite; `.notCompiled`; `.badData`.
@@ -119,9 +119,11 @@ public final class Sequential: Module {
         history.stepLosses.reserveCapacity(steps * epochs)
         let progress = ProgressPrinter(enabled: verbose, epochs: epochs, steps: steps)
         var order = Array(0..<samples)
+        for callback in callbacks { callback.trainingStarted(model: self) }
 
         for epoch in 1...max(epochs, 1) where epochs > 0 {
             let start = DispatchTime.now().uptimeNanoseconds
+            for callback in callbacks { callback.epochStarted(epoch, model: self) }
             isTraining = true
             // Layers may change between epochs (a callback), not during one.
             let parameters = self.parameters

@@ -150,6 +150,34 @@ private func temporaryPath(_ name: String) -> String {
         #expect(abs(try model.evaluate(x: xorInputs, y: xorLabels).loss - best) < 1e-4)
     }
 
+    @Test func earlyStoppingStartsAfreshInEachFit() throws {
+        var generator = RandomGenerator(seed: 1)
+        let first = Sequential([Linear(2, 2, generator: &generator)], inputShape: [2])
+        first.compile(optimizer: SGD(learningRate: 1), loss: .crossEntropy)
+        let stopper = EarlyStopping(monitor: .loss, patience: 2)
+        try first.fit(x: xorInputs, y: xorLabels, batchSize: 4, epochs: 20, callbacks: [stopper], verbose: false)
+
+        // A second model that does not learn (learning rate 0), so its loss stays above the
+        // first one's best: its own first epoch is its best, it stops after two more, and the
+        // weights put back are its own, never the first model's.
+        let second = Sequential([Linear(2, 2, generator: &generator)], inputShape: [2])
+        let initial = second.parameters.map(\.value)
+        second.compile(optimizer: SGD(learningRate: 0), loss: .crossEntropy)
+        let history = try second.fit(x: xorInputs, y: xorLabels, batchSize: 4, epochs: 20, callbacks: [stopper], verbose: false)
+        #expect(history.epochs.count == 3)
+        #expect(stopper.bestEpoch == 1 && stopper.stoppedEpoch == 3)
+        #expect(second.parameters.map(\.value) == initial)
+    }
+
+    @Test func learningRateSchedulerSetsEveryEpochIncludingTheFirst() throws {
+        let model = Sequential([Linear(2, 2)], inputShape: [2])
+        model.compile(optimizer: SGD(learningRate: 0.5), loss: .crossEntropy)
+        let schedule = LearningRateSchedule.step(initial: 0.1, factor: 0.5, every: 1)
+        let history = try model.fit(x: xorInputs, y: xorLabels, batchSize: 2, epochs: 3,
+                                    callbacks: [LearningRateScheduler { schedule.rate(epoch: $0) }], verbose: false)
+        #expect(history.epochs.map(\.learningRate) == [0.1, 0.05, 0.025])
+    }
+
     @Test func validationSplitHoldsOutTheLastSamples() throws {
         let model = Sequential([Linear(2, 2)], inputShape: [2])
         model.compile(optimizer: SGD(learningRate: 0.1), loss: .crossEntropy)
