@@ -17,6 +17,48 @@ enum HTML {
         return result
     }
 
+    /// Printed text as a terminal shows it: a carriage return goes back to the start of the
+    /// line and what follows overwrites it (progress lines), and ANSI escape sequences (colours,
+    /// cursor moves) are dropped instead of showing as `[31m` around invisible ESC characters.
+    static func terminalText(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\u{1B}" }) else { return text }
+        let scalars = Array(text.unicodeScalars)
+        var result = String.UnicodeScalarView()
+        var line: [Unicode.Scalar] = []
+        var column = 0
+        var index = 0
+        while index < scalars.count {
+            let scalar = scalars[index]
+            index += 1
+            switch scalar {
+            case "\u{1B}":
+                guard index < scalars.count else { break }
+                let kind = scalars[index]
+                index += 1
+                if kind == "[" {  // CSI: parameters and intermediates, then one final byte
+                    while index < scalars.count, !(0x40...0x7E).contains(scalars[index].value) { index += 1 }
+                    index += 1
+                } else if kind == "]" {  // OSC: up to BEL or ESC \
+                    while index < scalars.count, scalars[index] != "\u{07}", scalars[index] != "\u{1B}" { index += 1 }
+                    if index < scalars.count, scalars[index] == "\u{1B}" { index += 1 }
+                    index += 1
+                }
+            case "\n":
+                result.append(contentsOf: line)
+                result.append(scalar)
+                line.removeAll(keepingCapacity: true)
+                column = 0
+            case "\r":
+                column = 0
+            default:
+                if column < line.count { line[column] = scalar } else { line.append(scalar) }
+                column += 1
+            }
+        }
+        result.append(contentsOf: line)
+        return String(result)
+    }
+
     /// An id for a heading: lowercase letters, digits and `-`.
     static func slug(_ text: String) -> String {
         var slug = ""

@@ -236,14 +236,15 @@ public struct HTMLReport {
         return html + "</section>\n"
     }
 
-    private func renderStream(_ text: String, kind: String, cell: Cell, number: Int,
+    private func renderStream(_ raw: String, kind: String, cell: Cell, number: Int,
                               files: inout [(path: String, data: Data)]) -> String {
+        let text = HTML.terminalText(raw)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.count > options.maxOutputLines || text.utf8.count > options.maxOutputBytes else {
             return "<pre class=\"\(kind)\">\(HTML.escape(text))</pre>\n"
         }
         let path = "\(name)_files/cell-\(cell.index + 1)-\(kind)-\(number).txt"
-        files.append((path, Data(text.utf8)))
+        files.append((path, Data(raw.utf8)))
         let headCount = options.maxOutputLines * 4 / 5
         let tailCount = options.maxOutputLines / 5
         var head = lines.prefix(headCount).joined(separator: "\n")

@@ -40,6 +40,18 @@ import Testing
         #expect(html.contains("<title>Report &lt;test&gt;</title>"))
     }
 
+    /// `\r` progress lines and ANSI colours, shown as a terminal would, not as raw control characters.
+    @Test func carriageReturnsAndEscapeSequencesAreAppliedNotShown() {
+        #expect(HTML.terminalText("progress 0%\rprogress 50%\rprogress 100%\ndone\n") == "progress 100%\ndone\n")
+        #expect(HTML.terminalText("abcdef\rXY\r\n") == "XYcdef\n")
+        #expect(HTML.terminalText("\u{1B}[31mred\u{1B}[0m \u{1B}[1;32mgreen\u{1B}[0m\u{1B}]0;title\u{07}!") == "red green!")
+        #expect(HTML.terminalText("plain é 🎉\n") == "plain é 🎉\n")
+        let html = render([CellResult(cellIndex: 0, status: .passed,
+                                      outputs: [.stdout("step 1\rstep 2\n\u{1B}[31mred\u{1B}[0m\n")])]).html
+        #expect(html.contains("<pre class=\"stdout\">step 2\nred\n</pre>"))
+        #expect(!html.contains("\u{1B}"))
+    }
+
     @Test func headerTableOfContentsAndCells() {
         let info = HTMLReport.RunInfo(seconds: 1.5, swiftVersion: "Swift version 6.3.1", cores: 2, gitCommit: "abc1234",
                                       parameters: [Parameter(name: "epochs", value: .int(3), line: 3)])
