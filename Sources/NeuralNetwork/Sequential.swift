@@ -211,12 +211,26 @@ public final class Sequential: Module {
         return Evaluation(loss: Float(lossSum / Double(max(samples, 1))), metrics: metrics)
     }
 
-    /// The model's outputs for `x`, in evaluation mode, computed in batches.
+    /// The model's outputs for `x`, in evaluation mode, computed in batches. Inputs are reshaped
+    /// to (samples,) + `inputShape` when the model has one of the same size, as `fit` does with
+    /// a dataset's rows; no samples give no outputs, (0,) + the output's shape.
     public func predict(_ x: Tensor, batchSize: Int) -> Tensor {
+        if batchSize < 1 { engineFailure("predict: batchSize \(batchSize) must be at least 1") }
+        if x.rank < 1 { engineFailure("predict: inputs of shape \(x.shape) have no sample axis; pass (samples, ...)") }
+        var x = x
+        if let inputShape, !x.shape.dropFirst().elementsEqual(inputShape), x.count == x.shape[0] * inputShape.reduce(1, *) {
+            x = x.reshaped(to: [x.shape[0]] + inputShape)
+        }
+        let output: [Int]?
+        do { output = try outputSampleShape(Array(x.shape.dropFirst()), "predict") } catch { engineFailure("\(error)") }
+        let samples = x.shape[0]
+        if samples == 0 {
+            guard let output else { engineFailure("predict: no samples (inputs of shape \(x.shape))") }
+            return Tensor.zeros([0] + output)
+        }
         let wasTraining = isTraining
         isTraining = false
         defer { isTraining = wasTraining }
-        let samples = x.shape[0]
         var parts: [Tensor] = []
         withoutGradients {
             var start = 0
@@ -254,7 +268,84 @@ public final class Sequential: Module {
             x = x.reshaped(to: [x.shape[0]] + inputShape)
         }
         try checkData(x, y, operation)
+        try checkSamples(Array(x.shape.dropFirst()), targets: y, operation)
         return x
+    }
+
+    /// Throws `badData` when a layer cannot take what the one before it gives (starting from
+    /// samples of shape `sample`), or when `targets` do not suit the output and the loss: the
+    /// layers and losses would stop the program on them. Layers of other kinds than ours end
+    /// the check (their own checks run when they are called).
+    private func checkSamples(_ sample: [Int], targets y: Tensor, _ operation: String) throws {
+        guard let output = try outputSampleShape(sample, operation) else { return }
+        func fail(_ message: String) -> TrainingError { .badData("\(operation): \(message)") }
+        switch loss {
+        case .crossEntropy:
+            guard output.count == 1 else {
+                throw fail("the cross-entropy needs (batch, classes) outputs (logits), the model gives (batch, \(output))")
+            }
+            let classes = output[0]
+            guard y.count == y.shape[0] else {
+                throw fail("the cross-entropy takes one class index per sample, shape (batch), but the targets have shape \(y.shape); pass the labels, not one-hot rows")
+            }
+            if let bad = y.scalars.firstIndex(where: { !($0 >= 0 && $0 < Float(classes) && $0 == $0.rounded()) }) {
+                throw fail("target \(y.scalars[bad]) (sample \(bad) of the batch) is not a class index in 0..<\(classes)")
+            }
+        case .meanSquaredError, .binaryCrossEntropy, .binaryCrossEntropyWithLogits, .klDivergence:
+            guard Array(y.shape.dropFirst()) == output else {
+                throw fail("the model gives outputs of shape \(output) per sample but the targets have shape \(Array(y.shape.dropFirst())) (\(loss) compares them value by value)")
+            }
+        }
+    }
+
+    /// The shape of one output sample for input samples of shape `sample`, checking each layer
+    /// takes its input; nil when a layer is not one of ours.
+    private func outputSampleShape(_ sample: [Int], _ operation: String) throws -> [Int]? {
+        var shape = sample
+        for (index, layer) in layers.enumerated() {
+            var expected: String?
+            switch layer {
+            case let linear as Linear:
+                if shape != [linear.inputCount] { expected = "(\(linear.inputCount))" }
+            case let conv as Conv2D:
+                if shape.count != 3 || shape[0] != conv.inputChannels {
+                    expected = "(\(conv.inputChannels), height, width)"
+                } else if conv.outputShape(forInput: shape).contains(where: { $0 < 1 }) {
+                    expected = "images of at least the kernel's size \(conv.window.kernelHeight)x\(conv.window.kernelWidth) (after padding)"
+                }
+            case is MaxPool2D, is AvgPool2D:
+                if shape.count != 3 {
+                    expected = "(channels, height, width)"
+                } else if layer.outputShape(forInput: shape).contains(where: { $0 < 1 }) {
+                    expected = "images at least as large as the window"
+                }
+            case let norm as BatchNorm:
+                if !((shape.count == 1 || shape.count == 3) && shape[0] == norm.featureCount) {
+                    expected = "(\(norm.featureCount)) or (\(norm.featureCount), height, width)"
+                }
+            case let lstm as LSTM:
+                if shape.count != 2 || shape[1] != lstm.inputCount { expected = "(time, \(lstm.inputCount))" }
+            case let reshape as Reshape:
+                let count = shape.reduce(1, *), known = reshape.shape.filter { $0 != -1 }.reduce(1, *)
+                let fits = reshape.shape.contains(-1) ? known > 0 && count % known == 0 : known == count
+                if !fits { expected = "samples of \(reshape.shape.reduce(1, *)) values" }
+            case is Flatten, is Dropout, is ActivationLayer:
+                break
+            default:
+                return nil
+            }
+            if let expected {
+                throw TrainingError.badData("\(operation): layer \(index) (\(layer.typeName)) gets samples of shape \(shape) but takes \(expected)")
+            }
+            if let reshape = layer as? Reshape, let free = reshape.shape.firstIndex(of: -1) {
+                var next = reshape.shape
+                next[free] = shape.reduce(1, *) / reshape.shape.filter { $0 != -1 }.reduce(1, *)
+                shape = next
+            } else {
+                shape = layer.outputShape(forInput: shape)
+            }
+        }
+        return shape
     }
 
     /// Correct predictions in a batch, when accuracy means something for this loss and target.

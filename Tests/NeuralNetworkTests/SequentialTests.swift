@@ -136,6 +136,48 @@ private func temporaryPath(_ name: String) -> String {
         #expect(throws: TrainingError.self) { try model.fit(x: Tensor.ones([4, 3]), y: xorLabels, verbose: false) }
     }
 
+    @Test func inputsAndTargetsTheLayersCannotTakeAreErrorsNotCrashes() throws {
+        func expectBadData(_ words: String, _ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(sourceLocation: sourceLocation) { try body() } throws: { error in
+                guard case TrainingError.badData(let message) = error else { return false }
+                return message.contains(words)
+            }
+        }
+        // No inputShape: the first layer's own size is checked.
+        let mlp = Sequential([Linear(2, 3), ReLU(), Linear(3, 3)])
+        mlp.compile(optimizer: SGD(), loss: .crossEntropy)
+        expectBadData("layer 0 (Linear) gets samples of shape [5]") { _ = try mlp.evaluate(x: Tensor.zeros([4, 5]), y: xorLabels) }
+        expectBadData("one class index per sample") { try mlp.fit(x: xorInputs, y: Tensor.zeros([4, 3]), verbose: false) }
+        expectBadData("not a class index in 0..<3") { try mlp.fit(x: xorInputs, y: Tensor([0, 1, 3, 0]), verbose: false) }
+        expectBadData("not a class index") { _ = try mlp.evaluate(x: xorInputs, y: Tensor([0, 1, -1, 0])) }
+        mlp.compile(optimizer: SGD(), loss: .meanSquaredError)
+        expectBadData("targets have shape [2]") { try mlp.fit(x: xorInputs, y: Tensor.zeros([4, 2]), verbose: false) }
+
+        let cnn = Sequential([Conv2D(1, 2, kernelSize: 5), MaxPool2D(size: 2), Flatten(), Linear(8, 2)])
+        cnn.compile(optimizer: SGD(), loss: .crossEntropy)
+        expectBadData("layer 0 (Conv2D)") { try cnn.fit(x: Tensor.zeros([2, 1, 3, 3]), y: Tensor([0, 1]), verbose: false) }
+        expectBadData("layer 0 (Conv2D)") { try cnn.fit(x: Tensor.zeros([2, 3, 8, 8]), y: Tensor([0, 1]), verbose: false) }
+        expectBadData("layer 3 (Linear) gets samples of shape [18]") {
+            try cnn.fit(x: Tensor.zeros([2, 1, 10, 10]), y: Tensor([0, 1]), verbose: false)
+        }
+        try cnn.fit(x: Tensor.zeros([2, 1, 8, 8]), y: Tensor([0, 1]), verbose: false)
+
+        let lstm = Sequential([LSTM(3, 4), Linear(4, 2)])
+        lstm.compile(optimizer: SGD(), loss: .crossEntropy)
+        expectBadData("(time, 3)") { try lstm.fit(x: Tensor.zeros([2, 5, 2]), y: Tensor([0, 1]), verbose: false) }
+    }
+
+    @Test func predictTakesFlatRowsAndEmptyInputs() throws {
+        let model = Sequential([Conv2D(1, 2, kernelSize: 3), Flatten(), Linear(8, 3)], inputShape: [1, 4, 4])
+        let images = Tensor.randomNormal(shape: [5, 1, 4, 4])
+        let outputs = model.predict(images, batchSize: 2)
+        #expect(outputs.shape == [5, 3])
+        // Rows of 16 values, as a dataset's inputs, are the images the model takes (as in fit).
+        #expect(model.predict(images.reshaped(to: [5, 16]), batchSize: 100) == outputs)
+        #expect(model.predict(Tensor.zeros([0, 16]), batchSize: 10).shape == [0, 3])
+        #expect(model.predictClasses(Tensor.zeros([0, 1, 4, 4])) == [])
+    }
+
     @Test func earlyStoppingStopsAndRestoresTheBestWeights() throws {
         var generator = RandomGenerator(seed: 1)
         let model = Sequential([Linear(2, 2, generator: &generator)], inputShape: [2])
