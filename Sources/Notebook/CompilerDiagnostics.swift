@@ -19,16 +19,19 @@ enum CompilerDiagnostics {
             }
             excerpt = []
         }
+        var skipping = false
         for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
             if let diagnostic = parseHeadline(line) {
                 finishExcerpt()
+                skipping = isAboutDisplayWrapper(diagnostic, program: program, notebook: notebook)
+                if skipping { continue }
                 diagnostics.append(map(diagnostic, program: program, notebook: notebook, generatedPath: generatedPath,
                                        keptPath: keptPath))
             } else if line.hasPrefix("error: ") || line.hasPrefix("<unknown>:0: error:") {
                 finishExcerpt()
                 // Driver summaries ("emit-module command failed") add nothing to located errors.
                 continue
-            } else if !diagnostics.isEmpty {
+            } else if !diagnostics.isEmpty, !skipping {
                 excerpt.append(line)
             }
         }
@@ -39,6 +42,21 @@ enum CompilerDiagnostics {
             if diagnostic.excerpt?.isEmpty == true { diagnostic.excerpt = nil }
             return diagnostic
         }
+    }
+
+    /// A cell whose last expression never returns (`fatalError(...)`, `exit(1)`) is wrapped in
+    /// `_nbDisplayLast(...)`, which swiftc then says "will never be executed" (and notes why):
+    /// about nbrun's wrapper, not the notebook's code.
+    static func isAboutDisplayWrapper(_ diagnostic: Diagnostic, program: GeneratedProgram, notebook: Notebook) -> Bool {
+        guard diagnostic.severity != .error, diagnostic.file == notebook.path, let line = diagnostic.line,
+              let column = diagnostic.column else { return false }
+        if diagnostic.severity == .warning, diagnostic.message == "will never be executed" {
+            return program.columnShifts.contains { $0.markdownLine == line && $0.fromColumn == column }
+        }
+        if diagnostic.severity == .note, diagnostic.message == "a call to a never-returning function" {
+            return program.columnShifts.contains { $0.markdownLine == line && $0.fromColumn + $0.width == column }
+        }
+        return false
     }
 
     /// `path:line:col: severity: message`.

@@ -24,6 +24,28 @@ import Testing
     }
 }
 
+extension CompilerDiagnosticsTests {
+    /// A cell ending in `exit(0)` or `fatalError()`: swiftc's warning is about nbrun's display
+    /// wrapper around the call, not about the notebook.
+    @Test func neverReturningLastExpressionGivesNoWarning() throws {
+        let notebook = try NotebookParser.parse("# T\n\n```swift\nprint(1)\nfatalError(\"x\")\n```\n", path: "x.md")
+        let program = try ProgramGenerator.generate(notebook)
+        let output = """
+        x.md:5:1: warning: will never be executed
+        _nbDisplayLast(fatalError("x"))
+        ^
+        x.md:5:16: note: a call to a never-returning function
+        _nbDisplayLast(fatalError("x"))
+                       ^
+        x.md:4:5: warning: something real
+        print(1)
+            ^
+        """
+        let diagnostics = CompilerDiagnostics.parse(output, program: program, notebook: notebook, generatedPath: "/tmp/x.swift")
+        #expect(diagnostics.map(\.headline) == ["x.md:4:5: warning: something real"])
+    }
+}
+
 @Suite struct CrashReportTests {
     @Test func fatalErrorAndBacktraceLine() {
         let stderr = """
