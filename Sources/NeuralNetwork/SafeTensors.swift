@@ -67,6 +67,8 @@ public enum SafeTensors {
     /// Decodes safetensors bytes; `file` names the source in errors.
     public static func decode(_ data: Data, file: String = "<memory>") throws -> File {
         func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: file, problem: problem) }
+        // Offsets below count from the first byte: a slice of a larger Data starts elsewhere.
+        let data = data.startIndex == 0 ? data : Data(data)
         guard data.count >= 8 else {
             throw fail("is \(data.count) bytes long, too short for the 8-byte header length")
         }
@@ -111,7 +113,8 @@ public enum SafeTensors {
             guard let width = elementWidth[dtype] else {
                 throw fail("entry \"\(name)\" has dtype \(dtype); nbrun reads F32, F64, I32, I64 and U8")
             }
-            guard !overflow, begin >= 0, end >= begin, end - begin == count * width else {
+            let (bytes, bytesOverflow) = count.multipliedReportingOverflow(by: width)
+            guard !overflow, !bytesOverflow, begin >= 0, end >= begin, end - begin == bytes else {
                 throw fail("entry \"\(name)\" has offsets [\(begin), \(end)] that do not fit shape \(shape) of \(dtype)")
             }
             guard end <= bodyCount else {

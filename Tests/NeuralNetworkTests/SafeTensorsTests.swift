@@ -75,6 +75,20 @@ private func temporaryPath(_ name: String) -> String {
         #expect(throws: SafeTensorsError.self) { try SafeTensors.decode(Data(bytes)) }
     }
 
+    @Test func aShapeWhoseByteCountOverflowsIsAnError() throws {
+        // 2^62 values fit in Int, their 2^65 bytes do not (this trapped).
+        let header = #"{"w":{"dtype":"F64","shape":[4611686018427387904],"data_offsets":[0,8]}}"#
+        var bytes = withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian, Array.init)
+        bytes += Array(header.utf8) + [UInt8](repeating: 0, count: 8)
+        #expect(throws: SafeTensorsError.self) { try SafeTensors.decode(Data(bytes)) }
+    }
+
+    @Test func decodesASliceOfLargerData() throws {
+        let file = Data([1, 2, 3] + SafeTensors.encode(tensors) + [4])
+        let decoded = try SafeTensors.decode(file[3..<(file.count - 1)])
+        #expect(decoded.tensors == tensors)
+    }
+
     /// The Python `safetensors` package (the reference implementation) reads our files.
     @Test func pythonSafetensorsReadsOurFiles() throws {
         let path = temporaryPath("python.safetensors")
