@@ -95,14 +95,16 @@ public enum IDX {
             throw DatasetError(file: path, kind: .truncated(payload: "header", expected: headerSize, found: available))
         }
         let dimensions = (0..<rank).map { Int(bigEndianUInt32(at: 4 + 4 * $0)) }
-        // Guard the product against overflow and absurdity before anything is allocated.
-        var total = 1
+        // Guard the product against overflow and absurdity before anything is allocated. A zero
+        // count does not make huge other sizes sane: rows x columns is used on its own.
+        var total = 1, nonzero = 1
         for size in dimensions {
-            let (product, overflow) = total.multipliedReportingOverflow(by: size)
+            let (product, overflow) = nonzero.multipliedReportingOverflow(by: Swift.max(size, 1))
             guard !overflow, product <= maximumPayloadBytes else {
                 throw DatasetError(file: path, kind: .absurdSize(dimensions: dimensions))
             }
-            total = product
+            nonzero = product
+            total *= size
         }
         guard available - headerSize >= total else {
             throw DatasetError(file: path, kind: .truncated(payload: payload, expected: total, found: available - headerSize))

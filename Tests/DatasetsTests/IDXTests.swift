@@ -89,6 +89,11 @@ import Testing
         try write(idxBytes(magic: 0x803, dimensions: [1_000_000, 200_000, 100], payload: []), to: path)
         let large = try #require(throws: DatasetError.self) { try IDX.readImages(atPath: path) }
         #expect(large.kind == .absurdSize(dimensions: [1_000_000, 200_000, 100]))
+
+        // No images, but rows x columns overflows (MNIST.load multiplied them and trapped).
+        try write(idxBytes(magic: 0x803, dimensions: [0, 4_294_967_295, 4_294_967_295], payload: []), to: path)
+        let empty = try #require(throws: DatasetError.self) { try IDX.readImages(atPath: path) }
+        #expect(empty.kind == .absurdSize(dimensions: [0, 4_294_967_295, 4_294_967_295]))
     }
 
     @Test func truncatedGzipStreamIsAnError() throws {
