@@ -21,6 +21,10 @@ struct CellSymbols: Equatable {
     var uses: Set<String> = []
     /// Names the cell may change without defining them.
     var mutates: Set<String> = []
+    /// Names read and names changed inside the cell's functions, types and computed variables,
+    /// its own values included: what a cell calling them reads and changes.
+    var declarationReads: Set<String> = []
+    var declarationChanges: Set<String> = []
 
     /// Free functions that only read their arguments (their arguments are not mutations).
     static let readingFunctions: Set<String> = [
@@ -32,14 +36,32 @@ struct CellSymbols: Equatable {
         let tree = Parser.parse(source: source)
         for item in tree.statements {
             guard case .decl(let decl) = item.item else { continue }
+            var isCode = true
             if let variable = decl.as(VariableDeclSyntax.self) {
                 for binding in variable.bindings { Self.names(in: binding.pattern, into: &values) }
+                isCode = variable.bindings.contains { $0.accessorBlock != nil }
+            } else if decl.is(ImportDeclSyntax.self) {
+                isCode = false
             } else {
                 declarations.formUnion(Self.declaredNames(decl))
             }
+            if isCode {
+                declarationReads.formUnion(Self.writtenNames(in: decl))
+                let finder = MutationFinder(viewMode: .sourceAccurate)
+                finder.walk(decl)
+                declarationChanges.formUnion(finder.names)
+            }
         }
+        uses = Self.writtenNames(in: tree).subtracting(values).subtracting(declarations)
+        let finder = MutationFinder(viewMode: .sourceAccurate)
+        finder.walk(tree)
+        mutates = finder.names.subtracting(values)
+    }
+
+    /// The identifiers and operators written in `node`.
+    static func writtenNames(in node: some SyntaxProtocol) -> Set<String> {
         var written: Set<String> = []
-        for token in tree.tokens(viewMode: .sourceAccurate) {
+        for token in node.tokens(viewMode: .sourceAccurate) {
             // Argument labels and parameter names name nothing outside the call or function.
             if let parent = token.parent, parent.is(LabeledExprSyntax.self) || parent.is(FunctionParameterSyntax.self)
                 || parent.is(ClosureParameterSyntax.self) || parent.is(EnumCaseParameterSyntax.self)
@@ -52,10 +74,7 @@ struct CellSymbols: Equatable {
             default: break
             }
         }
-        uses = written.subtracting(values).subtracting(declarations)
-        let finder = MutationFinder(viewMode: .sourceAccurate)
-        finder.walk(tree)
-        mutates = finder.names.subtracting(values)
+        return written
     }
 
     static func unquoted(_ name: String) -> String {
@@ -192,20 +211,47 @@ final class DependencyGraph {
     private var keys: [Int: String] = [:]
     private var visiting: Set<Int> = []
 
+    /// What each cell reads and may change, counting what the functions and types it uses
+    /// read and change: a function reads the globals as they are when it is called, and
+    /// calling one that assigns a global changes that global.
+    let reads: [Set<String>]
+    let changes: [Set<String>]
+
     init(_ cells: [Cell], parameters: [Parameter], salt: String) {
         self.cells = cells
-        self.symbols = cells.map { CellSymbols(source: $0.displaySource) }
+        let symbols = cells.map { CellSymbols(source: $0.displaySource) }
+        self.symbols = symbols
         self.parameters = parameters
         self.salt = salt
+        var reads = symbols.map(\.uses)
+        var changes = symbols.map(\.mutates)
+        var changed = true
+        while changed {
+            changed = false
+            for position in symbols.indices {
+                for (other, declaring) in symbols.enumerated()
+                where other != position && !declaring.declarations.isDisjoint(with: reads[position]) {
+                    let newReads = reads[position].union(declaring.declarationReads)
+                    let newChanges = changes[position].union(declaring.declarationChanges)
+                    if newReads.count != reads[position].count || newChanges.count != changes[position].count {
+                        reads[position] = newReads
+                        changes[position] = newChanges
+                        changed = true
+                    }
+                }
+            }
+        }
+        self.reads = reads
+        self.changes = changes
     }
 
     /// Positions (in `cells`) of the cells the cell at `position` depends on directly.
     func dependencies(of position: Int) -> [Int] {
         var result: Set<Int> = []
-        for name in symbols[position].uses {
+        for name in reads[position] {
             for (other, symbols) in self.symbols.enumerated() where other != position {
                 if symbols.declarations.contains(name) { result.insert(other) }
-                if other < position && (symbols.values.contains(name) || symbols.mutates.contains(name)) {
+                if other < position && (symbols.values.contains(name) || changes[other].contains(name)) {
                     result.insert(other)
                 }
             }

@@ -86,6 +86,23 @@ import Testing
         #expect(try keys(later("x * 3"))[0] != keys(later("x + x + x"))[0])
     }
 
+    /// A function reads the globals as they are when it is called, and calling one that assigns
+    /// a global changes it: the cells between its definition and the cached cell count.
+    @Test func globalsReadAndChangedThroughFunctions() throws {
+        let notebook = { (between: String) in
+            ["var g = 1\nfunc f() -> Int { g * 10 }\nfunc bump() { g += 1 }", between, "//| cache: true\nlet r = f()"]
+        }
+        #expect(try keys(notebook("g = 5"))[2] != keys(notebook("g = 7"))[2])
+        #expect(try keys(notebook("bump()"))[2] != keys(notebook("bump(); bump()"))[2])
+        // Through a chain of functions, declared anywhere.
+        let chain = { (between: String) in
+            ["var g = 1", between, "//| cache: true\nlet r = outer()", "func outer() -> Int { inner() }", "func inner() -> Int { g }"]
+        }
+        #expect(try keys(chain("g = 5"))[2] != keys(chain("g = 7"))[2])
+        // A cell that only prints stays out of it.
+        #expect(try keys(notebook("print(g)"))[2] == keys(notebook("print(g, 1)"))[2])
+    }
+
     @Test func symbolsOfACell() {
         let symbols = CellSymbols(source: """
         import Foundation
