@@ -42,13 +42,23 @@ func grouped(_ value: Int) -> String {
 
 extension Sequential {
     /// The layers, their output shapes for `inputShape` (or the model's) and parameter counts.
-    /// Without a known input shape, output shapes show "?".
+    /// Without a known input shape, output shapes show "?"; a layer that cannot take what the
+    /// one before it gives shows "? (takes ...)", and the layers after it "?".
     public func summary(inputShape: [Int]? = nil) -> ModelSummary {
         var shape = inputShape ?? self.inputShape
         var rows: [ModelSummary.Row] = []
         for (index, layer) in layers.enumerated() {
-            shape = shape.map { layer.outputShape(forInput: $0) }
-            let text = shape.map { "(" + (["batch"] + $0.map(String.init)).joined(separator: ", ") + ")" } ?? "?"
+            var text = "?"
+            if let input = shape {
+                switch sampleShapeStep(layer, input) {
+                case .output(let output): shape = output
+                case .unknown: shape = layer.outputShape(forInput: input)
+                case .rejects(let expected):
+                    shape = nil
+                    text = "? (takes \(expected))"
+                }
+            }
+            if let shape { text = "(" + (["batch"] + shape.map(String.init)).joined(separator: ", ") + ")" }
             rows.append(.init(layer: "\(index) \(layer.typeName)", outputShape: text, parameters: layer.parameterCount))
         }
         return ModelSummary(rows: rows)

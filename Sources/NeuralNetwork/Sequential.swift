@@ -303,46 +303,11 @@ public final class Sequential: Module {
     private func outputSampleShape(_ sample: [Int], _ operation: String) throws -> [Int]? {
         var shape = sample
         for (index, layer) in layers.enumerated() {
-            var expected: String?
-            switch layer {
-            case let linear as Linear:
-                if shape != [linear.inputCount] { expected = "(\(linear.inputCount))" }
-            case let conv as Conv2D:
-                if shape.count != 3 || shape[0] != conv.inputChannels {
-                    expected = "(\(conv.inputChannels), height, width)"
-                } else if conv.outputShape(forInput: shape).contains(where: { $0 < 1 }) {
-                    expected = "images of at least the kernel's size \(conv.window.kernelHeight)x\(conv.window.kernelWidth) (after padding)"
-                }
-            case is MaxPool2D, is AvgPool2D:
-                if shape.count != 3 {
-                    expected = "(channels, height, width)"
-                } else if layer.outputShape(forInput: shape).contains(where: { $0 < 1 }) {
-                    expected = "images at least as large as the window"
-                }
-            case let norm as BatchNorm:
-                if !((shape.count == 1 || shape.count == 3) && shape[0] == norm.featureCount) {
-                    expected = "(\(norm.featureCount)) or (\(norm.featureCount), height, width)"
-                }
-            case let lstm as LSTM:
-                if shape.count != 2 || shape[1] != lstm.inputCount { expected = "(time, \(lstm.inputCount))" }
-            case let reshape as Reshape:
-                let count = shape.reduce(1, *), known = reshape.shape.filter { $0 != -1 }.reduce(1, *)
-                let fits = reshape.shape.contains(-1) ? known > 0 && count % known == 0 : known == count
-                if !fits { expected = "samples of \(reshape.shape.reduce(1, *)) values" }
-            case is Flatten, is Dropout, is ActivationLayer:
-                break
-            default:
-                return nil
-            }
-            if let expected {
+            switch sampleShapeStep(layer, shape) {
+            case .output(let next): shape = next
+            case .rejects(let expected):
                 throw TrainingError.badData("\(operation): layer \(index) (\(layer.typeName)) gets samples of shape \(shape) but takes \(expected)")
-            }
-            if let reshape = layer as? Reshape, let free = reshape.shape.firstIndex(of: -1) {
-                var next = reshape.shape
-                next[free] = shape.reduce(1, *) / reshape.shape.filter { $0 != -1 }.reduce(1, *)
-                shape = next
-            } else {
-                shape = layer.outputShape(forInput: shape)
+            case .unknown: return nil
             }
         }
         return shape
@@ -417,4 +382,51 @@ final class ProgressPrinter {
         print(parts.joined(separator: "  "))
         fflush(stdout)
     }
+}
+
+/// What a layer does to the shape of one sample (batch axis omitted).
+enum SampleShapeStep {
+    /// It takes the sample and gives one of this shape.
+    case output([Int])
+    /// It cannot take the sample; what it takes, in words.
+    case rejects(String)
+    /// A layer of another kind than ours: its own checks run when it is called.
+    case unknown
+}
+
+/// Whether `layer` takes samples of shape `shape`, and the shape it then gives: the checks the
+/// layers make when called (where they stop the program), made beforehand.
+func sampleShapeStep(_ layer: Layer, _ shape: [Int]) -> SampleShapeStep {
+    switch layer {
+    case let linear as Linear:
+        if shape != [linear.inputCount] { return .rejects("(\(linear.inputCount))") }
+    case let conv as Conv2D:
+        if shape.count != 3 || shape[0] != conv.inputChannels { return .rejects("(\(conv.inputChannels), height, width)") }
+        if conv.outputShape(forInput: shape).contains(where: { $0 < 1 }) {
+            return .rejects("images of at least the kernel's size \(conv.window.kernelHeight)x\(conv.window.kernelWidth) (after padding)")
+        }
+    case is MaxPool2D, is AvgPool2D:
+        if shape.count != 3 { return .rejects("(channels, height, width)") }
+        if layer.outputShape(forInput: shape).contains(where: { $0 < 1 }) { return .rejects("images at least as large as the window") }
+    case let norm as BatchNorm:
+        if !((shape.count == 1 || shape.count == 3) && shape[0] == norm.featureCount) {
+            return .rejects("(\(norm.featureCount)) or (\(norm.featureCount), height, width)")
+        }
+    case let lstm as LSTM:
+        if shape.count != 2 || shape[1] != lstm.inputCount { return .rejects("(time, \(lstm.inputCount))") }
+    case let reshape as Reshape:
+        let count = shape.reduce(1, *), known = reshape.shape.filter { $0 != -1 }.reduce(1, *)
+        guard let free = reshape.shape.firstIndex(of: -1) else {
+            return known == count ? .output(reshape.shape) : .rejects("samples of \(known) values")
+        }
+        guard known > 0, count % known == 0 else { return .rejects("samples of a multiple of \(known) values") }
+        var next = reshape.shape
+        next[free] = count / known
+        return .output(next)
+    case is Flatten, is Dropout, is ActivationLayer:
+        break
+    default:
+        return .unknown
+    }
+    return .output(layer.outputShape(forInput: shape))
 }

@@ -45,6 +45,16 @@ private func temporaryPath(_ name: String) -> String {
         #expect(summary.description.contains("Total parameters: 7,890"))
     }
 
+    @Test func summaryOfAnInputShapeTheLayersCannotTakeSaysSo() {
+        // MaxPool2D's output shape read input[1] and input[2] of a one-axis shape: a crash.
+        let model = Sequential([MaxPool2D(size: 2), Flatten(), Linear(4, 2)], inputShape: [784])
+        let summary = model.summary()
+        #expect(summary.rows.map(\.outputShape) == ["? (takes (channels, height, width))", "?", "?"])
+        #expect(summary.description.contains("Total parameters: 10"))
+        #expect(Sequential([Reshape([-1, 7]), LSTM(7, 3)]).summary(inputShape: [28]).rows.map(\.outputShape)
+            == ["(batch, 4, 7)", "(batch, 3)"])
+    }
+
     @Test func savedModelPredictsBitIdentically() throws {
         var generator = RandomGenerator(seed: 9)
         let model = Sequential([Linear(6, 5, generator: &generator), BatchNorm(5), ReLU(), Dropout(rate: 0.3),
