@@ -71,6 +71,7 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     let kernel = try options.kernel ?? KernelLocation.locate()
     let outputDirectory = options.outputDirectory
     let cacheDirectory = outputDirectory + "/.cache"
+    try ReportWriter.prepare(outputDirectory, cacheDirectory: cacheDirectory)
     let toolchain = try Toolchain.detect(cacheDirectory: cacheDirectory)
     let builder = NotebookBuilder(kernel: kernel, toolchain: toolchain, cacheDirectory: cacheDirectory,
                                   reuseBinaries: options.reuseBinaries)
@@ -138,6 +139,24 @@ public struct NotebookInterrupted: Error, CustomStringConvertible {
 
 /// Writes a rendered report and its files.
 enum ReportWriter {
+    /// Creates the output folder and its cache, before anything is compiled or run.
+    ///
+    /// - Throws: `NotebookError` naming the folder and why it cannot be written.
+    static func prepare(_ directory: String, cacheDirectory: String) throws {
+        var problem: String?
+        do {
+            try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+            if access(directory, W_OK) != 0 || access(cacheDirectory, W_OK) != 0 { problem = String(cString: strerror(errno)) }
+        } catch {
+            let underlying = (error as? CocoaError)?.underlying.map { $0 as NSError }
+            problem = underlying.map { String(cString: strerror(Int32($0.code))) } ?? error.localizedDescription
+        }
+        if let problem {
+            throw NotebookError("cannot write the report to the folder '\(directory)': \(problem)",
+                                hint: "choose a folder you can write with -o DIR")
+        }
+    }
+
     static func write(_ rendered: HTMLReport.Rendered, to directory: String, name: String) throws -> String {
         let fileManager = FileManager.default
         try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true)

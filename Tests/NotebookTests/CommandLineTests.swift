@@ -54,6 +54,18 @@ import Testing
 }
 
 extension CommandLineTests {
+    /// An output folder that cannot be written is named, with what to do, not a Foundation error dump.
+    @Test func anOutputFolderThatCannotBeWrittenIsAOneLineError() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        try "```swift\nprint(1)\n```\n".write(toFile: directory + "/ok.md", atomically: true, encoding: .utf8)
+        try "a file".write(toFile: directory + "/taken", atomically: true, encoding: .utf8)
+        let result = try nbrun(["ok.md", "-o", "taken"], in: directory)
+        #expect(result.status == 2)
+        #expect(result.stderr == "error: cannot write the report to the folder 'taken': Not a directory\nhint: choose a folder you can write with -o DIR\n")
+    }
+}
+
+extension CommandLineTests {
     @Test func ctrlCStopsTheRunAndStillWritesTheReport() throws {
         let directory = try EndToEnd.temporaryDirectory()
         try """
