@@ -51,6 +51,12 @@ public struct Perceptron {
         guard samples.count == labels.count else {
             fatalError("Perceptron.train: \(samples.count) samples but \(labels.count) labels")
         }
+        // The rule compares labels with predictions of 0 or 1: a label of -1 (the ±1 convention)
+        // would count as a mistake on every pass and the weights would drift without end.
+        if let bad = labels.firstIndex(where: { $0 != 0 && $0 != 1 }) {
+            fatalError("Perceptron.train: label \(labels[bad]) at sample \(bad); labels must be 0 or 1")
+        }
+        guard epochs >= 0 else { fatalError("Perceptron.train: epochs \(epochs) must not be negative") }
         var history: [Epoch] = []
         for _ in 0..<epochs {
             var mistakes = 0

@@ -49,4 +49,14 @@ import Testing
         #expect(history.count == 50)
         #expect(history.allSatisfy { $0.mistakes > 0 })
     }
+
+    @Test func labelsOfTheSignConventionAreRefusedNotLearnedForever() async {
+        // With labels ±1 every -1 sample was a mistake on every pass, even on separable data.
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            var perceptron = Perceptron(inputCount: 1)
+            perceptron.train(x: Tensor([-2, -1, 1, 2], shape: [4, 1]), labels: [-1, -1, 1, 1], epochs: 10)
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("label -1 at sample 0; labels must be 0 or 1"), "\(message)")
+    }
 }
