@@ -62,7 +62,9 @@ public final class LSTM: Layer {
             h = o * tanh(c)
             if returnSequences { outputs.append(h) }
         }
-        return returnSequences ? Variable.stack(outputs, alongAxis: 1) : h
+        guard returnSequences else { return h }
+        // An empty sequence has no states to stack (stack needs at least one).
+        return outputs.isEmpty ? Variable(Tensor.zeros([batch, 0, hiddenCount])) : Variable.stack(outputs, alongAxis: 1)
     }
 
     public var namedParameters: [(String, Variable)] {

@@ -199,6 +199,13 @@ import Testing
         let layer = LSTM(2, 3, returnSequences: true)
         #expect(layerGradientError(layer, input: Tensor.randomNormal(shape: [2, 3, 2])) < 3e-3)
     }
+
+    @Test func emptySequencesGiveNoStatesOrTheInitialState() {
+        let empty = Variable(Tensor.zeros([2, 0, 3]))
+        // returnSequences stopped the program in Variable.stack (no variables).
+        #expect(LSTM(3, 4, returnSequences: true)(empty).shape == [2, 0, 4])
+        #expect(LSTM(3, 4)(empty).value == Tensor.zeros([2, 4]))
+    }
 }
 
 @Suite struct ActivationTests {
