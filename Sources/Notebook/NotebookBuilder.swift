@@ -96,9 +96,17 @@ public struct NotebookBuilder: Sendable {
         let keptPath = "\(cacheDirectory)/build/\(name).swift"
         try? program.source.write(toFile: keptPath, atomically: true, encoding: .utf8)
         let temporaryBinary = "\(work)/program"
+        // swift-driver crashes when TMPDIR is not ASCII ("Not enough bits to represent the passed
+        // value" in TSCBasic's temporary directory): a folder or notebook named `résumé` gets one in /tmp.
+        var temporaryDirectory = work
+        if !work.utf8.allSatisfy({ $0 < 0x80 }) {
+            var template = Array("/tmp/nbrun-build-XXXXXX".utf8CString)
+            if let made = mkdtemp(&template) { temporaryDirectory = String(cString: made) }
+        }
+        defer { if temporaryDirectory != work { try? fileManager.removeItem(atPath: temporaryDirectory) } }
         let start = Date()
         let result = try Subprocess.capture(toolchain.swiftc, arguments + [sourcePath, "-o", temporaryBinary],
-                                            environment: ProcessInfo.processInfo.environment.merging(["TMPDIR": work]) { $1 })
+                                            environment: ProcessInfo.processInfo.environment.merging(["TMPDIR": temporaryDirectory]) { $1 })
         let seconds = Date().timeIntervalSince(start)
         let diagnostics = CompilerDiagnostics.parse(result.stdout + result.stderr, program: program,
                                                     notebook: notebook, generatedPath: sourcePath, keptPath: keptPath)

@@ -258,6 +258,16 @@ import Testing
         }
     }
 
+    /// swift-driver crashed when its TMPDIR (the build folder, named after the notebook) was not ASCII.
+    @Test func aNotebookWithAccentsAndSpacesInItsNameCompiles() throws {
+        let directory = try EndToEnd.temporaryDirectory() + "/résumé dir"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let (run, html) = try EndToEnd.run("# Ü\n\n```swift\nlet café = \"☕️\"\nprint(café)\n```\n", name: "my nb ü 🎉", in: directory)
+        #expect(run.exitCode == 0)
+        #expect(html.contains("☕️"))
+        #expect(run.reportPath?.hasSuffix("/my nb ü 🎉.html") == true)
+    }
+
     @Test func aCrashIsAttributedToItsCell() throws {
         let (run, html) = try EndToEnd.run("""
         ```swift
