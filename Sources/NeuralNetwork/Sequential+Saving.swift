@@ -17,22 +17,28 @@ extension Module {
         return state
     }
 
-    /// Sets every parameter and buffer from `state`; each must be present with the right shape.
-    /// `file` names the source in errors.
+    /// Sets every parameter and buffer from `state`; each must be present with the right shape,
+    /// and `state` must hold nothing else (weights of another model). `file` names the source
+    /// in errors. Nothing is changed when it throws.
     public func loadStateDictionary(_ state: [String: Tensor], file: String) throws {
-        for (name, parameter) in namedParameters {
+        let parameters = namedParameters, buffers = namedBuffers
+        for (name, parameter) in parameters {
             guard let value = state[name] else { throw ModelFileError(file: file, problem: "has no tensor \"\(name)\" (the model expects it)") }
             guard value.shape == parameter.shape else {
                 throw ModelFileError(file: file, problem: "tensor \"\(name)\" has shape \(value.shape), the model expects \(parameter.shape)")
             }
-            parameter.value = value
         }
-        for (name, buffer) in namedBuffers {
+        for (name, buffer) in buffers {
             guard let value = state[name], value.shape == buffer.shape else {
                 throw ModelFileError(file: file, problem: "has no tensor \"\(name)\" of shape \(buffer.shape)")
             }
-            setBuffer(name, value)
         }
+        let expected = Set(parameters.map(\.0) + buffers.map(\.0))
+        if let extra = state.keys.sorted().first(where: { !expected.contains($0) }) {
+            throw ModelFileError(file: file, problem: "holds tensor \"\(extra)\", which the model has no place for (the weights belong to another model)")
+        }
+        for (name, parameter) in parameters { parameter.value = state[name]! }
+        for (name, _) in buffers { setBuffer(name, state[name]!) }
     }
 }
 
@@ -100,10 +106,6 @@ extension Sequential {
         }
         let model = Sequential(architecture.layers.map { $0.makeLayer() }, inputShape: architecture.inputShape)
         try model.loadStateDictionary(weights.tensors, file: weightsFile)
-        let expected = Set(model.namedParameters.map(\.0) + model.namedBuffers.map(\.0))
-        if let extra = weights.tensors.keys.sorted().first(where: { !expected.contains($0) }) {
-            throw ModelFileError(file: weightsFile, problem: "holds tensor \"\(extra)\", which the architecture in \(source) has no place for (the weights belong to another model)")
-        }
         model.isTraining = false
         return model
     }

@@ -125,6 +125,26 @@ private func temporaryPath(_ name: String) -> String {
         #expect(foreign?.description.contains(path + ".safetensors") == true)
     }
 
+    @Test func loadingAStateDictionaryIsAllOrNothing() throws {
+        var generator = RandomGenerator(seed: 5)
+        let model = Sequential([Linear(3, 2, generator: &generator), ReLU(), Linear(2, 2, generator: &generator)])
+        let before = model.stateDictionary()
+        var state = Sequential([Linear(3, 2, generator: &generator), ReLU(), Linear(2, 2, generator: &generator)]).stateDictionary()
+        // A wrong last tensor: the first ones must not have been set (they were, before the error).
+        state["2.bias"] = Tensor.zeros([3])
+        #expect(throws: ModelFileError.self) { try model.loadStateDictionary(state, file: "weights") }
+        #expect(model.stateDictionary() == before)
+        // A tensor the model has no place for.
+        state["2.bias"] = Tensor.zeros([2])
+        state["4.weight"] = Tensor.zeros([2, 2])
+        let extra = #expect(throws: ModelFileError.self) { try model.loadStateDictionary(state, file: "weights") }
+        #expect(extra?.description.contains("\"4.weight\"") == true)
+        #expect(model.stateDictionary() == before)
+        state["4.weight"] = nil
+        try model.loadStateDictionary(state, file: "weights")
+        #expect(model.stateDictionary() == state)
+    }
+
     @Test func nonFiniteLossStopsTrainingNamingTheStep() throws {
         let model = Sequential([Linear(2, 2)], inputShape: [2])
         model.compile(optimizer: SGD(learningRate: 0.1), loss: .meanSquaredError)
