@@ -126,9 +126,9 @@ public struct NotebookBuilder: Sendable {
         // Warnings in the notebook, kept beside the binary so a reused binary still has them.
         // swiftc's emit-module and compile jobs each print them: keep one of each.
         var seen: Set<String> = []
-        let warnings = diagnostics.filter {
+        let warnings = diagnostics.map(Self.explainingErrorCells).filter {
             $0.severity == .warning && $0.file == notebook.path && seen.insert($0.headline).inserted
-                && !Self.isArtifactOfCaching($0, program: program)
+                && !Self.isArtifactOfCaching($0, program: program) && !Self.isArtifactOfErrorCell($0, notebook: notebook)
         }
         Self.writeWarnings(warnings, to: binaryPath + ".warnings")
         return Result(binaryPath: binaryPath, cacheHit: false, compileSeconds: seconds, key: key, warnings: warnings)
@@ -143,6 +143,28 @@ public struct NotebookBuilder: Sendable {
             program.cacheKeys[region.cellIndex] != nil
                 && (region.markdownLine..<(region.markdownLine + region.lineCount)).contains(line)
         }
+    }
+
+    /// An `error: true` cell is wrapped in `do { } catch { }`: its `let`s and `var`s are locals
+    /// there, and swiftc says a local is never used or never mutated, which a top-level
+    /// value of any other cell is not told.
+    static func isArtifactOfErrorCell(_ warning: Diagnostic, notebook: Notebook) -> Bool {
+        let message = warning.message
+        guard let line = warning.line, message.hasPrefix("initialization of ") || message.hasPrefix("variable '"),
+              message.contains("was never used") || message.contains("was never mutated")
+                || message.contains("was written to, but never read") else { return false }
+        return notebook.cells.contains { $0.options.error && $0.sourceLine(atMarkdownLine: line) != nil }
+    }
+
+    /// swiftc's warning about the `catch` nbrun wraps an `error: true` cell in, said in the notebook's terms.
+    static func explainingErrorCells(_ diagnostic: Diagnostic) -> Diagnostic {
+        guard diagnostic.severity == .warning,
+              diagnostic.message.hasPrefix("'catch' block is unreachable because no errors are thrown in 'do' block") else {
+            return diagnostic
+        }
+        var explained = diagnostic
+        explained.message = "the cell has 'error: true', but nothing in it throws"
+        return explained
     }
 
     static func writeWarnings(_ warnings: [Diagnostic], to path: String) {

@@ -41,6 +41,7 @@ public enum ProgramGenerator {
             for line in code.imports where !imports.contains(line) { imports.append(line) }
         }
         for line in imports { writer.add(line) }
+        if prepared.contains(where: \.code.discardsLast) { writer.add(PreparedCell.discardFunction) }
         writer.add("NotebookSession.start(cellCount: \(notebook.cells.count))")
         for parameter in parameters {
             writer.add("#sourceLocation(file: \(path), line: \(parameter.line))")
@@ -152,6 +153,11 @@ struct PreparedCell {
     var cacheBlocker: String?
 
     static let displayPrefix = "_nbDisplayLast("
+    static let discardPrefix = "_nbDiscardLast("
+    /// Defined in the generated file when a cell with `output: false` ends in an expression.
+    static let discardFunction = "func _nbDiscardLast<T>(_ value: T) {}"
+    /// The last expression is wrapped in `_nbDiscardLast(...)`.
+    var discardsLast = false
 
     init(_ cell: Cell, path: String) {
         let tree = Parser.parse(source: cell.source)
@@ -205,15 +211,18 @@ struct PreparedCell {
                 }
             }
         }
-        if cell.options.output, problems.isEmpty, let last = tree.statements.last,
+        if problems.isEmpty, let last = tree.statements.last,
            case .expr(let expression) = last.item, Self.isDisplayable(expression) {
+            // With `output: false` the value is not shown, and swiftc must not warn that it is unused.
+            let prefix = cell.options.output ? Self.displayPrefix : Self.discardPrefix
+            discardsLast = !cell.options.output
             let start = expression.positionAfterSkippingLeadingTrivia
             let end = expression.endPositionBeforeTrailingTrivia
             edits.append((end.utf8Offset, end.utf8Offset, ")"))
-            edits.append((start.utf8Offset, start.utf8Offset, Self.displayPrefix))
+            edits.append((start.utf8Offset, start.utf8Offset, prefix))
             let location = converter.location(for: start)
             shift = .init(markdownLine: cell.line + location.line - 1, fromColumn: location.column,
-                          width: Self.displayPrefix.utf8.count)
+                          width: prefix.utf8.count)
         }
         func apply(_ edits: [(start: Int, end: Int, replacement: String)], to bytes: inout [UInt8]) {
             for edit in edits.sorted(by: { $0.start > $1.start }) {

@@ -125,6 +125,33 @@ import Testing
         #expect(again.warnings == run.warnings)  // kept with the binary
     }
 
+    /// Warnings about nbrun's wrappers, not the notebook: an `output: false` cell ending in a
+    /// value, an `error: true` cell's `let`s (locals of its `do`) and its `catch`.
+    @Test func noWarningsAboutWhatNbrunWrapsCellsIn() throws {
+        let markdown = """
+        # W
+
+        ```swift
+        //| output: false
+        func score() -> Int { 3 }
+        score()
+        ```
+
+        ```swift
+        //| error: true
+        let fine = 1
+        var other = 2
+        print("nothing throws")
+        ```
+        """
+        let (run, html) = try EndToEnd.run(markdown)
+        #expect(run.exitCode == 0)
+        #expect(run.warnings.map(\.message) == ["the cell has 'error: true', but nothing in it throws"])
+        #expect(run.warnings.first?.line == 13)  // the cell's last line
+        #expect(!html.contains("unused"))
+        #expect(!html.contains("never"))
+    }
+
     @Test func cachedCellsAreRestoredWithTheirOutputsAndRandomState() throws {
         let directory = try EndToEnd.temporaryDirectory()
         func notebook(_ base: Int) -> String {
