@@ -81,6 +81,13 @@ enum CompilerDiagnostics {
             mapped.hint = "a 'cache: true' cell can bind numbers, strings, Codable values (arrays, dictionaries), "
                 + "tensors and Sequential models; bind other values in a cell without cache"
         }
+        if diagnostic.message.hasPrefix("cannot find '"), diagnostic.message.hasSuffix("' in scope") {
+            let name = String(diagnostic.message.dropFirst("cannot find '".count).dropLast("' in scope".count))
+            if let cell = notebook.cells.first(where: { $0.options.error && CellSymbols(source: $0.displaySource).values.contains(name) }) {
+                mapped.hint = "'\(name)' is declared in the 'error: true' cell at line \(cell.line), whose names are local to it: "
+                    + "declare it in a cell without 'error: true'"
+            }
+        }
         if diagnostic.file == notebook.path {
             mapped.column = diagnostic.column.map { program.markdownColumn($0, line: line) }
             if let excerpt = sourceLine(notebook, line) { mapped.excerpt = caretExcerpt(excerpt, column: mapped.column) }

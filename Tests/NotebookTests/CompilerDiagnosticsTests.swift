@@ -46,6 +46,18 @@ extension CompilerDiagnosticsTests {
     }
 }
 
+extension CompilerDiagnosticsTests {
+    /// An `error: true` cell's names are local to its `do`: a later cell using one is told why.
+    @Test func aNameOfAnErrorCellUsedLaterIsExplained() throws {
+        let notebook = try NotebookParser.parse(
+            "```swift\n//| error: true\nlet value = try risky()\n```\n\n```swift\nprint(value)\n```\n", path: "x.md")
+        let program = try ProgramGenerator.generate(notebook)
+        let output = "x.md:7:7: error: cannot find 'value' in scope\nprint(value)\n      ^\n"
+        let diagnostics = CompilerDiagnostics.parse(output, program: program, notebook: notebook, generatedPath: "/tmp/x.swift")
+        #expect(diagnostics.first?.hint?.contains("'value' is declared in the 'error: true' cell at line 2") == true)
+    }
+}
+
 @Suite struct CrashReportTests {
     @Test func fatalErrorAndBacktraceLine() {
         let stderr = """
