@@ -328,7 +328,10 @@ struct PreparedCell {
                 }
             } else if token.presence == .missing,
                       [TokenKind.stringQuote, .multilineStringQuote, .singleQuote].contains(token.tokenKind) {
-                diagnostic(token.position, "string literal is not closed before the end of cell \(cell.index + 1)")
+                // At the string's opening quote, not at the end of the cell where the closing one is missing.
+                let opening = token.parent?.as(StringLiteralExprSyntax.self)?.openingQuote
+                let start = opening.flatMap { $0.presence == .present ? $0.positionAfterSkippingLeadingTrivia : nil }
+                diagnostic(start ?? token.position, "string literal is not closed before the end of cell \(cell.index + 1)")
             } else if token.presence == .present, token.tokenKind == .rightBrace || token.tokenKind == .rightParen,
                       token.parent?.is(UnexpectedNodesSyntax.self) == true {
                 diagnostic(token.positionAfterSkippingLeadingTrivia, "unexpected '\(token.text)': it closes nothing in this cell")

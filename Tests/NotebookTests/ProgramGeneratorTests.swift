@@ -84,6 +84,10 @@ import Testing
         expectError(at: 3, containing: "string literal is not closed") {
             try generate("```swift\nlet a = 1\nlet s = \"abc\n```\n")
         }
+        // A multi-line string: at its opening quotes, not at the cell's last line.
+        expectError(at: 3, containing: "nb/x.md:3:9: error: string literal is not closed") {
+            try generate("```swift\nlet a = 1\nlet s = \"\"\"\nabc\ndef\n```\n")
+        }
         expectError(at: 2, containing: "unexpected '}'") {
             try generate("```swift\n}\n```\n")
         }
