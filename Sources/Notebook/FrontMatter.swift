@@ -36,6 +36,20 @@ struct FrontMatter {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            // Yams counts lines from the line after the opening `---`: one less than the `.md`.
+            switch error {
+            case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+                 .composer(let context, let problem, let mark, _):
+                let while_ = context.map { " (\($0.text) that starts at line \($0.mark.line + 1))" } ?? ""
+                throw NotebookError(file: path, line: mark.line + 1, column: mark.column,
+                                    "front matter is not valid YAML: \(problem)\(while_)")
+            case .duplicatedKeysInMapping(let duplicates, let context):
+                throw NotebookError(file: path, line: context.mark.line + 1,
+                                    "front matter is not valid YAML: the key \(duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")) appears more than once in the mapping that starts here")
+            default:
+                throw NotebookError(file: path, line: 1, "front matter is not valid YAML: \(Self.firstLine(of: error))")
+            }
         } catch {
             throw NotebookError(file: path, line: 1, "front matter is not valid YAML: \(Self.firstLine(of: error))")
         }

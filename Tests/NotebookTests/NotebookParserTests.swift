@@ -138,6 +138,19 @@ import Testing
         #expect(notebook.cells[0].line == 16)  // front matter lines still count
     }
 
+    /// YAML errors name the `.md` line (Yams counts from the line after `---`) and say what is wrong.
+    @Test func invalidYAMLIsAnErrorAtItsMarkdownLine() {
+        expectError(at: 3, containing: "x.md:3:13: error: front matter is not valid YAML: mapping values are not allowed in this context") {
+            try NotebookParser.parse("---\ntitle: x\n  bad indent: y\n---\n```swift\n1\n```\n", path: "x.md")
+        }
+        expectError(at: 3, containing: "did not find expected ',' or ']' (while parsing a flow sequence that starts at line 2)") {
+            try NotebookParser.parse("---\ntitle: [unclosed\n---\n```swift\n1\n```\n", path: "x.md")
+        }
+        expectError(at: 3, containing: "the key 'n' appears more than once") {
+            try NotebookParser.parse("---\nparams:\n  n: 3\n  n: 4\n---\n```swift\n1\n```\n", path: "x.md")
+        }
+    }
+
     @Test func unknownFrontMatterKeyIsAnErrorAtItsLine() {
         expectError(at: 3, containing: "unknown front matter key 'colour'") {
             try NotebookParser.parse("---\ntitle: t\ncolour: red\n---\n```swift\n1\n```\n", path: "x.md")
