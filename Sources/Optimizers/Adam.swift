@@ -29,8 +29,8 @@ public class Adam: ParameterOptimizer {
         super.init(learningRate: learningRate, slotCount: 2)
     }
 
-    public override func prepareStep() {
-        let t = Float(step)
+    public override func prepareParameter(updates: Int) {
+        let t = Float(updates)
         stepSize = learningRate / (1 - pow(beta1, t))
         secondCorrection = 1 / (1 - pow(beta2, t))
     }

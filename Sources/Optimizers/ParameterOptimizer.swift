@@ -7,7 +7,7 @@ import Foundation
 /// NumPy MLP, Adam's update is about 40% of an epoch).
 open class ParameterOptimizer: Optimizer {
     public var learningRate: Float
-    /// The number of updates so far (Adam's bias correction uses it).
+    /// The number of updates so far (calls to `update`).
     public private(set) var step = 0
     private let slotCount: Int
     private var states: [ObjectIdentifier: ParameterState] = [:]
@@ -34,6 +34,8 @@ open class ParameterOptimizer: Optimizer {
                 state = ParameterState(parameter: parameter, slots: slotCount)
                 states[key] = state
             }
+            state.updates += 1
+            prepareParameter(updates: state.updates)
             gradient.withUnsafeBufferPointer { g in
                 parameter.value.withUnsafeMutableBufferPointer { w in
                     applyInParts(weights: w, gradient: g, slots: state.slots)
@@ -69,8 +71,14 @@ open class ParameterOptimizer: Optimizer {
         }
     }
 
-    /// Called once per step before the parameters are visited (compute bias corrections here).
+    /// Called once per step before the parameters are visited.
     open func prepareStep() {}
+
+    /// Called before each parameter's update with the number of updates that parameter has had,
+    /// this one included: its own count, as PyTorch keeps one per parameter, so a parameter that
+    /// starts training later (a layer unfrozen after some epochs, one without a gradient on some
+    /// steps) gets the bias correction of its own first step (Adam).
+    open func prepareParameter(updates: Int) {}
 
     /// Updates `weights` in place from `gradient`, reading and writing `slots` (each as long
     /// as the weights, zero at first).
@@ -91,6 +99,8 @@ final class ParameterState {
     let parameter: Variable
     let count: Int
     let slots: [UnsafeMutableBufferPointer<Float>]
+    /// Updates applied to this parameter so far.
+    var updates = 0
 
     init(parameter: Variable, slots: Int) {
         self.parameter = parameter

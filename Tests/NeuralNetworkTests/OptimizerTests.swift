@@ -116,6 +116,30 @@ private func expectNear(_ a: [Float], _ b: [Float], sourceLocation: SourceLocati
         #expect(whole != w0.scalars)
     }
 
+    /// Adam's bias correction counts each parameter's own updates (as PyTorch): a parameter that
+    /// first gets a gradient at step 4 takes the step a fresh optimizer would take, not one
+    /// corrected for three steps it never had (about a third of the size).
+    @Test func adamCorrectsEachParameterForItsOwnUpdates() {
+        let early = Variable(Tensor([1, 2, 3]), requiresGrad: true)
+        let late = Variable(Tensor([0.5, -1, 2]), requiresGrad: true)
+        let lateGradient = Tensor([0.3, -0.2, 0.1])
+        let shared = Adam(learningRate: 0.1)
+        for _ in 0..<3 {
+            early.grad = Tensor([0.1, 0.1, 0.1])
+            shared.update([early, late])   // late has no gradient yet: skipped
+        }
+        early.grad = Tensor([0.1, 0.1, 0.1])
+        late.grad = lateGradient
+        shared.update([early, late])
+
+        let alone = Variable(Tensor([0.5, -1, 2]), requiresGrad: true)
+        alone.grad = lateGradient
+        Adam(learningRate: 0.1).update([alone])
+        #expect(late.value.scalars == alone.value.scalars)
+        // Adam's first step moves each value by about the learning rate.
+        expectNear(late.value.scalars, [0.4, -0.9, 1.9])
+    }
+
     /// An optimizer that does not declare its update independent per value sees the whole tensor.
     @Test func customOptimizerGetsTheWholeParameter() {
         final class Recorder: ParameterOptimizer {
