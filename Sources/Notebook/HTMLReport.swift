@@ -246,15 +246,19 @@ public struct HTMLReport {
         let path = "\(name)_files/cell-\(cell.index + 1)-\(kind)-\(number).txt"
         files.append((path, Data(raw.utf8)))
         let headCount = options.maxOutputLines * 4 / 5
-        let tailCount = options.maxOutputLines / 5
+        let tailCount = min(options.maxOutputLines / 5, max(0, lines.count - headCount))
         var head = lines.prefix(headCount).joined(separator: "\n")
         var tail = lines.suffix(tailCount).joined(separator: "\n")
-        if head.utf8.count > options.maxOutputBytes * 4 / 5 { head = String(decoding: head.utf8.prefix(options.maxOutputBytes * 4 / 5), as: UTF8.self) }
-        if tail.utf8.count > options.maxOutputBytes / 5 { tail = String(decoding: tail.utf8.suffix(options.maxOutputBytes / 5), as: UTF8.self) }
-        let cut = max(0, lines.count - headCount - tailCount)
+        var what = "\(lines.count - headCount - tailCount) of \(lines.count) lines (\(text.utf8.count) bytes)"
+        if head.utf8.count > options.maxOutputBytes * 4 / 5 || tail.utf8.count > options.maxOutputBytes / 5 {
+            // Long lines: cut by bytes, the first four fifths and the last fifth of the text, without overlap.
+            head = String(decoding: text.utf8.prefix(options.maxOutputBytes * 4 / 5), as: UTF8.self)
+            tail = String(decoding: text.utf8.suffix(options.maxOutputBytes / 5), as: UTF8.self)
+            what = "\(text.utf8.count - options.maxOutputBytes * 4 / 5 - options.maxOutputBytes / 5) of \(text.utf8.count) bytes"
+        }
         return """
         <pre class="\(kind)">\(HTML.escape(head))</pre>
-        <p class="cut">… output cut: \(cut) of \(lines.count) lines (\(text.utf8.count) bytes) not shown. Full output: <a href="\(HTML.escape(path))">\(HTML.escape(path))</a></p>
+        <p class="cut">… output cut: \(what) not shown. Full output: <a href="\(HTML.escape(path))">\(HTML.escape(path))</a></p>
         <pre class="\(kind)">\(HTML.escape(tail))</pre>
 
         """

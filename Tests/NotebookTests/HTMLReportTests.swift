@@ -86,6 +86,17 @@ import Testing
         #expect(beside.files.map(\.path) == ["report_files/cell-2-figure-1.png"])
     }
 
+    /// A few very long lines are cut by bytes: the start and the end, each shown once.
+    @Test func aLongLineIsCutByBytesWithoutShowingItTwice() {
+        let text = "start " + String(repeating: "y", count: 1_000_000) + " end-of-line\nafter\n"
+        let html = render([CellResult(cellIndex: 0, status: .passed, outputs: [.stdout(text)])]).html
+        #expect(html.contains("<pre class=\"stdout\">start yyy"))
+        #expect(html.contains("end-of-line\nafter\n</pre>"))
+        #expect(html.components(separatedBy: "start yyy").count == 2)
+        #expect(html.contains("output cut: \(text.utf8.count - 256 * 1024 * 4 / 5 - 256 * 1024 / 5) of \(text.utf8.count) bytes not shown"))
+        #expect(html.utf8.count < 300_000)
+    }
+
     @Test func longOutputIsCutAndKeptWhole() {
         let text = (0..<200_000).map { "line \($0)" }.joined(separator: "\n") + "\n"
         let rendered = render([CellResult(cellIndex: 0, status: .passed, outputs: [.stdout(text)])])
