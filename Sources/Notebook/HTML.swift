@@ -73,6 +73,18 @@ enum HTML {
         return slug.isEmpty ? "section" : slug
     }
 
+    /// `stripTags`, but math spans stay, for KaTeX to render (a heading's math in the contents).
+    static func stripTagsKeepingMath(_ html: String) -> String {
+        var result = ""
+        var rest = Substring(html)
+        while let open = rest.range(of: "<span class=\"math "), let close = rest[open.upperBound...].range(of: "</span>") {
+            result += stripTags(String(rest[..<open.lowerBound]))
+            result += rest[open.lowerBound..<close.upperBound]
+            rest = rest[close.upperBound...]
+        }
+        return result + stripTags(String(rest))
+    }
+
     /// Text of an HTML fragment without its tags (entities stay escaped).
     static func stripTags(_ html: String) -> String {
         var text = ""

@@ -130,11 +130,19 @@ public struct HTMLReport {
             rows.append(("parameters", info.parameters.map { "\($0.name) = \($0.value.text)" }.joined(separator: ", ")))
         }
         let status = failed > 0 || info.interrupted ? "failed" : "passed"
-        var html = "<header class=\"run \(status)\">\n<p class=\"doc-title\">\(HTML.escape(title))</p>\n<dl>\n"
+        var html = "<header class=\"run \(status)\">\n<p class=\"doc-title\">\(titleHTML(title))</p>\n<dl>\n"
         for (key, value) in rows {
             html += "<dt>\(HTML.escape(key))</dt><dd>\(HTML.escape(value))</dd>\n"
         }
         return html + "</dl>\n</header>\n"
+    }
+
+    /// The title with its `$math$` rendered by KaTeX like the prose's, when the page loads KaTeX.
+    private func titleHTML(_ title: String) -> String {
+        guard notebook.hasMath else { return HTML.escape(title) }
+        var math = MathProtector()
+        let protected = HTML.escape(math.protect(title))
+        return math.restore(protected)
     }
 
     private func renderContents(_ headings: [(level: Int, id: String, text: String)]) -> String {
@@ -170,7 +178,7 @@ public struct HTMLReport {
                 id = "\(id)-\(number)"
             }
             used.insert(id)
-            headings.append((level, id, text))
+            headings.append((level, id, HTML.stripTagsKeepingMath(String(inner))))
             result += "<h\(level) id=\"\(id)\">\(inner)</h\(level)>"
             rest = after[close.upperBound...]
         }

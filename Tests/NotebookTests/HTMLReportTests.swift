@@ -97,6 +97,16 @@ import Testing
         #expect(html.utf8.count < 300_000)
     }
 
+    /// Math in a heading is math in the contents and in the header's title too, not raw TeX.
+    @Test func headingMathIsRenderedInTheContentsAndTitle() throws {
+        let notebook = try NotebookParser.parse("# Math $\\alpha$ & prices\n\n```swift\n1\n```\n", path: "m.md")
+        let html = HTMLReport(notebook: notebook, results: [], info: .init(), name: "m").render().html
+        let math = "<span class=\"math inline\">\\alpha</span>"
+        #expect(html.contains("\">Math \(math) &amp; prices</a></li>"))
+        #expect(html.contains("<p class=\"doc-title\">Math \(math) &amp; prices</p>"))
+        #expect(html.contains("<title>Math $\\alpha$ &amp; prices</title>"))
+    }
+
     @Test func longOutputIsCutAndKeptWhole() {
         let text = (0..<200_000).map { "line \($0)" }.joined(separator: "\n") + "\n"
         let rendered = render([CellResult(cellIndex: 0, status: .passed, outputs: [.stdout(text)])])
