@@ -92,15 +92,37 @@ public struct NotebookTestRunner: Sendable {
         let group = DispatchGroup()
         let slots = DispatchSemaphore(value: max(1, options.jobs))
         let report = NSLock()
+        // Each child runs in its own process group, out of reach of the terminal's Ctrl-C:
+        // pass it on, so that each stops its program and writes its report, and start no more.
+        InterruptWatch.reset()
+        let interruption = InterruptWatch.install()
+        defer { interruption.remove() }
+        let children = Children()
+        Thread.detachNewThread {
+            while !children.finished {
+                if interruption.fired { children.interrupt() }
+                usleep(50_000)
+            }
+        }
+        defer { children.finished = true }
         for (index, path) in notebooks.enumerated() {
             slots.wait()
+            if interruption.fired {
+                let summary = NotebookSummary(path: path, exitCode: 130, seconds: 0, cells: [], error: "\(path): not run (interrupted)")
+                results.set(index, summary)
+                report.lock()
+                finished(summary)
+                report.unlock()
+                slots.signal()
+                continue
+            }
             group.enter()
             let arguments = childArguments(path: path, output: outputs[index], parameters: parameters[path] ?? [],
                                            summary: "\(scratch)/\(index).json")
             let log = "\(scratch)/\(index).log"
             Thread.detachNewThread { [executable, options] in
                 let summary = Self.runChild(executable, arguments, path: path, summaryPath: "\(scratch)/\(index).json",
-                                            logPath: log, timeout: options.timeout)
+                                            logPath: log, timeout: options.timeout, children: children)
                 results.set(index, summary)
                 report.lock()
                 finished(summary)
@@ -138,7 +160,7 @@ public struct NotebookTestRunner: Sendable {
     /// without a summary (or outlives its time limit by two minutes: a hung compiler) still
     /// yields a failed summary holding the end of its output.
     static func runChild(_ executable: String, _ arguments: [String], path: String, summaryPath: String,
-                         logPath: String, timeout: Double?) -> NotebookSummary {
+                         logPath: String, timeout: Double?, children: Children? = nil) -> NotebookSummary {
         let start = Date()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -153,6 +175,8 @@ public struct NotebookTestRunner: Sendable {
         } catch {
             return NotebookSummary(path: path, exitCode: 2, seconds: 0, cells: [], error: "\(path): cannot start \(executable): \(error)")
         }
+        children?.add(process.processIdentifier)
+        defer { children?.remove(process.processIdentifier) }
         let watchdog = Watchdog()
         if let timeout {
             DispatchQueue.global().asyncAfter(deadline: DispatchTime.now() + timeout + 120) {
@@ -172,6 +196,38 @@ public struct NotebookTestRunner: Sendable {
                                       : "nbrun exited with status \(process.terminationStatus) without a result"
         return NotebookSummary(path: path, exitCode: process.terminationStatus == 0 ? 1 : process.terminationStatus,
                                seconds: Date().timeIntervalSince(start), cells: [], error: "\(path): \(reason)\n\(tail)")
+    }
+}
+
+/// The running child `nbrun`s, to pass Ctrl-C on to (set from worker threads and a watcher).
+final class Children: @unchecked Sendable {
+    private let lock = NSLock()
+    private var running: Set<pid_t> = []
+    private var interrupted = false
+    private var done = false
+
+    /// Set when every notebook has run: the watcher stops.
+    var finished: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return done }
+        set { lock.lock(); done = newValue; lock.unlock() }
+    }
+
+    func add(_ pid: pid_t) {
+        lock.lock(); defer { lock.unlock() }
+        running.insert(pid)
+        if interrupted { kill(pid, SIGINT) }
+    }
+
+    func remove(_ pid: pid_t) {
+        lock.lock(); running.remove(pid); lock.unlock()
+    }
+
+    /// Sends SIGINT to each running child, once.
+    func interrupt() {
+        lock.lock(); defer { lock.unlock() }
+        guard !interrupted else { return }
+        interrupted = true
+        for pid in running { kill(pid, SIGINT) }
     }
 }
 

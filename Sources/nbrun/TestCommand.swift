@@ -76,7 +76,9 @@ struct TestCommand: ParsableCommand {
             }
         }
         let failed = summaries.filter { !$0.passed }.count
-        print("\(summaries.count - failed) passed, \(failed) failed")
+        let interrupted = summaries.contains { $0.exitCode == NotebookInterrupted.exitCode }
+        print("\(summaries.count - failed) passed, \(failed) failed\(interrupted ? ", interrupted" : "")")
+        if interrupted { throw ExitCode(NotebookInterrupted.exitCode) }
         if failed > 0 { throw ExitCode(1) }
     }
 

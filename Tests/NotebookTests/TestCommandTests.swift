@@ -156,3 +156,48 @@ private final class JUnitParser: NSObject, XMLParserDelegate {
         #expect(first.stdout.split(separator: "\n").last == "2 passed, 4 failed")
     }
 }
+
+extension TestCommandTests {
+    /// Each child `nbrun` runs in its own process group, so the terminal's Ctrl-C reaches only
+    /// `nbrun test`: it must pass it on and wait, not die and leave the notebooks running.
+    @Test func ctrlCStopsTheChildrenWritesTheirReportsAndExits130() throws {
+        let folder = try EndToEnd.temporaryDirectory()
+        let sleeper = "```swift\nprint(\"first\")\n```\n\n```swift\nimport Foundation\nprint(\"sleeping\")\nThread.sleep(forTimeInterval: 60)\n```\n"
+        try sleeper.write(toFile: folder + "/a.md", atomically: true, encoding: .utf8)
+        try sleeper.write(toFile: folder + "/b.md", atomically: true, encoding: .utf8)
+        let executable = try #require(EndToEnd.nbrunExecutable())
+        _ = try EndToEnd.kernel()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["test", ".", "-o", "output", "--junit", "junit.xml"]
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        let log = folder + "/stdout.txt"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Until the first notebook's program sleeps in its second cell.
+        let deadline = Date().addingTimeInterval(120)
+        var sleeping = false
+        while Date() < deadline, !sleeping {
+            usleep(100_000)
+            let runs = (try? FileManager.default.subpathsOfDirectory(atPath: folder + "/output/.cache/run")) ?? []
+            sleeping = runs.contains { $0.hasSuffix("cell-1.stdout")
+                && ((try? String(contentsOfFile: folder + "/output/.cache/run/" + $0, encoding: .utf8))?.contains("sleeping") ?? false) }
+        }
+        #expect(sleeping)
+        let started = Date()
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 130)
+        let stdout = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(stdout.contains("FAIL ./a.md"))
+        #expect(stdout.contains("./b.md: not run (interrupted)"))
+        #expect(stdout.hasSuffix("0 passed, 2 failed, interrupted\n"))
+        let html = try String(contentsOfFile: folder + "/output/a.html", encoding: .utf8)
+        #expect(html.contains("Interrupted"))
+        #expect(FileManager.default.fileExists(atPath: folder + "/junit.xml"))
+    }
+}
