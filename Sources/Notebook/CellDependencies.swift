@@ -126,8 +126,20 @@ struct CellSymbols: Equatable {
 
 /// Names used where they may be changed: assigned (`x = `, `x.a += `, `x[i] = `), passed
 /// `inout`, the base of a method call, or an argument of a function not known to only read.
-private final class MutationFinder: SyntaxVisitor {
+final class MutationFinder: SyntaxVisitor {
     var names: Set<String> = []
+    /// `false`: only what surely or probably changes a value (assigned, `inout`, a method called
+    /// on it other than `readingMethods`), not being an argument of a function.
+    var countsArguments = true
+
+    /// Methods that only read the value they are called on (for `countsArguments == false`).
+    static let readingMethods: Set<String> = [
+        "map", "filter", "reduce", "sorted", "shuffled", "compactMap", "flatMap", "contains", "prefix", "suffix",
+        "dropFirst", "dropLast", "joined", "enumerated", "reversed", "min", "max", "sum", "mean", "std", "argmax",
+        "argmin", "predict", "evaluate", "reshaped", "transposed", "firstIndex", "lastIndex", "allSatisfy", "split",
+        "lowercased", "uppercased", "hasPrefix", "hasSuffix", "replacingOccurrences", "components", "formatted",
+        "trimmingCharacters", "count", "index", "distance", "starts", "elementsEqual", "description",
+    ]
 
     override func visit(_ node: DeclReferenceExprSyntax) -> SyntaxVisitorContinueKind {
         guard case .identifier(let name) = node.baseName.tokenKind else { return .visitChildren }
@@ -136,7 +148,8 @@ private final class MutationFinder: SyntaxVisitor {
         // Climb the access chain rooted at the name: x.a, x[i], x!, x?.a
         while let parent = current.parent {
             if let member = parent.as(MemberAccessExprSyntax.self), member.base.map(Syntax.init) == current {
-                if let call = member.parent?.as(FunctionCallExprSyntax.self), Syntax(call.calledExpression) == Syntax(member) {
+                if let call = member.parent?.as(FunctionCallExprSyntax.self), Syntax(call.calledExpression) == Syntax(member),
+                   countsArguments || !Self.readingMethods.contains(member.declName.baseName.text) {
                     calledAsMethod = true
                 }
                 current = parent
@@ -148,7 +161,8 @@ private final class MutationFinder: SyntaxVisitor {
                 break
             }
         }
-        if calledAsMethod || current.parent?.is(InOutExprSyntax.self) == true || Self.isAssigned(current) || Self.isPassed(current) {
+        if calledAsMethod || current.parent?.is(InOutExprSyntax.self) == true || Self.isAssigned(current)
+            || (countsArguments && Self.isPassed(current)) {
             names.insert(CellSymbols.unquoted(name))
         }
         return .visitChildren

@@ -192,6 +192,18 @@ struct PreparedCell {
             (token.tokenKind == .keyword(.try) || token.tokenKind == .keyword(.throw))
                 && !declarations.contains { $0.contains(token.positionAfterSkippingLeadingTrivia.utf8Offset) }
         }
+        if cell.options.cache, cacheBlocker == nil {
+            // Restored, the cell binds its values again but does not redo what it did to other
+            // cells' values (`xs.append(3)`, `model.fit(...)`): later cells would see them unchanged.
+            let finder = MutationFinder(viewMode: .sourceAccurate)
+            finder.countsArguments = false
+            finder.walk(tree)
+            let declaredHere = Self.namesDeclared(in: tree)
+            if let name = finder.names.filter({ !declaredHere.contains($0) && !($0.first?.isUppercase ?? true) }).sorted().first {
+                cacheBlocker = "it changes '\(name)', which another cell defines, and a restored cell would not change it again "
+                    + "(bind '\(name)' in this cell to cache them together)"
+            }
+        }
         if cell.options.cache && cell.options.error {
             problems.append(Diagnostic(file: path, line: cell.line, column: nil, severity: .error,
                                        message: "a cell cannot be both 'cache: true' and 'error: true'"))
@@ -243,6 +255,22 @@ struct PreparedCell {
                 declarationText = String(decoding: kept, as: UTF8.self)
             }
         }
+    }
+
+    /// Every name the cell declares, at any depth: its values, functions and types, locals,
+    /// parameters and loop variables (a change to one of them stays inside the cell).
+    static func namesDeclared(in tree: SourceFileSyntax) -> Set<String> {
+        var names: Set<String> = []
+        for token in tree.tokens(viewMode: .sourceAccurate) {
+            guard case .identifier(let name) = token.tokenKind, let parent = token.parent else { continue }
+            if parent.is(IdentifierPatternSyntax.self) || parent.is(FunctionParameterSyntax.self)
+                || parent.is(ClosureParameterSyntax.self) || parent.is(ClosureShorthandParameterSyntax.self)
+                || parent.is(FunctionDeclSyntax.self) || parent.is(StructDeclSyntax.self) || parent.is(ClassDeclSyntax.self)
+                || parent.is(EnumDeclSyntax.self) || parent.is(ActorDeclSyntax.self) {
+                names.insert(CellSymbols.unquoted(name))
+            }
+        }
+        return names
     }
 
     /// Spaces for every byte but newlines: what was there is gone, lines and columns stay.

@@ -280,7 +280,7 @@ public struct ProgramRunner {
         let ended = log.endedAt[cell.index] ?? Date()
         var result = CellResult(cellIndex: cell.index, status: status, outputs: outputs,
                                 seconds: max(0, ended.timeIntervalSince(began)), error: error)
-        result.cacheNote = log.cacheNotes[cell.index] ?? cacheNotes[cell.index]
+        result.cacheNote = log.cacheNotes[cell.index] ?? cacheNotes[cell.index].map { "not cached: " + $0 }
         return result
     }
 

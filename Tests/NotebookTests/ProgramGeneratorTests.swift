@@ -154,6 +154,26 @@ import Testing
         }
     }
 
+    /// Restored, a cell binds its values again but does not redo what it did to other cells'
+    /// values: one that changes them runs normally. Reading them, or changing its own, is fine.
+    @Test func aCachedCellChangingAnotherCellsValueRunsNormally() throws {
+        let changing = ["xs.append(3)\nlet n = xs.count", "xs[0] = 5\nlet n = 1", "xs += [1]\nlet n = 1",
+                        "let h = model.fit(x, epochs: 2)", "swap(&xs, &ys)\nlet n = 1"]
+        for body in changing {
+            let (_, program) = try generate("```swift\nvar xs = [1]\n```\n\n```swift\n//| cache: true\n\(body)\n```\n")
+            #expect(program.cacheKeys.isEmpty, "\(body)")
+            #expect(program.cacheNotes[1]?.contains("it changes '") == true, "\(body)")
+        }
+        let fine = ["let n = xs.count + xs.sorted().map { $0 * 2 }.reduce(0, +)", "var local = [Int]()\nfor i in xs { local.append(i) }",
+                    "let f: (Int) -> Int = { x in var t = x; t += 1; return t }", "let data = try MNIST.load(split: .train)",
+                    "let y = model.predict(x)\nlet z = matmul(x, w)", "Random.seed(1)\nlet r = 2"]
+        for body in fine {
+            let (_, program) = try generate("```swift\nvar xs = [1]\n```\n\n```swift\n//| cache: true\n\(body)\n```\n")
+            #expect(program.cacheNotes[1] == nil, "\(body)")
+            #expect(program.cacheKeys[1] != nil, "\(body)")
+        }
+    }
+
     @Test func figureSizesAreSetPerCellOnlyWhenAsked() throws {
         let (_, plain) = try generate("```swift\nlet a = 1\n```\n")
         #expect(!plain.source.contains("Figure.defaultWidth"))
