@@ -81,6 +81,10 @@ enum CompilerDiagnostics {
             mapped.hint = "a 'cache: true' cell can bind numbers, strings, Codable values (arrays, dictionaries), "
                 + "tensors and Sequential models; bind other values in a cell without cache"
         }
+        if diagnostic.severity == .error, diagnostic.message.hasPrefix("invalid redeclaration of '") {
+            mapped.hint = "all cells share one scope, so a name is declared once per notebook: "
+                + "declare it with 'var' and assign it again in later cells, or choose another name"
+        }
         if diagnostic.message.hasPrefix("cannot find '"), diagnostic.message.hasSuffix("' in scope") {
             let name = String(diagnostic.message.dropFirst("cannot find '".count).dropLast("' in scope".count))
             if let cell = notebook.cells.first(where: { $0.options.error && CellSymbols(source: $0.displaySource).values.contains(name) }) {

@@ -56,6 +56,15 @@ extension CompilerDiagnosticsTests {
         let diagnostics = CompilerDiagnostics.parse(output, program: program, notebook: notebook, generatedPath: "/tmp/x.swift")
         #expect(diagnostics.first?.hint?.contains("'value' is declared in the 'error: true' cell at line 2") == true)
     }
+
+    /// Declaring a name again in a later cell, as one would in Jupyter, is explained.
+    @Test func aRedeclarationSaysCellsShareOneScope() throws {
+        let notebook = try NotebookParser.parse("```swift\nlet x = 1\n```\n\n```swift\nlet x = 2\n```\n", path: "x.md")
+        let program = try ProgramGenerator.generate(notebook)
+        let output = "x.md:6:5: error: invalid redeclaration of 'x'\nlet x = 2\n    ^\nx.md:2:5: note: 'x' previously declared here\n"
+        let diagnostics = CompilerDiagnostics.parse(output, program: program, notebook: notebook, generatedPath: "/tmp/x.swift")
+        #expect(diagnostics.first?.hint?.contains("all cells share one scope") == true)
+    }
 }
 
 @Suite struct CrashReportTests {
