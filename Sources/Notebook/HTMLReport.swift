@@ -228,6 +228,11 @@ public struct HTMLReport {
                 case .stderr(let text):
                     streamNumber += 1
                     html += renderStream(text, kind: "stderr", cell: cell, number: streamNumber, files: &files)
+                case .display(.text(let text)) where text.utf8.count > options.maxOutputBytes
+                        || text.split(separator: "\n", omittingEmptySubsequences: false).count > options.maxOutputLines:
+                    // A long value (an array of a million numbers) is cut like printed text, and kept whole beside.
+                    streamNumber += 1
+                    html += renderStream(text, kind: "display", cell: cell, number: streamNumber, files: &files)
                 case .display(let item):
                     html += renderDisplay(item, cell: cell, figureNumber: &figureNumber, files: &files)
                 }

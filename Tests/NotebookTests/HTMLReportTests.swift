@@ -107,6 +107,17 @@ import Testing
         #expect(html.contains("<title>Math $\\alpha$ &amp; prices</title>"))
     }
 
+    /// A displayed value as long as a printed one is cut the same way.
+    @Test func aLongDisplayedValueIsCutAndKeptWhole() {
+        let text = "[" + (0..<200_000).map(String.init).joined(separator: ", ") + "]"
+        let rendered = render([CellResult(cellIndex: 0, status: .passed, outputs: [.display(.text(text))])])
+        #expect(rendered.html.contains("<pre class=\"display\">[0, 1, 2, "))
+        #expect(rendered.html.contains("output cut"))
+        #expect(rendered.html.utf8.count < 300_000)
+        #expect(rendered.files.map(\.path) == ["report_files/cell-1-display-1.txt"])
+        #expect(rendered.files.first?.data == Data(text.utf8))
+    }
+
     @Test func longOutputIsCutAndKeptWhole() {
         let text = (0..<200_000).map { "line \($0)" }.joined(separator: "\n") + "\n"
         let rendered = render([CellResult(cellIndex: 0, status: .passed, outputs: [.stdout(text)])])
