@@ -96,7 +96,9 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
                              : String(format: "compiled in %.2f s", build.compileSeconds))
 
     let name = NotebookBuilder.safeName((path as NSString).lastPathComponent)
-    var runner = ProgramRunner(workDirectory: "\(cacheDirectory)/run/\(name)-\(getpid())", timeout: options.timeout)
+    // Absolute: the program opens each cell's output files there, and a cell may change its working directory.
+    var runner = ProgramRunner(workDirectory: KernelLocation.absolute("\(cacheDirectory)/run/\(name)-\(getpid())"),
+                               timeout: options.timeout)
     runner.cacheDirectory = KernelLocation.absolute(cacheDirectory)
     runner.cellCacheMode = !options.reuseBinaries ? .off : options.refreshCache ? .refresh : .on
     runner.cacheKeys = program.cacheKeys

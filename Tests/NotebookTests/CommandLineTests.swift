@@ -54,6 +54,28 @@ import Testing
 }
 
 extension CommandLineTests {
+    /// A cell that changes the working directory: the next cells' output still goes to them
+    /// (the output folder was given relative to where nbrun started).
+    @Test func aCellChangingTheWorkingDirectoryKeepsLaterOutputsInTheirCells() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        try """
+        ```swift
+        import Foundation
+        print("first")
+        _ = FileManager.default.changeCurrentDirectoryPath("/")
+        ```
+
+        ```swift
+        print("second")
+        ```
+        """.write(toFile: directory + "/cd.md", atomically: true, encoding: .utf8)
+        let result = try nbrun(["cd.md", "-o", "reports"], in: directory)
+        #expect(result.status == 0)
+        let html = try String(contentsOfFile: directory + "/reports/cd.html", encoding: .utf8)
+        #expect(html.contains("<pre class=\"stdout\">first\n</pre>"))
+        #expect(html.contains("<pre class=\"stdout\">second\n</pre>"))
+    }
+
     /// An output folder that cannot be written is named, with what to do, not a Foundation error dump.
     @Test func anOutputFolderThatCannotBeWrittenIsAOneLineError() throws {
         let directory = try EndToEnd.temporaryDirectory()
