@@ -67,6 +67,19 @@ extension CompilerDiagnosticsTests {
     }
 }
 
+extension CompilerDiagnosticsTests {
+    /// A misspelt import is hoisted to the top of the program but still an error at its .md line.
+    @Test func aMisspeltImportIsAnErrorAtItsLine() throws {
+        let notebook = try NotebookParser.parse("```swift\nlet a = 1\n```\n\n```swift\nimport Foundatoin\nprint(a)\n```\n", path: "x.md")
+        let program = try ProgramGenerator.generate(notebook)
+        #expect(program.source.contains("#sourceLocation(file: \"x.md\", line: 6)\nimport Foundatoin\n#sourceLocation()\n"))
+        let output = "x.md:6:8: error: no such module 'Foundatoin'\nimport Foundatoin\n       ^\n"
+        let diagnostics = CompilerDiagnostics.parse(output, program: program, notebook: notebook, generatedPath: "/tmp/x.swift")
+        #expect(diagnostics.map(\.headline) == ["x.md:6:8: error: no such module 'Foundatoin'"])
+        #expect(diagnostics.first?.hint == nil)
+    }
+}
+
 @Suite struct CrashReportTests {
     @Test func fatalErrorAndBacktraceLine() {
         let stderr = """

@@ -31,7 +31,8 @@ import Testing
         let (_, program) = try generate("```swift\nimport Foundation\nlet a = sqrt(2.0)\n```\n")
         let text = lines(program)
         #expect(text[1] == "import NotebookKernel")
-        #expect(text[2] == "import Foundation")
+        // At its own .md line, so that a misspelt module is an error in the notebook.
+        #expect(text[2...4] == ["#sourceLocation(file: \"nb/x.md\", line: 2)", "import Foundation", "#sourceLocation()"])
         let region = program.regions[0]
         #expect(text[region.generatedLine - 1] == "")
         #expect(text[region.generatedLine] == "let a = sqrt(2.0)")
