@@ -67,6 +67,9 @@ public final class Sequential: Module {
     ///   - validationData: evaluated after each epoch.
     ///   - validationSplit: or, the fraction of (x, y) held out (the last samples) for validation.
     ///   - shuffle: a new order each epoch, drawn from `seed` (the same seed, the same run).
+    ///   - seed: seeds the shuffling; by default it is drawn from `RandomGenerator.global`, so
+    ///     calling `fit` again (a loop of one-epoch fits) shuffles anew, as Keras does, and a
+    ///     notebook that seeds the global generator still runs the same every time.
     ///   - callbacks: told when training and each epoch start and after each epoch (early stopping, schedules).
     ///   - verbose: a progress bar on a terminal, a line per epoch otherwise.
     /// - Throws: `TrainingError.nonFiniteLoss` naming the step where the loss became NaN or
@@ -74,7 +77,7 @@ public final class Sequential: Module {
     @discardableResult
     public func fit(x: Tensor, y: Tensor, batchSize: Int = 32, epochs: Int = 1,
                     validationData: (x: Tensor, y: Tensor)? = nil, validationSplit: Double = 0,
-                    shuffle: Bool = true, seed: UInt64 = 0, callbacks: [Callback] = [], verbose: Bool = true) throws -> History {
+                    shuffle: Bool = true, seed: UInt64? = nil, callbacks: [Callback] = [], verbose: Bool = true) throws -> History {
         guard optimizer != nil else { throw TrainingError.notCompiled }
         try checkData(x, y, "fit")
         var trainX = x, trainY = y, validation = validationData
@@ -107,14 +110,14 @@ public final class Sequential: Module {
     ///   - Others: as `fit(x:y:)`.
     @discardableResult
     public func fit<Source: BatchSource>(_ data: Source, batchSize: Int = 32, epochs: Int = 1,
-                                         validationData: (any BatchSource)? = nil, shuffle: Bool = true, seed: UInt64 = 0,
+                                         validationData: (any BatchSource)? = nil, shuffle: Bool = true, seed: UInt64? = nil,
                                          callbacks: [Callback] = [], verbose: Bool = true) throws -> History {
         guard let optimizer else { throw TrainingError.notCompiled }
         guard batchSize > 0, epochs >= 0 else { throw TrainingError.badData("fit: batchSize must be positive and epochs not negative") }
         let samples = data.sampleCount
         guard samples > 0 else { throw TrainingError.badData("fit: no training samples") }
         let steps = (samples + batchSize - 1) / batchSize
-        var generator = RandomGenerator(seed: seed)
+        var generator = RandomGenerator(seed: seed ?? RandomGenerator.global.next())
         var history = History()
         history.stepLosses.reserveCapacity(steps * epochs)
         let progress = ProgressPrinter(enabled: verbose, epochs: epochs, steps: steps)

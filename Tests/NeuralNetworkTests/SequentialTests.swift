@@ -295,3 +295,39 @@ private func temporaryPath(_ name: String) -> String {
         #expect(gradientCheck({ v in klDivergence(predicted: v[0], expected: probabilities) }, inputs: [target], epsilon: 1e-3) < 2e-3)
     }
 }
+
+/// Samples that remember which rows `fit` asked for, in order.
+private final class RecordingSamples: BatchSource {
+    let samples = TensorSamples(x: Tensor((0..<80).map { Float($0 % 7) }, shape: [40, 2]),
+                                y: Tensor((0..<40).map { Float($0 % 2) }))
+    var rows: [Int] = []
+    var sampleCount: Int { samples.sampleCount }
+    func batch<Rows: Collection>(rows: Rows) -> (x: Tensor, y: Tensor) where Rows.Element == Int {
+        self.rows += rows
+        return samples.batch(rows: rows)
+    }
+}
+
+@Suite struct ShuffleSeedTests {
+    private func orders(seed: UInt64?) throws -> ([Int], [Int]) {
+        var generator = RandomGenerator(seed: 1)
+        let model = Sequential([Linear(2, 2, generator: &generator)])
+        model.compile(optimizer: SGD(learningRate: 0.01), loss: .crossEntropy)
+        let data = RecordingSamples()
+        try model.fit(data, batchSize: 8, epochs: 1, seed: seed, verbose: false)
+        let first = data.rows
+        data.rows = []
+        try model.fit(data, batchSize: 8, epochs: 1, seed: seed, verbose: false)
+        return (first, data.rows)
+    }
+
+    /// Without a seed each call of `fit` shuffles anew (a loop of one-epoch fits must not see
+    /// the same order every round, as it did with a fixed default seed); with one, the same.
+    @Test func repeatedFitsShuffleAnewUnlessSeeded() throws {
+        let (a, b) = try orders(seed: nil)
+        #expect(a.sorted() == Array(0..<40) && b.sorted() == Array(0..<40))
+        #expect(a != b)
+        let (c, d) = try orders(seed: 5)
+        #expect(c == d)
+    }
+}
