@@ -230,6 +230,10 @@ final class DependencyGraph {
     /// calling one that assigns a global changes that global.
     let reads: [Set<String>]
     let changes: [Set<String>]
+    /// By name: the cells declaring it (a function or type), binding it, and that may change it.
+    private let declaringCells: [String: [Int]]
+    private let bindingCells: [String: [Int]]
+    private let changingCells: [String: [Int]]
 
     init(_ cells: [Cell], parameters: [Parameter], salt: String) {
         self.cells = cells
@@ -237,38 +241,44 @@ final class DependencyGraph {
         self.symbols = symbols
         self.parameters = parameters
         self.salt = salt
+        var declaringCells: [String: [Int]] = [:]
+        for (position, cell) in symbols.enumerated() {
+            for name in cell.declarations { declaringCells[name, default: []].append(position) }
+        }
         var reads = symbols.map(\.uses)
         var changes = symbols.map(\.mutates)
-        var changed = true
-        while changed {
-            changed = false
-            for position in symbols.indices {
-                for (other, declaring) in symbols.enumerated()
-                where other != position && !declaring.declarations.isDisjoint(with: reads[position]) {
-                    let newReads = reads[position].union(declaring.declarationReads)
-                    let newChanges = changes[position].union(declaring.declarationChanges)
-                    if newReads.count != reads[position].count || newChanges.count != changes[position].count {
-                        reads[position] = newReads
-                        changes[position] = newChanges
-                        changed = true
+        for position in symbols.indices {
+            // Through the cells declaring what it reads, and the cells declaring what those read.
+            var pending = Array(reads[position])
+            var visited: Set<Int> = [position]
+            while let name = pending.popLast() {
+                for other in declaringCells[name] ?? [] where visited.insert(other).inserted {
+                    for read in symbols[other].declarationReads where reads[position].insert(read).inserted {
+                        pending.append(read)
                     }
+                    changes[position].formUnion(symbols[other].declarationChanges)
                 }
             }
         }
         self.reads = reads
         self.changes = changes
+        self.declaringCells = declaringCells
+        var bindingCells: [String: [Int]] = [:]
+        var changingCells: [String: [Int]] = [:]
+        for position in symbols.indices {
+            for name in symbols[position].values { bindingCells[name, default: []].append(position) }
+            for name in changes[position] { changingCells[name, default: []].append(position) }
+        }
+        self.bindingCells = bindingCells
+        self.changingCells = changingCells
     }
 
     /// Positions (in `cells`) of the cells the cell at `position` depends on directly.
     func dependencies(of position: Int) -> [Int] {
         var result: Set<Int> = []
         for name in reads[position] {
-            for (other, symbols) in self.symbols.enumerated() where other != position {
-                if symbols.declarations.contains(name) { result.insert(other) }
-                if other < position && (symbols.values.contains(name) || changes[other].contains(name)) {
-                    result.insert(other)
-                }
-            }
+            for other in declaringCells[name] ?? [] where other != position { result.insert(other) }
+            for other in (bindingCells[name] ?? []) + (changingCells[name] ?? []) where other < position { result.insert(other) }
         }
         return result.sorted()
     }
