@@ -115,7 +115,7 @@ struct FrontMatter {
             let value: Parameter.Value
             if scalar.style != .plain {
                 value = .string(scalar.string)
-            } else if let int = Int(scalar.string) {
+            } else if let int = Parameter.Value.integer(scalar.string) {
                 value = .int(int)
             } else if let bool = valueNode.bool, ["true", "false", "True", "False", "TRUE", "FALSE"].contains(scalar.string) {
                 value = .bool(bool)

@@ -46,8 +46,8 @@ public struct Parameter: Sendable, Equatable {
         /// a `Bool` one takes `true` or `false`; a `String` one takes anything.
         public func sameType(from text: String) -> Value? {
             switch self {
-            case .int: return Int(text).map(Value.int)
-            case .double: return Double(text).flatMap { $0.isFinite ? Value.double($0) : nil }
+            case .int: return Self.integer(text).map(Value.int)
+            case .double: return (Double(text) ?? Self.integer(text).map(Double.init)).flatMap { $0.isFinite ? Value.double($0) : nil }
             case .bool:
                 switch text {
                 case "true": return .bool(true)
@@ -56,6 +56,24 @@ public struct Parameter: Sendable, Equatable {
                 }
             case .string: return .string(text)
             }
+        }
+
+        /// A whole number as Swift and YAML write one: `60000`, `60_000`, `-3`, `+5`, `0x10`, `0o17`, `0b101`.
+        static func integer(_ text: String) -> Int? {
+            var body = Substring(text)
+            var negative = false
+            if let sign = body.first, sign == "-" || sign == "+" {
+                negative = sign == "-"
+                body = body.dropFirst()
+            }
+            var radix = 10
+            for (prefix, base) in [("0x", 16), ("0o", 8), ("0b", 2)] where body.hasPrefix(prefix) {
+                radix = base
+                body = body.dropFirst(2)
+            }
+            guard let first = body.first, first != "_", body.allSatisfy({ $0 == "_" || $0.isHexDigit }) else { return nil }
+            guard let magnitude = Int(body.filter { $0 != "_" }, radix: radix) else { return nil }
+            return negative ? -magnitude : magnitude
         }
 
         static func swiftStringLiteral(_ text: String) -> String {

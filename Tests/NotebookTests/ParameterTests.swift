@@ -15,6 +15,18 @@ import Testing
         #expect(result.map(\.value) == [.int(1), .double(2), .bool(true), .string("abc")])
     }
 
+    /// `samples: 60_000` is an Int, as in Swift, not the Double 60000.0 (nor is `0x10`).
+    @Test func wholeNumbersWrittenAsInSwiftAreInts() throws {
+        let notebook = try NotebookParser.parse(
+            "---\nparams:\n  a: 60_000\n  b: 0x10\n  c: -3\n  d: 1e3\n  e: 0b101\n  f: 1_0.5\n---\n```swift\n1\n```\n", path: "x.md")
+        #expect(notebook.parameters.map(\.value) == [.int(60_000), .int(16), .int(-3), .double(1000), .int(5), .double(10.5)])
+        let result = try Parameter.applying([("epochs", "1_000"), ("rate", "2_000")], to: declared, path: "x.md")
+        #expect(result.map(\.value).prefix(2) == [.int(1000), .double(2000)])
+        #expect(Parameter.Value.integer("_1") == nil)
+        #expect(Parameter.Value.integer("12a") == nil)
+        #expect(Parameter.Value.integer("") == nil)
+    }
+
     @Test func unknownNameIsAnError() {
         expectError(at: nil, containing: "unknown parameter 'epoch'") {
             try Parameter.applying([("epoch", "1")], to: declared, path: "x.md")
