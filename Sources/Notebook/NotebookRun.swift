@@ -145,6 +145,9 @@ enum ReportWriter {
     ///
     /// - Throws: `NotebookError` naming the folder and why it cannot be written.
     static func prepare(_ directory: String, cacheDirectory: String) throws {
+        guard !directory.isEmpty else {
+            throw NotebookError("the report folder is empty ('-o \"\"')", hint: "give a folder with -o DIR, or leave -o out for 'output'")
+        }
         var problem: String?
         do {
             try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)

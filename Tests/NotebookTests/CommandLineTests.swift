@@ -84,6 +84,10 @@ extension CommandLineTests {
         let result = try nbrun(["ok.md", "-o", "taken"], in: directory)
         #expect(result.status == 2)
         #expect(result.stderr == "error: cannot write the report to the folder 'taken': Not a directory\nhint: choose a folder you can write with -o DIR\n")
+        // An empty -o is not the root folder ('' + "/.cache").
+        let empty = try nbrun(["ok.md", "-o", ""], in: directory)
+        #expect(empty.status == 2)
+        #expect(empty.stderr.hasPrefix("error: the report folder is empty"))
     }
 }
 
