@@ -5,9 +5,12 @@ import Glibc
 private nonisolated(unsafe) var interruptCount: sig_atomic_t = 0
 
 /// Notices Ctrl-C while a notebook program runs, so the runner can stop the child and
-/// still write its report instead of dying with it.
+/// still write its report instead of dying with it. SIGTERM and SIGHUP (a CI job cancelled,
+/// `timeout`, a closed terminal) are taken the same way: dying at once would leave the
+/// notebook programs of `nbrun test`, which run in their own process groups, running.
 struct InterruptWatch {
-    private var previous = sigaction()
+    static let signals = [SIGINT, SIGTERM, SIGHUP]
+    private var previous = Array(repeating: sigaction(), count: signals.count)
 
     /// Forgets earlier Ctrl-Cs (at the start of a run).
     static func reset() {
@@ -20,11 +23,13 @@ struct InterruptWatch {
         action.__sigaction_handler.sa_handler = { _ in interruptCount += 1 }
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
-        sigaction(SIGINT, &action, &watch.previous)
+        for (index, signal) in signals.enumerated() {
+            sigaction(signal, &action, &watch.previous[index])
+        }
         // A parent may have started nbrun with SIGINT blocked (Foundation's Process does): unblock it.
         var unblock = sigset_t()
         sigemptyset(&unblock)
-        sigaddset(&unblock, SIGINT)
+        for signal in signals { sigaddset(&unblock, signal) }
         sigprocmask(SIG_UNBLOCK, &unblock, nil)
         return watch
     }
@@ -32,7 +37,9 @@ struct InterruptWatch {
     var fired: Bool { interruptCount > 0 }
 
     func remove() {
-        var previous = self.previous
-        sigaction(SIGINT, &previous, nil)
+        for (index, signal) in Self.signals.enumerated() {
+            var previous = self.previous[index]
+            sigaction(signal, &previous, nil)
+        }
     }
 }

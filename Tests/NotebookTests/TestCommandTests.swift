@@ -160,7 +160,8 @@ private final class JUnitParser: NSObject, XMLParserDelegate {
 extension TestCommandTests {
     /// Each child `nbrun` runs in its own process group, so the terminal's Ctrl-C reaches only
     /// `nbrun test`: it must pass it on and wait, not die and leave the notebooks running.
-    @Test func ctrlCStopsTheChildrenWritesTheirReportsAndExits130() throws {
+    @Test(arguments: [SIGINT, SIGTERM])
+    func ctrlCStopsTheChildrenWritesTheirReportsAndExits130(signal: Int32) throws {
         let folder = try EndToEnd.temporaryDirectory()
         let sleeper = "```swift\nprint(\"first\")\n```\n\n```swift\nimport Foundation\nprint(\"sleeping\")\nThread.sleep(forTimeInterval: 60)\n```\n"
         try sleeper.write(toFile: folder + "/a.md", atomically: true, encoding: .utf8)
@@ -187,7 +188,7 @@ extension TestCommandTests {
         }
         #expect(sleeping)
         let started = Date()
-        kill(process.processIdentifier, SIGINT)
+        kill(process.processIdentifier, signal)
         process.waitUntilExit()
         #expect(Date().timeIntervalSince(started) < 30)
         #expect(process.terminationReason == .exit)
