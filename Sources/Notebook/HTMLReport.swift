@@ -374,7 +374,7 @@ public struct HTMLReport {
     .cell-head a{color:var(--muted);text-decoration:none;font-family:monospace}
     .cell-head .label{font-weight:600;color:var(--fg)}.cell-head .time{margin-left:auto}
     .badge{border-radius:10px;padding:0 8px;font-size:11px;color:#fff;background:var(--ok)}
-    .badge.failed{background:var(--bad)}.badge.notRun,.badge.notEvaluated{background:var(--muted)}.badge.expectedError{background:var(--warn)}.badge.cached{background:#0969da}.cache-info{font-size:12px;color:var(--muted);margin:2px 0 4px}.cache-info.note{color:var(--warn)}
+    .badge.failed{background:var(--bad)}.badge.notRun,.badge.notEvaluated{background:var(--muted)}.badge.expectedError{background:var(--warn)}.badge.cached{background:#0969da}.cache-info{font-size:12px;color:var(--muted);margin:2px 0 4px;padding:0 10px}.cache-info.note{color:var(--warn)}
     .cell:not(:has(.badge.passed)) .cell-head .time{margin-left:auto}
     pre.code{background:var(--code)}
     .outputs{border-top:1px solid var(--line)}

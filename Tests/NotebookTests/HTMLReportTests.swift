@@ -118,6 +118,13 @@ import Testing
         #expect(rendered.files.first?.data == Data(text.utf8))
     }
 
+    /// The "restored from the cache" line sits inside the cell's box, not against its border.
+    @Test func cacheInfoIsPaddedLikeTheCellHead() {
+        let html = render([]).html
+        let rule = html.range(of: ".cache-info{").map { html[$0.upperBound...].prefix { $0 != "}" } } ?? ""
+        #expect(rule.contains("padding:0 10px"))
+    }
+
     @Test func longOutputIsCutAndKeptWhole() {
         let text = (0..<200_000).map { "line \($0)" }.joined(separator: "\n") + "\n"
         let rendered = render([CellResult(cellIndex: 0, status: .passed, outputs: [.stdout(text)])])
