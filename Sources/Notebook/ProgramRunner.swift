@@ -286,13 +286,18 @@ public struct ProgramRunner {
 
     /// The `.md` line of the cell's only `try`, if it has exactly one: where a caught error
     /// must have come from (errors carry no location of their own).
+    ///
+    /// Without a `try`, the line of its only `throw` (`throw Oops()` written in the cell).
     static func onlyTryLine(in cell: Cell) -> Int? {
         var found: [Int] = []
+        var throwing: [Int] = []
         for (offset, line) in cell.source.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
         where offset >= cell.optionLineCount {
             let words = line.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "?" || $0 == "!") })
             if words.contains(where: { $0 == "try" || $0 == "try?" || $0 == "try!" }) { found.append(cell.line + offset) }
+            if words.contains("throw") { throwing.append(cell.line + offset) }
         }
+        if found.isEmpty, throwing.count == 1 { return throwing[0] }
         return found.count == 1 ? found[0] : nil
     }
 
