@@ -85,8 +85,18 @@ func sgemmBlock(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: U
         for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) }
         return
     }
+    // Zeroed here, then accumulated (beta = 1): with beta = 0 OpenBLAS zeroes C itself in
+    // sgemm_beta, a slower loop (perf: 5.7% of an MLP epoch's samples). Measured single-threaded
+    // in C on the MLP's products, median of 41: 1-8% faster, the weight gradients most
+    // (784x256x128: 812 -> 763 us, 635 -> 596 us). Accumulating adds the same products to
+    // exact zeros, so the bits are the same.
+    if ldc == n {
+        c.update(repeating: 0, count: m * n)
+    } else {
+        for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) }
+    }
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+                Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 1, c, Int32(ldc))
 }
 
 /// Keeps OpenBLAS on one thread (set once); products use the cores through `sgemmInParts` instead.
