@@ -110,17 +110,8 @@ extension CommandLineTests {
         print("third")
         ```
         """.write(toFile: directory + "/slow.md", atomically: true, encoding: .utf8)
-        let executable = try #require(EndToEnd.nbrunExecutable())
-        _ = try EndToEnd.kernel()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["slow.md"]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let errorLog = directory + "/stderr.txt"
-        FileManager.default.createFile(atPath: errorLog, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorLog))
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try EndToEnd.startNBRun(["slow.md"], in: directory, log: errorLog, logsStandardError: true)
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline, !((try? String(contentsOfFile: errorLog, encoding: .utf8))?.contains("[1/3]") ?? false) {
             usleep(100_000)

@@ -51,6 +51,24 @@ enum EndToEnd {
         return nil
     }
 
+    /// Starts `nbrun arguments` in `directory` without waiting (to signal it mid-run), writing one
+    /// stream (`.standardOutput` or `.standardError`, by `logsStandardError`) to `log`, the other
+    /// to /dev/null.
+    static func startNBRun(_ arguments: [String], in directory: String, log: String, logsStandardError: Bool) throws -> Process {
+        let executable = try #require(nbrunExecutable())
+        _ = try kernel()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = logsStandardError ? FileHandle.nullDevice : logHandle
+        process.standardError = logsStandardError ? logHandle : FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// What a run of the `nbrun` executable printed, and its exit status.
     struct CommandResult {
         var status: Int32

@@ -166,17 +166,9 @@ extension TestCommandTests {
         let sleeper = "```swift\nprint(\"first\")\n```\n\n```swift\nimport Foundation\nprint(\"sleeping\")\nThread.sleep(forTimeInterval: 60)\n```\n"
         try sleeper.write(toFile: folder + "/a.md", atomically: true, encoding: .utf8)
         try sleeper.write(toFile: folder + "/b.md", atomically: true, encoding: .utf8)
-        let executable = try #require(EndToEnd.nbrunExecutable())
-        _ = try EndToEnd.kernel()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["test", ".", "-o", "output", "--junit", "junit.xml"]
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
         let log = folder + "/stdout.txt"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try EndToEnd.startNBRun(["test", ".", "-o", "output", "--junit", "junit.xml"], in: folder, log: log,
+                                              logsStandardError: false)
         // Until the first notebook's program sleeps in its second cell.
         let deadline = Date().addingTimeInterval(120)
         var sleeping = false
