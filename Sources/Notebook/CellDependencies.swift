@@ -25,6 +25,27 @@ struct CellSymbols: Equatable {
     /// its own values included: what a cell calling them reads and changes.
     var declarationReads: Set<String> = []
     var declarationChanges: Set<String> = []
+    /// The same for each name the cell declares (a function, a type and its members): what
+    /// calling or using it reads, and what it may change (its own locals and parameters aside).
+    var declarationEffects: [String: Effect] = [:]
+    /// Functions declared here that may change a value passed to them (call a method on a
+    /// parameter, assign through it): passing another cell's value to one changes that value.
+    var functionsChangingArguments: Set<String> = []
+    /// (function, argument) for each call `f(..., name, ...)` in the cell's code whose argument
+    /// is a plain name.
+    var passedArguments: [PassedArgument] = []
+
+    struct Effect: Equatable {
+        var reads: Set<String> = []
+        var changes: Set<String> = []
+        /// Its calls passing a plain name (a global, or one of its own locals).
+        var passed: [PassedArgument] = []
+    }
+
+    struct PassedArgument: Equatable {
+        var function: String
+        var argument: String
+    }
 
     /// Free functions that only read their arguments (their arguments are not mutations).
     static let readingFunctions: Set<String> = [
@@ -46,16 +67,53 @@ struct CellSymbols: Equatable {
                 declarations.formUnion(Self.declaredNames(decl))
             }
             if isCode {
-                declarationReads.formUnion(Self.writtenNames(in: decl))
+                let reads = Self.writtenNames(in: decl)
+                declarationReads.formUnion(reads)
                 let finder = MutationFinder(viewMode: .sourceAccurate)
                 finder.walk(decl)
                 declarationChanges.formUnion(finder.names)
+                // What surely or probably changes (as for a cached cell's own code): being passed
+                // to a function does not count here, or `fit(x: data.inputs)` would "change" data.
+                let strict = MutationFinder(viewMode: .sourceAccurate)
+                strict.countsArguments = false
+                strict.walk(decl)
+                let locals = PreparedCell.namesDeclared(in: decl)
+                let changes = strict.names.subtracting(locals)
+                let passed = Self.passedArguments(in: decl).filter { !locals.contains($0.argument) }
+                for name in Self.declaredNames(decl) {
+                    declarationEffects[name, default: Effect()].reads.formUnion(reads)
+                    declarationEffects[name, default: Effect()].changes.formUnion(changes)
+                    declarationEffects[name, default: Effect()].passed += passed
+                }
+                if let function = decl.as(FunctionDeclSyntax.self) {
+                    let parameters = Set(function.signature.parameterClause.parameters.map {
+                        Self.unquoted(($0.secondName ?? $0.firstName).text)
+                    })
+                    if !strict.names.isDisjoint(with: parameters) { functionsChangingArguments.insert(Self.unquoted(function.name.text)) }
+                }
             }
         }
+        passedArguments = Self.passedArguments(in: tree)
         uses = Self.writtenNames(in: tree).subtracting(values).subtracting(declarations)
         let finder = MutationFinder(viewMode: .sourceAccurate)
         finder.walk(tree)
         mutates = finder.names.subtracting(values)
+    }
+
+    /// (function, argument) for each call `f(..., name, ...)` in `node` whose argument is a plain name.
+    static func passedArguments(in node: some SyntaxProtocol) -> [PassedArgument] {
+        var result: [PassedArgument] = []
+        for call in node.tokens(viewMode: .sourceAccurate).compactMap({ $0.parent?.as(DeclReferenceExprSyntax.self) })
+            .compactMap({ $0.parent?.as(FunctionCallExprSyntax.self) }) {
+            guard let callee = call.calledExpression.as(DeclReferenceExprSyntax.self) else { continue }
+            for argument in call.arguments {
+                let expression = argument.expression.as(InOutExprSyntax.self)?.expression ?? argument.expression
+                if let name = expression.as(DeclReferenceExprSyntax.self) {
+                    result.append(PassedArgument(function: unquoted(callee.baseName.text), argument: unquoted(name.baseName.text)))
+                }
+            }
+        }
+        return result
     }
 
     /// The identifiers and operators written in `node`.
@@ -204,15 +262,17 @@ final class MutationFinder: SyntaxVisitor {
 /// cells that may change such a name. A cell that merely precedes it is not an input.
 /// At run time the kernel adds the random generator's state on entry to the key.
 enum CellCacheKeys {
-    static func compute(_ cells: [Cell], parameters: [Parameter], salt: String) -> [Int: String] {
+    /// The keys of the cached cells, and why some cannot be cached (by cell index).
+    static func compute(_ cells: [Cell], parameters: [Parameter], salt: String) -> (keys: [Int: String], blockers: [Int: String]) {
         // Without a cached cell there is nothing to key: skip parsing every cell again.
-        guard cells.contains(where: \.options.cache) else { return [:] }
+        guard cells.contains(where: \.options.cache) else { return ([:], [:]) }
         let graph = DependencyGraph(cells, parameters: parameters, salt: salt)
-        var keys: [Int: String] = [:]
+        var keys: [Int: String] = [:], blockers: [Int: String] = [:]
         for (position, cell) in cells.enumerated() where cell.options.cache {
             keys[cell.index] = graph.key(position)
+            blockers[cell.index] = graph.cacheBlocker(position)
         }
-        return keys
+        return (keys, blockers)
     }
 }
 
@@ -313,6 +373,51 @@ final class DependencyGraph {
         let key = hasher.finalize().hex
         keys[position] = key
         return key
+    }
+
+    /// Every cell's `declarationEffects` by name, and the functions changing their arguments.
+    private lazy var declarationEffects: (effects: [String: CellSymbols.Effect], changingArguments: Set<String>) = {
+        var effects: [String: CellSymbols.Effect] = [:]
+        var changingArguments: Set<String> = []
+        for cell in symbols {
+            for (name, effect) in cell.declarationEffects {
+                effects[name, default: CellSymbols.Effect()].reads.formUnion(effect.reads)
+                effects[name, default: CellSymbols.Effect()].changes.formUnion(effect.changes)
+                effects[name, default: CellSymbols.Effect()].passed += effect.passed
+            }
+            changingArguments.formUnion(cell.functionsChangingArguments)
+        }
+        return (effects, changingArguments)
+    }()
+
+    /// Why the cached cell at `position` must run rather than be restored, if it must: a
+    /// function or type it uses (through others, transitively) changes a value another cell
+    /// binds (`func train() { model.fit(...) }`), or it passes such a value to a function that
+    /// changes what it is passed (`train(model)`). Restored, the cell would bind its own values
+    /// again but not redo those changes, and later cells would see them undone. (What the
+    /// cell's own code changes is checked where it is prepared.)
+    func cacheBlocker(_ position: Int) -> String? {
+        let own = symbols[position]
+        func boundElsewhere(_ name: String) -> Bool {
+            !own.values.contains(name) && (bindingCells[name] ?? []).contains { $0 != position }
+        }
+        let (effects, changingArguments) = declarationEffects
+        var pending = Array(own.uses), visited: Set<String> = []
+        while let name = pending.popLast() {
+            guard visited.insert(name).inserted, let effect = effects[name] else { continue }
+            let changed = effect.changes.filter(boundElsewhere).sorted().first
+                ?? effect.passed.first { changingArguments.contains($0.function) && boundElsewhere($0.argument) }?.argument
+            if let changed {
+                return "'\(name)' changes '\(changed)', which another cell defines, and a restored cell would not change it again "
+                    + "(bind '\(changed)' in this cell, or call '\(name)' outside the cached cell)"
+            }
+            pending.append(contentsOf: effect.reads)
+        }
+        if let passed = own.passedArguments.first(where: { changingArguments.contains($0.function) && boundElsewhere($0.argument) }) {
+            return "it passes '\(passed.argument)', which another cell defines, to '\(passed.function)', which changes what it "
+                + "is passed, and a restored cell would not change it again (bind '\(passed.argument)' in this cell to cache them together)"
+        }
+        return nil
     }
 
     /// The options that change what a cell computes or shows.

@@ -175,6 +175,38 @@ import Testing
         }
     }
 
+    /// The same through the notebook's own functions: a cached cell calling one that changes
+    /// another cell's value (`func train() { model.fit() }`), or passing such a value to one
+    /// that changes its argument (`train(model)`), runs normally; restored, the model would
+    /// stay untrained for the cells after it.
+    @Test func aCachedCellChangingAnotherCellsValueThroughAFunctionRunsNormally() throws {
+        let setup = """
+        ```swift
+        final class Model { var steps = 0; func fit() { steps += 1 } }
+        let model = Model()
+        var xs = [1]
+        func grow() { xs.append(2) }
+        func trainTwice() { train(model); train(model) }
+        func train(_ m: Model) { m.fit() }
+        func count(_ values: [Int]) -> Int { values.count }
+        func fresh() -> Model { let m = Model(); m.fit(); return m }
+        ```
+        """
+        let changing = ["grow()\nlet n = 1": "'grow' changes 'xs'", "let n = { grow(); return 1 }()": "'grow' changes 'xs'",
+                        "trainTwice()\nlet n = 1": "'trainTwice' changes 'model'",
+                        "train(model)\nlet n = model.steps": "passes 'model', which another cell defines, to 'train'"]
+        for (body, note) in changing {
+            let (_, program) = try generate(setup + "\n\n```swift\n//| cache: true\n\(body)\n```\n")
+            #expect(program.cacheKeys[1] == nil, "\(body)")
+            #expect(program.cacheNotes[1]?.contains(note) == true, "\(body): \(program.cacheNotes[1] ?? "no note")")
+        }
+        for body in ["let n = count(xs)", "let m = Model()\ntrain(m)\nlet s = m.steps", "let trained = fresh()", "let s = model.steps"] {
+            let (_, program) = try generate(setup + "\n\n```swift\n//| cache: true\n\(body)\n```\n")
+            #expect(program.cacheNotes[1] == nil, "\(body): \(program.cacheNotes[1] ?? "")")
+            #expect(program.cacheKeys[1] != nil, "\(body)")
+        }
+    }
+
     @Test func figureSizesAreSetPerCellOnlyWhenAsked() throws {
         let (_, plain) = try generate("```swift\nlet a = 1\n```\n")
         #expect(!plain.source.contains("Figure.defaultWidth"))
