@@ -17,15 +17,18 @@ struct FrontMatter {
     /// Splits `text` into front matter YAML and Markdown.
     ///
     /// The Markdown keeps its line numbers: the front matter's lines become empty lines.
-    /// Returns `nil` YAML when the file does not start with `---`.
+    /// Returns `nil` YAML when the file does not start with `---`. Blank lines before it are
+    /// allowed (as R Markdown does); the YAML then starts with as many empty lines, so its line
+    /// numbers stay those of the `.md` minus one.
     static func split(_ text: String) -> (yaml: String?, markdown: String) {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard let first = lines.first, first.trimmingWhitespace() == "---" else { return (nil, text) }
-        guard let end = lines.indices.dropFirst().first(where: {
+        guard let start = lines.firstIndex(where: { !$0.trimmingWhitespace().isEmpty }),
+              lines[start].trimmingWhitespace() == "---" else { return (nil, text) }
+        guard let end = lines.indices.dropFirst(start + 1).first(where: {
             let line = lines[$0].trimmingWhitespace()
             return line == "---" || line == "..."
         }) else { return (nil, text) }
-        let yaml = lines[1..<end].joined(separator: "\n")
+        let yaml = (Array(repeating: "", count: start) + lines[(start + 1)..<end].map(String.init)).joined(separator: "\n")
         for index in 0...end { lines[index] = "" }
         return (yaml, lines.joined(separator: "\n"))
     }

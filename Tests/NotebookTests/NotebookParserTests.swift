@@ -151,6 +151,21 @@ import Testing
         }
     }
 
+    /// Blank lines before the front matter (as R Markdown allows): it is still the front
+    /// matter, not prose whose params then are "not in scope"; lines stay those of the file.
+    @Test func frontMatterAfterBlankLinesIsStillFrontMatter() throws {
+        let notebook = try NotebookParser.parse("\n  \n---\ntitle: t\nparams:\n  count: 3\n---\n```swift\nprint(count)\n```\n", path: "x.md")
+        #expect(notebook.title == "t")
+        #expect(notebook.parameters == [Parameter(name: "count", value: .int(3), line: 6)])
+        #expect(notebook.cells[0].line == 9)
+        expectError(at: 5, containing: "x.md:5:") {
+            try NotebookParser.parse("\n\n---\ntitle: x\n  bad indent: y\n---\n```swift\n1\n```\n", path: "x.md")
+        }
+        expectError(at: 5, containing: "unknown front matter key 'colour'") {
+            try NotebookParser.parse("\n\n---\ntitle: t\ncolour: red\n---\n```swift\n1\n```\n", path: "x.md")
+        }
+    }
+
     @Test func unknownFrontMatterKeyIsAnErrorAtItsLine() {
         expectError(at: 3, containing: "unknown front matter key 'colour'") {
             try NotebookParser.parse("---\ntitle: t\ncolour: red\n---\n```swift\n1\n```\n", path: "x.md")
