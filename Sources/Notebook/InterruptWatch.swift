@@ -3,6 +3,7 @@ import Glibc
 #endif
 
 private nonisolated(unsafe) var interruptCount: sig_atomic_t = 0
+private nonisolated(unsafe) var lastSignal: sig_atomic_t = 0
 
 /// Notices Ctrl-C while a notebook program runs, so the runner can stop the child and
 /// still write its report instead of dying with it. SIGTERM and SIGHUP (a CI job cancelled,
@@ -20,7 +21,10 @@ struct InterruptWatch {
     static func install() -> InterruptWatch {
         var watch = InterruptWatch()
         var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in interruptCount += 1 }
+        action.__sigaction_handler.sa_handler = { signal in
+            lastSignal = signal
+            interruptCount += 1
+        }
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
         for (index, signal) in signals.enumerated() {
@@ -35,6 +39,18 @@ struct InterruptWatch {
     }
 
     var fired: Bool { interruptCount > 0 }
+
+    /// The last signal received (SIGINT before any), to pass on to child processes.
+    static var signal: Int32 { lastSignal == 0 ? SIGINT : lastSignal }
+
+    /// How the run was stopped, for messages: "Ctrl-C" (SIGINT), "SIGTERM" or "SIGHUP".
+    static var cause: String {
+        switch lastSignal {
+        case SIGTERM: return "SIGTERM"
+        case SIGHUP: return "SIGHUP"
+        default: return "Ctrl-C"
+        }
+    }
 
     func remove() {
         for (index, signal) in Self.signals.enumerated() {

@@ -13,9 +13,14 @@ public enum JUnitReport {
         for summary in summaries {
             let suiteName = escape(summary.path)
             let caseCount = max(summary.cells.count, summary.error == nil ? 0 : 1)
-            let skipped = summary.cells.filter { $0.status == "skipped" || $0.status == "notRun" }.count
+            let skipped = notRun(summary) ? 1 : summary.cells.filter { $0.status == "skipped" || $0.status == "notRun" }.count
             out += #"  <testsuite name="\#(suiteName)" tests="\#(caseCount)" failures="\#(failureCount(summary))" skipped="\#(skipped)" time="\#(format(summary.seconds))">"# + "\n"
-            if let error = summary.error {
+            if notRun(summary) {
+                // Interrupted before it started: skipped, not failed.
+                out += #"    <testcase classname="\#(suiteName)" name="run" time="0">"# + "\n"
+                out += #"      <skipped message="\#(escape(firstLine(summary.error ?? "not run")))"/>"# + "\n"
+                out += "    </testcase>\n"
+            } else if let error = summary.error {
                 out += #"    <testcase classname="\#(suiteName)" name="compile" time="0">"# + "\n"
                 out += #"      <failure message="\#(escape(firstLine(error)))" type="compile">\#(escape(error))</failure>"# + "\n"
                 out += "    </testcase>\n"
@@ -42,7 +47,13 @@ public enum JUnitReport {
         return out
     }
 
+    /// A notebook `nbrun test` never started (interrupted first): exit 130, no cells.
+    private static func notRun(_ summary: NotebookSummary) -> Bool {
+        summary.exitCode == 130 && summary.cells.isEmpty
+    }
+
     private static func failureCount(_ summary: NotebookSummary) -> Int {
+        if notRun(summary) { return 0 }
         let cells = summary.cells.filter { $0.status == "failed" }.count
         if summary.error != nil { return 1 }
         if cells == 0 && summary.exitCode != 0 { return 1 }

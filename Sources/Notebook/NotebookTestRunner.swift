@@ -215,19 +215,19 @@ final class Children: @unchecked Sendable {
     func add(_ pid: pid_t) {
         lock.lock(); defer { lock.unlock() }
         running.insert(pid)
-        if interrupted { kill(pid, SIGINT) }
+        if interrupted { kill(pid, InterruptWatch.signal) }
     }
 
     func remove(_ pid: pid_t) {
         lock.lock(); running.remove(pid); lock.unlock()
     }
 
-    /// Sends SIGINT to each running child, once.
+    /// Sends each running child the signal this process got (SIGINT, SIGTERM...), once.
     func interrupt() {
         lock.lock(); defer { lock.unlock() }
         guard !interrupted else { return }
         interrupted = true
-        for pid in running { kill(pid, SIGINT) }
+        for pid in running { kill(pid, InterruptWatch.signal) }
     }
 }
 

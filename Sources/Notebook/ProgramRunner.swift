@@ -115,7 +115,7 @@ public struct ProgramRunner {
             if stop == nil {
                 let now = Date()
                 if interruption.fired {
-                    stop = (.interrupted, "interrupted (Ctrl-C)")
+                    stop = (.interrupted, "interrupted (\(InterruptWatch.cause))")
                 } else if let running = log.running, let limit = cells[running].options.timeout,
                           let began = log.began[running], now.timeIntervalSince(began) > limit {
                     stop = (.timeout, "\(cells[running].name) ran past its time limit of \(Self.seconds(limit)) (timeout: \(Self.seconds(limit)))")

@@ -90,6 +90,18 @@ private final class JUnitParser: NSObject, XMLParserDelegate {
         #expect(folders == ["out/a", "out/b", "out"])
     }
 
+    /// A notebook that an interrupted `nbrun test` never started is a skipped case, not a
+    /// failed "compile" one.
+    @Test func notebooksNeverStartedAreSkippedInJUnit() {
+        let xml = JUnitReport.xml([NotebookSummary(path: "b.md", exitCode: 130, seconds: 0, cells: [],
+                                                   error: "b.md: not run (interrupted)")])
+        #expect(xml.contains(#"<testsuites name="nbrun" tests="1" failures="0""#))
+        #expect(xml.contains(#"failures="0" skipped="1""#))
+        #expect(xml.contains(#"<testcase classname="b.md" name="run" time="0">"#))
+        #expect(xml.contains(#"<skipped message="b.md: not run (interrupted)"/>"#))
+        #expect(!xml.contains("<failure"))
+    }
+
     @Test func junitEscapesWhatXMLCannotHold() {
         #expect(JUnitReport.escape("a<b & \"c\"\u{01}") == "a&lt;b &amp; &quot;c&quot;")
     }
@@ -191,6 +203,7 @@ extension TestCommandTests {
         #expect(stdout.hasSuffix("0 passed, 2 failed, interrupted\n"))
         let html = try String(contentsOfFile: folder + "/output/a.html", encoding: .utf8)
         #expect(html.contains("Interrupted"))
+        #expect(html.contains(signal == SIGTERM ? "interrupted (SIGTERM)" : "interrupted (Ctrl-C)"))
         #expect(FileManager.default.fileExists(atPath: folder + "/junit.xml"))
     }
 }
