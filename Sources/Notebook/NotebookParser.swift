@@ -46,9 +46,13 @@ public enum NotebookParser {
         let protected = math.protect(markdown)
 
         cmark_gfm_core_extensions_ensure_registered()
-        guard let parser = cmark_parser_new(CMARK_OPT_DEFAULT) else { fatalError("cmark_parser_new failed") }
+        // Raw HTML in the prose (<sub>, <kbd>, <details>, <img>) is kept, as Jupyter, Quarto and
+        // GitHub keep it, with GitHub's tag filter: <script>, <style>, <iframe> and the like are
+        // escaped, so they show as text and do not run (cmark's default dropped all raw HTML).
+        let options = CMARK_OPT_DEFAULT | CMARK_OPT_UNSAFE
+        guard let parser = cmark_parser_new(options) else { fatalError("cmark_parser_new failed") }
         defer { cmark_parser_free(parser) }
-        for name in ["table", "strikethrough", "autolink", "tasklist"] {
+        for name in ["table", "strikethrough", "autolink", "tasklist", "tagfilter"] {
             if let extensionPointer = cmark_find_syntax_extension(name) {
                 cmark_parser_attach_syntax_extension(parser, extensionPointer)
             }
@@ -100,7 +104,7 @@ public enum NotebookParser {
             cmark_node_replace(node, paragraph)
             cmark_node_free(node)
         }
-        let renderedPointer = cmark_render_html(document, CMARK_OPT_DEFAULT, cmark_parser_get_syntax_extensions(parser))!
+        let renderedPointer = cmark_render_html(document, options, cmark_parser_get_syntax_extensions(parser))!
         let html = math.restore(String(cString: renderedPointer))
         free(renderedPointer)
 

@@ -253,6 +253,33 @@ import Testing
         #expect(!notebook.hasMath)
     }
 
+    /// Raw HTML in prose is kept (as Jupyter, Quarto and GitHub do); GitHub's tag filter
+    /// escapes the tags that would run or swallow the page.
+    @Test func rawHTMLInProseIsKeptButScriptsAreEscaped() throws {
+        let notebook = try NotebookParser.parse("""
+        H<sub>2</sub>O, press <kbd>Ctrl</kbd>-<kbd>C</kbd>.
+
+        <details><summary>Derivation</summary>
+
+        The *chain rule*.
+
+        </details>
+
+        <script>alert(1)</script>
+
+        ```swift
+        1
+        ```
+        """, path: "x.md")
+        guard case .prose(let html) = notebook.blocks[0] else { Issue.record("expected prose"); return }
+        #expect(html.contains("H<sub>2</sub>O, press <kbd>Ctrl</kbd>-<kbd>C</kbd>."))
+        #expect(html.contains("<details><summary>Derivation</summary>"))
+        #expect(html.contains("<em>chain rule</em>"))
+        #expect(!html.contains("<script>"))
+        #expect(html.contains("&lt;script>alert(1)&lt;/script>"))
+        #expect(!html.contains("raw HTML omitted"))
+    }
+
     @Test func unicodeProseAndCodeSurvive() throws {
         let notebook = try NotebookParser.parse("# Ünïcödé ✓ 日本\n\n```swift\nlet π = \"ü→✓\"\n```\n", path: "x.md")
         #expect(notebook.title == "Ünïcödé ✓ 日本")
