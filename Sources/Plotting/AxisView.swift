@@ -56,6 +56,10 @@ struct AxisView {
             }
             lo = scale.inverse(lo)
             hi = scale.inverse(hi)
+            // A margin past what a Double holds (a log axis over 1e-300...1e300 would reach
+            // 0 and infinity) stops at the data instead.
+            if !scale.accepts(lo) { lo = extent.lower }
+            if !scale.accepts(hi) { hi = extent.upper }
         }
         if let l = settings.lower, scale.accepts(l) { lo = l }
         if let u = settings.upper, scale.accepts(u) { hi = u }

@@ -74,4 +74,13 @@ import Testing
     }
 
     private func pow10(_ x: Double) -> Double { AxisScale.log.inverse(x) }
+
+    @Test func logMarginStopsAtWhatADoubleHolds() throws {
+        // 1e-300...1e300 padded by 5% of 600 decades would reach 1e-330 (0) and 1e330 (inf).
+        var e = AxisView.Extent()
+        e.include(1e-300); e.include(1e300)
+        let v = AxisView.resolve(e, settings: AxisSettings(scale: .log))
+        #expect(v.lower == 1e-300 && v.upper == 1e300)
+        #expect(try Figure().line([1e-300, 1e300]).yScale(.log).pngData().count > 1000)
+    }
 }
