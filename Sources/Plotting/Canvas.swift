@@ -64,9 +64,11 @@ final class Canvas {
 
     /// Sets (blends) a block of physical pixels.
     func fillPixels(x: Range<Int>, y: Range<Int>, color: Color) {
-        let xs = max(x.lowerBound, 0)..<min(x.upperBound, pixelWidth)
-        let ys = max(y.lowerBound, 0)..<min(y.upperBound, pixelHeight)
-        guard !xs.isEmpty, !ys.isEmpty else { return }
+        // A block wholly off the canvas (a legend taller than the figure) draws nothing.
+        let x0 = max(x.lowerBound, 0), x1 = min(x.upperBound, pixelWidth)
+        let y0 = max(y.lowerBound, 0), y1 = min(y.upperBound, pixelHeight)
+        guard x0 < x1, y0 < y1 else { return }
+        let xs = x0..<x1, ys = y0..<y1
         for py in ys {
             let row = pixelRow(py)
             for px in xs { blend(row, px, color, 1) }
@@ -75,9 +77,11 @@ final class Canvas {
 
     /// Writes opaque colours to physical pixels: `color(px, py)` for each pixel of the block.
     func paintPixels(x: Range<Int>, y: Range<Int>, _ color: (Int, Int) -> Color) {
-        let xs = max(x.lowerBound, 0)..<min(x.upperBound, pixelWidth)
-        let ys = max(y.lowerBound, 0)..<min(y.upperBound, pixelHeight)
-        guard !xs.isEmpty, !ys.isEmpty else { return }
+        // A block wholly off the canvas (a legend taller than the figure) draws nothing.
+        let x0 = max(x.lowerBound, 0), x1 = min(x.upperBound, pixelWidth)
+        let y0 = max(y.lowerBound, 0), y1 = min(y.upperBound, pixelHeight)
+        guard x0 < x1, y0 < y1 else { return }
+        let xs = x0..<x1, ys = y0..<y1
         for py in ys {
             let row = pixelRow(py)
             for px in xs { blend(row, px, color(px, py), 1) }

@@ -54,4 +54,18 @@ import Testing
         let expected: Double = length * 2 + 2 * 2  // projecting caps
         #expect(abs(ink - expected) < expected * 0.05)
     }
+
+    @Test func blocksOffTheCanvasDrawNothing() throws {
+        let canvas = try Canvas(width: 10, height: 10, scale: 1)
+        canvas.fillPixels(x: 2..<5, y: 20..<30, color: .black)
+        canvas.fillPixels(x: -8 ..< -2, y: 2..<5, color: .black)
+        canvas.paintPixels(x: 12..<15, y: 2..<5) { _, _ in .black }
+        canvas.horizontalLine(x0: 2, x1: 8, y: 25, thickness: 1, color: .black)
+        let image = try #require(Golden.decode(try canvas.pngData()))
+        #expect(image.pixels.allSatisfy { $0 == 0xffffff })
+        // A legend of 20 entries is taller than a 200-pixel figure.
+        var figure = Figure(width: 300, height: 200)
+        for i in 0..<20 { figure = figure.line([Double(i), Double(i + 1)], label: "series \(i)") }
+        #expect(try figure.pngData().count > 1000)
+    }
 }
