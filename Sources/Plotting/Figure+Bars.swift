@@ -18,11 +18,18 @@ extension Figure {
             guard let lo0 = range?.lowerBound ?? finite.min(), let hi0 = range?.upperBound ?? finite.max() else {
                 figure.record(PlotError("histogram: all \(values.count) values are NaN or infinite")); return
             }
+            guard lo0.isFinite, hi0.isFinite else {
+                figure.record(PlotError("histogram: the range must be finite, got \(lo0)...\(hi0)")); return
+            }
             let (lo, hi) = lo0 == hi0 ? (lo0 - 0.5, hi0 + 0.5) : (lo0, hi0)
-            let width = (hi - lo) / Double(bins)
+            // A span past the largest Double (-1e308...1e308) is divided before it is subtracted.
+            let span = hi - lo
+            let width = span.isFinite ? span / Double(bins) : hi / Double(bins) - lo / Double(bins)
             var counts = [Double](repeating: 0, count: bins)
             for v in finite where v >= lo && v <= hi {
-                counts[min(Int((v - lo) / width), bins - 1)] += 1
+                let offset = v - lo
+                let bin = offset.isFinite ? offset / width : v / width - lo / width
+                counts[min(Int(bin), bins - 1)] += 1
             }
             if density {
                 let total = counts.reduce(0, +)

@@ -54,4 +54,9 @@ import Testing
         let g = Figure().decisionBoundary(xRange: 1...1, yRange: 0...1) { _, _ in [] }
         #expect(message(g)?.hasPrefix("decisionBoundary: needs finite ranges") == true)
     }
+
+    @Test func histogramOfAnInfiniteRange() {
+        #expect(message(Figure().histogram([1.0, 2], range: -Double.infinity...Double.infinity))
+                == "histogram: the range must be finite, got -inf...inf")
+    }
 }

@@ -141,4 +141,12 @@ import Testing
         let f = Figure().line([0.0, 1, 10, 100]).yScale(.log)
         #expect(try f.pngData().count > 1000)
     }
+
+    @Test func histogramOfAHugeSpan() throws {
+        // 1e308 - (-1e308) overflows to infinity: bins are still counted.
+        let f = Figure().histogram([1e308, -1e308, 5e307], bins: 2)
+        guard case .bars(let b) = try #require(f.series.first) else { Issue.record("not bars"); return }
+        #expect(b.heights == [1, 2])
+        #expect(try f.pngData().count > 1000)
+    }
 }
