@@ -120,15 +120,17 @@ extension AxesRenderer {
                 let i0 = min(Int(fx), r.nx - 2), j0 = min(Int(fy), r.ny - 2)
                 let tx = Float(fx - Double(i0)), ty = Float(fy - Double(j0))
                 let a = (j0 * r.nx + i0) * k, b = a + k, c = a + r.nx * k, d = c + k
-                var best = 0
+                var best = -1
                 var bestScore = -Float.infinity
                 for m in 0..<k {
                     let top = scores[a + m] + (scores[b + m] - scores[a + m]) * tx
                     let bottom = scores[c + m] + (scores[d + m] - scores[c + m]) * tx
                     let v = top + (bottom - top) * ty
-                    if v > bestScore { bestScore = v; best = m }
+                    if !v.isNaN && (best < 0 || v > bestScore) { bestScore = v; best = m }
                 }
-                return colors[best]
+                // Where every score is NaN (predict returned NaN) no class is drawn, as in
+                // matplotlib's contourf, rather than the first class.
+                return best < 0 ? .white : colors[best]
             }
         }
     }

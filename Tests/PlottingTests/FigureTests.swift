@@ -149,4 +149,17 @@ import Testing
         #expect(b.heights == [1, 2])
         #expect(try f.pngData().count > 1000)
     }
+
+    @Test func decisionBoundaryLeavesNaNPredictionsBlank() throws {
+        func centre(_ value: Float) throws -> Int32 {
+            let f = Figure(width: 200, height: 150).pixelScale(1)
+                .decisionBoundary(xRange: 0...1, yRange: 0...1, resolution: 10) { (batch: Tensor) in
+                    Tensor([Float](repeating: value, count: batch.shape[0]), shape: [batch.shape[0]])
+                }
+            let image = try decoded(f)
+            return image.pixels[75 * 200 + 100]
+        }
+        #expect(try centre(0.2) != 0xffffff)  // class 0, coloured
+        #expect(try centre(.nan) == 0xffffff)  // no class: not painted as class 0
+    }
 }
