@@ -63,8 +63,22 @@ struct AxisView {
         }
         if let l = settings.lower, scale.accepts(l) { lo = l }
         if let u = settings.upper, scale.accepts(u) { hi = u }
+        var inverted = false
+        if let l = settings.lower, let u = settings.upper, scale.accepts(l), scale.accepts(u), l >= u {
+            if l > u {
+                // Reversed limits turn the axis round, as in matplotlib: `xLimits(5, 0)` puts
+                // 5 at the left (it used to show 5...6, away from the data).
+                (lo, hi, inverted) = (u, l, true)
+            } else {
+                // Equal limits widen around the value, as for a constant series.
+                let pad = scale == .log ? 1 : (l == 0 ? 1 : abs(l) * 0.1)
+                (lo, hi) = (scale.inverse(scale.forward(l) - pad), scale.inverse(scale.forward(l) + pad))
+            }
+        }
         if hi <= lo { hi = scale == .log ? lo * 10 : lo + 1 }
-        return AxisView(scale: scale, lower: lo, upper: hi)
+        var view = AxisView(scale: scale, lower: lo, upper: hi)
+        view.inverted = inverted
+        return view
     }
 
     /// Fills in ticks for an axis `length` logical pixels long, about one per `spacing` pixels.

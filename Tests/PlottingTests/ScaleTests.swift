@@ -50,6 +50,26 @@ import Testing
         #expect(abs(v.upper - 10.5) < 1e-12)
     }
 
+    @Test func reversedLimitsInvertTheAxis() {
+        var e = AxisView.Extent()
+        e.include(1); e.include(3)
+        let v = AxisView.resolve(e, settings: AxisSettings(lower: 5, upper: 0))
+        #expect(v.lower == 0 && v.upper == 5 && v.inverted)
+        let t = v.transform(start: 0, end: 100)
+        #expect(t(5) == 0 && t(0) == 100)
+        let log = AxisView.resolve(e, settings: AxisSettings(scale: .log, lower: 100, upper: 1))
+        #expect(log.lower == 1 && log.upper == 100 && log.inverted)
+    }
+
+    @Test func equalLimitsWidenAroundTheValue() {
+        var e = AxisView.Extent()
+        e.include(1); e.include(3)
+        let v = AxisView.resolve(e, settings: AxisSettings(lower: 2, upper: 2))
+        #expect(abs(v.lower - 1.8) < 1e-12 && abs(v.upper - 2.2) < 1e-12 && !v.inverted)
+        let log = AxisView.resolve(e, settings: AxisSettings(scale: .log, lower: 10, upper: 10))
+        #expect(abs(log.lower - 1) < 1e-12 && abs(log.upper - 100) < 1e-9)
+    }
+
     @Test func singleValueGetsAVisibleRange() {
         var e = AxisView.Extent()
         e.include(5)
