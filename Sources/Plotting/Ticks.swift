@@ -72,7 +72,16 @@ enum Ticks {
         let d = abs(ticks[1] - ticks[0])
         let largest = ticks.map(abs).max() ?? 0
         if largest >= 1e6 || (d < 1e-4 && largest < 1e-3) {
-            return ticks.map { $0 == 0 ? "0" : minus(String(format: "%.3g", $0)) }
+            // Three significant digits, or more when the step needs them: ticks 1000000,
+            // 1000002... all read "1e+06" at three.
+            func compact(_ digits: Int) -> [String] {
+                ticks.map { $0 == 0 ? "0" : String(format: "%.\(digits)g", $0) }
+            }
+            var digits = 3
+            while digits < 17, zip(compact(digits), ticks).contains(where: { abs((Double($0) ?? .nan) - $1) > d * 1e-3 }) {
+                digits += 1
+            }
+            return compact(digits).map(minus)
         }
         let digits = fractionDigits(step: d)
         return ticks.map { format($0, digits: digits) }

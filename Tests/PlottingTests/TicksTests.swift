@@ -42,6 +42,9 @@ import Testing
     @Test func hugeAndTinyValuesUseScientificLabels() {
         #expect(Ticks.labels(for: [0, 2e6, 4e6]) == ["0", "2e+06", "4e+06"])
         #expect(Ticks.labels(for: [0, 2e-5, 4e-5]) == ["0", "2e\u{2212}05", "4e\u{2212}05"])
+        // Steps finer than three significant digits still give distinct, exact labels.
+        #expect(Ticks.labels(for: [1_000_000, 1_000_002, 1_000_004]) == ["1000000", "1000002", "1000004"])
+        #expect(Ticks.labels(for: [1.2e7, 1.225e7, 1.25e7]) == ["1.2e+07", "1.225e+07", "1.25e+07"])
     }
 
     @Test func fractionDigitsFromStep() {
