@@ -93,9 +93,28 @@ public struct Figure: PNGRepresentable {
     /// Throws the first problem recorded while series were added, if any.
     public func validate() throws {
         if let problem = problems.first { throw problem }
+        if let problem = unusableStyle() { throw problem }
         if series.isEmpty && heatmap == nil && regions == nil && images == nil {
             throw PlotError("figure: nothing to draw (add a series such as .line(y))")
         }
+    }
+
+    /// A line width, marker size or opacity that is NaN or infinite (a NaN size used to
+    /// crash the renderer), named with its call.
+    private func unusableStyle() -> PlotError? {
+        func check(_ call: String, _ name: String, _ value: Double) -> PlotError? {
+            value.isFinite ? nil : PlotError("\(call): \(name) must be a finite number, got \(value)")
+        }
+        for s in series {
+            let problem: PlotError?
+            switch s {
+            case .line(let l): problem = check("line", "width", l.width)
+            case .scatter(let c): problem = check("scatter", "size", c.size) ?? check("scatter", "alpha", c.alpha)
+            case .bars(let b): problem = b.alpha.flatMap { check(b.kind == .histogram ? "histogram" : "bar", "alpha", $0) }
+            }
+            if let problem { return problem }
+        }
+        return regions.flatMap { check("decisionBoundary", "alpha", $0.alpha) }
     }
 
     /// The figure drawn and encoded as PNG. The same figure always gives the same bytes.

@@ -59,4 +59,14 @@ import Testing
         #expect(message(Figure().histogram([1.0, 2], range: -Double.infinity...Double.infinity))
                 == "histogram: the range must be finite, got -inf...inf")
     }
+
+    @Test func nonFiniteSizesAndOpacities() {
+        #expect(message(Figure().scatter([1.0, 2], [1.0, 2], size: .nan)) == "scatter: size must be a finite number, got nan")
+        #expect(message(Figure().scatter([1.0, 2], [1.0, 2], alpha: .nan)) == "scatter: alpha must be a finite number, got nan")
+        #expect(message(Figure().line([1.0, 2], width: .infinity)) == "line: width must be a finite number, got inf")
+        #expect(message(Figure().bar([1.0, 2], alpha: .nan)) == "bar: alpha must be a finite number, got nan")
+        #expect(message(Figure().histogram([1.0, 2], alpha: .nan)) == "histogram: alpha must be a finite number, got nan")
+        #expect(message(Figure().decisionBoundary(xRange: 0...1, yRange: 0...1, classes: [[0, 1], [1, 0]], alpha: .nan))
+                == "decisionBoundary: alpha must be a finite number, got nan")
+    }
 }
