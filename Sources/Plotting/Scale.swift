@@ -41,13 +41,17 @@ struct AxisTransform {
     func callAsFunction(_ v: Double) -> Double {
         let a = scale.forward(lower), b = scale.forward(upper)
         guard b != a else { return (start + end) / 2 }
-        return start + (scale.forward(v) - a) / (b - a) * (end - start)
+        let f = scale.forward(v)
+        // A view wider than the largest Double (-1e308...1e308) is measured in halves.
+        guard (b - a).isFinite else { return start + (f / 2 - a / 2) / (b / 2 - a / 2) * (end - start) }
+        return start + (f - a) / (b - a) * (end - start)
     }
 
     /// The data value at pixel `p`.
     func value(at p: Double) -> Double {
         let a = scale.forward(lower), b = scale.forward(upper)
         guard end != start else { return lower }
-        return scale.inverse(a + (p - start) / (end - start) * (b - a))
+        let t = (p - start) / (end - start)
+        return scale.inverse((b - a).isFinite ? a + t * (b - a) : a + t * b - t * a)
     }
 }

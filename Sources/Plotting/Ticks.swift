@@ -29,7 +29,11 @@ enum Ticks {
     /// outer ticks, but with a fixed view it can coarsen the step 2.5x (a 0...2.3 loss axis
     /// gets ticks 0, 1, 2 instead of 0, 0.5, ..., 2), so the span is used as it is.
     static func step(lower: Double, upper: Double, target: Int) -> Double {
+        // Halves first, so that a span past the largest Double (-1e308...1e308) stays finite.
         let span = upper - lower
+        if span == .infinity && lower.isFinite && upper.isFinite {
+            return niceNumber((upper / 2 - lower / 2) / Double(max(target - 1, 1)) * 2, round: true)
+        }
         guard span > 0, span.isFinite else { return 1 }
         return niceNumber(span / Double(max(target - 1, 1)), round: true)
     }
@@ -51,8 +55,9 @@ enum Ticks {
     private static func multiples(lower: Double, upper: Double, target: Int) -> [Double] {
         let d = step(lower: lower, upper: upper, target: target)
         let tolerance = d * 1e-6
-        let first = ceil((lower - tolerance) / d)
-        let last = floor((upper + tolerance) / d)
+        // Divided before the tolerance is added: upper + tolerance overflows at the largest Double.
+        let first = ceil(lower / d - 1e-6)
+        let last = floor(upper / d + 1e-6)
         guard last >= first, last - first < 1000 else { return [] }
         return stride(from: first, through: last, by: 1).map { k in
             let v = k * d

@@ -50,6 +50,23 @@ import Testing
         #expect(abs(v.upper - 10.5) < 1e-12)
     }
 
+    @Test func viewWiderThanTheLargestDouble() {
+        // -1e308...1e308 spans 2e308, past Double.greatestFiniteMagnitude.
+        var e = AxisView.Extent()
+        e.include(-1e308); e.include(1e308)
+        var v = AxisView.resolve(e, settings: AxisSettings())
+        v.computeTicks(length: 500, spacing: 90)
+        #expect(v.ticks == [-1e308, -5e307, 0, 5e307, 1e308])
+        let t = v.transform(start: 0, end: 100)
+        #expect(t(-1e308) == 0 && t(0) == 50 && t(1e308) == 100)
+        #expect(t.value(at: 100) == 1e308)
+        var top = AxisView.Extent()
+        top.include(0); top.include(.greatestFiniteMagnitude)
+        var w = AxisView.resolve(top, settings: AxisSettings())
+        w.computeTicks(length: 300, spacing: 48)
+        #expect(w.ticks == [0, 5e307, 1e308, 1.5e308])
+    }
+
     @Test func reversedLimitsInvertTheAxis() {
         var e = AxisView.Extent()
         e.include(1); e.include(3)
