@@ -35,8 +35,14 @@ extension Figure {
                 let total = counts.reduce(0, +)
                 if total > 0 { counts = counts.map { $0 / (total * width) } }
             }
-            let lefts = (0..<bins).map { lo + Double($0) * width }
-            let rights = (0..<bins).map { $0 == bins - 1 ? hi : lo + Double($0 + 1) * width }
+            // Past the largest Double, 27 * width overflows too: the edges are interpolated instead.
+            func edge(_ i: Int) -> Double {
+                if span.isFinite { return lo + Double(i) * width }
+                let t = Double(i) / Double(bins)
+                return lo * (1 - t) + hi * t
+            }
+            let lefts = (0..<bins).map(edge)
+            let rights = (0..<bins).map { $0 == bins - 1 ? hi : edge($0 + 1) }
             figure.series.append(.bars(BarSeries(kind: .histogram, lefts: lefts, rights: rights, heights: counts,
                                                  categoryLabels: nil, label: label, color: color, alpha: alpha,
                                                  skipped: values.count - finite.count)))

@@ -148,6 +148,10 @@ import Testing
         guard case .bars(let b) = try #require(f.series.first) else { Issue.record("not bars"); return }
         #expect(b.heights == [1, 2])
         #expect(try f.pngData().count > 1000)
+        let many = Figure().histogram([1e308, -1e308])
+        guard case .bars(let m) = try #require(many.series.first) else { Issue.record("not bars"); return }
+        #expect(m.lefts.first == -1e308 && m.rights.last == 1e308)
+        #expect((m.lefts + m.rights).allSatisfy { $0.isFinite })
     }
 
     @Test func decisionBoundaryLeavesNaNPredictionsBlank() throws {
