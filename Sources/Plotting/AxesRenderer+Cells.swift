@@ -2,8 +2,17 @@ import Foundation
 
 /// Heatmap cells, their colour bar, and decision regions: drawn per physical pixel.
 extension AxesRenderer {
+    /// Where `v` sits from `lo` (0) to `hi` (1), measured in halves when the span is past the
+    /// largest Double (a matrix holding -1e308 and 1e308).
+    func fraction(_ v: Double, _ lo: Double, _ hi: Double) -> Double {
+        (hi - lo).isFinite ? (v - lo) / (hi - lo) : (v / 2 - lo / 2) / (hi / 2 - lo / 2)
+    }
+
     func colorRange(_ h: HeatmapSpec) -> (Double, Double) {
-        if let r = h.range { return (r.lowerBound, r.upperBound) }
+        if let r = h.range {
+            // range: 5...5 would divide by zero: widened as for constant data.
+            return r.lowerBound == r.upperBound ? (r.lowerBound - 1, r.upperBound + 1) : (r.lowerBound, r.upperBound)
+        }
         let finite = h.values.filter { $0.isFinite }
         guard var lo = finite.min(), var hi = finite.max() else { return (0, 1) }
         if h.colormap.isDiverging {
@@ -19,7 +28,7 @@ extension AxesRenderer {
         let table = h.colormap.lookupTable()
         func color(_ v: Double) -> Color {
             guard v.isFinite else { return Color(hex: 0xd0d0d0) }
-            let t = min(max((v - lo) / (hi - lo), 0), 1)
+            let t = min(max(fraction(v, lo, hi), 0), 1)
             return table[Int((t * 255).rounded())]
         }
         let s = canvas.scale
@@ -37,6 +46,8 @@ extension AxesRenderer {
         let allIntegral = h.integerValues || h.values.allSatisfy { !$0.isFinite || $0 == $0.rounded() }
         let texts = h.values.map { v -> String in
             guard v.isFinite else { return v.isNaN ? "" : (v > 0 ? "∞" : "−∞") }
+            // Int(1e20) would trap: huge whole numbers are written compactly.
+            if abs(v) >= 1e15 { return Ticks.minus(String(format: "%.3g", v)) }
             if allIntegral { return Ticks.minus(String(Int(v))) }
             return Ticks.minus(abs(v) >= 100 ? String(format: "%.0f", v) : String(format: "%.2f", v))
         }
@@ -81,7 +92,7 @@ extension AxesRenderer {
         canvas.verticalLine(x: bar.maxX, y0: bar.minY, y1: bar.maxY, thickness: w, color: c)
         let (ticks, labels) = colorBarTicks(h, length: bar.height)
         for (t, label) in zip(ticks, labels) {
-            let y = bar.maxY - (t - lo) / (hi - lo) * bar.height
+            let y = bar.maxY - fraction(t, lo, hi) * bar.height
             canvas.horizontalLine(x0: bar.maxX, x1: bar.maxX + Style.tickLength, y: y, thickness: w, color: c)
             canvas.text(label, at: Point(bar.maxX + Style.tickLength + Style.tickPad, y), size: Style.tickFont,
                         horizontal: .left, vertical: .center)

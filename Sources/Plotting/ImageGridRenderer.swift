@@ -81,7 +81,9 @@ struct ImageGridRenderer {
         if lo == hi { lo -= 0.5; hi += 0.5 }
         let table = spec.colormap.lookupTable()
         let n = spec.side
-        let scale = 255 / (hi - lo)
+        // In Double: hi - lo overflows Float for values near ±3e38 (NaN colours, a crash).
+        let low = Double(lo)
+        let scale = 255 / (Double(hi) - low)
         let captionSize = l.captionSize
 
         for index in 0..<spec.count {
@@ -98,7 +100,7 @@ struct ImageGridRenderer {
                 canvas.paintPixels(x: xs, y: ys) { px, py in
                     let v = pixels[base + rowOf[py - ys.lowerBound] * n + columnOf[px - xs.lowerBound]]
                     guard v.isFinite else { return Color(hex: 0xd0d0d0) }
-                    return table[Int(min(max((v - lo) * scale, 0), 255).rounded())]
+                    return table[Int(min(max((Double(v) - low) * scale, 0), 255).rounded())]
                 }
             }
             if let captions = spec.captions {

@@ -166,4 +166,12 @@ import Testing
         #expect(try centre(0.2) != 0xffffff)  // class 0, coloured
         #expect(try centre(.nan) == 0xffffff)  // no class: not painted as class 0
     }
+
+    @Test func colourScalesPastTheLargestDoubleOrOfZeroWidth() throws {
+        // Each used to trap converting NaN or a huge value to Int.
+        #expect(try Figure().heatmap([[1e308, -1e308], [0, 5e307]]).pngData().count > 1000)
+        #expect(try Figure().heatmap([[1e20, 2e20], [3e20, 4e20]]).pngData().count > 1000)
+        #expect(try Figure().heatmap([[1.0, 5], [6, 9]], range: 5...5).pngData().count > 1000)
+        #expect(try Figure().imageGrid(Tensor([3e38, -3e38, 0, 1], shape: [1, 2, 2])).pngData().count > 1000)
+    }
 }
