@@ -19,7 +19,10 @@ extension AxesRenderer {
             let m = max(abs(lo), abs(hi))
             (lo, hi) = (-m, m)
         }
-        if lo == hi { (lo, hi) = (lo - 1, hi + 1) }
+        // Constant data: the lowest colour, as matplotlib's imshow draws it, with a colour bar
+        // from the value up (an all-zero confusion matrix showed a -1 count in the middle colour).
+        // A diverging map keeps its centre at zero.
+        if lo == hi { (lo, hi) = h.colormap.isDiverging ? (lo - 1, hi + 1) : (lo, hi + 1) }
         return (lo, hi)
     }
 

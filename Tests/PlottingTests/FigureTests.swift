@@ -124,6 +124,13 @@ import Testing
         let w = Figure().heatmap(Tensor([-2, 1, 0.5, 0], shape: [2, 2]), colormap: .redBlue)
         #expect(AxesRenderer(figure: w, canvas: try Canvas(width: 10, height: 10, scale: 1), frame: Rect(x: 0, y: 0, width: 10, height: 10))
             .colorRange(w.heatmap!) == (-2, 2))
+        // Constant counts (no test images yet): the lowest colour, the bar from 0 up, no -1 count.
+        let empty = Figure().confusionMatrix([[0, 0], [0, 0]])
+        #expect(AxesRenderer(figure: empty, canvas: try Canvas(width: 10, height: 10, scale: 1), frame: Rect(x: 0, y: 0, width: 10, height: 10))
+            .colorRange(empty.heatmap!) == (0, 1))
+        let zeros = Figure().heatmap(Tensor.zeros([2, 2]), colormap: .redBlue)
+        #expect(AxesRenderer(figure: zeros, canvas: try Canvas(width: 10, height: 10, scale: 1), frame: Rect(x: 0, y: 0, width: 10, height: 10))
+            .colorRange(zeros.heatmap!) == (-1, 1))
         #expect(try w.pngData().count > 1000)
     }
 
