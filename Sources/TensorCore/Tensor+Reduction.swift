@@ -29,9 +29,9 @@ extension Tensor {
 
     /// Maximum of all values (rank 0).
     public func max() -> Tensor { max(alongAxes: Array(0..<rank)) }
-    /// Maximum along `axes` (NaN-free inputs assumed).
+    /// Maximum along `axes` (NaN-free inputs assumed); stops if an axis reduced is empty.
     public func max(alongAxes axes: [Int], keepDims: Bool = false) -> Tensor {
-        reduceValues(self, axes, keepDims: keepDims, "max", initial: -.infinity,
+        reduceValues(self, axes, keepDims: keepDims, "max", initial: -.infinity, emptyIsError: true,
                      run: { p, n in maxRun(p, n) }, combine: { Swift.max($0, $1) })
     }
     /// Maximum along one axis.
@@ -41,7 +41,7 @@ extension Tensor {
     public func min() -> Tensor { min(alongAxes: Array(0..<rank)) }
     /// Minimum along `axes`.
     public func min(alongAxes axes: [Int], keepDims: Bool = false) -> Tensor {
-        reduceValues(self, axes, keepDims: keepDims, "min", initial: .infinity,
+        reduceValues(self, axes, keepDims: keepDims, "min", initial: .infinity, emptyIsError: true,
                      run: { p, n in
                          var best = Float.infinity
                          for i in 0..<n { best = Swift.min(best, p[i]) }
@@ -171,6 +171,7 @@ func maxRun(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
 /// folds a value into a partial result (`initial` is its identity).
 @inline(__always)
 func reduceValues(_ x: Tensor, _ axes: [Int], keepDims: Bool, _ operation: String, initial: Float,
+                  emptyIsError: Bool = false,
                   run: (UnsafePointer<Float>, Int) -> Float, combine: (Float, Float) -> Float) -> Tensor {
     let rank = x.rank
     var reduced = [Bool](repeating: false, count: rank)
@@ -180,7 +181,13 @@ func reduceValues(_ x: Tensor, _ axes: [Int], keepDims: Bool, _ operation: Strin
     let outShape = keepDims ? keptShape : (0..<rank).filter { !reduced[$0] }.map { x.shape[$0] }
     let outCount = keptShape.reduce(1, *)
     let n = x.count
-    if n == 0 { return Tensor(repeating: initial, shape: outShape) }
+    if n == 0 {
+        // Results that reduce no values at all: a sum is 0, but a maximum has no identity.
+        if emptyIsError && outCount > 0 {
+            engineFailure("\(operation): cannot reduce along an empty axis of shape \(x.shape) (axes \(axes))")
+        }
+        return Tensor(repeating: initial, shape: outShape)
+    }
 
     return x.scalars.withUnsafeBufferPointer { input in
         let p = input.baseAddress!

@@ -33,7 +33,9 @@ public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
 
 /// log(sum_i e^x_i) along `axis`, computed as max + log(sum e^(x - max)).
 public func logSumExp(_ x: Tensor, axis: Int = -1, keepDims: Bool = false) -> Tensor {
-    let maximum = x.max(alongAxes: [axis], keepDims: true)
+    // Along an empty axis the sum is 0 and the result -inf; the shift is then any constant.
+    let empty = x.shape[normalizedAxis(axis, rank: x.rank, "logSumExp")] == 0
+    let maximum = empty ? Tensor.zeros(keptShape(x.shape, axis)) : x.max(alongAxes: [axis], keepDims: true)
     let result = log(exp(x - maximum).sum(alongAxes: [axis], keepDims: true)) + maximum
     return keepDims ? result : result.squeezingShape(at: [axis])
 }
@@ -57,4 +59,11 @@ func alongAxis(_ x: Tensor, _ axis: Int, _ operation: String,
             }
         }
     }
+}
+
+/// `shape` with `axis` (already checked) set to extent 1.
+private func keptShape(_ shape: [Int], _ axis: Int) -> [Int] {
+    var result = shape
+    result[axis < 0 ? axis + shape.count : axis] = 1
+    return result
 }

@@ -1,0 +1,31 @@
+import Testing
+@testable import TensorCore
+
+/// Empty axes, NaN and out-of-range indices through the reductions and movement ops.
+@Suite struct EdgeCaseTests {
+    @Test func maxOfAnEmptyAxisStopsWithAMessage() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.zeros([0, 3]).max(alongAxes: [0])
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("max: cannot reduce along an empty axis of shape [0, 3]"), "\(message)")
+    }
+
+    @Test func minOfAnEmptyTensorStopsWithAMessage() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.zeros([0]).min()
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("min: cannot reduce along an empty axis of shape [0]"), "\(message)")
+    }
+
+    @Test func emptyReductionsThatReduceNothingStillWork() {
+        // Max along a non-empty axis of an empty tensor is empty; sums of nothing are 0.
+        #expect(Tensor.zeros([0, 3]).max(alongAxes: [1]).shape == [0])
+        #expect(Tensor.zeros([3, 0]).max(alongAxes: [0]).shape == [0])
+        #expect(Tensor.zeros([3, 0]).sum(alongAxes: [1]) == Tensor.zeros([3]))
+        #expect(Tensor.zeros([0]).sum() == Tensor(scalar: 0))
+        // log(sum of no exponentials) = -inf.
+        #expect(logSumExp(Tensor.zeros([2, 0])) == Tensor([-Float.infinity, -.infinity]))
+    }
+}
