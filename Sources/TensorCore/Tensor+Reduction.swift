@@ -61,11 +61,11 @@ extension Tensor {
     /// Variance along one axis.
     public func variance(alongAxis axis: Int, keepDims: Bool = false) -> Tensor { variance(alongAxes: [axis], keepDims: keepDims) }
 
-    /// Index of the largest value along `axis` (the first one on ties), as Float values.
+    /// Index of the largest value along `axis` (the first one on ties, the first NaN if any), as Float values.
     public func argmax(alongAxis axis: Int, keepDims: Bool = false) -> Tensor {
         argExtreme(axis, keepDims: keepDims, "argmax") { $0 > $1 }
     }
-    /// Index of the smallest value along `axis` (the first one on ties), as Float values.
+    /// Index of the smallest value along `axis` (the first one on ties, the first NaN if any), as Float values.
     public func argmin(alongAxis axis: Int, keepDims: Bool = false) -> Tensor {
         argExtreme(axis, keepDims: keepDims, "argmin") { $0 < $1 }
     }
@@ -90,10 +90,14 @@ extension Tensor {
             Tensor(shape: outShape) { out in
                 for o in 0..<outer {
                     for i in 0..<inner {
+                        // As NumPy, a NaN wins: the index of the first NaN, wherever it is.
                         var best = p[o * n * inner + i], bestIndex = 0
-                        for k in 1..<Swift.max(n, 1) {
-                            let v = p[(o * n + k) * inner + i]
-                            if better(v, best) { best = v; bestIndex = k }
+                        if !best.isNaN {
+                            for k in 1..<n {
+                                let v = p[(o * n + k) * inner + i]
+                                if v.isNaN { bestIndex = k; break }
+                                if better(v, best) { best = v; bestIndex = k }
+                            }
                         }
                         out[o * inner + i] = Float(bestIndex)
                     }

@@ -28,4 +28,12 @@ import Testing
         // log(sum of no exponentials) = -inf.
         #expect(logSumExp(Tensor.zeros([2, 0])) == Tensor([-Float.infinity, -.infinity]))
     }
+
+    @Test func argmaxAndArgminReturnTheFirstNaN() {
+        let nan = Float.nan
+        let x = Tensor([[1, 5, nan, 7], [nan, 9, 2, 3], [4, 8, 6, 2]])
+        #expect(x.argmax(alongAxis: 1) == Tensor([2, 0, 1]))
+        #expect(x.argmin(alongAxis: 1) == Tensor([2, 0, 3]))
+        #expect(x.argmax(alongAxis: 0) == Tensor([1, 1, 0, 0]))
+    }
 }
