@@ -107,6 +107,10 @@ extension Tensor {
         if values.count != indices.count * row {
             shapeMismatch("scatterAdding(rows:at:shape:)", values.shape, shape, "do not match \(indices.count) rows")
         }
+        let n = shape.first ?? 1
+        for index in indices where index < 0 || index >= n {
+            engineFailure("scatterAdding(rows:at:shape:): index \(index) out of range 0..<\(n) for shape \(shape)")
+        }
         values.scalars.withUnsafeBufferPointer { v in
             result.scalars.withUnsafeMutableBufferPointer { out in
                 for (i, index) in indices.enumerated() {

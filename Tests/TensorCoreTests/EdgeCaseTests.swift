@@ -36,4 +36,12 @@ import Testing
         #expect(x.argmin(alongAxis: 1) == Tensor([2, 0, 3]))
         #expect(x.argmax(alongAxis: 0) == Tensor([1, 1, 0, 0]))
     }
+
+    @Test func scatterAddingOutOfRangeIndexStops() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.scatterAdding(rows: Tensor.ones([2, 3]), at: [0, 5], shape: [4, 3])
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("scatterAdding(rows:at:shape:): index 5 out of range 0..<4"), "\(message)")
+    }
 }
