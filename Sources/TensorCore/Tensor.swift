@@ -136,6 +136,8 @@ extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
     /// The shape, then the values nested by axis when there are at most 100 of them,
     /// else the first values and summary statistics.
     public var description: String {
+        // Empty: no nested brackets, one per row of a (100000, 0) tensor would be 100000 lines.
+        if count == 0 { return "Tensor\(shape) []" }
         if count <= 100 {
             return "Tensor\(shape) " + nestedValues(axis: 0, offset: 0)
         }

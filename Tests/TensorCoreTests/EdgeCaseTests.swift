@@ -44,4 +44,9 @@ import Testing
         let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(message.contains("scatterAdding(rows:at:shape:): index 5 out of range 0..<4"), "\(message)")
     }
+
+    @Test func descriptionOfEmptyTensorsIsShort() {
+        #expect(Tensor.zeros([0]).description == "Tensor[0] []")
+        #expect(Tensor.zeros([100000, 0]).description == "Tensor[100000, 0] []")
+    }
 }
