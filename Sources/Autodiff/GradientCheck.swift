@@ -2,7 +2,8 @@
 
 /// The outcome of `gradientCheckDetails`: the largest error and where it occurred.
 public struct GradientCheckResult: CustomStringConvertible {
-    /// max over all input values of |analytic - numeric| / max(1, |analytic|, |numeric|).
+    /// max over all input values of |analytic - numeric| / max(1, |analytic|, |numeric|); NaN when
+    /// any derivative is NaN (or both are infinite).
     public var maxRelativeError: Float
     /// Which input and which of its values (flat index) gave that error.
     public var inputIndex: Int, valueIndex: Int
@@ -72,7 +73,10 @@ public func gradientCheckDetails(_ f: ([Variable]) -> Variable, inputs: [Tensor]
             let numeric = (lossUp - lossDown) / (Double(up) - Double(down))
             let exact = Double(analytic.scalars[valueIndex])
             let error = Swift.abs(exact - numeric) / Swift.max(1, Swift.abs(exact), Swift.abs(numeric))
-            if Float(error) > result.maxRelativeError || result.inputIndex < 0 {
+            // A NaN error (a NaN or infinite derivative) is the worst and stays reported:
+            // `NaN > x` is false, so it would otherwise be passed over after the first value.
+            let worse = error.isNaN ? !result.maxRelativeError.isNaN : Float(error) > result.maxRelativeError
+            if worse || result.inputIndex < 0 {
                 result = GradientCheckResult(maxRelativeError: Float(error), inputIndex: inputIndex,
                                              valueIndex: valueIndex, analytic: exact, numeric: numeric)
             }

@@ -2,6 +2,16 @@ import Testing
 @testable import Autodiff
 
 @Suite struct EdgeCaseGradientTests {
+    @Test func gradientCheckReportsANaNDerivativeAfterTheFirstValue() {
+        // where(c, log(x), x) at x = 0 (not selected): log's backward gives 0 / 0 = NaN, while
+        // the finite difference is 1. The NaN must not be passed over.
+        let condition = Tensor([1, 1, 0])
+        let error = gradientCheck({ v in Variable.where(condition, log(v[0]), v[0]) }, inputs: [Tensor([1, 2, 0])])
+        #expect(error.isNaN)
+        // A correct gradient still checks.
+        #expect(gradientCheck({ v in Variable.where(condition, log(v[0]), v[0]) }, inputs: [Tensor([1, 2, 3])]) < 1e-3)
+    }
+
     @Test func logSumExpAlongAnEmptyAxisIsMinusInfinity() {
         let x = Variable(Tensor.zeros([2, 0]), requiresGrad: true)
         let y = logSumExp(x, axis: 1)
