@@ -101,8 +101,9 @@ extension Variable {
     public func mean() -> Variable { mean(alongAxes: Array(0..<rank)) }
     /// Mean along `axes`: the sum times 1/n.
     public func mean(alongAxes axes: [Int], keepDims: Bool = false) -> Variable {
+        let total = sum(alongAxes: axes, keepDims: keepDims)   // checks the axes first
         let n = Set(axes.map { $0 < 0 ? $0 + rank : $0 }).reduce(1) { $0 * shape[$1] }
-        return sum(alongAxes: axes, keepDims: keepDims) * (1 / Float(n))
+        return total * (1 / Float(n))
     }
     /// Mean along one axis.
     public func mean(alongAxis axis: Int, keepDims: Bool = false) -> Variable { mean(alongAxes: [axis], keepDims: keepDims) }

@@ -18,3 +18,13 @@ import Testing
         #expect(y.value == Tensor([-Float.infinity, -.infinity]))
     }
 }
+
+@Suite struct EdgeCaseErrorTests {
+    @Test func meanAlongAnAxisOutOfRangeNamesIt() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Variable(Tensor.zeros([2, 3])).mean(alongAxes: [2])
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("sum: axis 2 out of range for rank 2"), "\(message)")
+    }
+}
