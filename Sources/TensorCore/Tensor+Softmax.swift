@@ -3,11 +3,23 @@ import Foundation
 // Numerically stable softmax family along one axis. Each subtracts the maximum along
 // the axis first, so e^x never overflows: softmax([1000, 1000]) is [0.5, 0.5], not NaN.
 
-/// e^x_i / sum_j e^x_j along `axis` (default: the last).
+/// e^x_i / sum_j e^x_j along `axis` (default: the last). A line holding +inf gives its +inf
+/// values equal shares (the limit) and the others 0; a line of only -inf is NaN (0/0), as in
+/// NumPy and PyTorch.
 public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     alongAxis(x, axis, "softmax") { input, output, n, inner in
         var maximum = -Float.infinity
         for k in 0..<n { maximum = Swift.max(maximum, input[k * inner]) }
+        if maximum == .infinity {
+            // The limit as those values grow: the +inf values share the whole mass equally
+            // (x - max would be inf - inf = NaN for them, and NaN for the whole line).
+            let share = 1 / Float(infiniteCount(input, n, inner))
+            for k in 0..<n {
+                let v = input[k * inner]
+                output[k * inner] = v.isNaN ? .nan : (v == .infinity ? share : 0)
+            }
+            return
+        }
         var total: Float = 0
         for k in 0..<n {
             let e = Foundation.exp(input[k * inner] - maximum)
@@ -24,11 +36,28 @@ public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     alongAxis(x, axis, "logSoftmax") { input, output, n, inner in
         var maximum = -Float.infinity
         for k in 0..<n { maximum = Swift.max(maximum, input[k * inner]) }
+        if maximum == .infinity {
+            // The limit, as for softmax: log(1/count) for the +inf values, -inf for the others.
+            let share = -Foundation.log(Float(infiniteCount(input, n, inner)))
+            for k in 0..<n {
+                let v = input[k * inner]
+                output[k * inner] = v.isNaN ? .nan : (v == .infinity ? share : -.infinity)
+            }
+            return
+        }
         var total: Float = 0
         for k in 0..<n { total += Foundation.exp(input[k * inner] - maximum) }
         let shift = maximum + Foundation.log(total)
         for k in 0..<n { output[k * inner] = input[k * inner] - shift }
     }
+}
+
+/// How many of the `n` values `inner` apart from `p` are +infinity.
+@inline(__always)
+private func infiniteCount(_ p: UnsafePointer<Float>, _ n: Int, _ inner: Int) -> Int {
+    var count = 0
+    for k in 0..<n where p[k * inner] == .infinity { count += 1 }
+    return count
 }
 
 /// log(sum_i e^x_i) along `axis`, computed as max + log(sum e^(x - max)).

@@ -50,3 +50,16 @@ import Testing
         #expect(Tensor.zeros([100000, 0]).description == "Tensor[100000, 0] []")
     }
 }
+
+@Suite struct SoftmaxInfinityTests {
+    @Test func infiniteValuesShareTheMass() {
+        let inf = Float.infinity
+        let x = Tensor([[inf, 1, inf, -inf], [0, 0, 0, 0]])
+        #expect(softmax(x) == Tensor([[0.5, 0, 0.5, 0], [0.25, 0.25, 0.25, 0.25]]))
+        let half = -Float(0.6931472)
+        #expect(logSoftmax(x) == Tensor([[half, -inf, half, -inf], logSoftmax(Tensor([[0, 0, 0, 0]])).scalars]))
+        // Along the first axis, with the infinity in the second row.
+        #expect(softmax(Tensor([[1, 2], [inf, 3]]), axis: 0) == Tensor([[0, softmax(Tensor([2, 3])).scalars[0]],
+                                                                       [1, softmax(Tensor([2, 3])).scalars[1]]]))
+    }
+}
