@@ -21,13 +21,19 @@ extension Tensor {
     /// `start, start + step, ...` up to but excluding `end` (rank 1), as NumPy's `arange`.
     public static func arange(_ start: Float, _ end: Float, step: Float = 1) -> Tensor {
         if step == 0 { engineFailure("Tensor.arange: step must not be 0") }
-        let count = Swift.max(0, Int(((end - start) / step).rounded(.up)))
+        let steps = ((end - start) / step).rounded(.up)
+        // Int(_:) traps without a message on NaN, infinity or a count past Int.
+        if !steps.isFinite || steps >= Float(Int.max) {
+            engineFailure("Tensor.arange: \(start) to \(end) by \(step) is not a finite number of values")
+        }
+        let count = Swift.max(0, Int(steps))
         return Tensor(unchecked: (0..<count).map { start + Float($0) * step }, shape: [count])
     }
 
     /// `0, 1, ..., count - 1` (rank 1).
     public static func arange(_ count: Int) -> Tensor {
-        Tensor(unchecked: (0..<count).map { Float($0) }, shape: [count])
+        if count < 0 { engineFailure("Tensor.arange: count \(count) is negative") }
+        return Tensor(unchecked: (0..<count).map { Float($0) }, shape: [count])
     }
 
     /// `count` evenly spaced values from `start` to `end`, both included (rank 1).

@@ -63,3 +63,28 @@ import Testing
                                                                        [1, softmax(Tensor([2, 3])).scalars[1]]]))
     }
 }
+
+@Suite struct CreationErrorTests {
+    @Test func arangeToInfinityStopsWithAMessage() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.arange(0, .infinity)
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("Tensor.arange: 0.0 to inf by 1.0 is not a finite number of values"), "\(message)")
+    }
+
+    @Test func arangeOfANegativeCountStopsWithAMessage() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.arange(-3)
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("Tensor.arange: count -3 is negative"), "\(message)")
+    }
+
+    @Test func arangeStillCountsAsNumPy() {
+        #expect(Tensor.arange(0, 1, step: 0.25) == Tensor([0, 0.25, 0.5, 0.75]))
+        #expect(Tensor.arange(5, 0, step: -2) == Tensor([5, 3, 1]))
+        #expect(Tensor.arange(3, 1).shape == [0])
+        #expect(Tensor.arange(0).shape == [0])
+    }
+}
