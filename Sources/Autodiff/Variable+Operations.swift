@@ -184,7 +184,10 @@ extension Variable {
     /// `variables` (one shape) stacked along a new axis.
     public static func stack(_ variables: [Variable], alongAxis axis: Int = 0) -> Variable {
         guard let first = variables.first else { engineFailure("Variable.stack: no variables") }
-        let axis = axis < 0 ? axis + first.rank + 1 : axis
+        let original = axis, axis = axis < 0 ? axis + first.rank + 1 : axis
+        if axis < 0 || axis > first.rank {
+            engineFailure("Variable.stack: axis \(original) out of range for stacking shape \(first.shape)")
+        }
         return concatenate(variables.map { v in
             var shape = v.shape
             shape.insert(1, at: axis)

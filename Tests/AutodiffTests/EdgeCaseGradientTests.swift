@@ -27,4 +27,12 @@ import Testing
         let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(message.contains("sum: axis 2 out of range for rank 2"), "\(message)")
     }
+
+    @Test func stackAlongAnAxisOutOfRangeNamesIt() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Variable.stack([Variable(Tensor.zeros([2, 3])), Variable(Tensor.zeros([2, 3]))], alongAxis: 4)
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("Variable.stack: axis 4 out of range for stacking shape [2, 3]"), "\(message)")
+    }
 }
