@@ -28,10 +28,14 @@ public struct Window2D: Equatable, Hashable, Codable, Sendable, CustomStringConv
     }
 
     /// Output (height, width) for an input of `height` x `width`:
-    /// (H + 2 * padding - kernel) / stride + 1 on each axis.
+    /// (H + 2 * padding - kernel) / stride + 1 on each axis; 0 where the kernel is larger than
+    /// the padded input (Swift's division truncates toward 0, so -1 / 2 + 1 would be 1).
     public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
-        ((height + 2 * paddingHeight - kernelHeight) / strideHeight + 1,
-         (width + 2 * paddingWidth - kernelWidth) / strideWidth + 1)
+        func size(_ extent: Int, _ kernel: Int, _ stride: Int, _ padding: Int) -> Int {
+            let room = extent + 2 * padding - kernel
+            return room < 0 ? 0 : room / stride + 1
+        }
+        return (size(height, kernelHeight, strideHeight, paddingHeight), size(width, kernelWidth, strideWidth, paddingWidth))
     }
 
     public var description: String {

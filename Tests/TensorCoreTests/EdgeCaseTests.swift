@@ -88,3 +88,20 @@ import Testing
         #expect(Tensor.arange(0).shape == [0])
     }
 }
+
+@Suite struct WindowFitTests {
+    @Test func kernelLargerThanTheInputGivesNoOutputPositions() {
+        // (3 - 4) / 2 + 1 truncated to 1 position; the window does not fit at all.
+        let window = Window2D(kernel: (4, 4), stride: (2, 2))
+        #expect(window.outputSize(height: 3, width: 3) == (0, 0))
+        #expect(window.outputSize(height: 4, width: 5) == (1, 1))
+    }
+
+    @Test func poolingWithAKernelLargerThanTheInputStops() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = maxPool2D(Tensor.ones([1, 1, 3, 3]), window: Window2D(kernel: (4, 4), stride: (2, 2)))
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("maxPool2D: Window2D(kernel: (4, 4), stride: (2, 2), padding: (0, 0)) does not fit an input of shape [1, 1, 3, 3]"), "\(message)")
+    }
+}
