@@ -257,8 +257,10 @@ public func logSoftmax(_ x: Variable, axis: Int = -1) -> Variable {
 public func logSumExp(_ x: Variable, axis: Int = -1, keepDims: Bool = false) -> Variable {
     let axis = axis < 0 ? axis + x.rank : axis
     // Along an empty axis the result is -inf whatever the shift (the maximum of no values would stop).
-    let maximum = Variable((0..<x.rank).contains(axis) && x.shape[axis] == 0 ? Tensor.zeros(keptShape(x.shape, [axis]))
-                                             : x.value.max(alongAxes: [axis], keepDims: true))
+    let largest = (0..<x.rank).contains(axis) && x.shape[axis] == 0 ? Tensor.zeros(keptShape(x.shape, [axis]))
+                                                                   : x.value.max(alongAxes: [axis], keepDims: true)
+    // An infinite maximum shifts by 0 instead (inf - inf is NaN; the answer is +inf or -inf).
+    let maximum = Variable(Tensor(largest.scalars.map { $0.isFinite ? $0 : 0 }, shape: largest.shape))
     let result = log(exp(x - maximum).sum(alongAxes: [axis], keepDims: true)) + maximum
     return keepDims ? result : result.reshaped(to: x.shape.enumerated().filter { $0.offset != axis }.map { $0.element })
 }

@@ -64,7 +64,10 @@ private func infiniteCount(_ p: UnsafePointer<Float>, _ n: Int, _ inner: Int) ->
 public func logSumExp(_ x: Tensor, axis: Int = -1, keepDims: Bool = false) -> Tensor {
     // Along an empty axis the sum is 0 and the result -inf; the shift is then any constant.
     let empty = x.shape[normalizedAxis(axis, rank: x.rank, "logSumExp")] == 0
-    let maximum = empty ? Tensor.zeros(keptShape(x.shape, axis)) : x.max(alongAxes: [axis], keepDims: true)
+    var maximum = empty ? Tensor.zeros(keptShape(x.shape, axis)) : x.max(alongAxes: [axis], keepDims: true)
+    // An infinite maximum shifts by 0 instead: inf - inf would be NaN, where the answer is
+    // +inf (a +inf value) or -inf (only -inf values).
+    maximum = mapValues(maximum) { $0.isFinite ? $0 : 0 }
     let result = log(exp(x - maximum).sum(alongAxes: [axis], keepDims: true)) + maximum
     return keepDims ? result : result.squeezingShape(at: [axis])
 }

@@ -17,6 +17,12 @@ import Testing
         let y = logSumExp(x, axis: 1)
         #expect(y.value == Tensor([-Float.infinity, -.infinity]))
     }
+
+    @Test func logSumExpOfInfiniteLinesIsInfinite() {
+        let inf = Float.infinity
+        let y = logSumExp(Variable(Tensor([[inf, 1], [-inf, -inf]])), axis: -1)
+        #expect(y.value == Tensor([inf, -inf]))
+    }
 }
 
 @Suite struct EdgeCaseErrorTests {

@@ -105,3 +105,12 @@ import Testing
         #expect(message.contains("maxPool2D: Window2D(kernel: (4, 4), stride: (2, 2), padding: (0, 0)) does not fit an input of shape [1, 1, 3, 3]"), "\(message)")
     }
 }
+
+@Suite struct LogSumExpInfinityTests {
+    @Test func infiniteLinesGiveInfiniteResults() {
+        let inf = Float.infinity
+        let x = Tensor([[inf, 1], [-inf, -inf], [-inf, 0]])
+        #expect(logSumExp(x, axis: 1) == Tensor([inf, -inf, 0]))
+        #expect(logSumExp(x, axis: 1, keepDims: true).shape == [3, 1])
+    }
+}
