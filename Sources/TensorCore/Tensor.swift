@@ -142,11 +142,17 @@ extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
             return "Tensor\(shape) " + nestedValues(axis: 0, offset: 0)
         }
         let head = scalars.prefix(6).map { formatValue($0) }.joined(separator: ", ")
-        var minimum = Float.infinity, maximum = -Float.infinity, total = 0.0
+        var minimum = Float.infinity, maximum = -Float.infinity, total = 0.0, nans = 0
         for value in scalars {
+            if value.isNaN { nans += 1; continue }
             minimum = Swift.min(minimum, value)
             maximum = Swift.max(maximum, value)
             total += Double(value)
+        }
+        // NaNs are counted (min and max are over the other values; the mean is NaN).
+        if nans > 0 {
+            let range = nans == count ? "" : ", min \(formatValue(minimum)), max \(formatValue(maximum))"
+            return "Tensor\(shape) [\(head), ...] (\(count) values, \(nans) NaN\(range), mean nan)"
         }
         return "Tensor\(shape) [\(head), ...] (\(count) values, min \(formatValue(minimum)), "
             + "max \(formatValue(maximum)), mean \(formatValue(Float(total / Double(count)))))"

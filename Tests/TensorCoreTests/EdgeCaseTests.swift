@@ -114,3 +114,13 @@ import Testing
         #expect(logSumExp(x, axis: 1, keepDims: true).shape == [3, 1])
     }
 }
+
+@Suite struct LargeDescriptionTests {
+    @Test func nanValuesAreCountedInTheSummary() {
+        var x = Tensor.arange(200)
+        x.scalars[50] = .nan
+        #expect(x.description == "Tensor[200] [0, 1, 2, 3, 4, 5, ...] (200 values, 1 NaN, min 0, max 199, mean nan)")
+        #expect(Tensor(repeating: .nan, shape: [101]).description.hasSuffix("(101 values, 101 NaN, mean nan)"))
+        #expect(Tensor.arange(200).description.hasSuffix("(200 values, min 0, max 199, mean 99.5)"))
+    }
+}
