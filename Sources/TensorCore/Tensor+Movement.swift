@@ -4,6 +4,9 @@
 extension Tensor {
     /// The same values with a new shape of equal count; one extent may be -1 (inferred).
     public func reshaped(to newShape: [Int]) -> Tensor {
+        if newShape.contains(where: { $0 < -1 }) || newShape.filter({ $0 == -1 }).count > 1 {
+            shapeMismatch("reshaped(to:)", shape, newShape, "are incompatible (at most one -1, no other negative extent)")
+        }
         var newShape = newShape
         if let inferred = newShape.firstIndex(of: -1) {
             let known = newShape.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }

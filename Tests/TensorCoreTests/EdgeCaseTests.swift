@@ -124,3 +124,20 @@ import Testing
         #expect(Tensor.arange(200).description.hasSuffix("(200 values, min 0, max 199, mean 99.5)"))
     }
 }
+
+@Suite struct ReshapeErrorTests {
+    @Test func twoInferredExtentsNameTheShapeAsGiven() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.zeros([2, 3]).reshaped(to: [-1, -1])
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("reshaped(to:): shapes [2, 3] and [-1, -1] are incompatible (at most one -1"), "\(message)")
+    }
+
+    @Test func inferenceStillWorks() {
+        #expect(Tensor.zeros([2, 3]).reshaped(to: [-1]).shape == [6])
+        #expect(Tensor.zeros([2, 3]).reshaped(to: [3, -1]).shape == [3, 2])
+        #expect(Tensor(scalar: 1).reshaped(to: [-1]).shape == [1])
+        #expect(Tensor.zeros([0, 3]).reshaped(to: [-1, 3]).shape == [0, 3])
+    }
+}
