@@ -56,7 +56,8 @@ public struct Tensor {
 
     /// Internal: a tensor of `shape` whose values `body` writes (all of them) without zeroing first.
     init(shape: [Int], uninitializedWith body: (UnsafeMutableBufferPointer<Float>) -> Void) {
-        let count = shape.reduce(1, *)
+        // Checked: zeros([-2, -3]) would otherwise hold 6 values under a negative shape.
+        let count = shapeCount(shape, "Tensor")
         _ = mallocTuning
         self.shape = shape
         self.scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in

@@ -141,3 +141,21 @@ import Testing
         #expect(Tensor.zeros([0, 3]).reshaped(to: [-1, 3]).shape == [0, 3])
     }
 }
+
+@Suite struct NegativeShapeTests {
+    @Test func zerosOfANegativeShapeStops() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.zeros([-2, -3])
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("negative extent in shape [-2, -3]"), "\(message)")
+    }
+
+    @Test func randomOfANegativeShapeStops() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor.randomNormal(shape: [4, -1])
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("Tensor: negative extent in shape [4, -1]"), "\(message)")
+    }
+}
