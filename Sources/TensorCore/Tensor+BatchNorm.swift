@@ -72,7 +72,12 @@ public func batchNormBackward(_ upstream: Tensor, normalized: Tensor, scale: Ten
     -> (input: Tensor, scale: Tensor, offset: Tensor) {
     if upstream.shape != normalized.shape { shapeMismatch("batchNormBackward", upstream.shape, normalized.shape) }
     let shape = normalized.shape
+    if shape.count != 2 && shape.count != 4 { engineFailure("batchNormBackward: needs (N, C) or (N, C, H, W), got shape \(shape)") }
     let n = shape[0], c = shape[1], s = shape.count == 4 ? shape[2] * shape[3] : 1
+    // Read per channel below: a shorter γ or r would be read past its end.
+    if scale.shape != [c] || inverseDeviation.shape != [c] {
+        shapeMismatch("batchNormBackward", scale.shape, inverseDeviation.shape, "must both be [\(c)] for input \(shape)")
+    }
     let m = Float(Swift.max(n * s, 1))
     var dScale = [Float](repeating: 0, count: c), dOffset = dScale
     let dx = upstream.scalars.withUnsafeBufferPointer { g in

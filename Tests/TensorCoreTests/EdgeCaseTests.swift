@@ -159,3 +159,14 @@ import Testing
         #expect(message.contains("Tensor: negative extent in shape [4, -1]"), "\(message)")
     }
 }
+
+@Suite struct BatchNormBackwardShapeTests {
+    @Test func shortScaleStopsNamingTheShapes() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = batchNormBackward(Tensor.ones([2, 3]), normalized: Tensor.ones([2, 3]), scale: Tensor.ones([2]),
+                                  inverseDeviation: Tensor.ones([3]))
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("batchNormBackward: shapes [2] and [3] must both be [3] for input [2, 3]"), "\(message)")
+    }
+}
