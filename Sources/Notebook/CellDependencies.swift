@@ -40,6 +40,12 @@ struct CellSymbols: Equatable {
         var changes: Set<String> = []
         /// Its calls passing a plain name (a global, or one of its own locals).
         var passed: [PassedArgument] = []
+
+        mutating func merge(_ other: Effect) {
+            reads.formUnion(other.reads)
+            changes.formUnion(other.changes)
+            passed += other.passed
+        }
     }
 
     struct PassedArgument: Equatable {
@@ -72,24 +78,17 @@ struct CellSymbols: Equatable {
                 let finder = MutationFinder(viewMode: .sourceAccurate)
                 finder.walk(decl)
                 declarationChanges.formUnion(finder.names)
-                // What surely or probably changes (as for a cached cell's own code): being passed
-                // to a function does not count here, or `fit(x: data.inputs)` would "change" data.
-                let strict = MutationFinder(viewMode: .sourceAccurate)
-                strict.countsArguments = false
-                strict.walk(decl)
+                // For the effects, what surely or probably changes (as for a cached cell's own code):
+                // being passed to a function does not count, or `fit(x: data.inputs)` would "change" data.
                 let locals = PreparedCell.namesDeclared(in: decl)
-                let changes = strict.names.subtracting(locals)
-                let passed = Self.passedArguments(in: decl).filter { !locals.contains($0.argument) }
-                for name in Self.declaredNames(decl) {
-                    declarationEffects[name, default: Effect()].reads.formUnion(reads)
-                    declarationEffects[name, default: Effect()].changes.formUnion(changes)
-                    declarationEffects[name, default: Effect()].passed += passed
-                }
+                let effect = Effect(reads: reads, changes: finder.changed.subtracting(locals),
+                                    passed: Self.passedArguments(in: decl).filter { !locals.contains($0.argument) })
+                for name in Self.declaredNames(decl) { declarationEffects[name, default: Effect()].merge(effect) }
                 if let function = decl.as(FunctionDeclSyntax.self) {
                     let parameters = Set(function.signature.parameterClause.parameters.map {
                         Self.unquoted(($0.secondName ?? $0.firstName).text)
                     })
-                    if !strict.names.isDisjoint(with: parameters) { functionsChangingArguments.insert(Self.unquoted(function.name.text)) }
+                    if !finder.changed.isDisjoint(with: parameters) { functionsChangingArguments.insert(Self.unquoted(function.name.text)) }
                 }
             }
         }
@@ -185,12 +184,13 @@ struct CellSymbols: Equatable {
 /// Names used where they may be changed: assigned (`x = `, `x.a += `, `x[i] = `), passed
 /// `inout`, the base of a method call, or an argument of a function not known to only read.
 final class MutationFinder: SyntaxVisitor {
+    /// Every name that may change (the def/use analysis' conservative view).
     var names: Set<String> = []
-    /// `false`: only what surely or probably changes a value (assigned, `inout`, a method called
-    /// on it other than `readingMethods`), not being an argument of a function.
-    var countsArguments = true
+    /// Only what surely or probably changes: assigned, passed `inout`, or a method other than
+    /// `readingMethods` called on it; being an argument of a function does not count.
+    var changed: Set<String> = []
 
-    /// Methods that only read the value they are called on (for `countsArguments == false`).
+    /// Methods that only read the value they are called on (not counted in `changed`).
     static let readingMethods: Set<String> = [
         "map", "filter", "reduce", "sorted", "shuffled", "compactMap", "flatMap", "contains", "prefix", "suffix",
         "dropFirst", "dropLast", "joined", "enumerated", "reversed", "min", "max", "sum", "mean", "std", "argmax",
@@ -202,13 +202,13 @@ final class MutationFinder: SyntaxVisitor {
     override func visit(_ node: DeclReferenceExprSyntax) -> SyntaxVisitorContinueKind {
         guard case .identifier(let name) = node.baseName.tokenKind else { return .visitChildren }
         var current = Syntax(node)
-        var calledAsMethod = false
+        var calledAsMethod = false, calledChangingMethod = false
         // Climb the access chain rooted at the name: x.a, x[i], x!, x?.a
         while let parent = current.parent {
             if let member = parent.as(MemberAccessExprSyntax.self), member.base.map(Syntax.init) == current {
-                if let call = member.parent?.as(FunctionCallExprSyntax.self), Syntax(call.calledExpression) == Syntax(member),
-                   countsArguments || !Self.readingMethods.contains(member.declName.baseName.text) {
+                if let call = member.parent?.as(FunctionCallExprSyntax.self), Syntax(call.calledExpression) == Syntax(member) {
                     calledAsMethod = true
+                    if !Self.readingMethods.contains(member.declName.baseName.text) { calledChangingMethod = true }
                 }
                 current = parent
             } else if let subscriptCall = parent.as(SubscriptCallExprSyntax.self), Syntax(subscriptCall.calledExpression) == current {
@@ -219,10 +219,9 @@ final class MutationFinder: SyntaxVisitor {
                 break
             }
         }
-        if calledAsMethod || current.parent?.is(InOutExprSyntax.self) == true || Self.isAssigned(current)
-            || (countsArguments && Self.isPassed(current)) {
-            names.insert(CellSymbols.unquoted(name))
-        }
+        let written = current.parent?.is(InOutExprSyntax.self) == true || Self.isAssigned(current)
+        if calledAsMethod || written || Self.isPassed(current) { names.insert(CellSymbols.unquoted(name)) }
+        if calledChangingMethod || written { changed.insert(CellSymbols.unquoted(name)) }
         return .visitChildren
     }
 
@@ -380,11 +379,7 @@ final class DependencyGraph {
         var effects: [String: CellSymbols.Effect] = [:]
         var changingArguments: Set<String> = []
         for cell in symbols {
-            for (name, effect) in cell.declarationEffects {
-                effects[name, default: CellSymbols.Effect()].reads.formUnion(effect.reads)
-                effects[name, default: CellSymbols.Effect()].changes.formUnion(effect.changes)
-                effects[name, default: CellSymbols.Effect()].passed += effect.passed
-            }
+            for (name, effect) in cell.declarationEffects { effects[name, default: CellSymbols.Effect()].merge(effect) }
             changingArguments.formUnion(cell.functionsChangingArguments)
         }
         return (effects, changingArguments)

@@ -206,10 +206,9 @@ struct PreparedCell {
             // Restored, the cell binds its values again but does not redo what it did to other
             // cells' values (`xs.append(3)`, `model.fit(...)`): later cells would see them unchanged.
             let finder = MutationFinder(viewMode: .sourceAccurate)
-            finder.countsArguments = false
             finder.walk(tree)
             let declaredHere = Self.namesDeclared(in: tree)
-            if let name = finder.names.filter({ !declaredHere.contains($0) && !($0.first?.isUppercase ?? true) }).sorted().first {
+            if let name = finder.changed.filter({ !declaredHere.contains($0) && !($0.first?.isUppercase ?? true) }).sorted().first {
                 cacheBlocker = "it changes '\(name)', which another cell defines, and a restored cell would not change it again "
                     + "(bind '\(name)' in this cell to cache them together)"
             }
