@@ -64,8 +64,7 @@ open class ParameterOptimizer: Optimizer {
             apply(weights: w, gradient: g, slots: slots)
             return
         }
-        Parallelism.runParts(parts, work: count, minimumWork: 0) { part in
-            let range = count * part / parts ..< count * (part + 1) / parts
+        Parallelism.runParts(Parallelism.evenParts(count, parts: parts), work: count, minimumWork: 0) { _, range in
             apply(weights: UnsafeMutableBufferPointer(rebasing: w[range]), gradient: UnsafeBufferPointer(rebasing: g[range]),
                   slots: slots.map { UnsafeMutableBufferPointer(rebasing: $0[range]) })
         }

@@ -46,17 +46,22 @@ public enum Parallelism {
 
     nonisolated(unsafe) static var blasThreadLimit: Int = onlineCores
 
-    /// Runs `body(part)` for each of `parts` parts: side by side when `work` reaches
-    /// `minimumWork` and the machine is not busy (as the convolution's batch parts), else one
-    /// after another. For loops outside the engine (an optimizer's update) that cut their data
-    /// into fixed parts themselves, so their results do not depend on how the parts ran.
-    /// `body` must only write data of its own part.
-    public static func runParts(_ parts: Int, work: Int, minimumWork: Int, _ body: (Int) -> Void) {
-        if parts > 1 && work >= minimumWork && !(adaptsToLoad && machineIsBusy) {
-            DispatchQueue.concurrentPerform(iterations: parts, execute: body)
+    /// Runs `body(index, part)` on each of `parts`: side by side when `work` reaches
+    /// `minimumWork` and the machine is not busy, else one after another. The parts are fixed
+    /// by the caller (`evenParts`), so results do not depend on how they ran; the engine's
+    /// batched kernels run through it (`runBatchParts`), and so do loops outside it (an
+    /// optimizer's update). `body` must only write data of its own part.
+    public static func runParts(_ parts: [Range<Int>], work: Int, minimumWork: Int, _ body: (Int, Range<Int>) -> Void) {
+        if parts.count > 1 && work >= minimumWork && !(adaptsToLoad && machineIsBusy) {
+            DispatchQueue.concurrentPerform(iterations: parts.count) { body($0, parts[$0]) }
         } else {
-            for part in 0..<parts { body(part) }
+            for (index, part) in parts.enumerated() { body(index, part) }
         }
+    }
+
+    /// `0..<count` cut into `parts` contiguous ranges of near-equal length.
+    public static func evenParts(_ count: Int, parts: Int) -> [Range<Int>] {
+        (0..<parts).map { count * $0 / parts ..< count * ($0 + 1) / parts }
     }
 
     static let onlineCores: Int = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)
@@ -165,28 +170,18 @@ func parallelRanges(_ count: Int, cost: Int = 1, _ body: (Range<Int>) -> Void) {
     }
 }
 
-/// `0..<count` cut into `parts` contiguous ranges of near-equal length.
-func evenParts(_ count: Int, parts: Int) -> [Range<Int>] {
-    (0..<parts).map { count * $0 / parts ..< count * ($0 + 1) / parts }
-}
-
 /// The batch `0..<count` cut into one contiguous part per worker (fewer when the batch is
 /// small). Fixed for a given batch size, whatever the load, so sums over parts are reproducible.
 func batchParts(_ count: Int) -> [Range<Int>] {
-    evenParts(count, parts: Swift.max(1, Swift.min(Parallelism.workers, count)))
+    Parallelism.evenParts(count, parts: Swift.max(1, Swift.min(Parallelism.workers, count)))
 }
 
-/// Runs `body(index, part)` on each of `parts`: side by side when there are idle cores and
-/// `work` (multiply-adds) reaches `minimumWork`, else one after another. BLAS stays on one
-/// thread either way. `body` must only write data of its own part.
+/// `Parallelism.runParts` for the engine's kernels (`work` in multiply-adds, by default against
+/// `minimumBatchWork`), with BLAS kept on one thread either way.
 func runBatchParts(_ parts: [Range<Int>], work: Int, minimumWork: Int = Parallelism.minimumBatchWork,
                    _ body: (Int, Range<Int>) -> Void) {
     useOneBLASThread()
-    if parts.count > 1 && work >= minimumWork && !(Parallelism.adaptsToLoad && Parallelism.machineIsBusy) {
-        DispatchQueue.concurrentPerform(iterations: parts.count) { body($0, parts[$0]) }
-    } else {
-        for (index, part) in parts.enumerated() { body(index, part) }
-    }
+    Parallelism.runParts(parts, work: work, minimumWork: minimumWork, body)
 }
 
 /// The sum over `parts` of the partial results stored one after another in `partials`

@@ -81,20 +81,17 @@ public func matmulSummingBatch(_ a: Tensor, _ b: Tensor, transposeA: Bool = fals
 func sgemmBlock(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                 b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
     if m == 0 || n == 0 { return }
-    if k == 0 {
-        for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) }
-        return
-    }
     // Zeroed here, then accumulated (beta = 1): with beta = 0 OpenBLAS zeroes C itself in
     // sgemm_beta, a slower loop (perf: 5.7% of an MLP epoch's samples). Measured single-threaded
     // in C on the MLP's products, median of 41: 1-8% faster, the weight gradients most
     // (784x256x128: 812 -> 763 us, 635 -> 596 us). Accumulating adds the same products to
-    // exact zeros, so the bits are the same.
+    // exact zeros, so the bits are the same. With k = 0 the zeros are the product.
     if ldc == n {
         c.update(repeating: 0, count: m * n)
     } else {
         for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) }
     }
+    if k == 0 { return }
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 1, c, Int32(ldc))
 }
@@ -118,7 +115,7 @@ private let oneBLASThread: Void = openblas_set_num_threads(1)
 /// blocks depend only on m and `Parallelism.blasThreads`, so the bits do not depend on the load.
 func sgemmInParts(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                   b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    let rows = evenParts(m, parts: Swift.max(1, Swift.min(Parallelism.blasThreadLimit, m / 16)))
+    let rows = Parallelism.evenParts(m, parts: Swift.max(1, Swift.min(Parallelism.blasThreadLimit, m / 16)))
     runBatchParts(rows, work: m * n * k, minimumWork: Parallelism.blasMinimumWork) { _, r in
         // Rows r of op(A): row-major A (m, k) starts at row r; A stored (k, m) at column r.
         let aStart = transposeA ? a + r.lowerBound : a + r.lowerBound * lda
