@@ -220,10 +220,7 @@ public final class Sequential: Module {
     public func predict(_ x: Tensor, batchSize: Int) -> Tensor {
         if batchSize < 1 { engineFailure("predict: batchSize \(batchSize) must be at least 1") }
         if x.rank < 1 { engineFailure("predict: inputs of shape \(x.shape) have no sample axis; pass (samples, ...)") }
-        var x = x
-        if let inputShape, !x.shape.dropFirst().elementsEqual(inputShape), x.count == x.shape[0] * inputShape.reduce(1, *) {
-            x = x.reshaped(to: [x.shape[0]] + inputShape)
-        }
+        let x = reshapedToInputShape(x)
         let output: [Int]?
         do { output = try outputSampleShape(Array(x.shape.dropFirst()), "predict") } catch { engineFailure("\(error)") }
         let samples = x.shape[0]
@@ -262,14 +259,17 @@ public final class Sequential: Module {
         }
     }
 
-    /// A batch's inputs as the model takes them: (batch,) + `inputShape` when the model has an
-    /// input shape of the same size (a flat (batch, 784) batch for a (1, 28, 28) model), checked.
+    /// Inputs as the model takes them: (samples,) + `inputShape` when the model has an input
+    /// shape of the same size (a flat (batch, 784) batch for a (1, 28, 28) model), else as given.
+    private func reshapedToInputShape(_ x: Tensor) -> Tensor {
+        guard let inputShape, x.rank >= 1, !x.shape.dropFirst().elementsEqual(inputShape),
+              x.count == x.shape[0] * inputShape.reduce(1, *) else { return x }
+        return x.reshaped(to: [x.shape[0]] + inputShape)
+    }
+
+    /// A batch's inputs as the model takes them (`reshapedToInputShape`), checked.
     private func shapedForModel(_ x: Tensor, _ y: Tensor, _ operation: String) throws -> Tensor {
-        var x = x
-        if let inputShape, x.rank >= 1, !x.shape.dropFirst().elementsEqual(inputShape),
-           x.count == x.shape[0] * inputShape.reduce(1, *) {
-            x = x.reshaped(to: [x.shape[0]] + inputShape)
-        }
+        let x = reshapedToInputShape(x)
         try checkData(x, y, operation)
         try checkSamples(Array(x.shape.dropFirst()), targets: y, operation)
         return x
