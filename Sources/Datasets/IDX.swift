@@ -122,7 +122,9 @@ public enum IDX {
             throw DatasetError(file: path, kind: .unreadable(reason: "it is a directory"))
         }
         do {
-            return try Data(contentsOf: URL(fileURLWithPath: path))
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            FileAccess.record(.read, path)
+            return data
         } catch {
             throw DatasetError(file: path, kind: .unreadable(reason: "\(error)"))
         }

@@ -138,6 +138,7 @@ enum IDXDataset {
             if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue {
                 return candidate
             }
+            FileAccess.record(.absent, candidate)
         }
         return nil
     }

@@ -160,7 +160,22 @@ public struct TrainingProgress {
     public var epochs: Int
     public var step: Int
     public var steps: Int
+    /// The step's loss.
     public var loss: Float
+    /// The mean loss of the epoch so far.
+    public var meanLoss: Float
+    /// Set once per epoch, after its last step (and validation): the epoch's record.
+    public var record: EpochRecord?
+
+    public init(epoch: Int, epochs: Int, step: Int, steps: Int, loss: Float, meanLoss: Float, record: EpochRecord? = nil) {
+        self.epoch = epoch
+        self.epochs = epochs
+        self.step = step
+        self.steps = steps
+        self.loss = loss
+        self.meanLoss = meanLoss
+        self.record = record
+    }
 
     /// Receives progress from every `fit`; nil by default.
     nonisolated(unsafe) public static var observer: ((TrainingProgress) -> Void)?

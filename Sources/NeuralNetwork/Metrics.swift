@@ -34,7 +34,7 @@ public func predictedClasses(_ scores: Tensor) -> [Int] {
 
 /// Counts of (true class, predicted class) pairs: `counts[t][p]` samples of class `t` were
 /// predicted as `p`. Rows are true classes, as in scikit-learn.
-public struct ConfusionMatrix: CustomStringConvertible, Equatable {
+public struct ConfusionMatrix: CustomStringConvertible, Equatable, Codable {
     public var counts: [[Int]]
     public var classCount: Int { counts.count }
 

@@ -61,6 +61,7 @@ public enum SafeTensors {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SafeTensorsError(file: path, problem: "cannot be read (missing or not a file)")
         }
+        FileAccess.record(.read, path)
         return try decode(data, file: path)
     }
 
@@ -182,6 +183,7 @@ public func writeAtomically(_ data: Data, to path: String) throws {
         if rename(temporary.path, path) != 0 {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: "rename failed: \(String(cString: strerror(errno)))"])
         }
+        FileAccess.record(.write, path)
     } catch {
         try? FileManager.default.removeItem(at: temporary)
         throw error

@@ -75,7 +75,9 @@ extension Sequential {
         let json: Data, source: String
         if let data = FileManager.default.contents(atPath: jsonFile) {
             json = data; source = jsonFile
+            FileAccess.record(.read, jsonFile)
         } else if let text = weights.metadata["nbrun.architecture"] {
+            FileAccess.record(.absent, jsonFile)
             json = Data(text.utf8); source = weightsFile
         } else {
             throw ModelFileError(file: jsonFile, problem: "missing, and \(weightsFile) carries no architecture: save the model with Sequential.save(to:)")

@@ -12,11 +12,11 @@ import Datasets
 ///
 /// Parameters are named `INDEX.NAME` ("0.weight", "0.bias", "2.weight", ...), as in PyTorch.
 public final class Sequential: Module {
-    public private(set) var layers: [Layer]
+    public internal(set) var layers: [Layer]
     /// The shape of one input sample (batch omitted), for `summary()` and saving.
     public var inputShape: [Int]?
-    public private(set) var optimizer: Optimizer?
-    public private(set) var loss: Loss = .crossEntropy
+    public internal(set) var optimizer: Optimizer?
+    public internal(set) var loss: Loss = .crossEntropy
     /// Training (dropout on, batch statistics) or evaluation mode, for every layer.
     public var isTraining = true {
         didSet { for layer in layers { layer.isTraining = isTraining } }
@@ -150,7 +150,8 @@ public final class Sequential: Module {
                 if let hits = correctCount(output.value, batchY) { correct += hits; counted += rows.count }
                 progress.step(epoch: epoch, step: step + 1, loss: Float(lossSum / Double(step * batchSize + rows.count)))
                 if let observer = TrainingProgress.observer {
-                    observer(TrainingProgress(epoch: epoch, epochs: epochs, step: step + 1, steps: steps, loss: value))
+                    let mean = Float(lossSum / Double(step * batchSize + rows.count))
+                    observer(TrainingProgress(epoch: epoch, epochs: epochs, step: step + 1, steps: steps, loss: value, meanLoss: mean))
                 }
             }
             var record = EpochRecord(epoch: epoch, loss: Float(lossSum / Double(samples)), metrics: [:], validationLoss: nil,
@@ -164,6 +165,9 @@ public final class Sequential: Module {
             record.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             history.epochs.append(record)
             progress.epochEnded(record)
+            TrainingProgress.observer?(TrainingProgress(epoch: epoch, epochs: epochs, step: steps, steps: steps,
+                                                        loss: history.stepLosses.last ?? record.loss, meanLoss: record.loss,
+                                                        record: record))
             var keepGoing = true
             for callback in callbacks where !callback.epochEnded(record, model: self) { keepGoing = false }
             if !keepGoing { break }
@@ -173,7 +177,7 @@ public final class Sequential: Module {
     }
 
     /// The loss and metrics on (x, y), in evaluation mode, without recording gradients.
-    public struct Evaluation: CustomStringConvertible {
+    public struct Evaluation: CustomStringConvertible, Codable, Equatable {
         public var loss: Float
         public var metrics: [String: Float]
         public var accuracy: Float? { metrics["accuracy"] }

@@ -8,9 +8,9 @@ import Foundation
 open class ParameterOptimizer: Optimizer {
     public var learningRate: Float
     /// The number of updates so far (calls to `update`).
-    public private(set) var step = 0
-    private let slotCount: Int
-    private var states: [ObjectIdentifier: ParameterState] = [:]
+    public internal(set) var step = 0
+    let slotCount: Int
+    var states: [ObjectIdentifier: ParameterState] = [:]
 
     /// - Parameter slotCount: per-value state arrays the optimizer keeps (momentum: 1, Adam: 2).
     public init(learningRate: Float, slotCount: Int) {

@@ -1,0 +1,24 @@
+/// The files the engine reads, writes or looks for on a program's behalf (datasets, saved
+/// models), told to an observer: the notebook kernel's cell cache keys what a cell computed on
+/// the content of the files it read, keeps copies of the files it wrote, and checks that the
+/// files a search passed over are still absent.
+///
+/// Every reading and writing entry point of the engine calls `record`; code outside the engine
+/// that reads files (Foundation's `FileManager`, `Data(contentsOf:)`) is not seen here.
+public enum FileAccess {
+    public enum Kind: Sendable, Equatable {
+        /// The file was read whole.
+        case read
+        /// The file was written (replaced whole).
+        case write
+        /// A search looked for the file and did not find it (a later file of that name would be read instead).
+        case absent
+    }
+
+    /// Receives each access; nil (nobody listening) by default.
+    nonisolated(unsafe) public static var observer: ((Kind, String) -> Void)?
+
+    public static func record(_ kind: Kind, _ path: String) {
+        observer?(kind, path)
+    }
+}
