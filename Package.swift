@@ -56,11 +56,15 @@ let package = Package(
         .target(name: "Optimizers", dependencies: ["NeuralNetwork"], swiftSettings: vectorSettings),
         .target(name: "Datasets", dependencies: ["TensorCore", "CZlib"], swiftSettings: engineSettings),
         .target(name: "Plotting", dependencies: ["CGD", "TensorCore"], swiftSettings: engineSettings),
+        // The contract between the tool and the programs it generates: events, display items,
+        // the cache manifest, the program plan. Dependency-free; both sides import it.
+        .target(name: "KernelProtocol"),
         .target(name: "NotebookKernel",
-                dependencies: ["TensorCore", "Autodiff", "NeuralNetwork", "Optimizers", "Datasets", "Plotting"]),
+                dependencies: ["KernelProtocol", "TensorCore", "Autodiff", "NeuralNetwork", "Optimizers", "Datasets", "Plotting"]),
 
         // The tool.
         .target(name: "Notebook", dependencies: [
+            "KernelProtocol",
             "CMark",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),

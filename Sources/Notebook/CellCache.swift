@@ -1,4 +1,5 @@
 import Foundation
+import KernelProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -76,15 +77,12 @@ public struct CellCache: Sendable {
         let attributes = try? FileManager.default.attributesOfItem(atPath: manifestPath)
         let modified = attributes?[.modificationDate] as? Date ?? .distantPast
         guard let data = FileManager.default.contents(atPath: manifestPath),
-              let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let notebook = manifest["notebook"] as? String, let cell = manifest["cell"] as? Int else {
+              let manifest = try? KernelCoding.decoder().decode(CacheManifest.self, from: data), manifest.problem == nil else {
             return Entry(key: key, notebook: "?", cellIndex: -1, label: nil, bytes: bytes, stored: modified,
                          lastUsed: .distantPast, bindings: [], readable: false)
         }
-        let stored = (manifest["stored"] as? String).flatMap(Self.parseDate) ?? modified
-        let bindings = (manifest["bindings"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
-        return Entry(key: key, notebook: notebook, cellIndex: cell, label: manifest["label"] as? String, bytes: bytes,
-                     stored: stored, lastUsed: modified, bindings: bindings, readable: true)
+        return Entry(key: key, notebook: manifest.notebook, cellIndex: manifest.cell, label: manifest.label, bytes: bytes,
+                     stored: manifest.stored, lastUsed: modified, bindings: manifest.bindings, readable: true)
     }
 
     static func folderSize(_ path: String) -> Int64 {
@@ -96,31 +94,26 @@ public struct CellCache: Sendable {
 
     // MARK: Writing
 
-    /// What the kernel stored for a cell that then ended well.
-    struct Staged {
-        var cellIndex: Int
-        var key: String
-        var staging: String
-        var bindings: [[String: Any]]
-    }
-
-    /// Adds the manifest (bindings, outputs, notebook, when) to a staged entry and renames it
-    /// into place, replacing an older entry of the same key.
-    func commit(_ staged: Staged, notebook: String, label: String?, outputs: [CellResult.Output], date: Date = Date()) throws {
-        let manifest: [String: Any] = [
-            "version": 1, "key": staged.key, "notebook": notebook, "cell": staged.cellIndex, "label": label ?? NSNull(),
-            "stored": Self.formatDate(date), "bindings": staged.bindings, "outputs": CachedOutputs.objects(outputs),
-        ]
-        let data = try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys])
-        try data.write(to: URL(fileURLWithPath: staged.staging + "/manifest.json"), options: .atomic)
-        let target = "\(cellsDirectory)/\(staged.key)"
+    /// Completes the manifest the kernel staged in `folder` with where, when and what the cell
+    /// showed, and renames the folder into place, replacing an older entry of the same key.
+    func commit(folder: String, key: String, notebook: String, label: String?, outputs: [CellOutput], date: Date = Date()) throws {
+        let stagedPath = folder + "/staged-manifest.json"
+        var manifest = try KernelCoding.decoder().decode(CacheManifest.self, from: Data(contentsOf: URL(fileURLWithPath: stagedPath)))
+        guard manifest.key == key, manifest.problem == nil else { throw NotebookError("the staged cache entry \(folder) is not for key \(key)") }
+        manifest.notebook = notebook
+        manifest.label = label
+        manifest.stored = date
+        manifest.outputs = outputs
+        try KernelCoding.encoder(sorted: true).encode(manifest).write(to: URL(fileURLWithPath: folder + "/manifest.json"), options: .atomic)
+        try? FileManager.default.removeItem(atPath: stagedPath)
+        let target = "\(cellsDirectory)/\(key)"
         try withExclusiveLock {
             if FileManager.default.fileExists(atPath: target) {
-                let trash = "\(cellsDirectory)/.trash-\(staged.key)-\(getpid())"
+                let trash = "\(cellsDirectory)/.trash-\(key)-\(getpid())"
                 guard rename(target, trash) == 0 else { throw NotebookError("cannot replace \(target): \(String(cString: strerror(errno)))") }
                 try? FileManager.default.removeItem(atPath: trash)
             }
-            guard rename(staged.staging, target) == 0 else {
+            guard rename(folder, target) == 0 else {
                 throw NotebookError("cannot store \(target): \(String(cString: strerror(errno)))")
             }
         }
@@ -139,15 +132,7 @@ public struct CellCache: Sendable {
             let fileManager = FileManager.default
             let names = (try? fileManager.contentsOfDirectory(atPath: cellsDirectory)) ?? []
             for name in names where name.hasPrefix(".trash-") { try? fileManager.removeItem(atPath: "\(cellsDirectory)/\(name)") }
-            // Staging folders of runs that stopped without committing, a day old.
-            let staging = cellsDirectory + "/.staging"
-            for name in (try? fileManager.contentsOfDirectory(atPath: staging)) ?? [] {
-                let path = "\(staging)/\(name)"
-                if let modified = (try? fileManager.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
-                   Date().timeIntervalSince(modified) > 86_400 {
-                    try? fileManager.removeItem(atPath: path)
-                }
-            }
+            Self.removeLeftovers(in: cellsDirectory + "/.staging")
             var entries = self.entries().sorted { ($0.readable ? 1 : 0, $0.lastUsed) < ($1.readable ? 1 : 0, $1.lastUsed) }
             var total = entries.reduce(0) { $0 + $1.bytes }
             var removed: [Entry] = []
@@ -177,6 +162,45 @@ public struct CellCache: Sendable {
         }
     }
 
+    /// Removes what stopped runs left behind: staging folders and run folders named
+    /// `<name>.<pid>` or `<name>-<pid>` whose process is gone. (A live run's are kept: two runs
+    /// may share a cache.) Returns how many were removed.
+    @discardableResult
+    static func removeLeftovers(in directory: String) -> Int {
+        let fileManager = FileManager.default
+        var removed = 0
+        for name in (try? fileManager.contentsOfDirectory(atPath: directory)) ?? [] {
+            guard let separator = name.lastIndex(where: { $0 == "." || $0 == "-" }),
+                  let pid = Int32(name[name.index(after: separator)...]), pid > 0 else { continue }
+            if pid == getpid() || isAlive(pid) { continue }
+            if (try? fileManager.removeItem(atPath: "\(directory)/\(name)")) != nil { removed += 1 }
+        }
+        return removed
+    }
+
+    /// Whether process `pid` exists and is not a zombie (a killed program whose parent died too
+    /// may stay a zombie where nothing reaps orphans).
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
+    }
+
+    /// Clears what killed runs left in the cache, under the lock: partial entries in staging,
+    /// half-replaced entries, run folders. Called when a run starts.
+    public func cleanUpAfterStoppedRuns() {
+        try? withExclusiveLock {
+            let fileManager = FileManager.default
+            for name in (try? fileManager.contentsOfDirectory(atPath: cellsDirectory)) ?? [] where name.hasPrefix(".trash-") {
+                try? fileManager.removeItem(atPath: "\(cellsDirectory)/\(name)")
+            }
+            Self.removeLeftovers(in: cellsDirectory + "/.staging")
+        }
+        Self.removeLeftovers(in: directory + "/run")
+        Self.removeLeftovers(in: directory + "/build")
+    }
+
     /// Runs `body` holding `cells/.lock` exclusively.
     func withExclusiveLock<R>(_ body: () throws -> R) throws -> R {
         try FileManager.default.createDirectory(atPath: cellsDirectory, withIntermediateDirectories: true)
@@ -194,17 +218,5 @@ public struct CellCache: Sendable {
 
     static func absolutePath(_ path: String) -> String {
         URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-    }
-
-    static func formatDate(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
-
-    static func parseDate(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
     }
 }

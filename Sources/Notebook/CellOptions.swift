@@ -13,8 +13,12 @@ public struct CellOptions: Sendable, Equatable {
     public var error = false
     /// Seconds the cell may run before the program is killed.
     public var timeout: Double?
-    /// `true`: the cell's results may be reused across runs (see DESIGN.md, Caching).
+    /// `true`: the cell's results may be reused across runs (see the README's cache section).
     public var cache = false
+    /// A Swift expression whose value is added to the cell's cache key, evaluated before the cell
+    /// runs: what the cell reads that nbrun cannot see (knitr's `cache.extra`), e.g.
+    /// `fileHash("data.csv")` or `ProcessInfo.processInfo.environment["SEED"]`.
+    public var cacheExtra: String?
     /// Default figure size in pixels for figures made in this cell.
     public var figWidth: Int?
     public var figHeight: Int?
@@ -22,7 +26,7 @@ public struct CellOptions: Sendable, Equatable {
     public init() {}
 
     /// The option keys, as written in `//|` lines and front matter.
-    public static let keys = ["label", "eval", "echo", "output", "error", "timeout", "cache", "fig-width", "fig-height"]
+    public static let keys = ["label", "eval", "echo", "output", "error", "timeout", "cache", "cache-extra", "fig-width", "fig-height"]
 
     /// Sets option `key` from its written value.
     ///
@@ -39,6 +43,11 @@ public struct CellOptions: Sendable, Equatable {
         case "output": output = try Self.bool(key, value)
         case "error": error = try Self.bool(key, value)
         case "cache": cache = try Self.bool(key, value)
+        case "cache-extra":
+            guard !value.trimmingWhitespace().isEmpty else {
+                throw Problem("option 'cache-extra' needs a Swift expression, e.g. fileHash(\"data.csv\")")
+            }
+            cacheExtra = value
         case "timeout":
             guard let seconds = Double(value), seconds > 0, seconds.isFinite else {
                 throw Problem("option 'timeout' needs a positive number of seconds, got '\(value)'")
@@ -88,6 +97,8 @@ extension CellOptions {
         var key: String
         var value: String
         var offset: Int  // 0-based line within the cell
+        /// The value as written, quotes kept (`cache-extra` is Swift code).
+        var raw: String = ""
     }
 
     /// The leading `//|` lines of `source`. Parsing stops at the first other line.
@@ -103,7 +114,7 @@ extension CellOptions {
                 if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
                     value = String(value.dropFirst().dropLast())
                 }
-                lines.append(Line(key: key, value: value, offset: offset))
+                lines.append(Line(key: key, value: value, offset: offset, raw: body[body.index(after: colon)...].trimmingWhitespace()))
             } else {
                 lines.append(Line(key: body.trimmingWhitespace(), value: "", offset: offset))
             }

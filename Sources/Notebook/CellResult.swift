@@ -1,11 +1,12 @@
 import Foundation
+import KernelProtocol
 
 /// What running one cell produced: the collect stage's output, the render stage's input.
 public struct CellResult: Sendable, Equatable {
     public var cellIndex: Int
     public var status: Status
     /// Printed output and display items, in the order they happened.
-    public var outputs: [Output]
+    public var outputs: [CellOutput]
     /// Wall time from the cell's start to its end (or to the failure).
     public var seconds: Double
     /// Set when `status` is `.failed`, or `.expectedError` for an `error: true` cell.
@@ -21,7 +22,7 @@ public struct CellResult: Sendable, Equatable {
     /// cannot store, an unreadable entry, a cache folder that cannot be written).
     public var cacheNote: String?
 
-    public init(cellIndex: Int, status: Status, outputs: [Output] = [], seconds: Double = 0, error: CellError? = nil) {
+    public init(cellIndex: Int, status: Status, outputs: [CellOutput] = [], seconds: Double = 0, error: CellError? = nil) {
         self.cellIndex = cellIndex
         self.status = status
         self.outputs = outputs
@@ -42,21 +43,6 @@ public struct CellResult: Sendable, Equatable {
         case notRun
     }
 
-    public enum Output: Sendable, Equatable {
-        case stdout(String)
-        case stderr(String)
-        case display(Display)
-    }
-
-    /// A display item as the runner received it.
-    public enum Display: Sendable, Equatable {
-        case text(String)
-        /// A PNG image; `width` is the CSS width to show it at (figures render at 2x).
-        case png([UInt8], width: Int? = nil)
-        case table(headers: [String], rows: [[String]])
-        case html(String)
-    }
-
     /// Everything the cell printed to stdout, joined.
     public var stdout: String {
         outputs.map { if case .stdout(let text) = $0 { return text } else { return "" } }.joined()
@@ -68,7 +54,7 @@ public struct CellResult: Sendable, Equatable {
     }
 
     /// The display items, in order.
-    public var displays: [Display] {
+    public var displays: [DisplayItem] {
         outputs.compactMap { if case .display(let item) = $0 { return item } else { return nil } }
     }
 }

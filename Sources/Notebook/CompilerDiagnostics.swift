@@ -87,7 +87,7 @@ enum CompilerDiagnostics {
         }
         if diagnostic.message.hasPrefix("cannot find '"), diagnostic.message.hasSuffix("' in scope") {
             let name = String(diagnostic.message.dropFirst("cannot find '".count).dropLast("' in scope".count))
-            if let cell = notebook.cells.first(where: { $0.options.error && CellSymbols(source: $0.displaySource).values.contains(name) }) {
+            if let cell = notebook.cells.first(where: { $0.options.error && CellSymbols(source: $0.displaySource).valueNames.contains(name) }) {
                 mapped.hint = "'\(name)' is declared in the 'error: true' cell at line \(cell.line), whose names are local to it: "
                     + "declare it in a cell without 'error: true'"
             }

@@ -5,10 +5,8 @@ public struct GeneratedProgram: Sendable, Equatable {
     public var regions: [Region]
     /// Columns moved by the `_nbDisplayLast(` wrapper, to map diagnostics back.
     public var columnShifts: [ColumnShift]
-    /// Cache keys of the `cache: true` cells, by cell index.
-    public var cacheKeys: [Int: String] = [:]
-    /// `cache: true` cells that run normally, and why (a binding or declaration the cache cannot keep).
-    public var cacheNotes: [Int: String] = [:]
+    /// The cells the program caches (`NotebookCache.cell` around their code).
+    public var cachedCells: Set<Int> = []
 
     /// A cell's code in the generated file.
     public struct Region: Sendable, Equatable {

@@ -277,7 +277,7 @@ public struct HTMLReport {
         """
     }
 
-    private func renderDisplay(_ item: CellResult.Display, cell: Cell, figureNumber: inout Int,
+    private func renderDisplay(_ item: DisplayItem, cell: Cell, figureNumber: inout Int,
                                files: inout [(path: String, data: Data)]) -> String {
         switch item {
         case .text(let text):

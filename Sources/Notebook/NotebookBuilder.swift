@@ -24,6 +24,9 @@ public struct NotebookBuilder: Sendable {
 
     public struct Result: Sendable {
         public var binaryPath: String
+        /// Held (shared) while the binary may be run: a concurrent build of another version of
+        /// the notebook does not delete a binary another run is about to start.
+        public var lock: BinaryLock
         public var cacheHit: Bool
         /// Seconds spent compiling (0 on a cache hit).
         public var compileSeconds: Double
@@ -81,8 +84,8 @@ public struct NotebookBuilder: Sendable {
         let binaryPath = "\(binDirectory)/\(name).\(key.prefix(16))"  // names have no dots
         let fileManager = FileManager.default
         try fileManager.createDirectory(atPath: binDirectory, withIntermediateDirectories: true)
-        if reuseBinaries, fileManager.isExecutableFile(atPath: binaryPath) {
-            return Result(binaryPath: binaryPath, cacheHit: true, compileSeconds: 0, key: key,
+        if reuseBinaries, fileManager.isExecutableFile(atPath: binaryPath), let lock = BinaryLock(binaryPath) {
+            return Result(binaryPath: binaryPath, lock: lock, cacheHit: true, compileSeconds: 0, key: key,
                           warnings: Self.readWarnings(binaryPath + ".warnings"))
         }
 
@@ -116,12 +119,21 @@ public struct NotebookBuilder: Sendable {
             if errors.contains(where: { $0.severity == .error }) { throw NotebookError(errors) }
             throw NotebookError(file: notebook.path, "swiftc failed:\n" + (result.stdout + result.stderr).trimmingWhitespace())
         }
-        // Keep one binary per notebook: drop the ones built from older sources.
-        for old in (try? fileManager.contentsOfDirectory(atPath: binDirectory)) ?? [] where old.hasPrefix(name + ".") {
-            try? fileManager.removeItem(atPath: binDirectory + "/" + old)
-        }
         if rename(temporaryBinary, binaryPath) != 0 {  // atomic: a concurrent run sees all or nothing
             throw NotebookError("cannot store the built notebook at \(binaryPath): \(String(cString: strerror(errno)))")
+        }
+        guard let lock = BinaryLock(binaryPath) else {
+            throw NotebookError("cannot open the built notebook at \(binaryPath): \(String(cString: strerror(errno)))")
+        }
+        // Keep one binary per notebook: drop the ones built from older sources, unless a run holds one.
+        for old in (try? fileManager.contentsOfDirectory(atPath: binDirectory)) ?? []
+        where old.hasPrefix(name + ".") && !old.hasPrefix(name + ".\(key.prefix(16))") {
+            let path = binDirectory + "/" + old
+            if old.hasSuffix(".warnings") {
+                if !fileManager.fileExists(atPath: String(path.dropLast(9))) { try? fileManager.removeItem(atPath: path) }
+            } else {
+                BinaryLock.removeIfUnused(path)
+            }
         }
         // Warnings in the notebook, kept beside the binary so a reused binary still has them.
         // swiftc's emit-module and compile jobs each print them: keep one of each.
@@ -131,7 +143,7 @@ public struct NotebookBuilder: Sendable {
                 && !Self.isArtifactOfCaching($0, program: program) && !Self.isArtifactOfErrorCell($0, notebook: notebook)
         }
         Self.writeWarnings(warnings, to: binaryPath + ".warnings")
-        return Result(binaryPath: binaryPath, cacheHit: false, compileSeconds: seconds, key: key, warnings: warnings)
+        return Result(binaryPath: binaryPath, lock: lock, cacheHit: false, compileSeconds: seconds, key: key, warnings: warnings)
     }
 
     /// In a cached cell a `var` the cell never changes is returned from a closure: swiftc
@@ -140,7 +152,7 @@ public struct NotebookBuilder: Sendable {
         guard warning.message.hasSuffix("was never mutated; consider changing to 'let' constant"),
               let line = warning.line else { return false }
         return program.regions.contains { region in
-            program.cacheKeys[region.cellIndex] != nil
+            program.cachedCells.contains(region.cellIndex)
                 && (region.markdownLine..<(region.markdownLine + region.lineCount)).contains(line)
         }
     }
@@ -194,5 +206,38 @@ public struct NotebookBuilder: Sendable {
         let name = String(base.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
             .trimmingCharacters(in: CharacterSet(charactersIn: "_"))
         return name.isEmpty ? "notebook" : String(name.suffix(80))
+    }
+}
+
+/// A shared `flock` on a built binary, held while a run may start it; a build prunes an old
+/// binary only when it can lock it exclusively (nobody is about to run it).
+public final class BinaryLock: @unchecked Sendable {
+    private let descriptor: Int32
+
+    /// Opens and locks `path` shared; nil when it cannot be opened (it was removed).
+    init?(_ path: String) {
+        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        while flock(descriptor, LOCK_SH) != 0 && errno == EINTR {}
+        // A pruner may have removed it while this waited for the lock.
+        var opened = stat(), current = stat()
+        guard fstat(descriptor, &opened) == 0, stat(path, &current) == 0,
+              opened.st_ino == current.st_ino, opened.st_dev == current.st_dev else {
+            close(descriptor)
+            return nil
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    /// Removes `path` (and its warnings) unless a run holds it; the removal happens under the
+    /// exclusive lock, so a run cannot take it in between.
+    static func removeIfUnused(_ path: String) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { return }
+        unlink(path)
+        unlink(path + ".warnings")
     }
 }

@@ -140,11 +140,13 @@ public enum NotebookParser {
         let optionLines = CellOptions.optionLines(in: source)
         for option in optionLines {
             do {
-                try options.set(option.key, to: option.value)
+                try options.set(option.key, to: option.key == "cache-extra" ? option.raw : option.value)
             } catch let problem as CellOptions.Problem {
                 throw NotebookError(file: path, line: line + option.offset, problem.message, hint: problem.hint)
             }
         }
+        // A notebook-wide `cache: true` leaves out the cells that expect an error (they cannot be cached).
+        if options.cache, options.error, !optionLines.contains(where: { $0.key == "cache" }) { options.cache = false }
         return Cell(index: index, source: source, line: line, options: options, optionLineCount: optionLines.count)
     }
 

@@ -19,10 +19,15 @@ public struct RunOptions: Sendable {
     public var cacheLimit: Int64?
     /// Write the HTML report.
     public var writeReport = true
+    /// The report's file name without `.html` (`--output-name`); `{name}` in it becomes the
+    /// value of parameter `name`, so a sweep writes one report per value. Default: the notebook's name.
+    public var reportName: String?
     /// Where the kernel is; found from the environment when nil.
     public var kernel: KernelLocation?
     /// Receives progress lines (one per cell); nbrun sends them to stderr.
     public var progress: (@Sendable (String) -> Void)?
+    /// Receives every event of the notebook program as it arrives (live views).
+    public var onEvent: (@Sendable (KernelEvent) -> Void)?
 
     public init() {}
 }
@@ -77,9 +82,11 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
                                   reuseBinaries: options.reuseBinaries)
     let kernelHash = try builder.kernelHash()
     trace.mark("toolchain")
-    let program = try ProgramGenerator.generate(notebook, parameters: parameters,
-                                                cacheSalt: "\(toolchain.version)\n\(kernelHash)")
+    let plan = try ExecutionPlan(notebook: notebook, parameters: parameters, salt: "\(toolchain.version)\n\(kernelHash)")
+    trace.mark("plan")
+    let program = ProgramGenerator.generate(plan)
     trace.mark("generate")
+    CellCache(directory: cacheDirectory).cleanUpAfterStoppedRuns()
     let cells = notebook.cells
     let progress = options.progress
     progress?(cells.count == 1 ? "compiling 1 cell" : "compiling \(cells.count) cells")
@@ -101,15 +108,16 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
                                timeout: options.timeout)
     runner.cacheDirectory = KernelLocation.absolute(cacheDirectory)
     runner.cellCacheMode = !options.reuseBinaries ? .off : options.refreshCache ? .refresh : .on
-    runner.cacheKeys = program.cacheKeys
-    runner.cacheNotes = program.cacheNotes
+    runner.cacheNotes = plan.cacheNotes
     runner.cacheLimit = cacheLimit
+    runner.plan = plan.program
+    runner.onEvent = options.onEvent
     let reporter = ProgressReporter(cells: cells, progress: progress)
     runner.onCellEnd = { cell, result in
         reporter.report(cell, result)
         if let seconds = result.restoreSeconds { trace.note(String(format: "%@ restored %.4f s", cell.name, seconds)) }
     }
-    let outcome = try runner.run(binary: build.binaryPath, notebook: notebook)
+    let outcome = try withExtendedLifetime(build.lock) { try runner.run(binary: build.binaryPath, notebook: notebook) }
     reporter.finish()
     trace.mark("run")
     try? FileManager.default.removeItem(atPath: runner.workDirectory)
@@ -124,13 +132,25 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
                                       binaryReused: build.cacheHit, interrupted: outcome.interrupted)
         var reportOptions = HTMLReport.Options()
         reportOptions.embedFigures = options.embedFigures
-        let baseName = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let baseName = try reportName(options.reportName, notebook: path, parameters: parameters)
         var report = HTMLReport(notebook: notebook, results: outcome.results, info: info, options: reportOptions, name: baseName)
         report.warnings = build.warnings
         run.reportPath = try ReportWriter.write(report.render(), to: outputDirectory, name: baseName)
         trace.mark("report")
     }
     return run
+}
+
+/// The report's base name: `template` with `{parameter}` replaced by the values, or the notebook's name.
+func reportName(_ template: String?, notebook path: String, parameters: [Parameter]) throws -> String {
+    guard var name = template else { return ((path as NSString).lastPathComponent as NSString).deletingPathExtension }
+    for parameter in parameters { name = name.replacingOccurrences(of: "{\(parameter.name)}", with: parameter.value.text) }
+    if name.hasSuffix(".html") { name.removeLast(5) }
+    guard !name.isEmpty, !name.contains("/"), name != ".", name != "..", !name.contains("{") else {
+        throw NotebookError("--output-name '\(template!)' does not give a file name (\(name.isEmpty ? "empty" : name))",
+                            hint: "give a name without '/', with {param} for a parameter's value, e.g. --output-name 'run-{epochs}'")
+    }
+    return name
 }
 
 /// Ctrl-C before any cell ran (while compiling): there is nothing to report.

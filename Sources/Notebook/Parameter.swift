@@ -1,3 +1,5 @@
+import Foundation
+
 /// A notebook parameter: a `params` entry of the front matter, typed by its YAML value,
 /// which the generated program declares as a `let` before the first cell.
 ///
@@ -27,6 +29,21 @@ public struct Parameter: Sendable, Equatable {
             case .double(let value): return value.isFinite ? "\(value)" : (value.isNaN ? "Double.nan" : (value > 0 ? "Double.infinity" : "-Double.infinity"))
             case .bool(let value): return value ? "true" : "false"
             case .string(let value): return Self.swiftStringLiteral(value)
+            }
+        }
+
+        /// The value as JSON, for the program plan (non-finite numbers as the strings "nan", "+inf", "-inf").
+        public var json: String {
+            switch self {
+            case .int(let value): return String(value)
+            case .double(let value):
+                if value.isNaN { return "\"nan\"" }
+                if value.isInfinite { return value > 0 ? "\"+inf\"" : "\"-inf\"" }
+                return "\(value)"
+            case .bool(let value): return value ? "true" : "false"
+            case .string(let value):
+                let data = (try? JSONEncoder().encode([value])) ?? Data("[\"\"]".utf8)
+                return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
             }
         }
 

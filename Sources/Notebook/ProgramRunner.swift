@@ -1,4 +1,5 @@
 import Foundation
+import KernelProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,25 +21,18 @@ public struct ProgramRunner {
     /// Called when a cell starts and when it ends, for progress lines.
     public var onCellStart: ((Cell) -> Void)?
     public var onCellEnd: ((Cell, CellResult) -> Void)?
+    /// Called with every event as it arrives (live views: `nbrun watch`, terminal streaming).
+    public var onEvent: ((KernelEvent) -> Void)?
     /// Where `cache: true` cells keep their entries (`<cache>/cells/<key>`); nil: no cell cache.
     public var cacheDirectory: String?
     /// Whether `cache: true` cells are restored and stored.
     public var cellCacheMode: CellCacheMode = .on
-    /// Cache keys of the `cache: true` cells, from `GeneratedProgram.cacheKeys`.
-    public var cacheKeys: [Int: String] = [:]
-    /// `cache: true` cells that run normally, and why, from `GeneratedProgram.cacheNotes`.
+    /// `cache: true` cells that run normally, and why, from the plan.
     public var cacheNotes: [Int: String] = [:]
     /// Bytes the cell cache may hold before least recently used entries go.
     public var cacheLimit: Int64 = CellCache.defaultLimit
-
-    public enum CellCacheMode: String, Sendable {
-        /// Restore stored cells, store new ones.
-        case on
-        /// Run cached cells again and overwrite their entries (`--refresh`).
-        case refresh
-        /// Neither read nor write (`--no-cache`).
-        case off
-    }
+    /// The plan the program reads at start (parameters and cache facts).
+    public var plan: ProgramPlan?
 
     public init(workDirectory: String, timeout: Double? = nil) {
         self.workDirectory = workDirectory
@@ -63,11 +57,16 @@ public struct ProgramRunner {
 
         let events = try Pipe.make()
         var environment = ProcessInfo.processInfo.environment
-        environment["NBRUN_EVENT_FD"] = "3"
-        environment["NBRUN_OUTPUT_DIR"] = workDirectory
+        environment[EnvironmentKey.eventDescriptor] = "3"
+        environment[EnvironmentKey.outputDirectory] = workDirectory
+        if let plan {
+            let planPath = workDirectory + "/plan.json"
+            try KernelCoding.encoder(sorted: true).encode(plan).write(to: URL(fileURLWithPath: planPath))
+            environment[EnvironmentKey.plan] = planPath
+        }
         if let cacheDirectory {
-            environment["NBRUN_CACHE_DIR"] = cacheDirectory
-            environment["NBRUN_CELL_CACHE"] = cellCacheMode.rawValue
+            environment[EnvironmentKey.cacheDirectory] = cacheDirectory
+            environment[EnvironmentKey.cellCache] = cellCacheMode.rawValue
         }
         if environment["SWIFT_BACKTRACE"] == nil {
             environment["SWIFT_BACKTRACE"] = "enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=none,sanitize=no"
@@ -86,6 +85,7 @@ public struct ProgramRunner {
         _ = fcntl(events.read, F_SETFL, fcntl(events.read, F_GETFL) | O_NONBLOCK)
 
         let cells = notebook.cells
+        let decoder = KernelCoding.decoder()
         var log = EventLog()
         log.path = notebook.path
         var pending = [UInt8]()
@@ -98,10 +98,11 @@ public struct ProgramRunner {
             let ready = poll(&descriptor, 1, 50)
             func handlePending() {
                 while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = Array(pending[..<newline])
+                    let line = Data(pending[..<newline])
                     pending.removeSubrange(...newline)
-                    guard let event = KernelEvent(line) else { continue }
+                    guard let event = try? decoder.decode(KernelEvent.self, from: line) else { continue }
                     log.record(event)
+                    onEvent?(event)
                     if case .begin(let index) = event, cells.indices.contains(index) { onCellStart?(cells[index]) }
                     if case .end(let index) = event, cells.indices.contains(index) {
                         onCellEnd?(cells[index], collect(cells[index], log: log, failure: nil))
@@ -117,7 +118,7 @@ public struct ProgramRunner {
                 if interruption.fired {
                     stop = (.interrupted, "interrupted (\(InterruptWatch.cause))")
                 } else if let running = log.running, let limit = cells[running].options.timeout,
-                          let began = log.began[running], now.timeIntervalSince(began) > limit {
+                          let began = log[running].began, now.timeIntervalSince(began) > limit {
                     stop = (.timeout, "\(cells[running].name) ran past its time limit of \(Self.seconds(limit)) (timeout: \(Self.seconds(limit)))")
                 } else if let timeout, now.timeIntervalSince(start) > timeout {
                     let what = log.running.map { "while \(cells[$0].name) was running" } ?? "between cells"
@@ -148,14 +149,14 @@ public struct ProgramRunner {
         for cell in cells {
             if !cell.options.eval {
                 results.append(CellResult(cellIndex: cell.index, status: .notEvaluated))
-            } else if failed || log.began[cell.index] == nil {
+            } else if failed || log[cell.index].began == nil {
                 results.append(CellResult(cellIndex: cell.index, status: .notRun))
                 failed = true
-            } else if log.ended.contains(cell.index) {
+            } else if log[cell.index].ended != nil {
                 results.append(collect(cell, log: log, failure: nil))
             } else {
                 var failure = stop ?? (.crash, Self.describe(termination))
-                if stop == nil, let check = log.checkFailure, check.cell == cell.index {
+                if stop == nil, log.checkFailedCell == cell.index, let check = log[cell.index].checkFailure {
                     failure = (.check, check.message)
                 }
                 let result = collect(cell, log: log, failure: failure)
@@ -175,25 +176,28 @@ public struct ProgramRunner {
         guard let cacheDirectory else { return warnings }
         let cache = CellCache(directory: cacheDirectory)
         let notebookPath = CellCache.absolutePath(notebook.path)
-        for staged in log.staged.values.sorted(by: { $0.cellIndex < $1.cellIndex }) {
-            let result = results.first { $0.cellIndex == staged.cellIndex }
+        var committed = false
+        for (index, record) in log.cells.sorted(by: { $0.key < $1.key }) {
+            guard let staged = record.staged else { continue }
+            let result = results.first { $0.cellIndex == index }
             guard let result, result.status == .passed, !result.cached else {
-                try? FileManager.default.removeItem(atPath: staged.staging)
+                try? FileManager.default.removeItem(atPath: staged.folder)
                 continue
             }
             do {
-                try cache.commit(staged, notebook: notebookPath, label: notebook.cells[staged.cellIndex].options.label,
-                                 outputs: result.outputs)
+                try cache.commit(folder: staged.folder, key: staged.key, notebook: notebookPath,
+                                 label: notebook.cells[index].options.label, outputs: result.outputs)
+                committed = true
             } catch {
-                try? FileManager.default.removeItem(atPath: staged.staging)
-                warnings.append("cell \(staged.cellIndex + 1): could not store it in the cache (\(error))")
+                try? FileManager.default.removeItem(atPath: staged.folder)
+                warnings.append("cell \(index + 1): could not store it in the cache (\(error))")
             }
         }
-        for key in log.cached.values { cache.touch(key: key) }
-        if !log.staged.isEmpty {
+        for record in log.cells.values { if let restored = record.restored { cache.touch(key: restored.key) } }
+        if committed {
             do {
                 for entry in try cache.evict(limit: cacheLimit) {
-                    warnings.append("cache limit \(cacheLimit) bytes reached: removed \((entry.notebook as NSString).lastPathComponent) \(entry.cellName) (\(entry.bytes) bytes, last used \(CellCache.formatDate(entry.lastUsed)))")
+                    warnings.append("cache limit \(cacheLimit) bytes reached: removed \((entry.notebook as NSString).lastPathComponent) \(entry.cellName) (\(entry.bytes) bytes, last used \(KernelCoding.formatDate(entry.lastUsed)))")
                 }
             } catch {
                 warnings.append("could not trim the cell cache (\(error))")
@@ -207,13 +211,14 @@ public struct ProgramRunner {
 
     /// Builds a cell's result from its events and output files.
     func collect(_ cell: Cell, log: EventLog, failure: (kind: CellError.Kind, message: String)?) -> CellResult {
-        if failure == nil, let key = log.cached[cell.index] {
-            var result = CellResult(cellIndex: cell.index, status: .passed, outputs: log.cachedOutputs[cell.index] ?? [],
-                                    seconds: (log.endedAt[cell.index] ?? Date()).timeIntervalSince(log.began[cell.index] ?? Date()))
+        let record = log[cell.index]
+        if failure == nil, let restored = record.restored {
+            var result = CellResult(cellIndex: cell.index, status: .passed, outputs: restored.outputs,
+                                    seconds: (record.ended ?? Date()).timeIntervalSince(record.began ?? Date()))
             result.cached = true
-            result.cacheKey = key
-            result.cacheStored = log.cachedStored[cell.index]
-            result.restoreSeconds = log.restoreSeconds[cell.index]
+            result.cacheKey = restored.key
+            result.cacheStored = restored.stored
+            result.restoreSeconds = restored.seconds
             return result
         }
         let stdout = Self.read(workDirectory + "/cell-\(cell.index).stdout")
@@ -224,7 +229,7 @@ public struct ProgramRunner {
             var message = failure.message
             var details: String?
             var line: Int?
-            if failure.kind == .check, let check = log.checkFailure {
+            if failure.kind == .check, let check = record.checkFailure {
                 line = check.line
                 // The kernel also wrote the failure to stderr for plain runs; the report shows it once.
                 let text = String(decoding: stderr, as: UTF8.self)
@@ -252,8 +257,7 @@ public struct ProgramRunner {
             error = CellError(kind: kind, message: message, line: errorLine,
                               sourceLine: line.flatMap { cell.sourceLine(atMarkdownLine: $0) }, details: details)
         }
-        let cellEvents = log.displays[cell.index] ?? []
-        var outputs: [CellResult.Output] = []
+        var outputs: [CellOutput] = []
         var outOffset = 0, errOffset = 0
         func appendText(upTo newOut: Int, _ newErr: Int) {
             let outEnd = min(max(newOut, outOffset), stdout.count)
@@ -263,24 +267,24 @@ public struct ProgramRunner {
             outOffset = max(outOffset, outEnd)
             errOffset = max(errOffset, errEnd)
         }
-        for display in cellEvents {
+        for display in record.displays {
             appendText(upTo: display.stdoutOffset, display.stderrOffset)
             outputs.append(.display(display.item))
         }
         appendText(upTo: stdout.count, stderr.count)
 
         var status: CellResult.Status = failure == nil ? .passed : .failed
-        if failure == nil, let caught = log.caught[cell.index] {
+        if failure == nil, let caught = record.caught {
             status = .expectedError
             let line = Self.onlyTryLine(in: cell)
             error = CellError(kind: .thrown, message: caught.message, line: line ?? cell.displayLine,
                               sourceLine: line.flatMap { cell.sourceLine(atMarkdownLine: $0) })
         }
-        let began = log.began[cell.index] ?? Date()
-        let ended = log.endedAt[cell.index] ?? Date()
+        let began = record.began ?? Date()
+        let ended = record.ended ?? Date()
         var result = CellResult(cellIndex: cell.index, status: status, outputs: outputs,
                                 seconds: max(0, ended.timeIntervalSince(began)), error: error)
-        result.cacheNote = log.cacheNotes[cell.index] ?? cacheNotes[cell.index].map { "not cached: " + $0 }
+        result.cacheNote = record.cacheNote ?? cacheNotes[cell.index].map { "not cached: " + $0 }
         return result
     }
 
@@ -328,154 +332,72 @@ public struct ProgramRunner {
     }
 }
 
-/// The events received so far, by cell.
+/// What happened in one cell, folded from the kernel's events.
+struct CellRecord {
+    var began: Date?
+    var ended: Date?
+    var displays: [(item: DisplayItem, stdoutOffset: Int, stderrOffset: Int)] = []
+    /// The error an `error: true` cell threw.
+    var caught: (type: String, message: String)?
+    /// Set when the cell was restored from the cache.
+    var restored: (key: String, outputs: [CellOutput], stored: Date, seconds: Double)?
+    /// The entry the kernel wrote for the cell, to commit when it ends well.
+    var staged: (key: String, folder: String)?
+    /// Why a `cache: true` cell ran instead of being cached.
+    var cacheNote: String?
+    var cacheWarnings: [String] = []
+    /// A failed `check` stops the program: its message and the .md line of the call.
+    var checkFailure: (message: String, line: Int?)?
+    /// The latest training progress.
+    var progress: TrainingUpdate?
+}
+
+/// The events received so far: one record per cell.
 struct EventLog {
     var path: String?
-    var began: [Int: Date] = [:]
-    var endedAt: [Int: Date] = [:]
-    var ended: Set<Int> = []
+    var cells: [Int: CellRecord] = [:]
+    /// The cell running now.
     var running: Int?
-    var displays: [Int: [KernelEvent.DisplayEvent]] = [:]
-    var caught: [Int: (type: String, message: String)] = [:]
-    /// Restored cells: their entry keys, stored outputs and when they were stored.
-    var cached: [Int: String] = [:]
-    var cachedOutputs: [Int: [CellResult.Output]] = [:]
-    var cachedStored: [Int: Date] = [:]
-    /// Seconds the kernel took to look up and restore each restored cell.
-    var restoreSeconds: [Int: Double] = [:]
-    /// Entries the kernel wrote for cells that ran, to commit when they end well.
-    var staged: [Int: CellCache.Staged] = [:]
-    /// Why a cached cell ran normally (a value the cache cannot store).
-    var cacheNotes: [Int: String] = [:]
-    var cacheWarnings: [(cell: Int, message: String)] = []
-    /// A failed `check` stops the program: its message and the .md line of the call.
-    var checkFailure: (cell: Int, message: String, line: Int?)?
+    /// The cell whose `check` failed (the program stops there).
+    var checkFailedCell: Int?
+
+    subscript(cell: Int) -> CellRecord {
+        get { cells[cell] ?? CellRecord() }
+        set { cells[cell] = newValue }
+    }
 
     mutating func record(_ event: KernelEvent) {
         switch event {
-        case .begin(let index):
-            began[index] = Date()
-            running = index
-        case .end(let index):
-            endedAt[index] = Date()
-            ended.insert(index)
+        case .begin(let cell):
+            self[cell].began = Date()
+            running = cell
+        case .end(let cell):
+            self[cell].ended = Date()
             running = nil
-        case .display(let display):
-            displays[display.cell, default: []].append(display)
+        case .display(let cell, let item, let stdoutOffset, let stderrOffset):
+            self[cell].displays.append((item, stdoutOffset, stderrOffset))
         case .caught(let cell, let type, let message):
-            caught[cell] = (type, message)
-        case .cached(let cell, let key, let outputs, let stored, let seconds):
-            restoreSeconds[cell] = seconds
-            cached[cell] = key
-            cachedOutputs[cell] = outputs
-            cachedStored[cell] = stored
-        case .cacheStored(let entry):
-            staged[entry.cellIndex] = entry
+            self[cell].caught = (type, message)
+        case .restored(let cell, let key, let outputs, let stored, let seconds):
+            self[cell].restored = (key, outputs, stored, seconds)
+        case .staged(let cell, let key, let folder):
+            self[cell].staged = (key, folder)
         case .cacheNote(let cell, let message):
-            cacheNotes[cell] = "not cached: " + message
+            self[cell].cacheNote = "not cached: " + message
         case .cacheWarning(let cell, let message):
-            cacheWarnings.append((cell, message))
-        case .checkFailed(let cell, let message, let line):
-            checkFailure = (cell, message, line)
-        case .other:
+            self[cell].cacheWarnings.append(message)
+        case .checkFailed(let cell, let message, _, let line):
+            self[cell].checkFailure = (message, line)
+            checkFailedCell = cell
+        case .progress(let cell, let update):
+            self[cell].progress = update
+        case .start, .finish:
             break
         }
     }
-}
 
-/// One event line from the kernel (`NotebookSession` in NotebookKernel).
-enum KernelEvent {
-    struct DisplayEvent {
-        var cell: Int
-        var item: CellResult.Display
-        var stdoutOffset: Int
-        var stderrOffset: Int
-    }
-
-    case begin(Int)
-    case end(Int)
-    case display(DisplayEvent)
-    case caught(cell: Int, type: String, message: String)
-    case cached(cell: Int, key: String, outputs: [CellResult.Output], stored: Date?, seconds: Double)
-    case cacheStored(CellCache.Staged)
-    case cacheNote(cell: Int, message: String)
-    case cacheWarning(cell: Int, message: String)
-    case checkFailed(cell: Int, message: String, line: Int?)
-    case other
-
-    init?(_ line: [UInt8]) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-              let name = object["event"] as? String else { return nil }
-        let cell = object["cell"] as? Int ?? -1
-        switch name {
-        case "begin": self = .begin(cell)
-        case "end": self = .end(cell)
-        case "cached":
-            self = .cached(cell: cell, key: object["key"] as? String ?? "",
-                           outputs: CachedOutputs.outputs(object["outputs"] as? [[String: Any]] ?? []),
-                           stored: (object["stored"] as? String).flatMap(CellCache.parseDate),
-                           seconds: object["seconds"] as? Double ?? 0)
-        case "cacheStored":
-            guard let key = object["key"] as? String, let staging = object["staging"] as? String else { return nil }
-            self = .cacheStored(CellCache.Staged(cellIndex: cell, key: key, staging: staging,
-                                                 bindings: object["bindings"] as? [[String: Any]] ?? []))
-        case "cacheNote": self = .cacheNote(cell: cell, message: object["message"] as? String ?? "")
-        case "cacheWarning": self = .cacheWarning(cell: cell, message: object["message"] as? String ?? "")
-        case "checkFailed":
-            self = .checkFailed(cell: cell, message: object["message"] as? String ?? "check failed", line: object["line"] as? Int)
-        case "caught":
-            self = .caught(cell: cell, type: object["type"] as? String ?? "Error", message: object["message"] as? String ?? "")
-        case "display":
-            let item: CellResult.Display
-            switch object["kind"] as? String {
-            case "png":
-                item = .png([UInt8](Data(base64Encoded: object["data"] as? String ?? "") ?? Data()),
-                            width: object["width"] as? Int)
-            case "table":
-                item = .table(headers: object["headers"] as? [String] ?? [], rows: object["rows"] as? [[String]] ?? [])
-            case "html":
-                item = .html(object["html"] as? String ?? "")
-            default:
-                item = .text(object["text"] as? String ?? "")
-            }
-            self = .display(DisplayEvent(cell: cell, item: item, stdoutOffset: object["stdout"] as? Int ?? 0,
-                                         stderrOffset: object["stderr"] as? Int ?? 0))
-        default:
-            self = .other
-        }
-    }
-}
-
-/// A cached cell's outputs as JSON objects (`outputs` in its manifest).
-enum CachedOutputs {
-    static func objects(_ outputs: [CellResult.Output]) -> [[String: Any]] {
-        outputs.map { output in
-            switch output {
-            case .stdout(let text): return ["kind": "stdout", "text": text]
-            case .stderr(let text): return ["kind": "stderr", "text": text]
-            case .display(.text(let text)): return ["kind": "text", "text": text]
-            case .display(.html(let html)): return ["kind": "html", "text": html]
-            case .display(.table(let headers, let rows)): return ["kind": "table", "headers": headers, "rows": rows]
-            case .display(.png(let bytes, let width)):
-                var object: [String: Any] = ["kind": "png", "data": Data(bytes).base64EncodedString()]
-                if let width { object["width"] = width }
-                return object
-            }
-        }
-    }
-
-    static func outputs(_ objects: [[String: Any]]) -> [CellResult.Output] {
-        objects.map { object in
-            let text = object["text"] as? String ?? ""
-            switch object["kind"] as? String {
-            case "stdout": return .stdout(text)
-            case "stderr": return .stderr(text)
-            case "html": return .display(.html(text))
-            case "table": return .display(.table(headers: object["headers"] as? [String] ?? [], rows: object["rows"] as? [[String]] ?? []))
-            case "png":
-                return .display(.png([UInt8](Data(base64Encoded: object["data"] as? String ?? "") ?? Data()), width: object["width"] as? Int))
-            default: return .display(.text(text))
-            }
-        }
+    /// Every cache warning, in cell order.
+    var cacheWarnings: [(cell: Int, message: String)] {
+        cells.keys.sorted().flatMap { cell in self[cell].cacheWarnings.map { (cell, $0) } }
     }
 }

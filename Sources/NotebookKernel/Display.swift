@@ -6,7 +6,7 @@ import Foundation
 /// `Tensor` -> shape, dtype, min/mean/max and a preview; `DisplayItem` -> itself;
 /// anything else -> its `description`.
 public func display(_ value: Any) {
-    NotebookSession.send(DisplayItem.describing(value), width: logicalWidth(of: value))
+    NotebookSession.send(DisplayItem.describing(value))
 }
 
 /// The width in CSS pixels to show an image at: a figure rendered at `scale` 2 for sharp
@@ -43,7 +43,7 @@ extension DisplayItem {
         if let displayable = value as? NotebookDisplayable { return displayable.notebookDisplay }
         if let image = value as? PNGRepresentable {
             do {
-                return .png(try image.pngData())
+                return .png(Data(try image.pngData()), width: logicalWidth(of: value))
             } catch {
                 return .text("\(type(of: value)): could not draw PNG: \(error)")
             }

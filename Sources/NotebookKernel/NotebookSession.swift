@@ -1,86 +1,99 @@
 import Foundation
+@_exported import KernelProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// The generated program's side of the link to the runner.
 ///
-/// Events go out as JSON lines on the file descriptor named by `NBRUN_EVENT_FD` (the
-/// runner passes a pipe as fd 3): `begin`/`end` around each cell, `display` items,
-/// `caught` errors of `error: true` cells, `finish`. When `NBRUN_OUTPUT_DIR` is set, each
+/// Events (`KernelEvent`, one JSON line each) go out on the file descriptor named by
+/// `NBRUN_EVENT_FD` (the runner passes a pipe as fd 3). When `NBRUN_OUTPUT_DIR` is set, each
 /// cell's stdout and stderr go to their own files there (`cell-N.stdout`, `cell-N.stderr`,
 /// switched with `dup2` at cell boundaries), so output is attributed to its cell exactly,
-/// whatever the pipes' timing; display events carry the stdout/stderr offsets at which
-/// they happened, to interleave them with printed text. stdout is line-buffered so a
-/// crash loses at most a partial line.
+/// whatever the pipes' timing; display events carry the stdout/stderr offsets at which they
+/// happened, to interleave them with printed text. stdout is line-buffered so a crash loses
+/// at most a partial line. The plan (`NBRUN_PLAN`) gives the parameters and the facts the cell
+/// cache keys on (see `CellTracker`).
 public enum NotebookSession {
-    private static var eventDescriptor: Int32 = -1
-    private static var outputDirectory: String?
+    nonisolated(unsafe) private static var eventDescriptor: Int32 = -1
+    nonisolated(unsafe) private static var outputDirectory: String?
+    nonisolated(unsafe) private static var encoder = KernelCoding.encoder()
     /// The cell running now, or -1 outside cells.
-    public private(set) static var currentCell = -1
+    nonisolated(unsafe) public private(set) static var currentCell = -1
+    /// The plan the tool wrote for this run (empty when run by hand).
+    nonisolated(unsafe) static var plan = ProgramPlan(notebook: "", salt: "", parameters: [], declarations: [:], cells: [])
 
     /// Called once, before the first cell.
     public static func start(cellCount: Int) {
         setvbuf(stdout, nil, _IOLBF, 0)
         setvbuf(stderr, nil, _IONBF, 0)
-        if let text = ProcessInfo.processInfo.environment["NBRUN_EVENT_FD"], let descriptor = Int32(text) {
+        let environment = ProcessInfo.processInfo.environment
+        if let text = environment[EnvironmentKey.eventDescriptor], let descriptor = Int32(text) {
             eventDescriptor = descriptor
         }
-        if let directory = ProcessInfo.processInfo.environment["NBRUN_OUTPUT_DIR"], !directory.isEmpty {
+        if let directory = environment[EnvironmentKey.outputDirectory], !directory.isEmpty {
             outputDirectory = directory
             redirectOutput(to: "outside")
         }
-        emit(["event": "start", "cells": cellCount])
+        if let path = environment[EnvironmentKey.plan], !path.isEmpty {
+            do {
+                plan = try KernelCoding.decoder().decode(ProgramPlan.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch {
+                fputs("nbrun: cannot read the program plan \(path): \(error)\n", stderr)
+                exit(2)
+            }
+        }
+        CellTracker.shared.start(plan: plan)
+        TrainingProgress.observer = TrainingEvents.observe
+        emit(.start(cellCount: cellCount))
     }
 
-    public static func beginCell(_ index: Int, line: Int) {
+    /// The value of front-matter parameter `name` for this run (after `-p`), as the plan gives it.
+    public static func parameter<T: Decodable>(_ name: String, as type: T.Type = T.self) -> T {
+        guard let parameter = plan.parameters.first(where: { $0.name == name }) else {
+            fputs("nbrun: the program plan has no parameter '\(name)' (run the notebook with nbrun)\n", stderr)
+            exit(2)
+        }
+        do {
+            let decoder = JSONDecoder()
+            decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "+inf", negativeInfinity: "-inf", nan: "nan")
+            return try decoder.decode([T].self, from: Data("[\(parameter.json)]".utf8))[0]
+        } catch {
+            fputs("nbrun: parameter '\(name)' is \(parameter.json), not a \(T.self): \(error)\n", stderr)
+            exit(2)
+        }
+    }
+
+    /// A cell begins. `globals` are the earlier cells' values it reads or changes (for the cell
+    /// cache; empty when the notebook caches nothing); `cacheExtra` is its `cache-extra` value.
+    public static func beginCell(_ index: Int, line: Int, globals: [NotebookGlobal] = [], cacheExtra: (() -> Any)? = nil) {
         redirectOutput(to: "cell-\(index)")
         currentCell = index
-        emit(["event": "begin", "cell": index, "line": line])
+        emit(.begin(cell: index))
+        CellTracker.shared.begin(index, globals: globals, extra: cacheExtra)
     }
 
     public static func endCell(_ index: Int) {
-        emit(["event": "end", "cell": index])
+        CellTracker.shared.end(index)
+        emit(.end(cell: index))
         currentCell = -1
         redirectOutput(to: "outside")
     }
 
-    /// Cell-cache events (`cached`, `cacheStored`, `cacheNote`, `cacheWarning`; see `NotebookCache`).
-    static func emitCacheEvent(_ event: [String: Any]) {
-        emit(event)
-    }
-
     /// Reports the error an `error: true` cell threw; the run goes on.
     public static func caught(_ error: Error) {
-        emit(["event": "caught", "cell": currentCell, "type": String(reflecting: type(of: error)),
-              "message": String(describing: error), "stdout": offset(1), "stderr": offset(2)])
+        fflush(stdout)
+        emit(.caught(cell: currentCell, type: typeName(of: error), message: String(describing: error)))
     }
 
     public static func finish() {
-        emit(["event": "finish"])
+        emit(.finish)
     }
 
-    /// Sends a display item for the current cell; `width` is the CSS width for an image.
-    public static func send(_ item: DisplayItem, width: Int? = nil) {
+    /// Sends a display item for the current cell.
+    public static func send(_ item: DisplayItem) {
         fflush(stdout)
-        var event: [String: Any] = ["event": "display", "cell": currentCell, "stdout": offset(1), "stderr": offset(2)]
-        switch item {
-        case .text(let text):
-            event["kind"] = "text"
-            event["text"] = text
-        case .png(let bytes):
-            event["kind"] = "png"
-            event["data"] = Data(bytes).base64EncodedString()
-            if let width { event["width"] = width }
-        case .table(let headers, let rows):
-            event["kind"] = "table"
-            event["headers"] = headers
-            event["rows"] = rows
-        case .html(let html):
-            event["kind"] = "html"
-            event["html"] = html
-        }
-        emit(event)
+        emit(.display(cell: currentCell, item: item, stdoutOffset: offset(1), stderrOffset: offset(2)))
     }
 
     /// Points fds 1 and 2 at `<outputDirectory>/<name>.stdout` and `.stderr`.
@@ -101,10 +114,9 @@ public enum NotebookSession {
         max(0, Int(lseek(descriptor, 0, SEEK_END)))
     }
 
-    private static func emit(_ event: [String: Any]) {
+    static func emit(_ event: KernelEvent) {
         fflush(stdout)
-        guard eventDescriptor >= 0,
-              var data = try? JSONSerialization.data(withJSONObject: event, options: []) else { return }
+        guard eventDescriptor >= 0, var data = try? encoder.encode(event) else { return }
         data.append(UInt8(ascii: "\n"))
         data.withUnsafeBytes { buffer in
             var offset = 0
@@ -125,9 +137,29 @@ extension NotebookSession {
     /// program with status 1, as a failing test stops.
     static func failCheck(_ message: String, file: String, line: Int) {
         fflush(stdout)
-        emit(["event": "checkFailed", "cell": currentCell, "message": message, "file": file, "line": line])
+        emit(.checkFailed(cell: currentCell, message: message, file: file, line: line))
         fputs("check failed: \(message)\n  at \(file):\(line)\n", stderr)
         finish()
         exit(1)
+    }
+}
+
+/// Training progress from `fit`, sent as events: after each step at most five times a second,
+/// and at the end of every epoch (with its metrics).
+enum TrainingEvents {
+    nonisolated(unsafe) private static var lastSent = DispatchTime(uptimeNanoseconds: 0)
+
+    static func observe(_ progress: TrainingProgress) {
+        let now = DispatchTime.now()
+        let record = progress.record
+        if record == nil, now.uptimeNanoseconds - lastSent.uptimeNanoseconds < 200_000_000, progress.step < progress.steps {
+            return
+        }
+        lastSent = now
+        let update = TrainingUpdate(epoch: progress.epoch, epochs: progress.epochs, step: progress.step, steps: progress.steps,
+                                    loss: record?.loss ?? progress.meanLoss, epochEnded: record != nil,
+                                    metrics: record?.metrics ?? [:], validationLoss: record?.validationLoss,
+                                    validationMetrics: record?.validationMetrics ?? [:], seconds: record?.seconds)
+        NotebookSession.emit(.progress(cell: NotebookSession.currentCell, update: update))
     }
 }

@@ -25,6 +25,9 @@ struct NBRunCommand: ParsableCommand {
     @Option(name: .short, help: ArgumentHelp("Folder for the report.", valueName: "DIR"))
     var output: String = "output"
 
+    @Option(help: ArgumentHelp("The report's name (without .html); {param} becomes that parameter's value.", valueName: "NAME"))
+    var outputName: String?
+
     @Option(help: ArgumentHelp("Time limit in seconds for the whole run.", valueName: "S"))
     var timeout: Double?
 
@@ -50,6 +53,7 @@ struct NBRunCommand: ParsableCommand {
     func run() throws {
         var options = RunOptions()
         options.outputDirectory = output
+        options.reportName = outputName
         options.parameters = parameter.map { item in
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")

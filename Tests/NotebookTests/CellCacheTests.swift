@@ -2,137 +2,16 @@ import Foundation
 import Testing
 @testable import Notebook
 
-/// `cache: true`: keys from def/use (no Swift run), the store (no Swift run), and end to end.
-@Suite struct CellCacheKeyTests {
-    func keys(_ cells: [String], parameters: String = "", path: String = "nb/x.md", salt: String = "kernel 1") throws -> [Int: String] {
-        let front = parameters.isEmpty ? "" : "---\nparams:\n\(parameters)---\n\n"
-        let markdown = front + cells.map { "```swift\n\($0)\n```\n" }.joined(separator: "\n")
-        let notebook = try NotebookParser.parse(markdown, path: path)
-        return try ProgramGenerator.generate(notebook, cacheSalt: salt).cacheKeys
-    }
-
-    let cached = "//| cache: true\nlet model = Tensor([1, 2]) * Float(scale) + Tensor(data)"
-
-    @Test func sameSourceSameKeyAcrossRunsAndPlaces() throws {
-        let cells = ["let scale = 2", "let data: [Float] = [3, 4]", cached]
-        let first = try keys(cells)
-        #expect(first.keys.sorted() == [2])
-        #expect(try keys(cells) == first)
-        #expect(try keys(cells, path: "/elsewhere/other.md") == first)  // no path, no date, no machine in the key
-        #expect(first[2]?.count == 64)
-    }
-
-    @Test func anUpstreamDefinitionChangeInvalidates() throws {
-        let original = try keys(["let scale = 2", "let data: [Float] = [3, 4]", cached])[2]
-        #expect(try keys(["let scale = 3", "let data: [Float] = [3, 4]", cached])[2] != original)
-        #expect(try keys(["let scale = 2", "let data: [Float] = [3, 5]", cached])[2] != original)
-        // The cached cell itself, and an option that changes what it shows.
-        #expect(try keys(["let scale = 2", "let data: [Float] = [3, 4]", cached + " * 1"])[2] != original)
-        #expect(try keys(["let scale = 2", "let data: [Float] = [3, 4]", "//| fig-width: 300\n" + cached])[2] != original)
-    }
-
-    @Test func unrelatedEarlierAndAnyLaterCellsDoNotInvalidate() throws {
-        let original = try keys(["let scale = 2", "let title = \"a\"\nprint(title)", "let data: [Float] = [3, 4]", cached, "print(model)"])[3]
-        #expect(try keys(["let scale = 2", "let title = \"b\"\nprint(title, 1)", "let data: [Float] = [3, 4]", cached, "print(model)"])[3] == original)
-        #expect(try keys(["let scale = 2", "let title = \"a\"\nprint(title)", "let data: [Float] = [3, 4]", cached, "print(model * 2)"])[3] == original)
-        // A label or echo does not change the result.
-        #expect(try keys(["let scale = 2", "let title = \"a\"\nprint(title)", "let data: [Float] = [3, 4]", "//| label: train\n//| echo: false\n" + cached, "print(model)"])[3]
-                == keys(["let scale = 2", "let title = \"a\"\nprint(title)", "let data: [Float] = [3, 4]", cached, "print(model)"])[3])
-    }
-
-    @Test func dependenciesAreTransitive() throws {
-        let cells = { (base: String) in [base, "let scale = base * 2", "let data: [Float] = [3, 4]", self.cached] }
-        #expect(try keys(cells("let base = 1"))[3] != keys(cells("let base = 5"))[3])
-    }
-
-    @Test func aParameterItReadsInvalidatesOthersDoNot() throws {
-        let cells = ["let data: [Float] = [3, 4]", cached]
-        let original = try keys(cells, parameters: "  scale: 2\n  epochs: 3\n")[1]
-        #expect(try keys(cells, parameters: "  scale: 4\n  epochs: 3\n")[1] != original)
-        #expect(try keys(cells, parameters: "  scale: 2\n  epochs: 9\n")[1] == original)
-    }
-
-    @Test func theKernelAndToolchainAreInputs() throws {
-        let cells = ["let scale = 2", "let data: [Float] = [3, 4]", cached]
-        #expect(try keys(cells, salt: "swift 6.2\nkernel 1")[2] != keys(cells, salt: "swift 6.2\nkernel 2")[2])
-        #expect(try keys(cells, salt: "swift 6.2\nkernel 1")[2] != keys(cells, salt: "swift 6.3\nkernel 1")[2])
-    }
-
-    @Test func uncertainCasesAreConservative() throws {
-        // A name defined in several cells (a shadowing error-cell or a function overloaded): all of them.
-        let overloads = { (body: String) in
-            ["func f(_ x: Int) -> Int { x }", "func f(_ x: Float) -> Float { \(body) }", "//| cache: true\nlet y = f(2)"]
-        }
-        #expect(try keys(overloads("x"))[2] != keys(overloads("x * 2"))[2])
-        // A later cell (before the cached one) changing a value of an earlier one.
-        let mutated = { (change: String) in ["var weights: [Float] = [1, 2]", change, "//| cache: true\nlet total = weights.reduce(0, +)"] }
-        #expect(try keys(mutated("weights.append(3)"))[2] != keys(mutated("weights.append(4)"))[2])
-        #expect(try keys(mutated("weights[0] = 5"))[2] != keys(mutated("weights[0] = 6"))[2])
-        #expect(try keys(mutated("weights += [1]"))[2] != keys(mutated("weights += [2]"))[2])
-        // A class instance handed to a function may be changed by it.
-        let trained = { (epochs: Int) in
-            ["let model = Sequential([Linear(2, 2)], inputShape: [2])", "train(model, epochs: \(epochs))",
-             "//| cache: true\nlet out = model(Tensor([1, 2], shape: [1, 2]))"]
-        }
-        #expect(try keys(trained(1))[2] != keys(trained(2))[2])
-        // Only reading it (printing) is not a change.
-        #expect(try keys(mutated("print(weights)"))[2] == keys(mutated("print(weights, weights.count)"))[2])
-        // Types and extensions used by the cell, even when declared in a later cell.
-        let extended = { (body: String) in
-            ["extension Float { var twice: Float { \(body) } }", "//| cache: true\nlet four = Float(2).twice"]
-        }
-        #expect(try keys(extended("self * 2"))[1] != keys(extended("self + self"))[1])
-        let later = { (body: String) in ["//| cache: true\nlet six = triple(2)", "func triple(_ x: Int) -> Int { \(body) }"] }
-        #expect(try keys(later("x * 3"))[0] != keys(later("x + x + x"))[0])
-    }
-
-    /// A function reads the globals as they are when it is called, and calling one that assigns
-    /// a global changes it: the cells between its definition and the cached cell count.
-    @Test func globalsReadAndChangedThroughFunctions() throws {
-        let notebook = { (between: String) in
-            ["var g = 1\nfunc f() -> Int { g * 10 }\nfunc bump() { g += 1 }", between, "//| cache: true\nlet r = f()"]
-        }
-        #expect(try keys(notebook("g = 5"))[2] != keys(notebook("g = 7"))[2])
-        #expect(try keys(notebook("bump()"))[2] != keys(notebook("bump(); bump()"))[2])
-        // Through a chain of functions, declared anywhere.
-        let chain = { (between: String) in
-            ["var g = 1", between, "//| cache: true\nlet r = outer()", "func outer() -> Int { inner() }", "func inner() -> Int { g }"]
-        }
-        #expect(try keys(chain("g = 5"))[2] != keys(chain("g = 7"))[2])
-        // A cell that only prints stays out of it.
-        #expect(try keys(notebook("print(g)"))[2] == keys(notebook("print(g, 1)"))[2])
-    }
-
-    @Test func symbolsOfACell() {
-        let symbols = CellSymbols(source: """
-        import Foundation
-        var (a, b) = (1, 2)
-        struct Point { var x: Int; func moved() -> Point { self } }
-        enum Kind { case big, small }
-        func helper() -> Int { a }
-        a += 1
-        other.append(b)
-        print(shown)
-        """)
-        #expect(symbols.values == ["a", "b"])
-        #expect(symbols.declarations == ["Point", "x", "moved", "Kind", "big", "small", "helper"])
-        #expect(symbols.uses.isSuperset(of: ["other", "shown", "print", "append", "Int"]))
-        #expect(!symbols.uses.contains("a"))
-        #expect(!CellSymbols(source: "let f = Figure(title: \"t\")\nfunc g(scale s: Int) -> Int { s }").uses.contains("title"))
-        #expect(!CellSymbols(source: "func g(scale s: Int) -> Int { s }").uses.contains("scale"))
-        #expect(symbols.mutates == ["other"])
-    }
-}
-
+/// `cache: true`: the store (no Swift run), and end to end (see also ExecutionPlanTests for the plan's facts).
 @Suite struct CellCacheStoreTests {
     /// A committed entry written by hand: `bytes` of payload, last used `age` seconds ago.
     func makeEntry(_ cache: CellCache, key: String, notebook: String, cell: Int, bytes: Int, age: Double) throws {
-        let staging = cache.cellsDirectory + "/.staging/\(key)"
+        let staging = cache.cellsDirectory + "/.staging/\(key).\(getpid())"
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
-        try Data(count: bytes).write(to: URL(fileURLWithPath: staging + "/0.json"))
-        try cache.commit(CellCache.Staged(cellIndex: cell, key: key, staging: staging,
-                                          bindings: [["name": "x", "file": "0.json", "size": bytes]]),
-                         notebook: notebook, label: cell == 0 ? "train" : nil, outputs: [.stdout("hi\n")])
+        try Data(count: bytes).write(to: URL(fileURLWithPath: staging + "/b0.json"))
+        let manifest = CacheManifest(key: key, cell: cell, bindings: ["x"], files: [.init(name: "b0.json", size: bytes, hash: "h")])
+        try KernelCoding.encoder().encode(manifest).write(to: URL(fileURLWithPath: staging + "/staged-manifest.json"))
+        try cache.commit(folder: staging, key: key, notebook: notebook, label: cell == 0 ? "train" : nil, outputs: [.stdout("hi\n")])
         let used = Date().addingTimeInterval(-age)
         try FileManager.default.setAttributes([.modificationDate: used], ofItemAtPath: "\(cache.cellsDirectory)/\(key)/manifest.json")
     }
@@ -183,7 +62,7 @@ import Testing
         let files = try FileManager.default.contentsOfDirectory(atPath: cache.cellsDirectory).filter { !$0.hasPrefix(".") }
         #expect(files == ["k"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: cache.cellsDirectory + "/.staging").isEmpty)
-        let size = try FileManager.default.attributesOfItem(atPath: cache.cellsDirectory + "/k/0.json")[.size] as? Int
+        let size = try FileManager.default.attributesOfItem(atPath: cache.cellsDirectory + "/k/b0.json")[.size] as? Int
         #expect(size == 20)
     }
 }
@@ -237,7 +116,7 @@ import Testing
         #expect(!ran.results[2].cached)
         let (restored, restoredHTML) = try EndToEnd.run(notebook(), in: directory)
         #expect(restored.results[2].cached)
-        #expect(restored.results[2].cacheKey?.count == 64 + 1 + 16)
+        #expect(restored.results[2].cacheKey?.count == 32)
         #expect(restored.results[2].cacheStored != nil)
         // Tensors, printed values, the model's weights and later random draws: the same bits.
         #expect(restored.results[3].stdout == ran.results[3].stdout)
@@ -307,7 +186,7 @@ import Testing
         #expect(truncated.results.map(\.status) == [.passed, .passed, .passed, .passed, .passed])
         #expect(!truncated.results[2].cached)
         #expect(truncated.results[3].stdout == first.results[3].stdout)
-        #expect(truncated.cacheWarnings.contains { $0.contains("cell 3: its cache entry") && $0.contains("unreadable") })
+        #expect(truncated.cacheWarnings.contains { $0.contains("cell 3: its cache entry") && $0.contains("has changed since it was stored") })
         #expect(html.contains("unreadable"))
         // The entry was stored again: restored next time.
         #expect(try EndToEnd.run(notebook(), in: directory).0.results[2].cached)
@@ -318,12 +197,16 @@ import Testing
         let (garbage, _) = try EndToEnd.run(notebook(), in: directory)
         #expect(!garbage.results[2].cached)
         #expect(garbage.results[3].stdout == first.results[3].stdout)
-        #expect(garbage.cacheWarnings.contains { $0.contains("manifest.json is not a JSON object") })
-        let sized = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(tensorFile)"))
-        try Data(repeating: 0xff, count: sized.count).write(to: URL(fileURLWithPath: "\(folder)/\(tensorFile)"))
+        #expect(garbage.cacheWarnings.contains { $0.contains("manifest.json cannot be read") })
+        #expect(try EndToEnd.run(notebook(), in: directory).0.results[2].cached)
+        // Same size, one float changed: the content hash catches it (sizes alone would not).
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(tensorFile)"))
+        bytes[bytes.count - 2] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: "\(folder)/\(tensorFile)"))
         let (scrambled, _) = try EndToEnd.run(notebook(), in: directory)
         #expect(!scrambled.results[2].cached)
         #expect(scrambled.results[3].stdout == first.results[3].stdout)
+        #expect(scrambled.cacheWarnings.contains { $0.contains("\(tensorFile) has changed since it was stored") })
     }
 
     @Test func aCacheFolderThatCannotBeWrittenOnlyWarns() throws {

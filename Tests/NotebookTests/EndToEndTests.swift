@@ -89,7 +89,7 @@ import Testing
         #expect(results[1].displays == [.text("3.0")])
         #expect(results[2].displays.isEmpty)  // Void is not displayed
         #expect(results[3].outputs == [
-            .stdout("before\n"), .display(.png([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])), .stdout("after\n"),
+            .stdout("before\n"), .display(.png(Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))), .stdout("after\n"),
             .display(.table(headers: ["layer", "params"], rows: [["Linear", "10"]])),
             .display(.text("Tensor shape [2, 2], Float32, min 1, mean 2.5, max 4\n[[1, 2],\n [3, 4]]")),
         ])
@@ -211,7 +211,7 @@ import Testing
         model
         ```
         """)
-        let table = CellResult.Display.table(headers: ["Layer", "Output shape", "Parameters"], rows: [
+        let table = DisplayItem.table(headers: ["Layer", "Output shape", "Parameters"], rows: [
             ["0 Linear", "(batch, 3)", "15"], ["1 ReLU", "(batch, 3)", "0"], ["2 Linear", "(batch, 2)", "8"], ["Total", "", "23"],
         ])
         #expect(run.results[0].displays == [table])
@@ -252,11 +252,12 @@ import Testing
         #expect(besideHTML.contains("src=\"nb_files/cell-1-figure-1.png\""))
         #expect(!besideHTML.contains("data:image/png"))
         let file = directory + "/output/nb_files/cell-2-figure-1.png"
-        #expect(FileManager.default.contents(atPath: file).map { [UInt8]($0) } == large)
+        #expect(FileManager.default.contents(atPath: file) == large)
     }
 
     /// Width and height from a PNG's IHDR chunk.
-    static func pngSize(_ bytes: [UInt8]) -> (width: Int, height: Int) {
+    static func pngSize(_ data: Data) -> (width: Int, height: Int) {
+        let bytes = [UInt8](data)
         guard bytes.count >= 24, bytes[0] == 0x89, bytes[1] == 0x50 else { return (0, 0) }
         func int(_ offset: Int) -> Int { bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) } }
         return (int(16), int(20))

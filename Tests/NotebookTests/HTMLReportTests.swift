@@ -77,7 +77,7 @@ import Testing
 
     @Test func figuresAreEmbeddedOrWrittenBeside() {
         let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47]
-        let result = CellResult(cellIndex: 1, status: .passed, outputs: [.display(.png(png))])
+        let result = CellResult(cellIndex: 1, status: .passed, outputs: [.display(.png(Data(png)))])
         let embedded = render([result])
         #expect(embedded.html.contains("src=\"data:image/png;base64,\(Data(png).base64EncodedString())\""))
         #expect(embedded.files.isEmpty)

@@ -73,9 +73,15 @@ import Testing
     @Test func parametersAreTypedConstantsAtTheirFrontMatterLines() throws {
         let notebook = try NotebookParser.parse("---\nparams:\n  epochs: 5\n  name: \"a\\\"b\"\n---\n```swift\nprint(epochs)\n```\n", path: "x.md")
         let overridden = try Parameter.applying([("epochs", "1")], to: notebook.parameters, path: "x.md")
-        let program = try ProgramGenerator.generate(notebook, parameters: overridden)
-        #expect(program.source.contains("#sourceLocation(file: \"x.md\", line: 3)\nlet epochs: Int = 1\n#sourceLocation()"))
-        #expect(program.source.contains("let name: String = \"a\\\"b\""))
+        let plan = try ExecutionPlan(notebook: notebook, parameters: overridden)
+        let program = ProgramGenerator.generate(plan)
+        // Declared at their front-matter lines; the values come from the plan at run time.
+        #expect(program.source.contains("#sourceLocation(file: \"x.md\", line: 3)\nlet epochs: Int = NotebookSession.parameter(\"epochs\")\n#sourceLocation()"))
+        #expect(program.source.contains("let name: String = NotebookSession.parameter(\"name\")"))
+        #expect(plan.program.parameters.map(\.json) == ["1", #""a\"b""#])
+        // The binary does not depend on the values.
+        let original = ProgramGenerator.generate(try ExecutionPlan(notebook: notebook))
+        #expect(original.source == program.source)
     }
 
     @Test func unclosedBraceIsReportedAtTheMarkdownLine() {
@@ -112,12 +118,34 @@ import Testing
         let only = try f()
         ```
         """)
-        #expect(program.cacheKeys.keys.sorted() == [1, 2])
-        let key = try #require(program.cacheKeys[1])
-        #expect(program.source.contains("let _nbCached1 = NotebookCache.cell(1, key: \"\(key)\", names: [\"model\", \"x\", \"y\"]) {"))
+        #expect(program.cachedCells == [1, 2])
+        #expect(program.source.contains("let _nbCached1 = NotebookCache.cell(1, names: [\"model\", \"x\", \"y\"]) {"))
         #expect(program.source.contains("return (model, x, y)\n}\nlet model = _nbCached1.0\nvar x = _nbCached1.1\nvar y = _nbCached1.2"))
-        #expect(program.source.contains("let _nbCached2 = try NotebookCache.cell(2, key: "))
+        #expect(program.source.contains("let _nbCached2 = try NotebookCache.cell(2, name: \"only\") {"))
         #expect(program.source.contains("return only\n}\nlet only = _nbCached2"))
+        // The earlier values a cell reads, handed to the kernel (a var with a setter).
+        #expect(program.source.contains("NotebookSession.beginCell(1, line: 6, globals: [NotebookGlobal(\"a\") { a }])"))
+    }
+
+    @Test func aCachedCellGetsSettersForTheVarsItMayChangeAndItsCacheExtra() throws {
+        let (_, program) = try generate("""
+        ```swift
+        var xs = [1]
+        let scale = 2
+        ```
+
+        ```swift
+        //| cache: true
+        //| cache-extra: scale + 1
+        xs.append(scale)
+        ```
+        """)
+        #expect(program.source.contains("globals: [NotebookGlobal(\"scale\") { scale }, NotebookGlobal(\"xs\", { xs }, set: { xs = $0 })]"))
+        #expect(program.source.contains("cacheExtra: {\n#sourceLocation(file: \"nb/x.md\", line: 8)\nscale + 1\n#sourceLocation()\n})"))
+        #expect(program.source.contains("NotebookCache.cell(1) {"))
+        // Without any cached cell, nothing is followed.
+        let (_, plain) = try generate("```swift\nvar xs = [1]\n```\n\n```swift\nxs.append(2)\n```\n")
+        #expect(!plain.source.contains("globals:"))
     }
 
     @Test func cachedCellsKeepTheirFunctionsAndTypesOutsideTheClosure() throws {
@@ -141,70 +169,6 @@ import Testing
         let lines = self.lines(program)
         #expect(lines[program.regions[1].generatedLine - 1 + 3].hasPrefix("func double"))
         #expect(lines[program.regions[0].generatedLine - 1 + 3].trimmingCharacters(in: .whitespaces).isEmpty)
-    }
-
-    @Test func cachedCellsThatCannotBeKeptRunNormallyWithANote() throws {
-        let (_, computed) = try generate("```swift\n//| cache: true\nvar area: Int { 4 }\n```\n")
-        #expect(computed.cacheKeys.isEmpty)
-        #expect(computed.cacheNotes[0]?.contains("computed variable 'area'") == true)
-        #expect(!computed.source.contains("NotebookCache.cell"))
-        let (_, reading) = try generate("```swift\n//| cache: true\nlet scale = 2\nfunc f() -> Int { scale * 3 }\n```\n")
-        #expect(reading.cacheNotes[0]?.contains("uses 'scale'") == true)
-        expectError(at: 2, containing: "cannot be both 'cache: true' and 'error: true'") {
-            try generate("```swift\n//| cache: true\n//| error: true\nlet x = 1\n```\n")
-        }
-    }
-
-    /// Restored, a cell binds its values again but does not redo what it did to other cells'
-    /// values: one that changes them runs normally. Reading them, or changing its own, is fine.
-    @Test func aCachedCellChangingAnotherCellsValueRunsNormally() throws {
-        let changing = ["xs.append(3)\nlet n = xs.count", "xs[0] = 5\nlet n = 1", "xs += [1]\nlet n = 1",
-                        "let h = model.fit(x, epochs: 2)", "swap(&xs, &ys)\nlet n = 1"]
-        for body in changing {
-            let (_, program) = try generate("```swift\nvar xs = [1]\n```\n\n```swift\n//| cache: true\n\(body)\n```\n")
-            #expect(program.cacheKeys.isEmpty, "\(body)")
-            #expect(program.cacheNotes[1]?.contains("it changes '") == true, "\(body)")
-        }
-        let fine = ["let n = xs.count + xs.sorted().map { $0 * 2 }.reduce(0, +)", "var local = [Int]()\nfor i in xs { local.append(i) }",
-                    "let f: (Int) -> Int = { x in var t = x; t += 1; return t }", "let data = try MNIST.load(split: .train)",
-                    "let y = model.predict(x)\nlet z = matmul(x, w)", "Random.seed(1)\nlet r = 2"]
-        for body in fine {
-            let (_, program) = try generate("```swift\nvar xs = [1]\n```\n\n```swift\n//| cache: true\n\(body)\n```\n")
-            #expect(program.cacheNotes[1] == nil, "\(body)")
-            #expect(program.cacheKeys[1] != nil, "\(body)")
-        }
-    }
-
-    /// The same through the notebook's own functions: a cached cell calling one that changes
-    /// another cell's value (`func train() { model.fit() }`), or passing such a value to one
-    /// that changes its argument (`train(model)`), runs normally; restored, the model would
-    /// stay untrained for the cells after it.
-    @Test func aCachedCellChangingAnotherCellsValueThroughAFunctionRunsNormally() throws {
-        let setup = """
-        ```swift
-        final class Model { var steps = 0; func fit() { steps += 1 } }
-        let model = Model()
-        var xs = [1]
-        func grow() { xs.append(2) }
-        func trainTwice() { train(model); train(model) }
-        func train(_ m: Model) { m.fit() }
-        func count(_ values: [Int]) -> Int { values.count }
-        func fresh() -> Model { let m = Model(); m.fit(); return m }
-        ```
-        """
-        let changing = ["grow()\nlet n = 1": "'grow' changes 'xs'", "let n = { grow(); return 1 }()": "'grow' changes 'xs'",
-                        "trainTwice()\nlet n = 1": "'trainTwice' changes 'model'",
-                        "train(model)\nlet n = model.steps": "passes 'model', which another cell defines, to 'train'"]
-        for (body, note) in changing {
-            let (_, program) = try generate(setup + "\n\n```swift\n//| cache: true\n\(body)\n```\n")
-            #expect(program.cacheKeys[1] == nil, "\(body)")
-            #expect(program.cacheNotes[1]?.contains(note) == true, "\(body): \(program.cacheNotes[1] ?? "no note")")
-        }
-        for body in ["let n = count(xs)", "let m = Model()\ntrain(m)\nlet s = m.steps", "let trained = fresh()", "let s = model.steps"] {
-            let (_, program) = try generate(setup + "\n\n```swift\n//| cache: true\n\(body)\n```\n")
-            #expect(program.cacheNotes[1] == nil, "\(body): \(program.cacheNotes[1] ?? "")")
-            #expect(program.cacheKeys[1] != nil, "\(body)")
-        }
     }
 
     @Test func figureSizesAreSetPerCellOnlyWhenAsked() throws {

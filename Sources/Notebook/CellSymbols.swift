@@ -1,0 +1,305 @@
+import SwiftParser
+import SwiftSyntax
+
+/// What one cell binds, declares, reads and may change, from its syntax: the def/use facts
+/// behind the cell cache's keys (the kernel's `CellTracker` explains how they are used).
+///
+/// Deliberately conservative: any identifier or operator written in the cell counts as read
+/// (member names included; argument labels and parameter names not); a name counts as changed
+/// when it is assigned (`x = `, `x.a += `, `x[i] = `), passed `inout`, or the base of any
+/// method call (a value type's `mutating` method looks like any other call).
+struct CellSymbols {
+    /// Top-level `let`/`var` names that hold data, with their keyword: visible to the cells after this one.
+    var values: [(name: String, keyword: String)] = []
+    /// Types, functions, operators, the members declared in them or in extensions, computed
+    /// top-level variables and names bound to a closure literal: code, visible from anywhere.
+    var declarations: Set<String> = []
+    /// Of `declarations`, the names bound to a closure literal or computed (not data, though
+    /// declared with `let`/`var`).
+    var codeValues: Set<String> = []
+    /// Every name written in the cell.
+    var written: Set<String> = []
+    /// Names the cell's own code may change (assigned, `inout`, a method called on them).
+    var changed: Set<String> = []
+    /// For each name the cell declares: what using it reads and may change, and the outside
+    /// world it reads or writes untracked. A type's name and each of its members share the
+    /// type's whole effect.
+    var effects: [String: Effect] = [:]
+    /// Static stored properties of the types the cell declares.
+    var staticStored: Set<String> = []
+    /// The first API the cell's own code uses to read the outside world untracked, if any.
+    var untrackedInput: String?
+    /// The first API the cell's own code uses to change the outside world untracked, if any.
+    var untrackedEffect: String?
+
+    struct Effect: Equatable {
+        var reads: Set<String> = []
+        var changes: Set<String> = []
+        var untrackedInput: String?
+        var untrackedEffect: String?
+
+        mutating func merge(_ other: Effect) {
+            reads.formUnion(other.reads)
+            changes.formUnion(other.changes)
+            untrackedInput = untrackedInput ?? other.untrackedInput
+            untrackedEffect = untrackedEffect ?? other.untrackedEffect
+        }
+    }
+
+    var valueNames: Set<String> { Set(values.map(\.name)) }
+
+    init(source: String) {
+        self.init(tree: Parser.parse(source: source))
+    }
+
+    init(tree: SourceFileSyntax) {
+        for item in tree.statements {
+            guard case .decl(let decl) = item.item else { continue }
+            if decl.is(ImportDeclSyntax.self) { continue }
+            if let variable = decl.as(VariableDeclSyntax.self) {
+                let keyword = variable.bindingSpecifier.text
+                for binding in variable.bindings {
+                    var names: Set<String> = []
+                    Self.names(in: binding.pattern, into: &names)
+                    let isCode = binding.accessorBlock != nil || binding.initializer.map { Self.isClosureLiteral($0.value) } == true
+                    if isCode {
+                        declarations.formUnion(names)
+                        codeValues.formUnion(names)
+                        let effect = Self.effect(of: Syntax(binding), locals: Self.namesDeclared(in: binding.accessorBlock.map(Syntax.init)
+                            ?? binding.initializer.map(Syntax.init) ?? Syntax(binding)))
+                        for name in names { effects[name, default: Effect()].merge(effect) }
+                    } else {
+                        for name in names.sorted() { values.append((name, keyword)) }
+                    }
+                }
+            } else {
+                let names = Self.declaredNames(decl)
+                declarations.formUnion(names)
+                let effect = Self.effect(of: Syntax(decl), locals: Self.namesDeclared(in: Syntax(decl)))
+                for name in names { effects[name, default: Effect()].merge(effect) }
+                staticStored.formUnion(Self.staticStoredProperties(decl))
+            }
+        }
+        written = Self.writtenNames(in: tree)
+        let finder = MutationFinder(viewMode: .sourceAccurate)
+        finder.walk(tree)
+        changed = finder.changed.subtracting(valueNames)
+        untrackedInput = Self.untrackedInput(in: Syntax(tree))
+        untrackedEffect = Self.untrackedEffect(in: Syntax(tree))
+    }
+
+    /// What using a declaration reads and may change (its own locals and parameters aside).
+    static func effect(of node: Syntax, locals: Set<String>) -> Effect {
+        let finder = MutationFinder(viewMode: .sourceAccurate)
+        finder.walk(node)
+        return Effect(reads: writtenNames(in: node), changes: finder.changed.subtracting(locals),
+                      untrackedInput: untrackedInput(in: node), untrackedEffect: untrackedEffect(in: node))
+    }
+
+    static func isClosureLiteral(_ expression: ExprSyntax) -> Bool {
+        if expression.is(ClosureExprSyntax.self) { return true }
+        // `{ ... } as (Int) -> Int`
+        if let cast = expression.as(AsExprSyntax.self) { return isClosureLiteral(cast.expression) }
+        if let sequence = expression.as(SequenceExprSyntax.self), let first = sequence.elements.first {
+            return first.is(ClosureExprSyntax.self) && sequence.elements.count == 3
+                && sequence.elements.dropFirst().first?.is(UnresolvedAsExprSyntax.self) == true
+        }
+        return false
+    }
+
+    /// The identifiers and operators written in `node`.
+    static func writtenNames(in node: some SyntaxProtocol) -> Set<String> {
+        var written: Set<String> = []
+        for token in node.tokens(viewMode: .sourceAccurate) {
+            // Argument labels and parameter names name nothing outside the call or function.
+            if let parent = token.parent, parent.is(LabeledExprSyntax.self) || parent.is(FunctionParameterSyntax.self)
+                || parent.is(ClosureParameterSyntax.self) || parent.is(EnumCaseParameterSyntax.self)
+                || parent.is(DeclNameArgumentSyntax.self) {
+                continue
+            }
+            switch token.tokenKind {
+            case .identifier(let name): written.insert(unquoted(name))
+            case .binaryOperator(let name), .prefixOperator(let name), .postfixOperator(let name): written.insert(name)
+            default: break
+            }
+        }
+        return written
+    }
+
+    static func unquoted(_ name: String) -> String {
+        name.count > 2 && name.hasPrefix("`") && name.hasSuffix("`") ? String(name.dropFirst().dropLast()) : name
+    }
+
+    static func names(in pattern: PatternSyntax, into names: inout Set<String>) {
+        if let identifier = pattern.as(IdentifierPatternSyntax.self) {
+            names.insert(unquoted(identifier.identifier.text))
+        } else if let tuple = pattern.as(TuplePatternSyntax.self) {
+            for element in tuple.elements { Self.names(in: element.pattern, into: &names) }
+        } else {
+            for token in pattern.tokens(viewMode: .sourceAccurate) {
+                if case .identifier(let name) = token.tokenKind { names.insert(unquoted(name)) }
+            }
+        }
+    }
+
+    /// Every name declared inside `node`, at any depth: values, functions, types, locals,
+    /// parameters and loop variables (a change to one of them stays inside).
+    static func namesDeclared(in node: Syntax) -> Set<String> {
+        var names: Set<String> = []
+        for token in node.tokens(viewMode: .sourceAccurate) {
+            guard case .identifier(let name) = token.tokenKind, let parent = token.parent else { continue }
+            if parent.is(IdentifierPatternSyntax.self) || parent.is(FunctionParameterSyntax.self)
+                || parent.is(ClosureParameterSyntax.self) || parent.is(ClosureShorthandParameterSyntax.self)
+                || parent.is(FunctionDeclSyntax.self) || parent.is(StructDeclSyntax.self) || parent.is(ClassDeclSyntax.self)
+                || parent.is(EnumDeclSyntax.self) || parent.is(ActorDeclSyntax.self) {
+                names.insert(unquoted(name))
+            }
+        }
+        return names
+    }
+
+    /// The name a declaration introduces and, for types and extensions, the names of their members.
+    static func declaredNames(_ decl: DeclSyntax) -> Set<String> {
+        var result: Set<String> = []
+        if let function = decl.as(FunctionDeclSyntax.self) {
+            result.insert(unquoted(function.name.text))
+        } else if let type = decl.asProtocol(NamedDeclSyntax.self) {
+            result.insert(unquoted(type.name.text))
+        } else if let extensionDecl = decl.as(ExtensionDeclSyntax.self) {
+            for token in extensionDecl.extendedType.tokens(viewMode: .sourceAccurate) {
+                if case .identifier(let name) = token.tokenKind { result.insert(unquoted(name)) }
+            }
+        } else if let operatorDecl = decl.as(OperatorDeclSyntax.self) {
+            result.insert(operatorDecl.name.text)
+        }
+        // Members: a method added to `Tensor` is used as `x.method()`, a name the using cell writes.
+        if let group = decl.asProtocol(DeclGroupSyntax.self) {
+            for member in group.memberBlock.members {
+                let inner = member.decl
+                if let variable = inner.as(VariableDeclSyntax.self) {
+                    for binding in variable.bindings { names(in: binding.pattern, into: &result) }
+                } else if let enumCase = inner.as(EnumCaseDeclSyntax.self) {
+                    for element in enumCase.elements { result.insert(unquoted(element.name.text)) }
+                } else {
+                    result.formUnion(declaredNames(inner))
+                }
+            }
+        }
+        return result
+    }
+
+    /// `static var x = ...` / `static let` / `class var` stored in a type or extension (at any depth).
+    static func staticStoredProperties(_ decl: DeclSyntax) -> Set<String> {
+        var result: Set<String> = []
+        guard let group = decl.asProtocol(DeclGroupSyntax.self) else { return result }
+        for member in group.memberBlock.members {
+            if let variable = member.decl.as(VariableDeclSyntax.self),
+               variable.modifiers.contains(where: { $0.name.tokenKind == .keyword(.static) || $0.name.tokenKind == .keyword(.class) }) {
+                for binding in variable.bindings where binding.accessorBlock == nil || isObserved(binding) {
+                    names(in: binding.pattern, into: &result)
+                }
+            } else {
+                result.formUnion(staticStoredProperties(member.decl))
+            }
+        }
+        return result
+    }
+
+    private static func isObserved(_ binding: PatternBindingSyntax) -> Bool {
+        guard case .accessors(let accessors)? = binding.accessorBlock?.accessors else { return false }
+        return accessors.contains { $0.accessorSpecifier.tokenKind == .keyword(.willSet) || $0.accessorSpecifier.tokenKind == .keyword(.didSet) }
+    }
+
+    // MARK: The outside world
+
+    /// APIs that read files, the environment or other programs without the engine seeing it.
+    static let inputNames: Set<String> = [
+        "ProcessInfo", "getenv", "environ", "FileManager", "FileHandle", "fopen", "fread", "fgets", "fgetc", "getline",
+        "popen", "readLine", "Process", "URLSession", "CommandLine", "InputStream", "opendir", "readdir", "stat", "lstat",
+        "Bundle", "NSData",
+    ]
+    /// Argument labels of Foundation's readers (`Data(contentsOf:)`, `String(contentsOfFile:)`).
+    static let inputLabels: Set<String> = ["contentsOf", "contentsOfFile", "contentsOfURL", "contentsOfDirectory"]
+    /// APIs that change files, the environment or the process outside what the engine tracks.
+    static let effectNames: Set<String> = [
+        "fwrite", "fputs", "fprintf", "remove", "unlink", "rename", "mkdir", "rmdir", "system", "popen", "Process",
+        "URLSession", "setenv", "unsetenv", "putenv", "chdir", "createFile", "removeItem", "moveItem", "copyItem",
+        "createDirectory", "changeCurrentDirectoryPath", "trashItem", "setAttributes", "linkItem", "createSymbolicLink",
+        "replaceItem", "truncateFile", "seekToEndOfFile",
+    ]
+
+    static func untrackedInput(in node: Syntax) -> String? {
+        for token in node.tokens(viewMode: .sourceAccurate) {
+            guard case .identifier(let name) = token.tokenKind else { continue }
+            if let label = token.parent?.as(LabeledExprSyntax.self), label.label?.id == token.id {
+                if inputLabels.contains(name) { return "\(name):" }
+                continue
+            }
+            if inputNames.contains(name) { return name }
+        }
+        return nil
+    }
+
+    static func untrackedEffect(in node: Syntax) -> String? {
+        for token in node.tokens(viewMode: .sourceAccurate) {
+            guard case .identifier(let name) = token.tokenKind else { continue }
+            if token.parent?.is(LabeledExprSyntax.self) == true { continue }
+            if effectNames.contains(name) { return name }
+            // `data.write(to:)`, `text.write(toFile:)`, `handle.write(...)`; the engine's own writers are tracked.
+            if name == "write", let member = token.parent?.parent?.as(MemberAccessExprSyntax.self),
+               member.declName.baseName.id == token.id {
+                let base = member.base?.trimmedDescription ?? ""
+                if base != "SafeTensors" { return "write" }
+            }
+        }
+        return nil
+    }
+}
+
+/// Names used where they may be changed: assigned (`x = `, `x.a += `, `x[i] = `), passed
+/// `inout`, or the base of a method call.
+final class MutationFinder: SyntaxVisitor {
+    /// The names that may change.
+    var changed: Set<String> = []
+
+    override func visit(_ node: DeclReferenceExprSyntax) -> SyntaxVisitorContinueKind {
+        guard case .identifier(let name) = node.baseName.tokenKind else { return .visitChildren }
+        var current = Syntax(node)
+        var calledAsMethod = false
+        // Climb the access chain rooted at the name: x.a, x[i], x!, x?.a
+        while let parent = current.parent {
+            if let member = parent.as(MemberAccessExprSyntax.self), member.base.map(Syntax.init) == current {
+                if let call = member.parent?.as(FunctionCallExprSyntax.self), Syntax(call.calledExpression) == Syntax(member) {
+                    calledAsMethod = true
+                }
+                current = parent
+            } else if let subscriptCall = parent.as(SubscriptCallExprSyntax.self), Syntax(subscriptCall.calledExpression) == current {
+                current = parent
+            } else if parent.is(ForceUnwrapExprSyntax.self) || parent.is(OptionalChainingExprSyntax.self) {
+                current = parent
+            } else {
+                break
+            }
+        }
+        let written = current.parent?.is(InOutExprSyntax.self) == true || Self.isAssigned(current)
+        if calledAsMethod || written { changed.insert(CellSymbols.unquoted(name)) }
+        return .visitChildren
+    }
+
+    /// The left operand of `=` or a compound assignment (in the parser's unfolded sequence).
+    static func isAssigned(_ node: Syntax) -> Bool {
+        guard let list = node.parent?.as(ExprListSyntax.self) else { return false }
+        var iterator = list.makeIterator()
+        while let element = iterator.next() {
+            if Syntax(element) == node, let next = iterator.next() {
+                if next.is(AssignmentExprSyntax.self) { return true }
+                if let binary = next.as(BinaryOperatorExprSyntax.self) {
+                    let name = binary.operator.text
+                    return name.hasSuffix("=") && !["==", "!=", "<=", ">=", "===", "!=="].contains(name)
+                }
+                return false
+            }
+        }
+        return false
+    }
+}
