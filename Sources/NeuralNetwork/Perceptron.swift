@@ -11,13 +11,13 @@
 ///     var p = Perceptron(inputCount: 2)
 ///     let history = p.train(x: points, labels: labels, epochs: 20)
 ///     history.last!.mistakes   // 0 once converged
-public struct Perceptron {
+public struct Perceptron: Codable {
     public var weights: [Float]
     public var bias: Float
     public var learningRate: Float
 
     /// One pass over the data: the mistakes made during it, and the weights after it.
-    public struct Epoch {
+    public struct Epoch: Codable, Equatable {
         public var mistakes: Int
         public var weights: [Float]
         public var bias: Float

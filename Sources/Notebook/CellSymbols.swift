@@ -21,6 +21,10 @@ struct CellSymbols {
     var written: Set<String> = []
     /// Names the cell's own code may change (assigned, `inout`, a method called on them).
     var changed: Set<String> = []
+    /// Names declared inside the cell's code below top level (loop variables, closure and
+    /// function parameters, locals of blocks): a change to one of these, when no cell binds the
+    /// name at top level, stays inside the cell.
+    var locals: Set<String> = []
     /// For each name the cell declares: what using it reads and may change, and the outside
     /// world it reads or writes untracked. A type's name and each of its members share the
     /// type's whole effect.
@@ -84,6 +88,7 @@ struct CellSymbols {
         let finder = MutationFinder(viewMode: .sourceAccurate)
         finder.walk(tree)
         changed = finder.changed.subtracting(valueNames)
+        locals = Self.namesDeclared(in: Syntax(tree)).subtracting(valueNames).subtracting(declarations)
         untrackedInput = Self.untrackedInput(in: Syntax(tree))
         untrackedEffect = Self.untrackedEffect(in: Syntax(tree))
     }

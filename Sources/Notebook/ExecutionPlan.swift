@@ -53,13 +53,16 @@ public struct ExecutionPlan: Sendable {
             declarations[name] = Self.sha256(["nbrun declaration 1"] + indices.map { notebook.cells[$0].displaySource })
         }
 
+        // Every name some cell binds at top level, and the parameters: a local of the same name
+        // may shadow one, so a change to it counts; a change to any other local stays in its cell.
+        let globalNames = Set(cells.flatMap { $0.symbols.valueNames } + parameters.map(\.name))
         var bound: [String: Bool] = [:]  // name -> is a var, for values of earlier cells
         var facts: [ProgramPlan.Cell] = [], globals: [Int: [(name: String, isVariable: Bool)]] = [:]
         var cached: Set<Int> = [], notes: [Int: String] = [:]
         for plan in cells {
             let cell = plan.cell, symbols = plan.symbols
             let own = symbols.valueNames
-            var reads = symbols.written, changes = symbols.changed
+            var reads = symbols.written, changes = symbols.changed.subtracting(symbols.locals.subtracting(globalNames))
             var untrackedInput = symbols.untrackedInput, untrackedEffect = symbols.untrackedEffect
             var pending = Array(reads), visited: Set<String> = []
             while let name = pending.popLast() {

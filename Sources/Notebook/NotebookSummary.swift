@@ -17,6 +17,8 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
         /// For a failed cell: the message and the .md line of the error.
         public var message: String?
         public var errorLine: Int?
+        /// A hash of everything the cell printed and showed (timings aside), to compare runs.
+        public var outputDigest: String?
     }
 
     public var path: String
@@ -27,6 +29,9 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
     /// For exit code 2: the diagnostics (compile errors, bad options), as printed.
     public var error: String?
     public var reportPath: String?
+    /// With `--rerun`: the second run's time and how many cells it restored from the cache.
+    public var rerunSeconds: Double?
+    public var rerunRestored: Int?
 
     public init(path: String, exitCode: Int32, seconds: Double, cells: [Cell], error: String? = nil, reportPath: String? = nil) {
         self.path = path
@@ -45,7 +50,9 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
             return Cell(name: cell.name, number: result.cellIndex + 1, line: cell.displayLine, status: result.status.rawValue,
                         seconds: result.seconds, cached: result.cached,
                         message: result.status == .failed ? result.error?.message : nil,
-                        errorLine: result.status == .failed ? (result.error?.line ?? cell.displayLine) : nil)
+                        errorLine: result.status == .failed ? (result.error?.line ?? cell.displayLine) : nil,
+                        outputDigest: ExecutionPlan.sha256((try? KernelCoding.encoder(sorted: true).encode(result.outputs))
+                            .map { [String(decoding: $0, as: UTF8.self)] } ?? []))
         }, reportPath: run.reportPath)
     }
 
@@ -61,6 +68,28 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
     }
 
     public var passed: Bool { exitCode == 0 }
+
+    /// Compares a second run of the notebook (`nbrun test --rerun`) with this one: it must pass,
+    /// and every cell must print and show exactly the same. Returns the summary to report: this
+    /// one with the second run's time noted, or a failure naming the first cell that differs.
+    public func comparing(rerun: NotebookSummary) -> NotebookSummary {
+        var result = self
+        result.rerunSeconds = rerun.seconds
+        result.rerunRestored = rerun.cells.filter(\.cached).count
+        guard passed else { return result }
+        if !rerun.passed {
+            result.exitCode = rerun.exitCode == 0 ? 1 : rerun.exitCode
+            result.error = "\(path): the second run failed: \(rerun.firstFailure ?? "exit status \(rerun.exitCode)")"
+            return result
+        }
+        for (first, second) in zip(cells, rerun.cells) where first.outputDigest != second.outputDigest {
+            result.exitCode = 1
+            result.error = "\(path):\(first.line): \(first.name): its output on a second run\(second.cached ? ", restored from the cache," : "") "
+                + "differs from the first run's"
+            return result
+        }
+        return result
+    }
 
     /// Writes the summary as JSON, atomically.
     public func write(to path: String) throws {

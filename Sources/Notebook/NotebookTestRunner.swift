@@ -15,6 +15,8 @@ public struct NotebookTestRunner: Sendable {
         /// Applied to every notebook that declares the parameter.
         public var parameters: [(name: String, value: String)] = []
         public var noCache = false
+        /// Run each notebook that passed a second time, and fail it if any cell's output differs.
+        public var rerun = false
         public init() {}
     }
 
@@ -121,8 +123,13 @@ public struct NotebookTestRunner: Sendable {
                                            summary: "\(scratch)/\(index).json")
             let log = "\(scratch)/\(index).log"
             Thread.detachNewThread { [executable, options] in
-                let summary = Self.runChild(executable, arguments, path: path, summaryPath: "\(scratch)/\(index).json",
+                var summary = Self.runChild(executable, arguments, path: path, summaryPath: "\(scratch)/\(index).json",
                                             logPath: log, timeout: options.timeout, children: children)
+                if options.rerun, summary.passed {
+                    let again = Self.runChild(executable, arguments, path: path, summaryPath: "\(scratch)/\(index).json",
+                                              logPath: log, timeout: options.timeout, children: children)
+                    summary = summary.comparing(rerun: again)
+                }
                 results.set(index, summary)
                 report.lock()
                 finished(summary)

@@ -284,7 +284,9 @@ public enum NotebookCache {
                 switch ValueKind.of(value) {
                 case .value:
                     guard CachedValue.isStorable(type(of: value)) else {
-                        throw NotCacheable("'\(name)' is a \(slot.type), which the cache cannot store (make it Codable)")
+                        let own = !ObjectGraph.isEngineType(type(of: value))
+                        throw NotCacheable("'\(name)' is a \(slot.type), which the cache cannot store ("
+                            + (own ? "make it Codable, or adopt NotebookCacheable" : "make it in a cell that is not cached") + ")")
                     }
                     let file = "\(prefix)\(position).\(CachedValue.fileExtension(value))"
                     try write(try CachedValue.encode(value), file)

@@ -201,6 +201,11 @@ final class ObjectGraph {
         String(reflecting: type(of: object)).hasPrefix("NeuralNetwork.")
     }
 
+    /// A type of the engine or the standard libraries, not the notebook's own.
+    static func isEngineType(_ type: Any.Type) -> Bool {
+        !String(reflecting: type).contains("NotebookProgram.")
+    }
+
     private func visitChildren(_ index: Int) {
         let node = nodes[index]
         var edges: [Edge] = []

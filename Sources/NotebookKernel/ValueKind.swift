@@ -54,6 +54,8 @@ extension OptimizerConfiguration: NotebookValue {}
 extension LearningRateSchedule: NotebookValue {}
 // ByteRows inside is never changed after loading: a dataset is a value.
 extension LabeledDataset: NotebookValue {}
+extension Perceptron: NotebookValue {}
+extension Perceptron.Epoch: NotebookValue {}
 extension TensorSamples: NotebookValue {}
 extension Normalization: NotebookValue {}
 extension DatasetSplit: NotebookValue {}

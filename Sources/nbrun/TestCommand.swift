@@ -34,6 +34,9 @@ struct TestCommand: ParsableCommand {
     @Flag(help: "No reused binaries, no restored 'cache: true' cells.")
     var noCache = false
 
+    @Flag(help: "Run each notebook a second time, restoring its cached cells, and fail it if any cell's output differs.")
+    var rerun = false
+
     mutating func validate() throws {
         if jobs < 1 { throw ValidationError("-j must be at least 1") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
@@ -48,6 +51,7 @@ struct TestCommand: ParsableCommand {
         options.outputDirectory = output
         options.timeout = timeout
         options.noCache = noCache
+        options.rerun = rerun
         options.parameters = parameter.map { item in
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             return (String(parts[0]), String(parts[1]))
@@ -59,6 +63,9 @@ struct TestCommand: ParsableCommand {
             FileHandle.standardError.write(Data("running \(notebooks.count) notebook\(notebooks.count == 1 ? "" : "s")\(jobs > 1 ? ", \(jobs) at once" : "")\n".utf8))
             summaries = try runner.run(notebooks) { summary in
                 var line = String(format: "%@ %@ (%.1f s)", summary.passed ? "PASS" : "FAIL", summary.path, summary.seconds)
+                if let again = summary.rerunSeconds {
+                    line = String(line.dropLast()) + String(format: ", again in %.1f s with %d cells restored)", again, summary.rerunRestored ?? 0)
+                }
                 if let failure = summary.firstFailure { line += ": " + failure }
                 print(line)
                 fflush(stdout)

@@ -44,6 +44,9 @@ import Testing
         // Passing a value copies it; an object passed along is followed by its contents instead.
         #expect(try !changes("print(xs.count)\nlet n = max(xs[0], 1)").contains("xs"))
         #expect(try !changes("let k = count(xs)").contains("xs"))
+        // A loop variable or closure parameter no cell binds stays inside the cell; one named like a value may be it.
+        #expect(try changes("for layer in m.layers { layer.isTraining = false }\nlet f = { (v: [Int]) in v.sorted() }").isEmpty)
+        #expect(try changes("for xs in [[1]] { _ = xs.count }\nxs.append(1)").contains("xs"))
     }
 
     @Test func aCellsOwnCodeHashCoversItsCodeAndResultOptionsOnly() throws {
