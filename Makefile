@@ -23,7 +23,7 @@ unit-test:
 	swift test
 
 notebook-test:
-	bin/nbrun test notebooks/
+	bin/nbrun test --rerun notebooks/
 
 bench:
 	swift run -c release benchmarks engine
