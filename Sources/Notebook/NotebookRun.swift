@@ -28,6 +28,10 @@ public struct RunOptions: Sendable {
     public var progress: (@Sendable (String) -> Void)?
     /// Receives every event of the notebook program as it arrives (live views).
     public var onEvent: (@Sendable (KernelEvent) -> Void)?
+    /// Receives a running cell's printed output as it appears: cell index, stderr?, text.
+    public var onOutput: (@Sendable (Int, Bool, String) -> Void)?
+    /// Checked while cells run: true stops the program (its report is still written).
+    public var shouldStop: (@Sendable () -> Bool)?
 
     public init() {}
 }
@@ -112,6 +116,8 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     runner.cacheLimit = cacheLimit
     runner.plan = plan.program
     runner.onEvent = options.onEvent
+    runner.onOutput = options.onOutput
+    runner.shouldStop = options.shouldStop
     let reporter = ProgressReporter(cells: cells, progress: progress)
     runner.onCellEnd = { cell, result in
         reporter.report(cell, result)

@@ -23,6 +23,12 @@ public struct ProgramRunner {
     public var onCellEnd: ((Cell, CellResult) -> Void)?
     /// Called with every event as it arrives (live views: `nbrun watch`, terminal streaming).
     public var onEvent: ((KernelEvent) -> Void)?
+    /// Called with a running cell's printed output as it appears (at most every 50 ms, whole
+    /// lines while the cell runs, the rest when it ends): cell index, stderr?, text.
+    public var onOutput: ((Int, Bool, String) -> Void)?
+    /// Checked while the program runs: when it returns true the program is stopped (a newer
+    /// save in `nbrun watch`), as Ctrl-C stops it.
+    public var shouldStop: (() -> Bool)?
     /// Where `cache: true` cells keep their entries (`<cache>/cells/<key>`); nil: no cell cache.
     public var cacheDirectory: String?
     /// Whether `cache: true` cells are restored and stored.
@@ -89,6 +95,7 @@ public struct ProgramRunner {
         var log = EventLog()
         log.path = notebook.path
         var pending = [UInt8]()
+        var tail = OutputTail(directory: workDirectory)
         var stop: (kind: CellError.Kind, message: String)?
         var killedAt: Date?
         var open = true
@@ -101,6 +108,8 @@ public struct ProgramRunner {
                     let line = Data(pending[..<newline])
                     pending.removeSubrange(...newline)
                     guard let event = try? decoder.decode(KernelEvent.self, from: line) else { continue }
+                    if let onOutput, case .end(let index) = event { tail.flush(index, whole: true, onOutput) }
+                    if let onOutput, case .display(let index, _, _, _) = event { tail.flush(index, whole: true, onOutput) }
                     log.record(event)
                     onEvent?(event)
                     if case .begin(let index) = event, cells.indices.contains(index) { onCellStart?(cells[index]) }
@@ -113,10 +122,13 @@ public struct ProgramRunner {
                 open = !Pipe.drain(events.read, into: &pending)
                 handlePending()
             }
+            if let onOutput, let running = log.running { tail.flush(running, whole: false, onOutput) }
             if stop == nil {
                 let now = Date()
                 if interruption.fired {
                     stop = (.interrupted, "interrupted (\(InterruptWatch.cause))")
+                } else if shouldStop?() == true {
+                    stop = (.interrupted, "stopped: the notebook changed")
                 } else if let running = log.running, let limit = cells[running].options.timeout,
                           let began = log[running].began, now.timeIntervalSince(began) > limit {
                     stop = (.timeout, "\(cells[running].name) ran past its time limit of \(Self.seconds(limit)) (timeout: \(Self.seconds(limit)))")
@@ -329,6 +341,42 @@ public struct ProgramRunner {
 
     static func seconds(_ value: Double) -> String {
         value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
+    }
+}
+
+/// Reads what a running cell has printed so far from its output files, for live views.
+struct OutputTail {
+    let directory: String
+    private var offsets: [String: UInt64] = [:]
+    private var partial: [String: [UInt8]] = [:]
+
+    init(directory: String) {
+        self.directory = directory
+    }
+
+    /// Passes on the new text of cell `index`'s stdout and stderr: whole lines only unless `whole`.
+    mutating func flush(_ index: Int, whole: Bool, _ deliver: (Int, Bool, String) -> Void) {
+        for isError in [false, true] {
+            let path = "\(directory)/cell-\(index).\(isError ? "stderr" : "stdout")"
+            guard let handle = FileHandle(forReadingAtPath: path) else { continue }
+            defer { try? handle.close() }
+            let offset = offsets[path] ?? 0
+            try? handle.seek(toOffset: offset)
+            let fresh = (try? handle.read(upToCount: 1 << 20)) ?? nil
+            var bytes = partial[path, default: []] + [UInt8](fresh ?? Data())
+            offsets[path] = offset + UInt64(fresh?.count ?? 0)
+            var cut = bytes.count
+            if !whole {
+                guard let newline = bytes.lastIndex(of: UInt8(ascii: "\n")) else {
+                    partial[path] = bytes
+                    continue
+                }
+                cut = newline + 1
+            }
+            partial[path] = Array(bytes[cut...])
+            bytes.removeSubrange(cut...)
+            if !bytes.isEmpty { deliver(index, isError, String(decoding: bytes, as: UTF8.self)) }
+        }
     }
 }
 

@@ -40,6 +40,9 @@ struct NBRunCommand: ParsableCommand {
     @Flag(help: "Run 'cache: true' cells again and overwrite their cache entries.")
     var refresh = false
 
+    @Flag(name: .shortAndLong, help: "Print only one line per cell: no streamed output or training progress.")
+    var quiet = false
+
     @Option(name: .customLong("summary"), help: .hidden)
     var summaryPath: String?
 
@@ -62,7 +65,9 @@ struct NBRunCommand: ParsableCommand {
         options.embedFigures = !noEmbed
         options.reuseBinaries = !noCache
         options.refreshCache = refresh
-        options.progress = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        let terminal = TerminalProgress()
+        options.progress = { line in terminal.line(line) }
+        if !quiet { terminal.install(on: &options) }
         let run: NotebookRun
         do {
             run = try runNotebook(path: notebook, options: options)
