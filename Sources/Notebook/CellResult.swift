@@ -72,6 +72,8 @@ public struct CellError: Sendable, Equatable {
         case interrupted
         /// A `check` or `expectClose` in the cell failed.
         case check
+        /// The notebook did not compile: swiftc's error in this cell (nothing ran).
+        case compile
     }
 
     public var kind: Kind

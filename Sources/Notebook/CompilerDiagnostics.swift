@@ -37,11 +37,29 @@ enum CompilerDiagnostics {
         }
         finishExcerpt()
         return diagnostics.map { diagnostic in
-            var diagnostic = diagnostic
+            var diagnostic = endOfCell(diagnostic, notebook: notebook)
             diagnostic.excerpt = diagnostic.excerpt?.trimmingCharacters(in: .newlines)
             if diagnostic.excerpt?.isEmpty == true { diagnostic.excerpt = nil }
             return diagnostic
         }
+    }
+
+    /// swiftc reports what a cell leaves unfinished (`let x = 1 +`) at the line after its code,
+    /// the fence, and quotes nbrun's own `#sourceLocation()` there: the cell's last line instead,
+    /// with its text.
+    static func endOfCell(_ diagnostic: Diagnostic, notebook: Notebook) -> Diagnostic {
+        guard diagnostic.file == notebook.path, let line = diagnostic.line,
+              let cell = notebook.cells.first(where: { line > $0.line && line <= $0.line + $0.lineCount }),
+              cell.sourceLine(atMarkdownLine: line)?.trimmingCharacters(in: .whitespaces).isEmpty ?? true else { return diagnostic }
+        let lines = cell.source.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let last = lines.lastIndex(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }), last >= cell.optionLineCount else {
+            return diagnostic
+        }
+        var moved = diagnostic
+        moved.line = cell.line + last
+        moved.column = lines[last].count + 1
+        moved.excerpt = String(lines[last]) + "\n" + String(repeating: " ", count: lines[last].count) + "^"
+        return moved
     }
 
     /// A cell whose last expression never returns (`fatalError(...)`, `exit(1)`) is wrapped in

@@ -56,6 +56,8 @@ public struct HTMLReport {
     public var name: String
     /// Compiler warnings, shown under the cell they point into.
     public var warnings: [Diagnostic] = []
+    /// Set for a live page (`nbrun watch`): each cell's state, training progress, the status line.
+    public var live: Live?
 
     public init(notebook: Notebook, results: [CellResult], info: RunInfo, options: Options = Options(), name: String) {
         self.notebook = notebook
@@ -113,6 +115,8 @@ public struct HTMLReport {
         let notRun = counted.filter { $0.status == .notRun }.count
         var verdict = "\(passed) passed, \(failed) failed"
         if notRun > 0 { verdict += ", \(notRun) not run" }
+        let compileErrors = results.filter { $0.error?.kind == .compile }.count
+        if compileErrors > 0 { verdict = "did not compile: \(compileErrors) cell\(compileErrors == 1 ? "" : "s") with errors; nothing ran" }
         if info.interrupted { verdict += " (interrupted)" }
         let formatter = ISO8601DateFormatter()
         var rows: [(String, String)] = [
@@ -187,7 +191,7 @@ public struct HTMLReport {
 
     // MARK: Cells
 
-    private func renderCell(_ cell: Cell, result: CellResult?, files: inout [(path: String, data: Data)]) -> String {
+    func renderCell(_ cell: Cell, result: CellResult?, files: inout [(path: String, data: Data)]) -> String {
         let status = result?.status ?? .notRun
         let anchor = "cell-\(cell.index + 1)"
         var html = "<section class=\"cell \(status.rawValue)\" id=\"\(anchor)\">\n"
@@ -313,6 +317,7 @@ public struct HTMLReport {
         case .timeout: title = "Time limit"
         case .interrupted: title = "Interrupted"
         case .check: title = "Check failed"
+        case .compile: title = "Compile error"
         }
         var html = "<div class=\"error \(status == .expectedError ? "expected" : "")\">\n"
         html += "<p class=\"error-title\">\(title): \(HTML.escape(error.message))</p>\n"

@@ -9,16 +9,16 @@ private nonisolated(unsafe) var lastSignal: sig_atomic_t = 0
 /// still write its report instead of dying with it. SIGTERM and SIGHUP (a CI job cancelled,
 /// `timeout`, a closed terminal) are taken the same way: dying at once would leave the
 /// notebook programs of `nbrun test`, which run in their own process groups, running.
-struct InterruptWatch {
+public struct InterruptWatch {
     static let signals = [SIGINT, SIGTERM, SIGHUP]
     private var previous = Array(repeating: sigaction(), count: signals.count)
 
     /// Forgets earlier Ctrl-Cs (at the start of a run).
-    static func reset() {
+    public static func reset() {
         interruptCount = 0
     }
 
-    static func install() -> InterruptWatch {
+    public static func install() -> InterruptWatch {
         var watch = InterruptWatch()
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { signal in
@@ -38,7 +38,7 @@ struct InterruptWatch {
         return watch
     }
 
-    var fired: Bool { interruptCount > 0 }
+    public var fired: Bool { interruptCount > 0 }
 
     /// The last signal received (SIGINT before any), to pass on to child processes.
     static var signal: Int32 { lastSignal == 0 ? SIGINT : lastSignal }
@@ -52,7 +52,7 @@ struct InterruptWatch {
         }
     }
 
-    func remove() {
+    public func remove() {
         for (index, signal) in Self.signals.enumerated() {
             var previous = self.previous[index]
             sigaction(signal, &previous, nil)

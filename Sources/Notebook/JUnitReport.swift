@@ -49,7 +49,7 @@ public enum JUnitReport {
 
     /// A notebook `nbrun test` never started (interrupted first): exit 130, no cells.
     private static func notRun(_ summary: NotebookSummary) -> Bool {
-        summary.exitCode == 130 && summary.cells.isEmpty
+        summary.exitCode == ExitStatus.interrupted && summary.cells.isEmpty
     }
 
     private static func failureCount(_ summary: NotebookSummary) -> Int {

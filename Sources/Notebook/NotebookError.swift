@@ -18,9 +18,6 @@ public struct NotebookError: Error, CustomStringConvertible, Sendable, Equatable
     public var description: String {
         diagnostics.map(\.description).joined(separator: "\n")
     }
-
-    /// The exit status for a notebook or usage problem.
-    public static let exitCode: Int32 = 2
 }
 
 /// One compiler-style message: where, how bad, what, and optionally how to fix it.

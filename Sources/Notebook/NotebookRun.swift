@@ -32,6 +32,11 @@ public struct RunOptions: Sendable {
     public var onOutput: (@Sendable (Int, Bool, String) -> Void)?
     /// Checked while cells run: true stops the program (its report is still written).
     public var shouldStop: (@Sendable () -> Bool)?
+    /// Receives each cell's result as it ends (or fails).
+    public var onCellEnd: (@Sendable (CellResult) -> Void)?
+    /// Whether the run takes Ctrl-C itself (false when the caller watches for it across runs,
+    /// as `nbrun watch` does: then the caller's `InterruptWatch` stops the run).
+    public var handlesInterrupts = true
 
     public init() {}
 }
@@ -57,8 +62,8 @@ public struct NotebookRun: Sendable {
 
     /// 0 when every evaluated cell ran; 1 when one failed; 130 after Ctrl-C.
     public var exitCode: Int32 {
-        if interrupted { return 130 }
-        return failedCells.isEmpty ? 0 : 1
+        if interrupted { return ExitStatus.interrupted }
+        return failedCells.isEmpty ? ExitStatus.success : ExitStatus.failure
     }
 }
 
@@ -70,7 +75,7 @@ public struct NotebookRun: Sendable {
 public func runNotebook(path: String, options: RunOptions = RunOptions()) throws -> NotebookRun {
     let start = Date()
     let trace = PhaseTrace()
-    InterruptWatch.reset()
+    if options.handlesInterrupts { InterruptWatch.reset() }
     let interruption = InterruptWatch.install()
     defer { interruption.remove() }
     let notebook = try NotebookParser.parse(fileAt: path)
@@ -97,6 +102,19 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     let build: NotebookBuilder.Result
     do {
         build = try builder.build(program, notebook: notebook, kernelHash: kernelHash)
+    } catch let error as NotebookError {
+        if interruption.fired { throw NotebookInterrupted() }
+        // A report that says so, errors at their cells, rather than the last run's looking current.
+        if options.writeReport {
+            let info = HTMLReport.RunInfo(date: start, seconds: Date().timeIntervalSince(start), swiftVersion: toolchain.version,
+                                          gitCommit: gitCommit(near: path), parameters: parameters)
+            let name = try reportName(options.reportName, notebook: path, parameters: parameters)
+            let results = HTMLReport.compileErrorResults(error.diagnostics, notebook: notebook)
+            let report = HTMLReport(notebook: notebook, results: results, info: info, options: HTMLReport.Options(embedFigures: options.embedFigures),
+                                    name: name)
+            _ = try? ReportWriter.write(report.render(), to: outputDirectory, name: name)
+        }
+        throw error
     } catch {
         if interruption.fired { throw NotebookInterrupted() }
         throw error
@@ -119,7 +137,9 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     runner.onOutput = options.onOutput
     runner.shouldStop = options.shouldStop
     let reporter = ProgressReporter(cells: cells, progress: progress)
+    let onCellEnd = options.onCellEnd
     runner.onCellEnd = { cell, result in
+        onCellEnd?(result)
         reporter.report(cell, result)
         if let seconds = result.restoreSeconds { trace.note(String(format: "%@ restored %.4f s", cell.name, seconds)) }
     }
@@ -162,7 +182,6 @@ func reportName(_ template: String?, notebook path: String, parameters: [Paramet
 /// Ctrl-C before any cell ran (while compiling): there is nothing to report.
 public struct NotebookInterrupted: Error, CustomStringConvertible {
     public var description: String { "interrupted before any cell ran" }
-    public static let exitCode: Int32 = 130
 }
 
 /// Writes a rendered report and its files.

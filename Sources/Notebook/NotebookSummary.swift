@@ -62,7 +62,7 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
         if let cell = cells.first(where: { $0.status == "failed" }) {
             return "\(path):\(cell.errorLine ?? cell.line): \(cell.name): \(cell.message ?? "failed")"
         }
-        if exitCode == 130 { return "\(path): interrupted" }
+        if exitCode == ExitStatus.interrupted { return "\(path): interrupted" }
         if exitCode != 0 { return "\(path): exited with status \(exitCode)" }
         return nil
     }

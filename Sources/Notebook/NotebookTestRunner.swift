@@ -110,7 +110,7 @@ public struct NotebookTestRunner: Sendable {
         for (index, path) in notebooks.enumerated() {
             slots.wait()
             if interruption.fired {
-                let summary = NotebookSummary(path: path, exitCode: 130, seconds: 0, cells: [], error: "\(path): not run (interrupted)")
+                let summary = NotebookSummary(path: path, exitCode: ExitStatus.interrupted, seconds: 0, cells: [], error: "\(path): not run (interrupted)")
                 results.set(index, summary)
                 report.lock()
                 finished(summary)
@@ -180,7 +180,7 @@ public struct NotebookTestRunner: Sendable {
         do {
             try process.run()
         } catch {
-            return NotebookSummary(path: path, exitCode: 2, seconds: 0, cells: [], error: "\(path): cannot start \(executable): \(error)")
+            return NotebookSummary(path: path, exitCode: ExitStatus.usage, seconds: 0, cells: [], error: "\(path): cannot start \(executable): \(error)")
         }
         children?.add(process.processIdentifier)
         defer { children?.remove(process.processIdentifier) }

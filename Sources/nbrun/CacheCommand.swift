@@ -8,7 +8,7 @@ import Notebook
 /// Exit status: 0 done, 2 bad usage or a cache that cannot be read or changed.
 struct CacheCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "nbrun cache",
+        commandName: "cache",
         abstract: "List or clear the stored results of 'cache: true' cells.",
         discussion: "Exit status: 0 when done, 2 for bad usage.",
         subcommands: [List.self, Clear.self])
@@ -28,10 +28,14 @@ struct CacheCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "One line per entry: notebook, cell, size, when stored, when last used.")
 
+        @Argument(help: "Only this notebook's entries.")
+        var notebook: String?
+
         @OptionGroup var location: Location
 
         func run() throws {
-            let entries = location.cache.entries()
+            let wanted = notebook.map(CellCache.absolutePath)
+            let entries = location.cache.entries().filter { wanted == nil || $0.notebook == wanted }
             if entries.isEmpty {
                 print("no cached cells in \(location.cache.cellsDirectory)")
                 return
@@ -71,7 +75,7 @@ struct CacheCommand: ParsableCommand {
                 print("removed \(removed.count) entr\(removed.count == 1 ? "y" : "ies") (\(CacheCommand.size(total)))")
             } catch {
                 FileHandle.standardError.write(Data("nbrun cache clear: \(error)\n".utf8))
-                throw ExitCode(NotebookError.exitCode)
+                throw ExitCode(ExitStatus.usage)
             }
         }
     }

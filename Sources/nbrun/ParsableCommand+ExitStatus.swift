@@ -14,7 +14,7 @@ extension ParsableCommand {
             if exitCode(for: error) == .success || error is ExitCode { exit(withError: error) }
             let message = fullMessage(for: error)
             if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
-            Foundation.exit(NotebookError.exitCode)
+            Foundation.exit(ExitStatus.usage)
         }
     }
 }

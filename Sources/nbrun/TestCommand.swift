@@ -9,7 +9,7 @@ import Notebook
 /// all passed, 1 when any failed, 2 for bad usage.
 struct TestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "nbrun test",
+        commandName: "test",
         abstract: "Run notebooks as tests: each notebook a test, its cells the steps.",
         discussion: "Exit status: 0 when every notebook passed, 1 when any failed, 2 for bad usage.")
 
@@ -25,8 +25,8 @@ struct TestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Time limit in seconds per notebook.", valueName: "S"))
     var timeout: Double?
 
-    @Option(name: .short, help: ArgumentHelp("Set a parameter in every notebook that declares it.", valueName: "name=value"))
-    var parameter: [String] = []
+    /// Set in every notebook that declares the parameter.
+    @OptionGroup var parameters: ParameterOptions
 
     @Option(name: .short, help: ArgumentHelp("Folder for the reports.", valueName: "DIR"))
     var output: String = "output"
@@ -40,9 +40,6 @@ struct TestCommand: ParsableCommand {
     mutating func validate() throws {
         if jobs < 1 { throw ValidationError("-j must be at least 1") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
-        for item in parameter where !item.contains("=") || item.hasPrefix("=") {
-            throw ValidationError("-p takes name=value, got '\(item)'")
-        }
     }
 
     func run() throws {
@@ -52,10 +49,7 @@ struct TestCommand: ParsableCommand {
         options.timeout = timeout
         options.noCache = noCache
         options.rerun = rerun
-        options.parameters = parameter.map { item in
-            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (String(parts[0]), String(parts[1]))
-        }
+        options.parameters = parameters.pairs
         let runner = NotebookTestRunner(executable: Self.executablePath(), options: options)
         let summaries: [NotebookSummary]
         do {
@@ -72,21 +66,21 @@ struct TestCommand: ParsableCommand {
             }
         } catch let error as NotebookError {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
-            throw ExitCode(NotebookError.exitCode)
+            throw ExitCode(ExitStatus.usage)
         }
         if let junit {
             do {
                 try Data(JUnitReport.xml(summaries).utf8).write(to: URL(fileURLWithPath: junit), options: .atomic)
             } catch {
                 FileHandle.standardError.write(Data("nbrun test: cannot write \(junit): \(error.localizedDescription)\n".utf8))
-                throw ExitCode(NotebookError.exitCode)
+                throw ExitCode(ExitStatus.usage)
             }
         }
         let failed = summaries.filter { !$0.passed }.count
-        let interrupted = summaries.contains { $0.exitCode == NotebookInterrupted.exitCode }
+        let interrupted = summaries.contains { $0.exitCode == ExitStatus.interrupted }
         print("\(summaries.count - failed) passed, \(failed) failed\(interrupted ? ", interrupted" : "")")
-        if interrupted { throw ExitCode(NotebookInterrupted.exitCode) }
-        if failed > 0 { throw ExitCode(1) }
+        if interrupted { throw ExitCode(ExitStatus.interrupted) }
+        if failed > 0 { throw ExitCode(ExitStatus.failure) }
     }
 
     /// This executable, to run each notebook in a child process.

@@ -6,21 +6,19 @@ import Notebook
 ///
 /// Exit status: 0 every cell ran; 1 a cell failed; 2 bad usage or a bad notebook (parse,
 /// options, parameters, compile errors); 130 interrupted.
-struct NBRunCommand: ParsableCommand {
+struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "nbrun",
-        abstract: "Run a Markdown notebook of ```swift cells and write an HTML report.",
+        commandName: "run",
+        abstract: "Run a Markdown notebook of ```swift cells and write an HTML report (the default command).",
         discussion: """
         Exit status: 0 when every cell ran, 1 when a cell failed, 2 for bad usage or a bad \
         notebook (parse, options, parameters, compile errors), 130 when interrupted.
-        """,
-        version: nbrunVersionString)
+        """)
 
     @Argument(help: "The notebook (.md).")
     var notebook: String
 
-    @Option(name: .short, help: ArgumentHelp("Override a front matter parameter.", valueName: "name=value"))
-    var parameter: [String] = []
+    @OptionGroup var parameters: ParameterOptions
 
     @Option(name: .short, help: ArgumentHelp("Folder for the report.", valueName: "DIR"))
     var output: String = "output"
@@ -47,9 +45,6 @@ struct NBRunCommand: ParsableCommand {
     var summaryPath: String?
 
     mutating func validate() throws {
-        for item in parameter where !item.contains("=") || item.hasPrefix("=") {
-            throw ValidationError("-p takes name=value, got '\(item)'")
-        }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
     }
 
@@ -57,10 +52,7 @@ struct NBRunCommand: ParsableCommand {
         var options = RunOptions()
         options.outputDirectory = output
         options.reportName = outputName
-        options.parameters = parameter.map { item in
-            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
-        }
+        options.parameters = parameters.pairs
         options.timeout = timeout
         options.embedFigures = !noEmbed
         options.reuseBinaries = !noCache
@@ -74,13 +66,13 @@ struct NBRunCommand: ParsableCommand {
         } catch let error as NotebookError {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             if let summaryPath {
-                try? NotebookSummary(path: notebook, exitCode: NotebookError.exitCode, seconds: 0, cells: [],
+                try? NotebookSummary(path: notebook, exitCode: ExitStatus.usage, seconds: 0, cells: [],
                                      error: error.description).write(to: summaryPath)
             }
-            throw ExitCode(NotebookError.exitCode)
+            throw ExitCode(ExitStatus.usage)
         } catch let error as NotebookInterrupted {
             FileHandle.standardError.write(Data("nbrun: \(error)\n".utf8))
-            throw ExitCode(NotebookInterrupted.exitCode)
+            throw ExitCode(ExitStatus.interrupted)
         }
         for warning in run.warnings {
             FileHandle.standardError.write(Data((warning.headline + "\n").utf8))

@@ -1,0 +1,206 @@
+import FlyingFox
+import Foundation
+import Notebook
+
+/// `nbrun watch`: serves a live page of a notebook on 127.0.0.1, runs the notebook on every save
+/// (cached cells restored, not run again), and pushes what happens to open pages over a
+/// WebSocket as it happens: cells running, their output line by line, training progress and
+/// loss curves, figures, and compile errors at their cells with the other cells' last outputs
+/// greyed as stale. A new save stops a run in progress and starts another. A crash of the
+/// notebook program is a failed cell, never the server's end.
+///
+/// The server is FlyingFox (an HTTP/WebSocket server in Swift, no dependencies of its own);
+/// changes come from inotify (`FileWatcher`).
+public final class WatchSession: @unchecked Sendable {
+    public let path: String
+    private var options: RunOptions
+    private let port: UInt16
+    private let page: LivePage
+    private let clients = Clients()
+    private var server: HTTPServer?
+    private let changed = Flag()
+    private let stopped = Flag()
+
+    /// - Parameters:
+    ///   - options: how each run goes (parameters, output folder); its callbacks are set here.
+    ///   - port: 0 for any free port.
+    public init(path: String, options: RunOptions, port: UInt16) {
+        self.path = path
+        self.options = options
+        self.port = port
+        page = LivePage(name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension)
+    }
+
+    /// Starts the server; returns the page's URL once it listens.
+    ///
+    /// - Throws: `WatchError` when the port cannot be used or the notebook's folder watched.
+    public func start() throws -> String {
+        guard FileManager.default.fileExists(atPath: path) else { throw WatchError("\(path): no such file") }
+        let address: sockaddr_in
+        do { address = try .inet(ip4: "127.0.0.1", port: port) } catch { throw WatchError("bad port \(port): \(error)") }
+        let server = HTTPServer(address: address, timeout: 3600, logger: .disabled)
+        self.server = server
+        let page = self.page, clients = self.clients
+        let result = Blocking<Result<UInt16, Error>>()
+        Task {
+            await server.appendRoute("GET /events", to: .webSocket(LiveSocket(page: page, clients: clients)))
+            await server.appendRoute("GET /") { _ in
+                HTTPResponse(statusCode: .ok, headers: [.contentType: "text/html; charset=utf-8", HTTPHeader("Cache-Control"): "no-store"],
+                             body: Data(page.page().utf8))
+            }
+            let running = Task { try await server.run() }
+            do {
+                try await server.waitUntilListening(timeout: 5)
+                guard case .ip4(_, let port)? = await server.listeningAddress else { throw WatchError("the server has no address") }
+                result.set(.success(port))
+            } catch {
+                running.cancel()
+                let failure = (try? await running.value).map { _ in error } ?? error
+                result.set(.failure(WatchError("cannot serve on 127.0.0.1:\(self.port): \(failure)")))
+            }
+        }
+        let listening = try result.wait().get()
+        return "http://127.0.0.1:\(listening)/"
+    }
+
+    /// Runs the notebook now and after every save, until `stop()` (Ctrl-C).
+    public func watch() throws {
+        let watcher = try FileWatcher(path: path)
+        let pump = Thread { [self] in
+            while !stopped.isSet {
+                for message in page.takeChanges() { clients.send(message.json) }
+                usleep(40_000)
+            }
+        }
+        pump.start()
+        Thread.detachNewThread { [self] in
+            while !stopped.isSet {
+                if watcher.waitForChange(timeout: 0.25) { changed.set() }
+            }
+        }
+        while !stopped.isSet {
+            changed.clear()
+            runOnce()
+            while !stopped.isSet && !changed.isSet { usleep(20_000) }
+        }
+    }
+
+    /// Stops watching and serving (the run in progress is stopped).
+    public func stop() {
+        stopped.set()
+        changed.set()
+        clients.finish()
+        if let server {
+            let done = DispatchSemaphore(value: 0)
+            Task { await server.stop(timeout: 1); done.signal() }
+            _ = done.wait(timeout: .now() + 2)
+        }
+    }
+
+    /// One run: parse, show the new structure with earlier outputs greyed, then compile and run.
+    private func runOnce() {
+        let parsed: Notebook
+        do {
+            parsed = try NotebookParser.parse(fileAt: path)
+        } catch let error as NotebookError {
+            page.failedToBuild(error, notebook: nil)
+            return
+        } catch {
+            page.setStatus(.failed, "\(error)")
+            return
+        }
+        page.runStarted(parsed)
+        var options = self.options
+        let page = self.page, changed = self.changed, stopped = self.stopped
+        options.onEvent = { event in
+            if case .begin(let index) = event { page.cellStarted(index) }
+            page.event(event)
+        }
+        options.onOutput = { index, isError, text in page.output(index, isError: isError, text) }
+        options.onCellEnd = { result in page.cellEnded(result) }
+        options.shouldStop = { changed.isSet || stopped.isSet }
+        options.progress = nil
+        do {
+            let run = try runNotebook(path: path, options: options)
+            page.runEnded(run)
+        } catch let error as NotebookError {
+            page.failedToBuild(error, notebook: parsed)
+        } catch is NotebookInterrupted {
+            page.setStatus(.stale, "stopped")
+        } catch {
+            page.setStatus(.failed, "\(error)")
+        }
+    }
+}
+
+/// The open pages' WebSockets: each gets every update; a page that connects gets the whole
+/// page first, so it is current whenever it connects.
+private struct LiveSocket: WSMessageHandler {
+    let page: LivePage
+    let clients: Clients
+
+    func makeMessages(for client: AsyncStream<WSMessage>) async throws -> AsyncStream<WSMessage> {
+        let (stream, continuation) = AsyncStream<WSMessage>.makeStream()
+        let id = clients.add(continuation)
+        continuation.yield(.text(LiveMessage.page(page.page()).json))
+        Task {
+            for await message in client {
+                if case .close = message { break }
+            }
+            clients.remove(id)
+        }
+        return stream
+    }
+}
+
+/// Connected pages, to broadcast to.
+final class Clients: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuations: [Int: AsyncStream<WSMessage>.Continuation] = [:]
+    private var next = 0
+
+    func add(_ continuation: AsyncStream<WSMessage>.Continuation) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        next += 1
+        continuations[next] = continuation
+        return next
+    }
+
+    func remove(_ id: Int) {
+        lock.lock(); defer { lock.unlock() }
+        continuations.removeValue(forKey: id)?.finish()
+    }
+
+    func send(_ text: String) {
+        lock.lock(); defer { lock.unlock() }
+        for continuation in continuations.values { continuation.yield(.text(text)) }
+    }
+
+    var count: Int {
+        lock.lock(); defer { lock.unlock() }
+        return continuations.count
+    }
+
+    func finish() {
+        lock.lock(); defer { lock.unlock() }
+        for continuation in continuations.values { continuation.finish() }
+        continuations = [:]
+    }
+}
+
+/// A flag set from one thread and read from others.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func set() { lock.lock(); value = true; lock.unlock() }
+    func clear() { lock.lock(); value = false; lock.unlock() }
+}
+
+/// A value handed from an async task to a waiting thread.
+private final class Blocking<Value>: @unchecked Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    private var value: Value?
+    func set(_ value: Value) { self.value = value; semaphore.signal() }
+    func wait() -> Value { semaphore.wait(); return value! }
+}
