@@ -140,6 +140,13 @@ final class LivePage: @unchecked Sendable {
         return report().renderLivePage()
     }
 
+    /// What a page that just connected needs to be current: the content and the status line.
+    func current() -> [LiveMessage] {
+        lock.lock(); defer { lock.unlock() }
+        let report = report()
+        return [.page(report.renderLivePageBody()), .status(report.renderLiveStatus())]
+    }
+
     /// What changed since the last call, as messages for open pages.
     func takeChanges() -> [LiveMessage] {
         lock.lock(); defer { lock.unlock() }
@@ -148,7 +155,7 @@ final class LivePage: @unchecked Sendable {
         if pageChanged {
             pageChanged = false
             dirty = []
-            return [.page(report.renderLivePageBody())]
+            return [.page(report.renderLivePageBody()), .status(report.renderLiveStatus())]
         }
         let changed = dirty.sorted()
         dirty = []

@@ -142,7 +142,7 @@ private struct LiveSocket: WSMessageHandler {
     func makeMessages(for client: AsyncStream<WSMessage>) async throws -> AsyncStream<WSMessage> {
         let (stream, continuation) = AsyncStream<WSMessage>.makeStream()
         let id = clients.add(continuation)
-        continuation.yield(.text(LiveMessage.page(page.page()).json))
+        for message in page.current() { continuation.yield(.text(message.json)) }
         Task {
             for await message in client {
                 if case .close = message { break }

@@ -243,3 +243,21 @@ private let tenCellNotebook = (1...10).map { index in
     ```
     """
 }.joined(separator: "\n\n") + "\n"
+
+/// `benchmarks watch`: `nbrun watch` on a 10-cell notebook whose training cell is cached, in
+/// headless Chromium; the time from saving an edit of its last cell to the page showing the new
+/// output, median of 5 (goal <= 1.5 s). Runs Tests/Browser/watch_page.py (Selenium), which also
+/// checks the page; it needs the test dependencies (`scripts/setup test-deps`).
+func runWatchBenchmarks() throws {
+    let root = FileManager.default.currentDirectoryPath
+    let nbrun = ProcessInfo.processInfo.environment["NBRUN_BINARY"] ?? root + "/.build/debug/nbrun"
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", root + "/Tests/Browser/watch_page.py", nbrun, "--bench", "5"]
+    try process.run()
+    process.waitUntilExit()
+    print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadAverage())")
+    if process.terminationStatus != 0 {
+        throw RunnerBenchmarkError("watch_page.py exited with \(process.terminationStatus) (77: Chromium, chromedriver or Selenium missing)")
+    }
+}

@@ -7,6 +7,7 @@ let suites: [String: () throws -> Void] = [
     "mlp": runMLPBenchmarks,
     "cnn": runCNNBenchmarks,
     "runner": runRunnerBenchmarks,
+    "watch": runWatchBenchmarks,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
