@@ -95,10 +95,6 @@ enum CompilerDiagnostics {
                             keptPath: String?) -> Diagnostic {
         var mapped = diagnostic
         guard let line = diagnostic.line else { return mapped }
-        if diagnostic.message.contains("conform to 'NotebookCacheable'") {
-            mapped.hint = "a 'cache: true' cell can bind numbers, strings, Codable values (arrays, dictionaries), "
-                + "tensors and Sequential models; bind other values in a cell without cache"
-        }
         if diagnostic.severity == .error, diagnostic.message.hasPrefix("invalid redeclaration of '") {
             mapped.hint = "all cells share one scope, so a name is declared once per notebook: "
                 + "declare it with 'var' and assign it again in later cells, or choose another name"
