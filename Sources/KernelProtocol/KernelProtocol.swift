@@ -101,6 +101,9 @@ public enum KernelEvent: Codable, Sendable, Equatable {
     case checkFailed(cell: Int, message: String, file: String, line: Int)
     /// Training progress in a cell.
     case progress(cell: Int, update: TrainingUpdate)
+    /// A top-level statement that may throw starts at this `.md` line (where an error thrown out
+    /// of the cell came from).
+    case trying(cell: Int, line: Int)
     /// A cached cell was restored from its entry instead of running.
     case restored(cell: Int, key: String, outputs: [CellOutput], stored: Date, seconds: Double)
     /// A cached cell ran and the kernel wrote its entry to `folder` (staging); the tool

@@ -11,8 +11,9 @@ struct CellPlan {
     var text: String
     /// The imports taken out, as written, and their `.md` lines.
     var imports: [(text: String, line: Int)] = []
-    /// Set when the last expression was wrapped: columns after it moved right on its first line.
-    var shift: GeneratedProgram.ColumnShift?
+    /// Where the generator inserted text before code on a line (the last expression's display
+    /// wrapper, a statement's `willTry` mark): columns after it moved right.
+    var shifts: [GeneratedProgram.ColumnShift] = []
     /// Delimiters the cell leaves open or closes without opening, and option conflicts.
     var problems: [Diagnostic] = []
     /// The names a `cache: true` cell binds with top-level `let`/`var`, in order.
@@ -102,11 +103,25 @@ struct CellPlan {
             edits.append((end.utf8Offset, end.utf8Offset, ")"))
             edits.append((start.utf8Offset, start.utf8Offset, prefix))
             let location = converter.location(for: start)
-            shift = .init(markdownLine: cell.line + location.line - 1, fromColumn: location.column, width: prefix.utf8.count)
+            shifts.append(.init(markdownLine: cell.line + location.line - 1, fromColumn: location.column, width: prefix.utf8.count))
+        }
+        // Before each top-level statement that may throw, its `.md` line for the kernel: an error
+        // thrown out of a cell carries no location, and the cell may hold several `try`s.
+        if problems.isEmpty {
+            for item in tree.statements where item.tokens(viewMode: .sourceAccurate).contains(where: { $0.tokenKind == .keyword(.try) }) {
+                if case .decl(let decl) = item.item, !decl.is(VariableDeclSyntax.self) { continue }
+                let start = item.positionAfterSkippingLeadingTrivia
+                let location = converter.location(for: start)
+                let mark = "NotebookSession.willTry(\(cell.line + location.line - 1)); "
+                edits.insert((start.utf8Offset, start.utf8Offset, mark), at: 0)
+                shifts.append(.init(markdownLine: cell.line + location.line - 1, fromColumn: location.column, width: mark.utf8.count))
+            }
         }
         func apply(_ edits: [(start: Int, end: Int, replacement: String)], to bytes: [UInt8]) -> String {
             var bytes = bytes
-            for edit in edits.sorted(by: { $0.start > $1.start }) {
+            // Insertions at one place go in the order listed (a mark before the display wrapper).
+            let ordered = edits.enumerated().sorted { ($0.element.start, $0.offset) > ($1.element.start, $1.offset) }.map(\.element)
+            for edit in ordered {
                 bytes.replaceSubrange(edit.start..<edit.end, with: Array(edit.replacement.utf8))
             }
             return String(decoding: bytes, as: UTF8.self)
@@ -210,6 +225,14 @@ struct CellPlan {
                 let opening = token.parent?.as(StringLiteralExprSyntax.self)?.openingQuote
                 let start = opening.flatMap { $0.presence == .present ? $0.positionAfterSkippingLeadingTrivia : nil }
                 diagnostic(start ?? token.position, "string literal is not closed before the end of cell \(cell.index + 1)")
+            } else if token.presence == .missing, token.tokenKind == .poundEndif {
+                // An #if that a later cell was meant to close: the cells between would belong to it.
+                let opening = token.parent?.as(IfConfigDeclSyntax.self)?.clauses.first?.poundKeyword
+                diagnostic(opening?.positionAfterSkippingLeadingTrivia ?? token.position,
+                           "this '#if' is not closed before the end of cell \(cell.index + 1) (each cell must hold its own #endif)")
+            } else if token.presence == .present, [TokenKind.poundEndif, .poundElse, .poundElseif].contains(token.tokenKind),
+                      token.parent?.is(UnexpectedNodesSyntax.self) == true || token.parent?.parent?.is(UnexpectedNodesSyntax.self) == true {
+                diagnostic(token.positionAfterSkippingLeadingTrivia, "unexpected '\(token.text)': it closes no '#if' of this cell")
             } else if token.presence == .present, token.tokenKind == .rightBrace || token.tokenKind == .rightParen,
                       token.parent?.is(UnexpectedNodesSyntax.self) == true {
                 diagnostic(token.positionAfterSkippingLeadingTrivia, "unexpected '\(token.text)': it closes nothing in this cell")

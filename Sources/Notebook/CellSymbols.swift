@@ -31,6 +31,8 @@ struct CellSymbols {
     var effects: [String: Effect] = [:]
     /// Static stored properties of the types the cell declares.
     var staticStored: Set<String> = []
+    /// Names the cell calls as functions (`print(...)`), and where first (a byte offset).
+    var called: [String: AbsolutePosition] = [:]
     /// The first API the cell's own code uses to read the outside world untracked, if any.
     var untrackedInput: String?
     /// The first API the cell's own code uses to change the outside world untracked, if any.
@@ -89,6 +91,12 @@ struct CellSymbols {
         finder.walk(tree)
         changed = finder.changed.subtracting(valueNames)
         locals = Self.namesDeclared(in: Syntax(tree)).subtracting(valueNames).subtracting(declarations)
+        for token in tree.tokens(viewMode: .sourceAccurate) {
+            guard case .identifier(let name) = token.tokenKind, let reference = token.parent?.as(DeclReferenceExprSyntax.self),
+                  let call = reference.parent?.as(FunctionCallExprSyntax.self), call.calledExpression.id == reference.id,
+                  called[name] == nil else { continue }
+            called[name] = token.positionAfterSkippingLeadingTrivia
+        }
         untrackedInput = Self.untrackedInput(in: Syntax(tree))
         untrackedEffect = Self.untrackedEffect(in: Syntax(tree))
     }

@@ -35,7 +35,8 @@ public struct ExecutionPlan: Sendable {
         let parameters = parameters ?? notebook.parameters
         self.parameters = parameters
         let cells = notebook.cells.filter(\.options.eval).map { CellPlan($0, path: notebook.path) }
-        let problems = cells.flatMap(\.problems)
+        var problems = cells.flatMap(\.problems)
+        problems += Self.parameterProblems(parameters, cells: cells, path: notebook.path)
         if !problems.isEmpty { throw NotebookError(problems) }
         self.cells = cells
 
@@ -107,6 +108,30 @@ public struct ExecutionPlan: Sendable {
             notebook: notebook.path, salt: salt,
             parameters: parameters.map { ProgramPlan.Parameter(name: $0.name, type: $0.value.swiftType, json: $0.value.json) },
             declarations: declarations, cells: facts)
+    }
+
+    /// Names the generated program uses itself: a parameter (a top-level `let`) of one of these
+    /// names would hide it.
+    static let generatedNames: Set<String> = ["NotebookSession", "NotebookCache", "NotebookGlobal", "NotebookKernel", "Figure"]
+
+    /// Parameters named like something the generated program uses, or like a function a cell
+    /// calls (`print`): swiftc would report the clash far from its cause.
+    static func parameterProblems(_ parameters: [Parameter], cells: [CellPlan], path: String) -> [Diagnostic] {
+        var problems: [Diagnostic] = []
+        for parameter in parameters {
+            if parameter.name.hasPrefix("_nb") || generatedNames.contains(parameter.name) {
+                problems.append(Diagnostic(file: path, line: parameter.line, column: nil, severity: .error,
+                                           message: "parameter '\(parameter.name)' has the name of something nbrun's generated program uses",
+                                           hint: "rename the parameter (names starting with _nb, and \(generatedNames.sorted().joined(separator: ", ")), are taken)"))
+            } else if let cell = cells.first(where: { $0.symbols.called[parameter.name] != nil }),
+                      let position = cell.symbols.called[parameter.name] {
+                let line = cell.cell.line + cell.cell.source.utf8.prefix(position.utf8Offset).filter { $0 == UInt8(ascii: "\n") }.count
+                problems.append(Diagnostic(file: path, line: parameter.line, column: nil, severity: .error,
+                                           message: "parameter '\(parameter.name)' hides the function \(parameter.name)(...) that the cell at line \(line) calls",
+                                           hint: "rename the parameter"))
+            }
+        }
+        return problems
     }
 
     /// The plan of the evaluated cell with this index.

@@ -35,9 +35,14 @@ public struct GeneratedProgram: Sendable, Equatable {
 
     /// The column as written in the `.md`, undoing the display wrapper's shift.
     public func markdownColumn(_ column: Int, line: Int) -> Int {
-        guard let shift = columnShifts.first(where: { $0.markdownLine == line }), column >= shift.fromColumn + shift.width else {
-            return column
+        // Insertions at one column add up (a willTry mark, then the display wrapper).
+        var result = column, moved = 0
+        for shift in columnShifts.filter({ $0.markdownLine == line }).sorted(by: { $0.fromColumn < $1.fromColumn }) {
+            if column >= shift.fromColumn + moved + shift.width {
+                result -= shift.width
+                moved += shift.width
+            }
         }
-        return column - shift.width
+        return result
     }
 }

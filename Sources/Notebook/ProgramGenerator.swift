@@ -104,7 +104,7 @@ public enum ProgramGenerator {
             }
             if cell.options.error { writer.add("} catch { NotebookSession.caught(error) }") }
             writer.add("NotebookSession.endCell(\(cell.index))")
-            if let shift = code.shift { shifts.append(shift) }
+            shifts += code.shifts
         }
         writer.add("NotebookSession.finish()")
         return GeneratedProgram(source: writer.text, regions: regions, columnShifts: shifts, cachedCells: plan.cachedCells)

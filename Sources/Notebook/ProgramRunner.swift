@@ -261,7 +261,8 @@ public struct ProgramRunner {
                     kind = .thrown
                     message = "uncaught error: " + message[range.upperBound...]
                         .replacingOccurrences(of: "NotebookProgram.", with: "")
-                    line = line ?? Self.onlyTryLine(in: cell)
+                    // The statement that threw: the last one marked before it ran.
+                    line = record.tryingLine ?? line ?? Self.onlyTryLine(in: cell)
                     details = nil
                 }
             }
@@ -288,7 +289,7 @@ public struct ProgramRunner {
         var status: CellResult.Status = failure == nil ? .passed : .failed
         if failure == nil, let caught = record.caught {
             status = .expectedError
-            let line = Self.onlyTryLine(in: cell)
+            let line = record.tryingLine ?? Self.onlyTryLine(in: cell)
             error = CellError(kind: .thrown, message: caught.message, line: line ?? cell.displayLine,
                               sourceLine: line.flatMap { cell.sourceLine(atMarkdownLine: $0) })
         }
@@ -398,6 +399,8 @@ struct CellRecord {
     var checkFailure: (message: String, line: Int?)?
     /// The latest training progress.
     var progress: TrainingUpdate?
+    /// The `.md` line of the last top-level statement that may throw, when it began.
+    var tryingLine: Int?
 }
 
 /// The events received so far: one record per cell.
@@ -439,6 +442,8 @@ struct EventLog {
             checkFailedCell = cell
         case .progress(let cell, let update):
             self[cell].progress = update
+        case .trying(let cell, let line):
+            self[cell].tryingLine = line
         case .start, .finish:
             break
         }

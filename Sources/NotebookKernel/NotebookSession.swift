@@ -80,6 +80,12 @@ public enum NotebookSession {
         redirectOutput(to: "outside")
     }
 
+    /// Marks the `.md` line of a top-level statement that may throw, before it runs (the
+    /// generated program calls this).
+    public static func willTry(_ line: Int) {
+        emit(.trying(cell: currentCell, line: line))
+    }
+
     /// Reports the error an `error: true` cell threw; the run goes on.
     public static func caught(_ error: Error) {
         fflush(stdout)

@@ -381,3 +381,31 @@ import Testing
         #expect(!forced.binaryReused)
     }
 }
+
+/// An error thrown out of a cell with several `try`s points at the statement that threw.
+@Suite struct ThrownErrorLineTests {
+    @Test func theLineOfTheStatementThatThrew() throws {
+        let (run, _) = try EndToEnd.run("""
+        ```swift
+        struct Oops: Error {}
+        func f(_ fail: Bool) throws -> Int { if fail { throw Oops() }; return 1 }
+        let a = try f(false)
+        let b = try f(false)
+        let c = try f(true)
+        ```
+
+        ```swift
+        //| error: true
+        try f(false)
+        try f(true)
+        ```
+        """)
+        #expect(run.results[0].status == .failed)
+        #expect(run.results[0].error?.line == 6)
+        #expect(run.results[0].error?.sourceLine == "let c = try f(true)")
+        #expect(run.results[1].status == .notRun)
+        let (caught, _) = try EndToEnd.run("```swift\nstruct E: Error {}\nfunc g(_ x: Bool) throws { if x { throw E() } }\n```\n\n```swift\n//| error: true\ntry g(false)\ntry g(true)\n```\n")
+        #expect(caught.results[1].status == .expectedError)
+        #expect(caught.results[1].error?.line == 9)
+    }
+}

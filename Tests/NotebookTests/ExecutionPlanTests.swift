@@ -123,3 +123,41 @@ import Testing
         }
     }
 }
+
+/// Problems the plan finds before anything compiles, named at their `.md` line.
+@Suite struct PlanProblemTests {
+    func problems(_ markdown: String) -> String {
+        do {
+            _ = try ExecutionPlan(notebook: NotebookParser.parse(markdown, path: "p.md"))
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func anIfOpenedInOneCellAndClosedInAnotherIsAnErrorInEach() {
+        let text = problems("```swift\n#if DEBUG\nprint(1)\n```\n\n```swift\nprint(2)\n#endif\n```\n")
+        #expect(text.contains("p.md:2:1: error: this '#if' is not closed before the end of cell 1"))
+        #expect(text.contains("p.md:8:1: error: unexpected '#endif': it closes no '#if' of this cell"))
+        #expect(problems("```swift\n#if DEBUG\nprint(1)\n#else\nprint(2)\n#endif\n```\n").isEmpty)
+    }
+
+    @Test func aParameterNamedLikeWhatTheProgramUsesOrLikeACalledFunctionIsAnError() {
+        let generated = problems("---\nparams:\n  NotebookSession: 1\n  _nbCached0: 2\n---\n```swift\nlet a = 1\n```\n")
+        #expect(generated.contains("p.md:3: error: parameter 'NotebookSession' has the name of something nbrun's generated program uses"))
+        #expect(generated.contains("p.md:4: error: parameter '_nbCached0'"))
+        let shadowing = problems("---\nparams:\n  print: 3\n---\n\n```swift\nlet x = 1\nprint(x)\n```\n")
+        #expect(shadowing.contains("p.md:3: error: parameter 'print' hides the function print(...) that the cell at line 8 calls"))
+        #expect(problems("---\nparams:\n  count: 3\n---\n```swift\nlet xs = [1]\nprint(xs.count + count)\n```\n").isEmpty)
+    }
+
+    @Test func eachTopLevelStatementThatMayThrowMarksItsLine() throws {
+        let notebook = try NotebookParser.parse("```swift\nlet a = try f()\nprint(a)\ntry g()\n```\n", path: "p.md")
+        let program = ProgramGenerator.generate(try ExecutionPlan(notebook: notebook))
+        #expect(program.source.contains("NotebookSession.willTry(2); let a = try f()\nprint(a)\nNotebookSession.willTry(4); _nbDisplayLast(try g())"))
+        // Columns on those lines map back past both insertions.
+        let column = "NotebookSession.willTry(4); _nbDisplayLast(".utf8.count + 5
+        #expect(program.markdownColumn(column, line: 4) == 5)
+        #expect(program.markdownColumn(3, line: 2) == 3)
+    }
+}
