@@ -193,17 +193,25 @@ enum ReportWriter {
         guard !directory.isEmpty else {
             throw NotebookError("the report folder is empty ('-o \"\"')", hint: "give a folder with -o DIR, or leave -o out for 'output'")
         }
-        var problem: String?
+        var problem: (folder: String, reason: String)?
         do {
             try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
-            if access(directory, W_OK) != 0 || access(cacheDirectory, W_OK) != 0 { problem = String(cString: strerror(errno)) }
+            if access(directory, W_OK) != 0 {
+                problem = (directory, String(cString: strerror(errno)))
+            } else if access(cacheDirectory, W_OK) != 0 {
+                problem = (cacheDirectory, String(cString: strerror(errno)))
+            }
         } catch {
             let underlying = (error as? CocoaError)?.underlying.map { $0 as NSError }
-            problem = underlying.map { String(cString: strerror(Int32($0.code))) } ?? error.localizedDescription
+            let existing = FileManager.default.fileExists(atPath: directory) ? cacheDirectory : directory
+            problem = (existing, underlying.map { String(cString: strerror(Int32($0.code))) } ?? error.localizedDescription)
         }
-        if let problem {
-            throw NotebookError("cannot write the report to the folder '\(directory)': \(problem)",
+        if let problem, problem.folder == directory {
+            throw NotebookError("cannot write the report to the folder '\(directory)': \(problem.reason)",
                                 hint: "choose a folder you can write with -o DIR")
+        } else if let problem {
+            throw NotebookError("cannot write nbrun's cache folder '\(problem.folder)' (built notebooks and cached cells): \(problem.reason)",
+                                hint: "make it writable (or remove it), or choose another folder with -o DIR")
         }
     }
 

@@ -409,3 +409,18 @@ import Testing
         #expect(caught.results[1].error?.line == 9)
     }
 }
+
+@Suite struct CacheFolderErrorTests {
+    /// A `.cache` that cannot be made is named as such (not as the report's folder), before anything runs.
+    @Test func anUnwritableCacheFolderIsNamed() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory + "/output", withIntermediateDirectories: true)
+        try Data("not a folder".utf8).write(to: URL(fileURLWithPath: directory + "/output/.cache"))
+        do {
+            _ = try EndToEnd.run("```swift\nprint(1)\n```\n", in: directory)
+            Issue.record("expected an error")
+        } catch let error as NotebookError {
+            #expect(error.description.contains("cannot write nbrun's cache folder '\(directory)/output/.cache'"), "\(error)")
+        }
+    }
+}
