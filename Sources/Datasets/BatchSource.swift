@@ -16,10 +16,10 @@ public struct TensorSamples: BatchSource {
     public var x: Tensor
     public var y: Tensor
 
-    /// - Precondition: x and y have at least one axis and the same extent on the first.
+    /// Stops unless x and y have at least one axis and the same extent on the first.
     public init(x: Tensor, y: Tensor) {
-        precondition(x.rank >= 1 && y.rank >= 1 && x.shape[0] == y.shape[0],
-                     "TensorSamples: x \(x.shape) and y \(y.shape) need the same number of samples on axis 0")
+        engineCheck(x.rank >= 1 && y.rank >= 1 && x.shape[0] == y.shape[0],
+                    "TensorSamples: x \(x.shape) and y \(y.shape) need the same number of samples on axis 0")
         self.x = x
         self.y = y
     }
@@ -39,6 +39,7 @@ extension LabeledDataset: BatchSource {
     /// (rows of `labelsTensor`).
     public func batch<Rows: Collection>(rows: Rows) -> (x: Tensor, y: Tensor) where Rows.Element == Int {
         let indices = Array(rows)
+        checkSampleIndices(indices, "LabeledDataset.batch")
         let n = indices.count, width = featureCount
         let x: Tensor
         switch storage {
@@ -53,10 +54,7 @@ extension LabeledDataset: BatchSource {
         }
         let y = labels.withUnsafeBufferPointer { labels in
             [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
-                for (i, row) in indices.enumerated() {
-                    precondition(row >= 0 && row < labels.count, "LabeledDataset.batch: sample \(row) outside 0..<\(labels.count)")
-                    buffer[i] = Float(labels[row])
-                }
+                for (i, row) in indices.enumerated() { buffer[i] = Float(labels[row]) }   // checked above
                 initialized = n
             }
         }

@@ -23,9 +23,10 @@ final class ByteRows: @unchecked Sendable {
     private var cache: Tensor?
 
     init(bytes: Data, start: Int, rows: Int, width: Int, table: [Float]) {
-        precondition(table.count == 256, "ByteRows: the table needs 256 entries")
-        precondition(rows >= 0 && width >= 0 && start >= 0 && bytes.count - start >= rows * width,
-                     "ByteRows: \(bytes.count - start) bytes cannot hold \(rows) rows of \(width)")
+        engineCheck(table.count == 256, "ByteRows: the table needs 256 entries")
+        let (size, overflow) = rows.multipliedReportingOverflow(by: width)
+        engineCheck(rows >= 0 && width >= 0 && start >= 0 && !overflow && bytes.count - start >= size,
+                    "ByteRows: \(bytes.count - start) bytes cannot hold \(rows) rows of \(width)")
         self.bytes = bytes
         self.start = start
         self.rows = rows
@@ -57,9 +58,10 @@ final class ByteRows: @unchecked Sendable {
     }
 
     /// Writes `table[byte]` for each of `indices`' rows, one after another, into `destination`
-    /// (which holds `indices.count * width` Floats).
+    /// (which holds `indices.count * width` Floats). The indices must be in 0..<rows: callers
+    /// check them (`LabeledDataset.batch(rows:)`) before this loop, which does not.
     func floats(rows indices: UnsafeBufferPointer<Int>, into destination: UnsafeMutablePointer<Float>) {
-        let width = width, rows = rows
+        let width = width
         if width == 0 { return }
         bytes.withUnsafeBytes { raw in
             table.withUnsafeBufferPointer { table in
@@ -68,7 +70,6 @@ final class ByteRows: @unchecked Sendable {
                 let zeros = SIMD8<Float>(repeating: lookup[0])
                 var out = destination
                 for index in indices {
-                    precondition(index >= 0 && index < rows, "LabeledDataset: sample \(index) outside 0..<\(rows)")
                     let row = source + index * width
                     // Eight bytes at a time: most image bytes are 0 (about 80% of MNIST's, in long
                     // runs), and eight zero bytes are one load and one store of table[0] x 8.
@@ -90,7 +91,8 @@ final class ByteRows: @unchecked Sendable {
 
     /// The first `n` rows: the same bytes, no copy.
     func prefix(_ n: Int) -> ByteRows {
-        ByteRows(bytes: bytes, start: start, rows: min(n, rows), width: width, table: table)
+        engineCheck(n >= 0, "ByteRows.prefix: n must be non-negative, got \(n)")
+        return ByteRows(bytes: bytes, start: start, rows: min(n, rows), width: width, table: table)
     }
 
     /// Rows `indices` (in that order, repeats allowed) as new bytes.
@@ -103,7 +105,7 @@ final class ByteRows: @unchecked Sendable {
                     let source = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + start
                     let destination = out.baseAddress!.assumingMemoryBound(to: UInt8.self)
                     for (i, index) in indices.enumerated() {
-                        precondition(index >= 0 && index < rows, "LabeledDataset.subset: index \(index) outside 0..<\(rows)")
+                        engineCheck(index >= 0 && index < rows, "LabeledDataset.subset: index \(index) outside 0..<\(rows)")
                         (destination + i * width).update(from: source + index * width, count: width)
                     }
                 }

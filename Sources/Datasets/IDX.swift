@@ -133,7 +133,7 @@ public enum IDX {
     /// `table[byte]` for `count` bytes from `start`: the one hot loop of loading,
     /// written over raw pointers.
     static func floats(_ data: Data, from start: Int, count: Int, table: [Float]) -> [Float] {
-        precondition(table.count == 256, "IDX.floats: the table needs 256 entries")
+        engineCheck(table.count == 256, "IDX.floats: the table needs 256 entries")
         return data.withUnsafeBytes { raw in
             table.withUnsafeBufferPointer { table in
                 let source = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + start

@@ -24,7 +24,7 @@ public struct LabeledDataset {
     /// MNIST and Fashion-MNIST keep their pixels as bytes (a quarter of the memory) and build
     /// this tensor on its first read, then keep it; `Sequential.fit(_:)` and `batch(rows:)`
     /// convert only the rows each mini-batch needs, so training need never build it.
-    /// Assigning replaces the inputs with the given Floats.
+    /// Assigning replaces the inputs with the given Floats: (count, featureCount), checked.
     public var inputs: Tensor {
         get {
             switch storage {
@@ -32,19 +32,57 @@ public struct LabeledDataset {
             case .bytes(let rows): return rows.materialized
             }
         }
-        set { storage = .floats(newValue) }
+        set {
+            engineCheck(newValue.shape == [count, featureCount],
+                        "LabeledDataset.inputs: new inputs of shape \(newValue.shape) for \(count) samples of \(featureCount) features; "
+                            + "they must be (\(count), \(featureCount)) (build a new LabeledDataset for other samples)")
+            storage = .floats(newValue)
+        }
     }
-    /// One class index per sample, each in 0..<classNames.count.
-    public var labels: [Int]
-    /// The name of each class, indexed by label.
-    public var classNames: [String]
-    /// The shape of one sample before flattening: [28, 28] for MNIST, [2] for points.
-    public var sampleShape: [Int]
 
-    /// - Precondition: `inputs` is rank 2 with one row per label, each row holds
-    ///   `sampleShape`'s element count, and every label is in 0..<classNames.count.
+    // The labels, class names and sample shape are checked together when set (they must agree
+    // with each other and with the inputs: classCounts, oneHotLabels and the batches index by
+    // them, unchecked, in the release engine).
+    var storedLabels: [Int]
+    var storedClassNames: [String]
+    var storedSampleShape: [Int]
+
+    /// One class index per sample, each in 0..<classNames.count. Setting checks both.
+    public var labels: [Int] {
+        get { storedLabels }
+        set {
+            engineCheck(newValue.count == storedLabels.count,
+                        "LabeledDataset.labels: \(newValue.count) labels for \(storedLabels.count) samples; "
+                            + "there must be one per sample (subset or prefix the dataset to change the samples)")
+            Self.checkLabels(newValue, classCount: storedClassNames.count, "LabeledDataset.labels")
+            storedLabels = newValue
+        }
+    }
+
+    /// The name of each class, indexed by label. Setting checks that every label still names one.
+    public var classNames: [String] {
+        get { storedClassNames }
+        set {
+            Self.checkLabels(storedLabels, classCount: newValue.count, "LabeledDataset.classNames")
+            storedClassNames = newValue
+        }
+    }
+
+    /// The shape of one sample before flattening: [28, 28] for MNIST, [2] for points. Setting
+    /// checks that it holds `featureCount` values.
+    public var sampleShape: [Int] {
+        get { storedSampleShape }
+        set {
+            Self.checkSampleShape(newValue, features: featureCount, "LabeledDataset.sampleShape")
+            storedSampleShape = newValue
+        }
+    }
+
+    /// Stops unless `inputs` is rank 2 with one row per label, each row holds `sampleShape`'s
+    /// element count, and every label is in 0..<classNames.count (checked in release builds
+    /// too, naming the first label that is not).
     public init(inputs: Tensor, labels: [Int], classNames: [String], sampleShape: [Int]? = nil) {
-        precondition(inputs.shape.count == 2, "LabeledDataset: inputs must be (count, features), got shape \(inputs.shape)")
+        engineCheck(inputs.rank == 2, "LabeledDataset: inputs must be (count, features), got shape \(inputs.shape)")
         self.init(storage: .floats(inputs), rows: inputs.shape[0], features: inputs.shape[1],
                   labels: labels, classNames: classNames, sampleShape: sampleShape)
     }
@@ -53,12 +91,13 @@ public struct LabeledDataset {
     /// as `normalize` says (pixel bytes, as MNIST's): `inputs` is built on first read, and
     /// mini-batches convert only their rows.
     ///
-    /// - Precondition: `bytes.count == labels.count * featureCount`, `sampleShape` holds
-    ///   `featureCount` values, every label is in 0..<classNames.count.
+    /// Stops unless `bytes.count == labels.count * featureCount`, `sampleShape` holds
+    /// `featureCount` values and every label is in 0..<classNames.count.
     public init(bytes: [UInt8], featureCount: Int, labels: [Int], classNames: [String], sampleShape: [Int]? = nil,
                 normalize: PixelNormalization = .unitInterval) {
-        precondition(featureCount >= 0 && bytes.count == labels.count * featureCount,
-                     "LabeledDataset: \(bytes.count) bytes are not \(labels.count) rows of \(featureCount)")
+        let (expected, overflow) = labels.count.multipliedReportingOverflow(by: featureCount)
+        engineCheck(featureCount >= 0 && !overflow && bytes.count == expected,
+                    "LabeledDataset: \(bytes.count) bytes are not \(labels.count) rows of \(featureCount)")
         let rows = ByteRows(bytes: Data(bytes), start: 0, rows: labels.count, width: featureCount,
                             table: (0...255).map { normalize.value(of: UInt8($0)) })
         self.init(storage: .bytes(rows), rows: labels.count, features: featureCount,
@@ -66,16 +105,30 @@ public struct LabeledDataset {
     }
 
     init(storage: Storage, rows: Int, features: Int, labels: [Int], classNames: [String], sampleShape: [Int]?) {
-        precondition(rows == labels.count, "LabeledDataset: \(rows) input rows but \(labels.count) labels")
+        engineCheck(rows == labels.count, "LabeledDataset: \(rows) input rows but \(labels.count) labels; there must be one label per row")
         let shape = sampleShape ?? [features]
-        precondition(shape.reduce(1, *) == features,
-                     "LabeledDataset: sampleShape \(shape) does not hold \(features) features")
-        precondition(labels.allSatisfy { $0 >= 0 && $0 < classNames.count },
-                     "LabeledDataset: labels must be in 0..<\(classNames.count)")
+        Self.checkSampleShape(shape, features: features, "LabeledDataset")
+        Self.checkLabels(labels, classCount: classNames.count, "LabeledDataset")
         self.storage = storage
-        self.labels = labels
-        self.classNames = classNames
-        self.sampleShape = shape
+        self.storedLabels = labels
+        self.storedClassNames = classNames
+        self.storedSampleShape = shape
+    }
+
+    /// Stops naming the first label outside 0..<classCount.
+    static func checkLabels(_ labels: [Int], classCount: Int, _ operation: String) {
+        if let index = labels.firstIndex(where: { $0 < 0 || $0 >= classCount }) {
+            engineFailure("\(operation): label \(labels[index]) (sample \(index)) is outside 0..<\(classCount), "
+                          + "the \(classCount) class names")
+        }
+    }
+
+    /// Stops unless `shape` is a shape (no negative extent, no overflow) of `features` values.
+    static func checkSampleShape(_ shape: [Int], features: Int, _ operation: String) {
+        let count = checkedShapeCount(shape)
+        engineCheck(count == features,
+                    "\(operation): sampleShape \(shape) does not hold \(features) features"
+                        + (count.map { " (it holds \($0))" } ?? " (negative or overflowing extents)"))
     }
 
     /// Whether the inputs are kept as bytes and have not been turned into a Float tensor yet
@@ -124,10 +177,10 @@ public struct LabeledDataset {
 
     /// The first `n` samples (all of them if there are fewer), for quick tests and notebooks.
     public func prefix(_ n: Int) -> LabeledDataset {
-        precondition(n >= 0, "LabeledDataset.prefix: n must be non-negative, got \(n)")
+        engineCheck(n >= 0, "LabeledDataset.prefix: n must be non-negative, got \(n)")
         let kept = min(n, count)
         var copy = self
-        copy.labels = Array(labels[0..<kept])
+        copy.storedLabels = Array(labels[0..<kept])
         switch storage {
         case .floats(let inputs):
             copy.storage = .floats(Tensor(Array(inputs.scalars[0..<(kept * featureCount)]), shape: [kept, featureCount]))
@@ -139,13 +192,22 @@ public struct LabeledDataset {
 
     /// The samples at `indices`, in that order (indices may repeat).
     public func subset(_ indices: [Int]) -> LabeledDataset {
+        checkSampleIndices(indices, "LabeledDataset.subset")
         var copy = self
         switch storage {
         case .floats(let inputs): copy.storage = .floats(inputs.gathering(rows: indices))
         case .bytes(let rows): copy.storage = .bytes(rows.gathering(indices))
         }
-        copy.labels = indices.map { labels[$0] }
+        copy.storedLabels = indices.map { labels[$0] }
         return copy
+    }
+
+    /// Stops naming the first index outside 0..<count: the rows are then read without checks.
+    func checkSampleIndices<Indices: Sequence>(_ indices: Indices, _ operation: String) where Indices.Element == Int {
+        let count = count
+        if let bad = indices.first(where: { $0 < 0 || $0 >= count }) {
+            engineFailure("\(operation): sample index \(bad) is outside 0..<\(count)")
+        }
     }
 
     /// Splits off a validation set.
@@ -160,8 +222,8 @@ public struct LabeledDataset {
     public func split(validationFraction: Double, shuffle: Bool = true, seed: UInt64 = 0)
         -> (train: LabeledDataset, validation: LabeledDataset)
     {
-        precondition((0...1).contains(validationFraction),
-                     "LabeledDataset.split: validationFraction must be in [0, 1], got \(validationFraction)")
+        engineCheck((0...1).contains(validationFraction),
+                    "LabeledDataset.split: validationFraction must be in [0, 1], got \(validationFraction)")
         let validationCount = Int((Double(count) * validationFraction).rounded())
         var order = Array(0..<count)
         if shuffle {
@@ -178,7 +240,7 @@ public struct LabeledDataset {
     /// to the 256-entry table, which gives exactly the Floats `normalization.apply(inputs)` would.
     public func normalized(with normalization: Normalization) -> LabeledDataset {
         var copy = self
-        if case .bytes(let rows) = storage, normalization.mean.count == 1 {
+        if case .bytes(let rows) = storage, normalization.mean.count == 1, normalization.standardDeviation.count == 1 {
             copy.storage = .bytes(rows.mappingTable { normalization.apply(Tensor([$0])).scalars[0] })
         } else {
             copy.inputs = normalization.apply(inputs)

@@ -43,9 +43,9 @@ public struct MiniBatches: Sequence {
     public init<G: RandomNumberGenerator>(x: Tensor, y: Tensor, batchSize: Int, shuffle: Bool = true,
                                           dropLast: Bool = false, using generator: inout G)
     {
-        precondition(batchSize > 0, "MiniBatches: batchSize must be positive, got \(batchSize)")
-        precondition(!x.shape.isEmpty && !y.shape.isEmpty && x.shape[0] == y.shape[0],
-                     "MiniBatches: x and y need the same number of samples on axis 0, got \(x.shape) and \(y.shape)")
+        engineCheck(batchSize > 0, "MiniBatches: batchSize must be positive, got \(batchSize)")
+        engineCheck(!x.shape.isEmpty && !y.shape.isEmpty && x.shape[0] == y.shape[0],
+                    "MiniBatches: x and y need the same number of samples on axis 0, got \(x.shape) and \(y.shape)")
         self.x = x
         self.y = y
         self.batchSize = batchSize

@@ -17,12 +17,22 @@ public struct Normalization: Equatable, Sendable {
         self.init(mean: [mean], standardDeviation: [standardDeviation])
     }
 
+    /// Stops unless `mean` and `standardDeviation` have the same, non-zero count and every
+    /// deviation is positive (`apply` checks it again, for statistics changed since).
     public init(mean: [Float], standardDeviation: [Float]) {
-        precondition(mean.count == standardDeviation.count && !mean.isEmpty,
-                     "Normalization: mean and standardDeviation need the same non-zero count")
-        precondition(standardDeviation.allSatisfy { $0 > 0 }, "Normalization: standardDeviation must be positive")
         self.mean = mean
         self.standardDeviation = standardDeviation
+        checkStatistics("Normalization")
+    }
+
+    /// Stops naming `operation` when the statistics cannot normalise: counts that differ (the
+    /// per-feature loop reads both by column, unchecked), none, or a deviation that is not positive.
+    private func checkStatistics(_ operation: String) {
+        engineCheck(mean.count == standardDeviation.count && !mean.isEmpty,
+                    "\(operation): mean and standardDeviation need the same non-zero count, got \(mean.count) and \(standardDeviation.count)")
+        if let bad = standardDeviation.firstIndex(where: { !($0 > 0) }) {
+            engineFailure("\(operation): standardDeviation must be positive, got \(standardDeviation[bad]) at \(bad)")
+        }
     }
 
     /// The usual MNIST statistics of pixels in [0, 1]: mean 0.1307, std 0.3081.
@@ -35,7 +45,7 @@ public struct Normalization: Equatable, Sendable {
     ///   - epsilon: floor on the standard deviation, so a constant feature (a
     ///     border pixel that is always 0) maps to 0 instead of dividing by zero.
     public static func fit(_ x: Tensor, perFeature: Bool = false, epsilon: Float = 1e-7) -> Normalization {
-        precondition(x.shape.count == 2 && x.shape[0] > 0, "Normalization.fit: x must be (count, features) with count > 0, got \(x.shape)")
+        engineCheck(x.rank == 2 && x.shape[0] > 0, "Normalization.fit: x must be (count, features) with count > 0, got \(x.shape)")
         let rows = x.shape[0], columns = x.shape[1]
         // Sums in Double: 47 million Float additions lose digits otherwise.
         if !perFeature {
@@ -75,12 +85,13 @@ public struct Normalization: Equatable, Sendable {
     }
 
     private func map(_ x: Tensor, _ transform: (Float, Int) -> Float) -> Tensor {
+        checkStatistics("Normalization.apply")
         if mean.count == 1 {
             return Tensor(x.scalars.map { transform($0, 0) }, shape: x.shape)
         }
         let columns = x.shape.last ?? 0
-        precondition(x.shape.count == 2 && columns == mean.count,
-                     "Normalization: x must be (count, \(mean.count)) for per-feature statistics, got \(x.shape)")
+        engineCheck(x.rank == 2 && columns == mean.count,
+                    "Normalization: x must be (count, \(mean.count)) for per-feature statistics, got \(x.shape)")
         var scalars = x.scalars
         for index in scalars.indices {
             scalars[index] = transform(scalars[index], index % columns)
@@ -93,13 +104,15 @@ public struct Normalization: Equatable, Sendable {
 ///
 ///     oneHot([2, 0], classCount: 3)   // [[0, 0, 1], [1, 0, 0]], shape (2, 3)
 ///
-/// - Precondition: every label is in 0..<classCount.
+/// Stops, naming the first label that is not, unless every label is in 0..<classCount.
 public func oneHot(_ labels: [Int], classCount: Int) -> Tensor {
-    precondition(classCount > 0, "oneHot: classCount must be positive, got \(classCount)")
-    var scalars = [Float](repeating: 0, count: labels.count * classCount)
-    for (row, label) in labels.enumerated() {
-        precondition(label >= 0 && label < classCount, "oneHot: label \(label) at \(row) is outside 0..<\(classCount)")
-        scalars[row * classCount + label] = 1
+    engineCheck(classCount > 0, "oneHot: classCount must be positive, got \(classCount)")
+    if let row = labels.firstIndex(where: { $0 < 0 || $0 >= classCount }) {
+        engineFailure("oneHot: label \(labels[row]) (sample \(row)) is outside 0..<\(classCount)")
     }
-    return Tensor(scalars, shape: [labels.count, classCount])
+    var result = Tensor.zeros([labels.count, classCount])   // checks the count for overflow
+    result.withUnsafeMutableBufferPointer { scalars in
+        for (row, label) in labels.enumerated() { scalars[row * classCount + label] = 1 }
+    }
+    return result
 }

@@ -19,7 +19,7 @@ public enum SyntheticData {
     /// A noisy XOR: `count` points scattered around the four XOR corners (Gaussian
     /// noise of standard deviation `noise`), labelled by the corner's XOR.
     public static func xorCloud(count: Int, noise: Float = 0.15, seed: UInt64 = 0) -> LabeledDataset {
-        precondition(count > 0 && noise >= 0, "xorCloud: count must be positive and noise non-negative")
+        engineCheck(count > 0 && noise >= 0, "xorCloud: count must be positive and noise non-negative, got count \(count), noise \(noise)")
         var generator = SeededGenerator(seed: seed)
         var points: [Float] = [], labels: [Int] = []
         for i in 0..<count {
@@ -34,7 +34,7 @@ public enum SyntheticData {
     /// upper moon (cos t, sin t), class 1 the lower (1 - cos t, 0.5 - sin t), t in
     /// [0, pi] evenly spaced, plus Gaussian noise of standard deviation `noise`.
     public static func twoMoons(count: Int, noise: Float = 0.1, seed: UInt64 = 0) -> LabeledDataset {
-        precondition(count >= 2 && noise >= 0, "twoMoons: count must be at least 2 and noise non-negative")
+        engineCheck(count >= 2 && noise >= 0, "twoMoons: count must be at least 2 and noise non-negative, got count \(count), noise \(noise)")
         var generator = SeededGenerator(seed: seed)
         let upper = (count + 1) / 2, lower = count - upper
         var points: [Float] = [], labels: [Int] = []
@@ -56,7 +56,7 @@ public enum SyntheticData {
     public static func spirals(countPerClass: Int, classes: Int = 3, noise: Float = 0.2,
                                seed: UInt64 = 0) -> LabeledDataset
     {
-        precondition(countPerClass >= 2 && classes >= 2, "spirals: need at least 2 points per class and 2 classes")
+        engineCheck(countPerClass >= 2 && classes >= 2, "spirals: need at least 2 points per class and 2 classes, got countPerClass \(countPerClass), classes \(classes)")
         var generator = SeededGenerator(seed: seed)
         var points: [Float] = [], labels: [Int] = []
         let armLength = 12 / Float(classes)
@@ -77,9 +77,9 @@ public enum SyntheticData {
     public static func blobs(countPerClass: Int, centers: [[Float]], standardDeviation: Float = 1,
                              seed: UInt64 = 0) -> LabeledDataset
     {
-        precondition(countPerClass > 0 && !centers.isEmpty, "blobs: need points and at least one centre")
+        engineCheck(countPerClass > 0 && !centers.isEmpty, "blobs: need points and at least one centre, got countPerClass \(countPerClass), \(centers.count) centres")
         let dimensions = centers[0].count
-        precondition(dimensions > 0 && centers.allSatisfy { $0.count == dimensions }, "blobs: centres must share a positive dimension")
+        engineCheck(dimensions > 0 && centers.allSatisfy { $0.count == dimensions }, "blobs: centres must share a positive dimension, got dimensions \(centers.map(\.count))")
         var generator = SeededGenerator(seed: seed)
         var points: [Float] = [], labels: [Int] = []
         for (k, center) in centers.enumerated() {
@@ -97,7 +97,7 @@ public enum SyntheticData {
     public static func blobs(countPerClass: Int, classes: Int = 3, dimensions: Int = 2,
                              standardDeviation: Float = 1, seed: UInt64 = 0) -> LabeledDataset
     {
-        precondition(classes > 0 && dimensions > 0, "blobs: classes and dimensions must be positive")
+        engineCheck(classes > 0 && dimensions > 0, "blobs: classes and dimensions must be positive, got classes \(classes), dimensions \(dimensions)")
         var generator = SeededGenerator(seed: seed)
         let centers = (0..<classes).map { _ in (0..<dimensions).map { _ in generator.nextFloat(in: -10, 10) } }
         return blobs(countPerClass: countPerClass, centers: centers, standardDeviation: standardDeviation,
@@ -115,9 +115,9 @@ public enum SyntheticData {
     public static func linearlySeparable(count: Int, margin: Float = 0.1, weights: [Float] = [1, -1],
                                          bias: Float = 0.1, seed: UInt64 = 0) -> LabeledDataset
     {
-        precondition(count > 0, "linearlySeparable: count must be positive")
-        precondition(weights.count == 2 && (weights[0] != 0 || weights[1] != 0), "linearlySeparable: weights must be 2 numbers, not both zero")
-        precondition(margin >= 0 && margin < 0.5, "linearlySeparable: margin must be in [0, 0.5), got \(margin)")
+        engineCheck(count > 0, "linearlySeparable: count must be positive, got \(count)")
+        engineCheck(weights.count == 2 && (weights[0] != 0 || weights[1] != 0), "linearlySeparable: weights must be 2 numbers, not both zero, got \(weights)")
+        engineCheck(margin >= 0 && margin < 0.5, "linearlySeparable: margin must be in [0, 0.5), got \(margin)")
         var generator = SeededGenerator(seed: seed)
         let norm = (weights[0] * weights[0] + weights[1] * weights[1]).squareRoot()
         var points: [Float] = [], labels: [Int] = []

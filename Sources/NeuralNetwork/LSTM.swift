@@ -24,6 +24,9 @@ public final class LSTM: Layer {
     public var isTraining = true
 
     public init(_ inputCount: Int, _ hiddenCount: Int, returnSequences: Bool = false, generator: inout RandomGenerator) {
+        // 4·hidden must not overflow: it sizes the weights and bounds the forget gate's range below.
+        engineCheck(inputCount >= 0 && hiddenCount >= 0 && hiddenCount <= Int.max / 4,
+                    "LSTM(\(inputCount), \(hiddenCount)): sizes must not be negative (nor 4 x hidden overflow)")
         self.inputCount = inputCount
         self.hiddenCount = hiddenCount
         self.returnSequences = returnSequences

@@ -72,8 +72,7 @@ public func klDivergence(predicted: Variable, expected: Tensor, reduction: LossR
 }
 
 /// One-hot rows: (labels.count, classCount), 1 at each label's column.
-/// (Datasets' public `oneHot` builds the same rows, but checks labels with `precondition`, which
-/// -Ounchecked removes; this one names crossEntropy and the label in release builds too.)
+/// (Datasets' public `oneHot` builds the same rows; this one's message names crossEntropy.)
 func oneHotRows(_ labels: [Int], classCount: Int) -> Tensor {
     var result = Tensor.zeros([labels.count, classCount])
     for (row, label) in labels.enumerated() {
@@ -126,7 +125,13 @@ public enum Loss: Codable, Equatable, CustomStringConvertible {
     var takesClassIndices: Bool { self == .crossEntropy }
 }
 
-/// Class indices stored in a float tensor of shape (batch) or (batch, 1).
+/// Class indices stored in a float tensor of shape (batch) or (batch, 1). Stops on a value that
+/// is not a whole number in Int's range (NaN, 1.5, 1e30): `Int(_:)` of it is undefined in the
+/// release engine, and 1.5 would silently count as class 1.
 func classIndices(_ target: Tensor) -> [Int] {
-    target.scalars.map { Int($0) }
+    target.scalars.enumerated().map { index, value in
+        engineCheck(value == value.rounded() && Swift.abs(value) < 0x1p62,
+                    "crossEntropy: target \(value) (sample \(index)) is not a class index; pass whole numbers 0, 1, 2, ...")
+        return Int(value)
+    }
 }

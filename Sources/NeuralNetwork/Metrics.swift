@@ -40,6 +40,7 @@ public struct ConfusionMatrix: CustomStringConvertible, Equatable, Codable {
 
     public init(predictions: [Int], labels: [Int], classCount: Int) {
         checkSameCount("ConfusionMatrix", predictions.count, labels.count)
+        engineCheck(classCount >= 0, "ConfusionMatrix: classCount \(classCount) must not be negative")
         counts = Array(repeating: Array(repeating: 0, count: classCount), count: classCount)
         for (p, t) in zip(predictions, labels) {
             guard (0..<classCount).contains(p), (0..<classCount).contains(t) else {

@@ -24,6 +24,7 @@ public struct Perceptron: Codable {
     }
 
     public init(inputCount: Int, learningRate: Float = 1) {
+        engineCheck(inputCount >= 0, "Perceptron: inputCount \(inputCount) must not be negative")
         weights = Array(repeating: 0, count: inputCount)
         bias = 0
         self.learningRate = learningRate
@@ -31,7 +32,7 @@ public struct Perceptron: Codable {
 
     /// w·x + b for one sample.
     public func activation(_ x: [Float]) -> Float {
-        precondition(x.count == weights.count, "Perceptron: a sample has \(x.count) features, the perceptron \(weights.count)")
+        engineCheck(x.count == weights.count, "Perceptron: a sample has \(x.count) features, the perceptron \(weights.count)")
         var sum = bias
         for i in 0..<x.count { sum += weights[i] * x[i] }
         return sum

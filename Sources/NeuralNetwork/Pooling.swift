@@ -63,7 +63,7 @@ public final class Dropout: Layer {
     public let rate: Float
     public var isTraining = true
     public init(rate: Float) {
-        precondition(rate >= 0 && rate < 1, "Dropout: rate \(rate) must be in [0, 1)")
+        engineCheck(rate >= 0 && rate < 1, "Dropout: rate \(rate) must be in [0, 1)")
         self.rate = rate
     }
     public func callAsFunction(_ x: Variable) -> Variable {

@@ -80,6 +80,10 @@ public final class Sequential: Module {
                     shuffle: Bool = true, seed: UInt64? = nil, callbacks: [Callback] = [], verbose: Bool = true) throws -> History {
         guard optimizer != nil else { throw TrainingError.notCompiled }
         try checkData(x, y, "fit")
+        // Also refuses NaN, and 1e300 (converting the held-out count to Int is undefined in release builds).
+        guard validationSplit >= 0 && validationSplit < 1 else {
+            throw TrainingError.badData("fit: validationSplit \(validationSplit) must be in [0, 1)")
+        }
         var trainX = x, trainY = y, validation = validationData
         if validationSplit > 0 && validation == nil {
             let held = Int(Double(x.shape[0]) * validationSplit)
@@ -119,7 +123,9 @@ public final class Sequential: Module {
         let steps = (samples + batchSize - 1) / batchSize
         var generator = RandomGenerator(seed: seed ?? RandomGenerator.global.next())
         var history = History()
-        history.stepLosses.reserveCapacity(steps * epochs)
+        // At most a million up front: epochs may be large (stopped early by a callback) or overflow steps x epochs.
+        let (planned, overflow) = steps.multipliedReportingOverflow(by: epochs)
+        history.stepLosses.reserveCapacity(overflow ? 1 << 20 : min(planned, 1 << 20))
         let progress = ProgressPrinter(enabled: verbose, epochs: epochs, steps: steps)
         var order = Array(0..<samples)
         for callback in callbacks { callback.trainingStarted(model: self) }

@@ -13,7 +13,7 @@ public final class SGD: ParameterOptimizer {
     public let weightDecay: Float
 
     public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
-        precondition(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
+        engineCheck(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0, got \(momentum)")
         self.momentum = momentum
         self.nesterov = nesterov
         self.weightDecay = weightDecay

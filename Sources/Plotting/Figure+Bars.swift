@@ -13,7 +13,11 @@ extension Figure {
                           alpha: Double? = nil) -> Figure {
         with { figure in
             let finite = values.filter { $0.isFinite }
-            guard bins > 0 else { figure.record(PlotError("histogram: bins must be at least 1, got \(bins)")); return }
+            // At most 100,000: more bins than pixels draw nothing more, and a count of Int.max
+            // allocated without bound (a crash in the release engine).
+            guard bins > 0, bins <= 100_000 else {
+                figure.record(PlotError("histogram: bins must be in 1...100000, got \(bins)")); return
+            }
             guard !values.isEmpty else { figure.record(.emptyData("histogram")); return }
             guard let lo0 = range?.lowerBound ?? finite.min(), let hi0 = range?.upperBound ?? finite.max() else {
                 figure.record(PlotError("histogram: all \(values.count) values are NaN or infinite")); return

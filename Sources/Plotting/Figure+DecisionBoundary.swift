@@ -44,6 +44,10 @@ extension Figure {
             return with { $0.record(PlotError("decisionBoundary: predict returned shape \(shape) for \(n) points; expected [\(n)], [\(n), 1] or [\(n), classes]")) }
         }
         if values.allSatisfy({ $0 == $0.rounded() && $0 >= 0 }) {
+            // Checked before Int(_:), which is undefined past Int's range in the release engine.
+            if let top = values.max(), top >= 1000 {
+                return with { $0.record(PlotError("decisionBoundary: classes must be below 1000, found \(top)")) }
+            }
             return regions(classes: values.map { Int($0) }, expected: n, nx: resolution, ny: resolution,
                            xRange: xRange, yRange: yRange, alpha: alpha)
         }
@@ -102,6 +106,10 @@ extension Figure {
             }
             guard let top = classes.max(), let low = classes.min(), low >= 0 else {
                 figure.record(PlotError("decisionBoundary: classes must be 0 or more")); return
+            }
+            // One score per class and grid point is allocated: class Int.max overflowed the count.
+            guard top < 1000 else {
+                figure.record(PlotError("decisionBoundary: classes must be below 1000, found \(top)")); return
             }
             let k = top + 1
             var scores = [Float](repeating: 0, count: classes.count * k)

@@ -31,6 +31,9 @@ extension Figure {
                 figure.record(PlotError("imageGrid: images must have shape [n, side, side], [n, 1, side, side] or [n, side*side], got \(shape)"))
                 return
             }
+            // A negative side squares to the row length too (-2 x -2 = 4) and was drawn from
+            // pixels before the images.
+            if let side, side < 1 { figure.record(PlotError("imageGrid: side must be at least 1, got \(side)")); return }
             let inferred = side ?? Int(Double(rowLength).squareRoot().rounded())
             guard count > 0, rowLength > 0 else { figure.record(.emptyData("imageGrid")); return }
             guard inferred * inferred == rowLength else {

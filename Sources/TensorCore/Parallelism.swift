@@ -61,7 +61,8 @@ public enum Parallelism {
 
     /// `0..<count` cut into `parts` contiguous ranges of near-equal length.
     public static func evenParts(_ count: Int, parts: Int) -> [Range<Int>] {
-        (0..<parts).map { count * $0 / parts ..< count * ($0 + 1) / parts }
+        engineCheck(count >= 0 && parts >= 1, "Parallelism.evenParts: need count >= 0 and parts >= 1, got \(count) and \(parts)")
+        return (0..<parts).map { count * $0 / parts ..< count * ($0 + 1) / parts }
     }
 
     static let onlineCores: Int = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)

@@ -202,12 +202,24 @@ public func maxPool2DBackward(_ gradient: Tensor, indices: [Int32], inputShape: 
         shapeMismatch("maxPool2DBackward", gradient.shape, inputShape, "do not match \(indices.count) indices")
     }
     var result = Tensor.zeros(inputShape)
+    let inputCount = result.count
     gradient.scalars.withUnsafeBufferPointer { g in
         result.scalars.withUnsafeMutableBufferPointer { out in
-            for i in 0..<indices.count { out[Int(indices[i])] += g[i] }
+            for i in 0..<indices.count {
+                // The indices are public input: one compare each (a scatter's bounds test) keeps a
+                // wrong one from writing outside the result.
+                let index = Int(indices[i])
+                if UInt(bitPattern: index) >= UInt(inputCount) { maxPoolIndexOutOfRange(index, at: i, inputShape) }
+                out[index] += g[i]
+            }
         }
     }
     return result
+}
+
+@inline(never)
+private func maxPoolIndexOutOfRange(_ index: Int, at position: Int, _ inputShape: [Int]) -> Never {
+    engineFailure("maxPool2DBackward: index \(index) (position \(position)) is outside the input of shape \(inputShape)")
 }
 
 /// Average pooling of NCHW `x`: each output is the mean of its window, padding counted as zeros

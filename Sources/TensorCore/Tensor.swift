@@ -13,10 +13,67 @@ import Glibc
 ///     let x = Tensor([[1, 2, 3], [4, 5, 6]])   // shape [2, 3]
 ///     let y = (x * 2 + 1).sum(alongAxes: [1])   // shape [2]: [15, 33]
 public struct Tensor {
+    /// The stored shape and values. Every initialiser and setter keeps
+    /// `storedScalars.count == shapeCount(storedShape)`: the kernels trust it and index the
+    /// values through unchecked pointers, so a shape that disagreed with the values would read
+    /// or write outside them.
+    @usableFromInline var storedShape: [Int]
+    @usableFromInline var storedScalars: [Float]
+
     /// The extent of each axis; `[]` for a scalar.
-    public var shape: [Int]
+    ///
+    /// Setting it reshapes in place, checked as `reshape(to:)` is: the new shape must hold
+    /// exactly `count` values (`t.shape = [3, 2]` on 6 values), or the program stops naming
+    /// both. The values are not moved.
+    public var shape: [Int] {
+        @inlinable get { storedShape }
+        // No `_modify`: `t.shape[0] = 8` then goes through `set`, a call that crash reports place
+        // on its statement (a failure when a modify coroutine resumes was placed on an earlier
+        // line of the cell); shapes are a few Ints, so the copy costs nothing.
+        set {
+            checkReshape(to: newValue)
+            storedShape = newValue
+        }
+    }
+
     /// The values in row-major order; `scalars.count == shape.reduce(1, *)`.
-    public var scalars: [Float]
+    ///
+    /// Values may be changed in place (`t.scalars[i] = 1`) or replaced by as many others; a
+    /// change of count (`t.scalars = [1]` on a (2, 2) tensor, `append`) stops the program,
+    /// naming the shape: build a new `Tensor(_:shape:)` instead.
+    public var scalars: [Float] {
+        @inlinable get { storedScalars }
+        set {
+            if newValue.count != storedScalars.count { scalarCountChanged(to: newValue.count, "set") }
+            storedScalars = newValue
+        }
+        @inlinable _modify {
+            let count = storedScalars.count
+            yield &storedScalars
+            if storedScalars.count != count { scalarCountChanged(to: storedScalars.count, "changed") }
+        }
+    }
+
+    /// Stops when `newShape` is not a shape of `count` values (negative, overflowing, other count).
+    func checkReshape(to newShape: [Int]) {
+        let newCount = shapeCount(newShape, "Tensor.shape")
+        if newCount != storedScalars.count {
+            engineFailure("Tensor.shape: cannot set shape \(newShape) (\(newCount) values) on a tensor of shape \(storedShape) "
+                          + "(\(storedScalars.count) values); a shape must hold the same number of values "
+                          + "(build a new Tensor(_:shape:) to change them)")
+        }
+    }
+
+    /// Stops after an assignment or mutation of `scalars` that changed their count, naming the
+    /// shape they no longer fill.
+    @usableFromInline
+    @inline(never)
+    func scalarCountChanged(to newCount: Int, _ how: String) -> Never {
+        let expected = shapeCount(storedShape, "Tensor.scalars")
+        engineFailure("Tensor.scalars: \(newCount) values \(how == "set" ? "assigned to" : "after a change to") a tensor of shape "
+                      + "\(storedShape), which holds \(expected); the count of values must not change "
+                      + "(build a new Tensor(_:shape:) to change the shape)")
+    }
 
     /// A tensor of the given shape holding `scalars` in row-major order.
     public init(_ scalars: [Float], shape: [Int]) {
@@ -24,8 +81,8 @@ public struct Tensor {
         if scalars.count != count {
             engineFailure("Tensor(_:shape:): \(scalars.count) values do not fill shape \(shape) (\(count) values)")
         }
-        self.shape = shape
-        self.scalars = scalars
+        self.storedShape = shape
+        self.storedScalars = scalars
     }
 
     /// A rank-1 tensor holding `scalars`.
@@ -44,14 +101,14 @@ public struct Tensor {
 
     /// A rank-0 tensor (shape `[]`) holding one value.
     public init(scalar: Float) {
-        self.shape = []
-        self.scalars = [scalar]
+        self.storedShape = []
+        self.storedScalars = [scalar]
     }
 
     /// Internal: trusts that `scalars.count` matches `shape`.
     init(unchecked scalars: [Float], shape: [Int]) {
-        self.shape = shape
-        self.scalars = scalars
+        self.storedShape = shape
+        self.storedScalars = scalars
     }
 
     /// Internal: a tensor of `shape` whose values `body` writes (all of them) without zeroing first.
@@ -59,8 +116,8 @@ public struct Tensor {
         // Checked: zeros([-2, -3]) would otherwise hold 6 values under a negative shape.
         let count = shapeCount(shape, "Tensor")
         _ = mallocTuning
-        self.shape = shape
-        self.scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+        self.storedShape = shape
+        self.storedScalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             adviseHugePages(buffer)
             body(buffer)
             initialized = count
@@ -85,8 +142,19 @@ public struct Tensor {
 
     /// Writes the values in place (copying first only if the storage is shared):
     /// the fast path for fused optimizer updates, which loop without allocating.
+    /// `body` may change the values but not the buffer: pointing it elsewhere stops the program
+    /// (the array's own check is compiled out of the release engine).
     public mutating func withUnsafeMutableBufferPointer<R>(_ body: (inout UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
-        try scalars.withUnsafeMutableBufferPointer(body)
+        try storedScalars.withUnsafeMutableBufferPointer { buffer in
+            let original = buffer
+            defer {
+                if buffer.baseAddress != original.baseAddress || buffer.count != original.count {
+                    engineFailure("Tensor.withUnsafeMutableBufferPointer: the closure replaced the buffer of \(original.count) values "
+                                  + "(\(buffer.count) after); change the values through it, not the buffer itself")
+                }
+            }
+            return try body(&buffer)
+        }
     }
 
     /// Row-major strides (in elements) of `shape`.
@@ -128,7 +196,32 @@ extension Tensor: Equatable {
     }
 }
 
-extension Tensor: Codable {}
+/// Encoded as `shape` and `scalars`, as the stored properties were named. Decoding checks that
+/// they agree (a damaged cache file or hand-written JSON could pair 4 values with [300, 300]).
+extension Tensor: Codable {
+    enum CodingKeys: String, CodingKey { case shape, scalars }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let shape = try container.decode([Int].self, forKey: .shape)
+        let scalars = try container.decode([Float].self, forKey: .scalars)
+        guard let count = checkedShapeCount(shape) else {
+            throw DecodingError.dataCorruptedError(forKey: .shape, in: container,
+                                                   debugDescription: "Tensor: shape \(shape) has a negative extent or more values than memory can address")
+        }
+        guard count == scalars.count else {
+            throw DecodingError.dataCorruptedError(forKey: .scalars, in: container,
+                                                   debugDescription: "Tensor: \(scalars.count) values do not fill shape \(shape) (\(count) values)")
+        }
+        self.init(unchecked: scalars, shape: shape)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(storedShape, forKey: .shape)
+        try container.encode(storedScalars, forKey: .scalars)
+    }
+}
 
 /// A value type of arrays: safe to pass between threads.
 extension Tensor: Sendable {}
@@ -237,6 +330,19 @@ public func engineFailure(_ message: String, file: StaticString = #fileID, line:
     fatalError(message, file: file, line: line)
 }
 
+/// Stops with `message` when `condition` is false: the check for arguments a notebook passes
+/// (counts, labels, fractions) in every engine module.
+///
+/// Why not `precondition`: the engine is built `-Ounchecked` (the speed of its loops), which
+/// removes every `precondition` and `assert`, and `-O` would keep the check but drop its message.
+/// This one survives both and says what was wrong, e.g. `oneHot: label 7 (sample 1) is outside
+/// 0..<3`. It belongs at an API's entry, once per call, not in a loop over the values.
+@inlinable
+public func engineCheck(_ condition: Bool, _ message: @autoclosure () -> String,
+                        file: StaticString = #fileID, line: UInt = #line) {
+    if !condition { engineFailure(message(), file: file, line: line) }
+}
+
 /// Stops with a message naming the operation and both shapes, e.g.
 /// `add: shapes [2, 3] and [4] do not broadcast`.
 public func shapeMismatch(_ operation: String, _ lhs: [Int], _ rhs: [Int], _ reason: String = "do not match",
@@ -244,14 +350,27 @@ public func shapeMismatch(_ operation: String, _ lhs: [Int], _ rhs: [Int], _ rea
     fatalError("\(operation): shapes \(lhs) and \(rhs) \(reason)", file: file, line: line)
 }
 
-/// The number of values of `shape`, checking that no extent is negative.
+/// The number of values of `shape`, checking that no extent is negative and that the count
+/// (and its size in bytes) does not overflow `Int`; stops naming `operation` otherwise.
 func shapeCount(_ shape: [Int], _ operation: String) -> Int {
-    var count = 1
+    if let count = checkedShapeCount(shape) { return count }
+    if shape.contains(where: { $0 < 0 }) { engineFailure("\(operation): negative extent in shape \(shape)") }
+    engineFailure("\(operation): shape \(shape) holds more values than memory can address (the product of its extents overflows)")
+}
+
+/// The number of values of `shape`, or nil when an extent is negative or the product of the
+/// non-zero extents times the size of a Float overflows `Int` (as NumPy, a zero extent does not
+/// excuse the others: [0, 2^32, 2^32] is refused too, whatever the order of the axes).
+public func checkedShapeCount(_ shape: [Int]) -> Int? {
+    var product = 1, hasZero = false
     for extent in shape {
-        if extent < 0 { engineFailure("\(operation): negative extent in shape \(shape)") }
-        count *= extent
+        if extent < 0 { return nil }
+        if extent == 0 { hasZero = true; continue }
+        let (next, overflow) = product.multipliedReportingOverflow(by: extent)
+        if overflow || next > Int.max / MemoryLayout<Float>.stride { return nil }
+        product = next
     }
-    return count
+    return hasZero ? 0 : product
 }
 
 /// Row-major strides of `shape`: the last axis has stride 1.

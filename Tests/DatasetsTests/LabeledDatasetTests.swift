@@ -41,6 +41,23 @@ import Testing
         #expect(ordered.validation.inputs.scalars.first == 90)
     }
 
+    /// Labels, class names, sample shape and inputs stay settable, checked against each other
+    /// (a wrong value stops the program: see Tests/NotebookTests/EngineSafetyTests.swift, which
+    /// runs those cases against the release kernel).
+    @Test func settersKeepTheDatasetConsistent() {
+        var dataset = numbered(4)
+        dataset.labels = [2, 2, 1, 0]
+        dataset.labels[0] = 1
+        #expect(dataset.labels == [1, 2, 1, 0] && dataset.classCounts == [1, 2, 1])
+        dataset.classNames.append("d")
+        #expect(dataset.classCount == 4 && dataset.oneHotLabels.shape == [4, 4])
+        dataset.sampleShape = [1, 2]
+        #expect(dataset.shapedImages.shape == [4, 1, 2])
+        dataset.inputs = Tensor.ones([4, 2])
+        #expect(dataset.batch(rows: [3]).x == Tensor.ones([1, 2]))
+        #expect(dataset.prefix(2).labels == [1, 2] && dataset.subset([3, 0]).labels == [0, 1])
+    }
+
     @Test func normalizedUsesTheGivenStatistics() {
         let dataset = numbered(3).normalized(with: Normalization(mean: 1, standardDeviation: 2))
         #expect(dataset.inputs.scalars == [-0.5, -0.5, 0, 4.5, 0.5, 9.5])

@@ -258,6 +258,19 @@ private func temporaryPath(_ name: String) -> String {
         #expect(history.stepLosses.count == 3)   // 8 training samples in batches of 3
         #expect(history.validationLoss.count == 1)
     }
+
+    /// A split that is NaN (ignored before) or far past 1 (its Int conversion is undefined in the
+    /// release engine) is refused; so is 1, which left no training samples.
+    @Test func validationSplitOutsideTheUnitIntervalIsAnError() {
+        let model = Sequential([Linear(2, 2)], inputShape: [2])
+        model.compile(optimizer: SGD(learningRate: 0.1), loss: .crossEntropy)
+        for split in [Double.nan, 1e300, 1, -0.5] {
+            #expect { try model.fit(x: xorInputs, y: xorLabels, validationSplit: split, verbose: false) } throws: { error in
+                guard case TrainingError.badData(let message) = error else { return false }
+                return message == "fit: validationSplit \(split) must be in [0, 1)"
+            }
+        }
+    }
 }
 
 @Suite struct LossTests {

@@ -35,6 +35,20 @@ import Testing
             == "confusionMatrix: the matrix must be square (2 rows), row 1 has 1 values")
     }
 
+    /// Sizes that allocated without bound or read outside the pixels (a crash or a garbage
+    /// picture in the release engine) are errors.
+    @Test func sizesFromTheCallAreBounded() {
+        #expect(message(Figure().histogram([1.0, 2, 3], bins: Int.max)) == "histogram: bins must be in 1...100000, got 9223372036854775807")
+        #expect(message(Figure().histogram([1.0, 2, 3], bins: 0)) == "histogram: bins must be in 1...100000, got 0")
+        #expect(message(Figure().histogram([1.0, 2, 3], bins: 100_000)) == nil)
+        #expect(message(Figure().imageGrid(Tensor.zeros([2, 4]), side: -2)) == "imageGrid: side must be at least 1, got -2")
+        #expect(message(Figure().imageGrid(Tensor.zeros([2, 4]), side: 2)) == nil)
+        let huge = Figure().decisionBoundary(xRange: 0...1, yRange: 0...1, resolution: 3) { xs, _ in xs.map { _ in Int.max } }
+        #expect(message(huge) == "decisionBoundary: classes must be below 1000, found 9223372036854775807")
+        let many = Figure().decisionBoundary(xRange: 0...1, yRange: 0...1, resolution: 3) { xs, _ in xs.map { _ in 999 } }
+        #expect(message(many) == nil)
+    }
+
     @Test func firstProblemWins() {
         let f = Figure().line([1.0, 2], [1.0]).line([Double]())
         #expect(message(f) == "line: x has 2 values, y has 1")
