@@ -66,7 +66,8 @@ public final class Sequential: Module {
     ///   - y: targets: class indices (samples) for `.crossEntropy`, else values of the output's shape.
     ///   - validationData: evaluated after each epoch.
     ///   - validationSplit: or, the fraction of (x, y) held out (the last samples) for validation.
-    ///   - shuffle: a new order each epoch, drawn from `seed` (the same seed, the same run).
+    ///   - shuffle: a new order each epoch, drawn from `seed` (the same seed, the same run) by the
+    ///     engine's own Fisher-Yates (`RandomNumberGenerator.shuffle(_:)`), stable across Swift versions.
     ///   - seed: seeds the shuffling; by default it is drawn from `RandomGenerator.global`, so
     ///     calling `fit` again (a loop of one-epoch fits) shuffles anew, as Keras does, and a
     ///     notebook that seeds the global generator still runs the same every time.
@@ -131,7 +132,7 @@ public final class Sequential: Module {
             // Layers may change between epochs (a callback), not during one.
             let parameters = self.parameters
             for i in order.indices { order[i] = i }
-            if shuffle { order.shuffle(using: &generator) }
+            if shuffle { generator.shuffle(&order) }
             var lossSum: Double = 0, correct = 0, counted = 0
             for step in 0..<steps {
                 let rows = order[(step * batchSize)..<min(samples, (step + 1) * batchSize)]
