@@ -48,7 +48,7 @@ extension DisplayItem {
                 return .text("\(type(of: value)): could not draw PNG: \(error)")
             }
         }
-        if let tensor = value as? Tensor { return .text(tensor.notebookSummary) }
+        if let tensor = value as? Tensor { return .text(tensor.summary) }
         return .text(String(describing: value))
     }
 }
