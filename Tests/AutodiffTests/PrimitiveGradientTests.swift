@@ -238,3 +238,20 @@ import Testing
         expectGradient({ sigmoidCrossEntropy(logits: $0[0], labels: labels) }, [predicted * 3])
     }
 }
+
+/// `v[i]` and `v[a..<b]` are a slice and a reshape: the gradient flows back into those rows.
+@Suite struct VariableSubscriptGradientTests {
+    @Test func rowsAndSlicesMatchFiniteDifferences() {
+        let x = awayFromZero([4, 3])
+        expectGradient({ $0[0][1] * $0[0][-1] }, [x])
+        expectGradient({ $0[0][1..<3] * 2 + $0[0][(-2)...] }, [x])
+        expectGradient({ v in v[0][...1].sum(alongAxes: [0]) * v[0][3] }, [x])
+    }
+
+    @Test func theGradientOfARowIsZeroElsewhere() {
+        let v = Variable(Tensor.arange(6).reshaped(to: [3, 2]), requiresGrad: true)
+        v[1].sum().backward()
+        #expect(v.grad == Tensor([[0, 0], [1, 1], [0, 0]]))
+        #expect(v[2].value == Tensor([4, 5]) && v[1..<3].shape == [2, 2])
+    }
+}
