@@ -155,6 +155,8 @@ public final class Dropout: Layer {
         precondition(rate >= 0 && rate < 1, "Dropout: rate \(rate) must be in [0, 1)")
         self.rate = rate
     }
+    /// A rate given as a Double (a front-matter parameter).
+    @_disfavoredOverload public convenience init(rate: Double) { self.init(rate: Float(rate)) }
     public func callAsFunction(_ x: Variable) -> Variable {
         isTraining ? dropout(x, rate: rate) : x
     }

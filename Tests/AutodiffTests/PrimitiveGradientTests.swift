@@ -255,3 +255,16 @@ import Testing
         #expect(v[2].value == Tensor([4, 5]) && v[1..<3].shape == [2, 2])
     }
 }
+
+/// Doubles and Ints (front-matter parameters) in differentiable expressions.
+@Suite struct VariableNumberTypeTests {
+    @Test func doublesAndIntsRecordTheFloatOperations() {
+        let scale: Double = 0.5, offset: Int = 3
+        let x = awayFromZero([2, 3])
+        expectGradient({ ($0[0] * scale + offset) * (offset - $0[0]) / scale }, [x])
+        expectGradient({ (scale / ($0[0] * $0[0] + offset)) + (scale - $0[0]) * offset / offset }, [x])
+        let v = Variable(x)
+        #expect((v * scale + offset).value == (v * Float(scale) + Float(offset)).value)
+        #expect((offset * v - scale).value == (Float(offset) * v - Float(scale)).value)
+    }
+}
