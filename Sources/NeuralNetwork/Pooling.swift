@@ -1,86 +1,68 @@
 import Foundation
 
-/// Max pooling over NCHW batches: the largest value of each window (the gradient flows to it).
-public final class MaxPool2D: Layer {
+/// Max or average pooling over NCHW batches: each `size`×`size` window of every channel
+/// becomes one value. Use `MaxPool2D` or `AvgPool2D`; this class holds what they share.
+public class Pooling2D: Layer, SavableLayer {
     public let window: Window2D
     public var isTraining = true
+
     /// Windows of `size`×`size`, moved by `stride` (default: `size`, non-overlapping).
-    public init(size: Int = 2, stride: Int? = nil, padding: Int = 0) {
+    public required init(size: Int = 2, stride: Int? = nil, padding: Int = 0) {
         window = Window2D(size: size, stride: stride ?? size, padding: padding)
     }
+
     public func callAsFunction(_ x: Variable) -> Variable {
         checkInput(x)
-        return maxPool2D(x, window: window)
+        return pooled(x)
     }
+
+    /// The pooling of a batch the layer takes.
+    func pooled(_ x: Variable) -> Variable { engineFailure("Pooling2D: use MaxPool2D or AvgPool2D") }
+
     public var namedParameters: [(String, Variable)] { [] }
-    public func outputShape(forInput input: [Int]) throws -> [Int] { try pooledShape(input, window) }
-    public var description: String { "MaxPool2D(\(poolingArguments(window)))" }
+
+    public func outputShape(forInput input: [Int]) throws -> [Int] {
+        guard input.count == 3 else { throw LayerShapeError(input: input, expected: "(channels, height, width)") }
+        let (oh, ow) = window.outputSize(height: input[1], width: input[2])
+        guard oh >= 1, ow >= 1 else { throw LayerShapeError(input: input, expected: "images at least as large as the window") }
+        return [input[0], oh, ow]
+    }
+
+    public var description: String {
+        "\(typeName)(size: \(window.kernelHeight)" + (window.strideHeight != window.kernelHeight ? ", stride: \(window.strideHeight)" : "")
+            + (window.paddingHeight != 0 ? ", padding: \(window.paddingHeight)" : "") + ")"
+    }
+
+    /// Saved as `{"maxPool2D": {"size": 2, "stride": 2, "padding": 0}}` (or "avgPool2D").
+    public struct Configuration: Codable, Equatable, CountsParameters {
+        public var size: Int
+        public var stride: Int
+        public var padding: Int
+        var parameterCount: Int? { 0 }
+    }
+    public class var savedTypeName: String { String(reflecting: self) }
+    public var configuration: Configuration {
+        Configuration(size: window.kernelHeight, stride: window.strideHeight, padding: window.paddingHeight)
+    }
+    public required convenience init(configuration: Configuration) {
+        self.init(size: configuration.size, stride: configuration.stride, padding: configuration.padding)
+    }
+    public static func problem(with configuration: Configuration) -> String? {
+        if configuration.padding < 0 { return "has padding \(configuration.padding); it must not be negative" }
+        return positiveSizes([("size", configuration.size), ("stride", configuration.stride)])
+    }
+}
+
+/// Max pooling over NCHW batches: the largest value of each window (the gradient flows to it).
+public final class MaxPool2D: Pooling2D {
+    override func pooled(_ x: Variable) -> Variable { maxPool2D(x, window: window) }
+    public override class var savedTypeName: String { "maxPool2D" }
 }
 
 /// Average pooling over NCHW batches: the mean of each window.
-public final class AvgPool2D: Layer {
-    public let window: Window2D
-    public var isTraining = true
-    public init(size: Int = 2, stride: Int? = nil, padding: Int = 0) {
-        window = Window2D(size: size, stride: stride ?? size, padding: padding)
-    }
-    public func callAsFunction(_ x: Variable) -> Variable {
-        checkInput(x)
-        return avgPool2D(x, window: window)
-    }
-    public var namedParameters: [(String, Variable)] { [] }
-    public func outputShape(forInput input: [Int]) throws -> [Int] { try pooledShape(input, window) }
-    public var description: String { "AvgPool2D(\(poolingArguments(window)))" }
-}
-
-/// (channels, height, width) pooled by `window`, or the error saying what a pooling layer takes.
-private func pooledShape(_ input: [Int], _ window: Window2D) throws -> [Int] {
-    guard input.count == 3 else { throw LayerShapeError(input: input, expected: "(channels, height, width)") }
-    let (oh, ow) = window.outputSize(height: input[1], width: input[2])
-    guard oh >= 1, ow >= 1 else { throw LayerShapeError(input: input, expected: "images at least as large as the window") }
-    return [input[0], oh, ow]
-}
-
-private func poolingArguments(_ window: Window2D) -> String {
-    "size: \(window.kernelHeight)" + (window.strideHeight != window.kernelHeight ? ", stride: \(window.strideHeight)" : "")
-        + (window.paddingHeight != 0 ? ", padding: \(window.paddingHeight)" : "")
-}
-
-/// Both pooling layers are saved as `{"maxPool2D": {"size": 2, "stride": 2, "padding": 0}}` (or "avgPool2D").
-public struct PoolingConfiguration: Codable, Equatable, CountsParameters {
-    public var size: Int
-    public var stride: Int
-    public var padding: Int
-    var parameterCount: Int? { 0 }
-
-    init(_ window: Window2D) {
-        size = window.kernelHeight
-        stride = window.strideHeight
-        padding = window.paddingHeight
-    }
-
-    var problem: String? {
-        if padding < 0 { return "has padding \(padding); it must not be negative" }
-        return positiveSizes([("size", size), ("stride", stride)])
-    }
-}
-
-extension MaxPool2D: SavableLayer {
-    public static var savedTypeName: String { "maxPool2D" }
-    public var configuration: PoolingConfiguration { PoolingConfiguration(window) }
-    public convenience init(configuration: PoolingConfiguration) {
-        self.init(size: configuration.size, stride: configuration.stride, padding: configuration.padding)
-    }
-    public static func problem(with configuration: PoolingConfiguration) -> String? { configuration.problem }
-}
-
-extension AvgPool2D: SavableLayer {
-    public static var savedTypeName: String { "avgPool2D" }
-    public var configuration: PoolingConfiguration { PoolingConfiguration(window) }
-    public convenience init(configuration: PoolingConfiguration) {
-        self.init(size: configuration.size, stride: configuration.stride, padding: configuration.padding)
-    }
-    public static func problem(with configuration: PoolingConfiguration) -> String? { configuration.problem }
+public final class AvgPool2D: Pooling2D {
+    override func pooled(_ x: Variable) -> Variable { avgPool2D(x, window: window) }
+    public override class var savedTypeName: String { "avgPool2D" }
 }
 
 /// Flattens each sample: (batch, d1, d2, ...) -> (batch, d1·d2·...).
