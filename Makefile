@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Both set everything up first.
-.PHONY: run test setup deps data build unit-test notebook-test bench clean
+.PHONY: run test setup deps data build unit-test notebook-test bench docs clean
 
 run: setup
 	bin/nbrun notebooks/backprop.md
@@ -29,6 +29,17 @@ bench:
 	swift run -c release benchmarks engine
 	swift run -c release benchmarks plot
 	swift run -c release benchmarks runner
+
+# The engine's API reference, built by DocC (swift-docc-plugin) from the doc comments into
+# output/docs, one combined site for the engine's modules (not committed). Serve the folder
+# to read it, e.g. `python3 -m http.server -d output/docs`, then open /documentation.
+ENGINE_MODULES := TensorCore Autodiff NeuralNetwork Optimizers Datasets Plotting
+docs:
+	mkdir -p output
+	swift package --allow-writing-to-directory output/docs generate-documentation \
+		$(addprefix --target ,$(ENGINE_MODULES)) --enable-experimental-combined-documentation \
+		--output-path output/docs
+	@echo "API reference: $(CURDIR)/output/docs (serve it: python3 -m http.server -d output/docs)"
 
 clean:
 	rm -rf .build output

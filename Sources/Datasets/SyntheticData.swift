@@ -24,7 +24,7 @@ public enum SyntheticData {
         var points: [Float] = [], labels: [Int] = []
         for i in 0..<count {
             let a = (i % 4) >> 1, b = i % 2         // corners in turn, so classes balance
-            points += [Float(a) + noise * generator.nextGaussian(), Float(b) + noise * generator.nextGaussian()]
+            points += [Float(a) + noise * generator.nextNormal(), Float(b) + noise * generator.nextNormal()]
             labels.append(a ^ b)
         }
         return shuffled(points: points, dimensions: 2, labels: labels, classNames: ["0", "1"], using: &generator)
@@ -42,7 +42,7 @@ public enum SyntheticData {
             for i in 0..<n {
                 let t = Float.pi * Float(i) / Float(max(n - 1, 1))
                 let (x, y) = label == 0 ? (cos(t), sin(t)) : (1 - cos(t), 0.5 - sin(t))
-                points += [x + noise * generator.nextGaussian(), y + noise * generator.nextGaussian()]
+                points += [x + noise * generator.nextNormal(), y + noise * generator.nextNormal()]
                 labels.append(label)
             }
         }
@@ -63,7 +63,7 @@ public enum SyntheticData {
         for k in 0..<classes {
             for i in 0..<countPerClass {
                 let r = Float(i) / Float(countPerClass - 1)
-                let t = armLength * (Float(k) + r) + noise * generator.nextGaussian()
+                let t = armLength * (Float(k) + r) + noise * generator.nextNormal()
                 points += [r * sin(t), r * cos(t)]
                 labels.append(k)
             }
@@ -84,7 +84,7 @@ public enum SyntheticData {
         var points: [Float] = [], labels: [Int] = []
         for (k, center) in centers.enumerated() {
             for _ in 0..<countPerClass {
-                for coordinate in center { points.append(coordinate + standardDeviation * generator.nextGaussian()) }
+                for coordinate in center { points.append(coordinate + standardDeviation * generator.nextNormal()) }
                 labels.append(k)
             }
         }
@@ -99,7 +99,7 @@ public enum SyntheticData {
     {
         engineCheck(classes > 0 && dimensions > 0, "blobs: classes and dimensions must be positive, got classes \(classes), dimensions \(dimensions)")
         var generator = SeededGenerator(seed: seed)
-        let centers = (0..<classes).map { _ in (0..<dimensions).map { _ in generator.nextFloat(in: -10, 10) } }
+        let centers = (0..<classes).map { _ in (0..<dimensions).map { _ in generator.nextUniform(in: -10, 10) } }
         return blobs(countPerClass: countPerClass, centers: centers, standardDeviation: standardDeviation,
                      seed: generator.next())
     }
@@ -123,7 +123,7 @@ public enum SyntheticData {
         var points: [Float] = [], labels: [Int] = []
         points.reserveCapacity(2 * count)
         while labels.count < count {   // rejection sampling; the strip never fills the square
-            let x = generator.nextFloat(in: -1, 1), y = generator.nextFloat(in: -1, 1)
+            let x = generator.nextUniform(in: -1, 1), y = generator.nextUniform(in: -1, 1)
             let signedDistance = (weights[0] * x + weights[1] * y + bias) / norm
             guard abs(signedDistance) >= margin, signedDistance != 0 else { continue }
             points += [x, y]

@@ -80,19 +80,48 @@ public enum Activation: Codable, Equatable, CustomStringConvertible {
 }
 
 /// An activation as a layer of a `Sequential` model; `ReLU()`, `Sigmoid()`, ... name each one.
-public class ActivationLayer: Layer {
+public class ActivationLayer: Layer, SavableLayer {
     public let activation: Activation
     public var isTraining = true
     public init(_ activation: Activation) { self.activation = activation }
     public func callAsFunction(_ x: Variable) -> Variable { activation(x) }
     public var namedParameters: [(String, Variable)] { [] }
-    public var spec: LayerSpec { .activation(activation) }
-    public func outputShape(forInput input: [Int]) -> [Int] { input }
+    public func outputShape(forInput input: [Int]) throws -> [Int] { input }
+
+    /// "ReLU", "Sigmoid", ...: the activation's layer name, whichever class holds it.
+    public var typeName: String {
+        switch activation {
+        case .sigmoid: return "Sigmoid"
+        case .tanh: return "Tanh"
+        case .relu: return "ReLU"
+        case .leakyRelu: return "LeakyReLU"
+        case .elu: return "ELU"
+        case .softmax: return "Softmax"
+        }
+    }
+
+    public var description: String {
+        switch activation {
+        case .leakyRelu(let alpha): return "LeakyReLU(alpha: \(alpha))"
+        case .elu(let alpha): return "ELU(alpha: \(alpha))"
+        default: return typeName + "()"
+        }
+    }
+
+    /// Saved as `{"activation": {"_0": {"relu": {}}}}` (the key LayerSpec's enum case wrote).
+    public struct Configuration: Codable, Equatable, CountsParameters {
+        public var activation: Activation
+        enum CodingKeys: String, CodingKey { case activation = "_0" }
+        var parameterCount: Int? { 0 }
+    }
+    public static var savedTypeName: String { "activation" }
+    public var configuration: Configuration { Configuration(activation: activation) }
+    public required convenience init(configuration: Configuration) { self.init(configuration.activation) }
 }
 
-public final class ReLU: ActivationLayer { public init() { super.init(.relu) } }
-public final class Sigmoid: ActivationLayer { public init() { super.init(.sigmoid) } }
-public final class Tanh: ActivationLayer { public init() { super.init(.tanh) } }
-public final class LeakyReLU: ActivationLayer { public init(alpha: Float = 0.01) { super.init(.leakyRelu(alpha: alpha)) } }
-public final class ELU: ActivationLayer { public init(alpha: Float = 1) { super.init(.elu(alpha: alpha)) } }
-public final class Softmax: ActivationLayer { public init() { super.init(.softmax) } }
+public final class ReLU: ActivationLayer { public convenience init() { self.init(.relu) } }
+public final class Sigmoid: ActivationLayer { public convenience init() { self.init(.sigmoid) } }
+public final class Tanh: ActivationLayer { public convenience init() { self.init(.tanh) } }
+public final class LeakyReLU: ActivationLayer { public convenience init(alpha: Float = 0.01) { self.init(.leakyRelu(alpha: alpha)) } }
+public final class ELU: ActivationLayer { public convenience init(alpha: Float = 1) { self.init(.elu(alpha: alpha)) } }
+public final class Softmax: ActivationLayer { public convenience init() { self.init(.softmax) } }

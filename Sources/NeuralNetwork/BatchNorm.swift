@@ -32,16 +32,8 @@ public final class BatchNorm: Layer {
     }
 
     public func callAsFunction(_ x: Variable) -> Variable {
-        let statisticShape: [Int]
-        switch x.rank {
-        case 2 where x.shape[1] == featureCount:
-            statisticShape = [1, featureCount]
-        case 4 where x.shape[1] == featureCount:
-            statisticShape = [1, featureCount, 1, 1]
-        default:
-            shapeMismatch("BatchNorm(\(featureCount))", x.shape, [-1, featureCount],
-                          "do not match (need (batch, \(featureCount)) or (batch, \(featureCount), height, width))")
-        }
+        checkInput(x)
+        let statisticShape = x.rank == 2 ? [1, featureCount] : [1, featureCount, 1, 1]
         if isTraining {
             // Fused forward and backward (TensorCore's batchNormForward/Backward), about seven
             // full-size passes fewer than the composed formula.
@@ -68,6 +60,34 @@ public final class BatchNorm: Layer {
         default: break
         }
     }
-    public var spec: LayerSpec { .batchNorm(features: featureCount, momentum: momentum, epsilon: epsilon) }
-    public func outputShape(forInput input: [Int]) -> [Int] { input }
+
+    public func outputShape(forInput input: [Int]) throws -> [Int] {
+        guard input.count == 1 || input.count == 3, input[0] == featureCount else {
+            throw LayerShapeError(input: input, expected: "(\(featureCount)) or (\(featureCount), height, width)")
+        }
+        return input
+    }
+
+    public var description: String {
+        "BatchNorm(\(featureCount)" + (momentum != 0.1 ? ", momentum: \(momentum)" : "") + (epsilon != 1e-5 ? ", epsilon: \(epsilon)" : "") + ")"
+    }
+}
+
+extension BatchNorm: SavableLayer {
+    /// Saved as `{"batchNorm": {"features": 256, "momentum": 0.1, "epsilon": 1e-05}}`; the running
+    /// statistics are buffers, saved with the weights.
+    public struct Configuration: Codable, Equatable, CountsParameters {
+        public var features: Int
+        public var momentum: Float
+        public var epsilon: Float
+        var parameterCount: Int? { checkedProduct(2, features) }
+    }
+    public static var savedTypeName: String { "batchNorm" }
+    public var configuration: Configuration { Configuration(features: featureCount, momentum: momentum, epsilon: epsilon) }
+    public convenience init(configuration: Configuration) {
+        self.init(configuration.features, momentum: configuration.momentum, epsilon: configuration.epsilon)
+    }
+    public static func problem(with configuration: Configuration) -> String? {
+        positiveSizes([("features", configuration.features)])
+    }
 }

@@ -36,15 +36,7 @@ public final class Conv2D: Layer {
     }
 
     public func callAsFunction(_ x: Variable) -> Variable {
-        if x.rank != 4 || x.shape[1] != inputChannels {
-            shapeMismatch("Conv2D(\(inputChannels), \(filters))", x.shape, [-1, inputChannels, -1, -1],
-                          "do not match (input vs expected (batch, \(inputChannels), height, width))")
-        }
-        let (oh, ow) = window.outputSize(height: x.shape[2], width: x.shape[3])
-        if oh < 1 || ow < 1 {
-            shapeMismatch("Conv2D(\(inputChannels), \(filters), kernelSize: \(window.kernelHeight))", x.shape, [-1, inputChannels, -1, -1],
-                          "do not match (the image is smaller than the kernel)")
-        }
+        checkInput(x)
         return conv2D(x, weight: weight, bias: bias, window: window)       // (N, F, OH, OW)
     }
 
@@ -54,12 +46,47 @@ public final class Conv2D: Layer {
     }
 
     public var namedParameters: [(String, Variable)] { [("weight", weight), ("bias", bias)] }
-    public var spec: LayerSpec {
-        .conv2D(inputChannels: inputChannels, filters: filters, kernelSize: window.kernelHeight,
-                stride: window.strideHeight, padding: window.paddingHeight)
-    }
-    public func outputShape(forInput input: [Int]) -> [Int] {
+
+    public func outputShape(forInput input: [Int]) throws -> [Int] {
+        guard input.count == 3, input[0] == inputChannels else {
+            throw LayerShapeError(input: input, expected: "(\(inputChannels), height, width)")
+        }
         let (oh, ow) = window.outputSize(height: input[1], width: input[2])
+        guard oh >= 1, ow >= 1 else {
+            throw LayerShapeError(input: input, expected: "images of at least the kernel's size \(window.kernelHeight)x\(window.kernelWidth) (after padding)")
+        }
         return [filters, oh, ow]
+    }
+
+    public var description: String {
+        "Conv2D(\(inputChannels), \(filters), kernelSize: \(window.kernelHeight)"
+            + (window.strideHeight != 1 ? ", stride: \(window.strideHeight)" : "")
+            + (window.paddingHeight != 0 ? ", padding: \(window.paddingHeight)" : "") + ")"
+    }
+}
+
+extension Conv2D: SavableLayer {
+    /// Saved as `{"conv2D": {"inputChannels": 1, "filters": 32, "kernelSize": 3, "stride": 1, "padding": 1}}`.
+    public struct Configuration: Codable, Equatable, CountsParameters {
+        public var inputChannels: Int
+        public var filters: Int
+        public var kernelSize: Int
+        public var stride: Int
+        public var padding: Int
+        var parameterCount: Int? { checkedSum(checkedProduct(inputChannels, kernelSize, kernelSize, filters), filters) }
+    }
+    public static var savedTypeName: String { "conv2D" }
+    public var configuration: Configuration {
+        Configuration(inputChannels: inputChannels, filters: filters, kernelSize: window.kernelHeight,
+                      stride: window.strideHeight, padding: window.paddingHeight)
+    }
+    public convenience init(configuration: Configuration) {
+        self.init(configuration.inputChannels, configuration.filters, kernelSize: configuration.kernelSize,
+                  stride: configuration.stride, padding: configuration.padding)
+    }
+    public static func problem(with configuration: Configuration) -> String? {
+        if configuration.padding < 0 { return "has padding \(configuration.padding); it must not be negative" }
+        return positiveSizes([("inputChannels", configuration.inputChannels), ("filters", configuration.filters),
+                              ("kernelSize", configuration.kernelSize), ("stride", configuration.stride)])
     }
 }

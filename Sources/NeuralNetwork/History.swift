@@ -37,6 +37,26 @@ public struct History: Codable, Equatable {
     public var accuracy: [Float] { metric("accuracy") }
     /// Validation accuracy per epoch.
     public var validationAccuracy: [Float] { validationMetric("accuracy") }
+
+    /// A series by its Keras name (`history.history["val_loss"]`): "loss", "val_loss", a metric's
+    /// name ("accuracy", "mae", "mse"), or "val_" and a metric's name. Empty for a name not measured.
+    public subscript(name: String) -> [Float] {
+        switch name {
+        case "loss": return loss
+        case "val_loss": return validationLoss
+        default: return name.hasPrefix("val_") ? validationMetric(String(name.dropFirst(4))) : metric(name)
+        }
+    }
+
+    /// A training metric per epoch.
+    public subscript(metric: Metric) -> [Float] { self.metric(metric.name) }
+
+    /// The names measured, in Keras' order: "loss", the metrics, "val_loss", the validation metrics.
+    public var names: [String] {
+        guard let first = epochs.first else { return [] }
+        return ["loss"] + first.metrics.keys.sorted() + (first.validationLoss == nil ? [] : ["val_loss"])
+            + first.validationMetrics.keys.sorted().map { "val_" + $0 }
+    }
 }
 
 /// A training run that cannot go on.

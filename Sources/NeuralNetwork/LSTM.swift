@@ -44,10 +44,7 @@ public final class LSTM: Layer {
     }
 
     public func callAsFunction(_ x: Variable) -> Variable {
-        if x.rank != 3 || x.shape[2] != inputCount {
-            shapeMismatch("LSTM(\(inputCount), \(hiddenCount))", x.shape, [-1, -1, inputCount],
-                          "do not match (input vs expected (batch, time, \(inputCount)))")
-        }
+        checkInput(x)
         let batch = x.shape[0], steps = x.shape[1], h4 = 4 * hiddenCount
         // x Wx + b for all steps at once: (batch·time, 4H) -> (batch, time, 4H).
         let projected = (matmul(x.reshaped(to: [batch * steps, inputCount]), inputWeight) + bias)
@@ -73,8 +70,29 @@ public final class LSTM: Layer {
     public var namedParameters: [(String, Variable)] {
         [("inputWeight", inputWeight), ("hiddenWeight", hiddenWeight), ("bias", bias)]
     }
-    public var spec: LayerSpec { .lstm(inputs: inputCount, hidden: hiddenCount, returnSequences: returnSequences) }
-    public func outputShape(forInput input: [Int]) -> [Int] {
-        returnSequences ? [input[0], hiddenCount] : [hiddenCount]
+
+    public func outputShape(forInput input: [Int]) throws -> [Int] {
+        guard input.count == 2, input[1] == inputCount else { throw LayerShapeError(input: input, expected: "(time, \(inputCount))") }
+        return returnSequences ? [input[0], hiddenCount] : [hiddenCount]
+    }
+
+    public var description: String { "LSTM(\(inputCount), \(hiddenCount)\(returnSequences ? ", returnSequences: true" : ""))" }
+}
+
+extension LSTM: SavableLayer {
+    /// Saved as `{"lstm": {"inputs": 28, "hidden": 64, "returnSequences": false}}`.
+    public struct Configuration: Codable, Equatable, CountsParameters {
+        public var inputs: Int
+        public var hidden: Int
+        public var returnSequences: Bool
+        var parameterCount: Int? { checkedProduct(4, hidden, checkedSum(inputs, hidden, 1) ?? Int.max) }
+    }
+    public static var savedTypeName: String { "lstm" }
+    public var configuration: Configuration { Configuration(inputs: inputCount, hidden: hiddenCount, returnSequences: returnSequences) }
+    public convenience init(configuration: Configuration) {
+        self.init(configuration.inputs, configuration.hidden, returnSequences: configuration.returnSequences)
+    }
+    public static func problem(with configuration: Configuration) -> String? {
+        positiveSizes([("inputs", configuration.inputs), ("hidden", configuration.hidden)])
     }
 }

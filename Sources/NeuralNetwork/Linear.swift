@@ -32,9 +32,7 @@ public final class Linear: Layer {
     }
 
     public func callAsFunction(_ x: Variable) -> Variable {
-        if x.rank != 2 || x.shape[1] != inputCount {
-            shapeMismatch("Linear(\(inputCount), \(outputCount))", x.shape, [-1, inputCount], "do not match (input vs expected (batch, \(inputCount)))")
-        }
+        checkInput(x)
         let product = matmul(x, weight)
         guard let bias else { return product }
         return product + bias
@@ -43,6 +41,29 @@ public final class Linear: Layer {
     public var namedParameters: [(String, Variable)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
-    public var spec: LayerSpec { .linear(inputs: inputCount, outputs: outputCount, bias: bias != nil) }
-    public func outputShape(forInput input: [Int]) -> [Int] { [outputCount] }
+
+    public func outputShape(forInput input: [Int]) throws -> [Int] {
+        guard input == [inputCount] else { throw LayerShapeError(input: input, expected: "(\(inputCount))") }
+        return [outputCount]
+    }
+
+    public var description: String { "Linear(\(inputCount), \(outputCount)\(bias == nil ? ", bias: false" : ""))" }
+}
+
+extension Linear: SavableLayer {
+    /// Saved as `{"linear": {"inputs": 784, "outputs": 128, "bias": true}}`.
+    public struct Configuration: Codable, Equatable, CountsParameters {
+        public var inputs: Int
+        public var outputs: Int
+        public var bias: Bool
+        var parameterCount: Int? { checkedSum(checkedProduct(inputs, outputs), bias ? outputs : 0) }
+    }
+    public static var savedTypeName: String { "linear" }
+    public var configuration: Configuration { Configuration(inputs: inputCount, outputs: outputCount, bias: bias != nil) }
+    public convenience init(configuration: Configuration) {
+        self.init(configuration.inputs, configuration.outputs, bias: configuration.bias)
+    }
+    public static func problem(with configuration: Configuration) -> String? {
+        positiveSizes([("inputs", configuration.inputs), ("outputs", configuration.outputs)])
+    }
 }

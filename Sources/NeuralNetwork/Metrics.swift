@@ -94,3 +94,108 @@ func checkSameCount(_ operation: String, _ predictions: Int, _ labels: Int) {
         fatalError("\(operation): \(predictions) predictions but \(labels) labels")
     }
 }
+
+/// What `fit` and `evaluate` measure besides the loss (`compile(optimizer:loss:metrics:)`),
+/// named in `History` and `Evaluation` by `name`, as in Keras: "accuracy", "mae", "mse".
+public enum Metric: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+    /// The fraction of samples predicted right: the argmax of the outputs against the class
+    /// index (`.crossEntropy`); outputs above 0.5 (`.binaryCrossEntropy`) or 0 (with logits)
+    /// against targets above 0.5; the argmax of the outputs against the argmax of target rows
+    /// (`.meanSquaredError`, `.klDivergence`, two or more classes).
+    case accuracy
+    /// The mean absolute difference between outputs and targets of the same shape.
+    case meanAbsoluteError = "mae"
+    /// The mean squared difference between outputs and targets of the same shape.
+    case meanSquaredError = "mse"
+
+    /// The name in `History` and `Evaluation`: "accuracy", "mae", "mse".
+    public var name: String { rawValue }
+    public var description: String { rawValue }
+}
+
+/// The metrics of a run of `fit` or `evaluate`, summed batch by batch.
+struct MetricTotals {
+    let metrics: [Metric]
+    let loss: Loss
+    /// Per metric: the sum over samples and the samples it was measured on.
+    private var sums: [Double], hits: [Int], counted: [Int]
+
+    init(_ metrics: [Metric], loss: Loss) {
+        self.metrics = metrics
+        self.loss = loss
+        sums = Array(repeating: 0, count: metrics.count)
+        hits = Array(repeating: 0, count: metrics.count)
+        counted = Array(repeating: 0, count: metrics.count)
+    }
+
+    /// Adds a batch: its outputs and targets (batch first).
+    mutating func add(_ output: Tensor, _ target: Tensor) {
+        let samples = output.rank > 0 ? output.shape[0] : 0
+        for (index, metric) in metrics.enumerated() {
+            switch metric {
+            case .accuracy:
+                if let correct = MetricTotals.correctCount(output, target, loss: loss) {
+                    hits[index] += correct
+                    counted[index] += samples
+                }
+            case .meanAbsoluteError, .meanSquaredError:
+                guard output.shape == target.shape, samples > 0 else { continue }
+                let perSample = Double(output.count / samples)
+                var total = 0.0
+                output.withUnsafeBufferPointer { o in
+                    target.withUnsafeBufferPointer { t in
+                        for i in 0..<o.count {
+                            let difference = Double(o[i] - t[i])
+                            total += metric == .meanAbsoluteError ? Swift.abs(difference) : difference * difference
+                        }
+                    }
+                }
+                sums[index] += total / perSample
+                counted[index] += samples
+            }
+        }
+    }
+
+    /// Each measured metric by name.
+    var values: [String: Float] {
+        var values: [String: Float] = [:]
+        for (index, metric) in metrics.enumerated() where counted[index] > 0 {
+            values[metric.name] = metric == .accuracy ? Float(hits[index]) / Float(counted[index])
+                                                       : Float(sums[index] / Double(counted[index]))
+        }
+        return values
+    }
+
+    /// Correct predictions in a batch, when accuracy means something for this loss and target.
+    static func correctCount(_ output: Tensor, _ target: Tensor, loss: Loss) -> Int? {
+        switch loss {
+        case .crossEntropy:
+            // The argmax of each row (the first maximum, as `predictedClasses`) against the
+            // class index, without building either array.
+            guard output.rank == 2, output.shape[0] == target.count else {
+                return zip(predictedClasses(output), classIndices(target)).filter { $0 == $1 }.count
+            }
+            let rows = output.shape[0], columns = output.shape[1]
+            return output.withUnsafeBufferPointer { scores in
+                target.withUnsafeBufferPointer { labels in
+                    var hits = 0
+                    for r in 0..<rows {
+                        var best = 0, bestValue = -Float.infinity
+                        for c in 0..<columns where scores[r * columns + c] > bestValue {
+                            bestValue = scores[r * columns + c]
+                            best = c
+                        }
+                        if best == Int(labels[r]) { hits += 1 }
+                    }
+                    return hits
+                }
+            }
+        case .binaryCrossEntropy, .binaryCrossEntropyWithLogits:
+            let threshold: Float = loss == .binaryCrossEntropy ? 0.5 : 0
+            return zip(output.scalars, target.scalars).filter { ($0 > threshold) == ($1 > 0.5) }.count / max(output.count / output.shape[0], 1)
+        case .meanSquaredError, .klDivergence:
+            guard output.rank == 2, output.shape[1] > 1, target.shape == output.shape else { return nil }
+            return zip(predictedClasses(output), predictedClasses(target)).filter { $0 == $1 }.count
+        }
+    }
+}

@@ -21,46 +21,94 @@ public struct ModelSummary: CustomStringConvertible {
         let rule = String(repeating: "─", count: layerWidth + shapeWidth + countWidth)
         var lines = [pad("Layer", layerWidth) + pad("Output shape", shapeWidth) + right("Params", countWidth), rule]
         for row in rows {
-            lines.append(pad(row.layer, layerWidth) + pad(row.outputShape, shapeWidth) + right(grouped(row.parameters), countWidth))
+            lines.append(pad(row.layer, layerWidth) + pad(row.outputShape, shapeWidth) + right(Self.grouped(row.parameters), countWidth))
         }
         lines.append(rule)
-        lines.append("Total parameters: \(grouped(totalParameters))")
+        lines.append("Total parameters: \(Self.grouped(totalParameters))")
         return lines.joined(separator: "\n")
     }
 }
 
-/// 235146 -> "235,146".
-func grouped(_ value: Int) -> String {
-    let digits = Array(String(value))
-    var out = ""
-    for (i, digit) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-        out.append(digit)
+extension ModelSummary {
+    /// 235146 -> "235,146".
+    public static func grouped(_ value: Int) -> String {
+        let digits = Array(String(value.magnitude))
+        var out = value < 0 ? "-" : ""
+        for (i, digit) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return out
     }
-    return out
 }
 
 extension Sequential {
-    /// The layers, their output shapes for `inputShape` (or the model's) and parameter counts.
-    /// Without a known input shape, output shapes show "?"; a layer that cannot take what the
-    /// one before it gives shows "? (takes ...)", and the layers after it "?".
+    /// The layers, their output shapes for `inputShape` (or the model's) and parameter counts
+    /// (Keras' `summary()`), each shape from the layer's own `outputShape(forInput:)`. Without a
+    /// known input shape, output shapes show "?"; a layer that cannot take what the one before
+    /// it gives shows "? (takes ...)", and the layers after it "?".
     public func summary(inputShape: [Int]? = nil) -> ModelSummary {
         var shape = inputShape ?? self.inputShape
         var rows: [ModelSummary.Row] = []
         for (index, layer) in layers.enumerated() {
             var text = "?"
             if let input = shape {
-                switch sampleShapeStep(layer, input) {
-                case .output(let output): shape = output
-                case .unknown: shape = layer.outputShape(forInput: input)
-                case .rejects(let expected):
+                do {
+                    shape = try layer.outputShape(forInput: input)
+                } catch let error as LayerShapeError {
                     shape = nil
-                    text = "? (takes \(expected))"
+                    text = "? (takes \(error.expected))"
+                } catch {
+                    shape = nil
+                    text = "? (\(error))"
                 }
             }
-            if let shape { text = "(" + (["batch"] + shape.map(String.init)).joined(separator: ", ") + ")" }
+            if let shape { text = ModelSummary.shapeText(shape) }
             rows.append(.init(layer: "\(index) \(layer.typeName)", outputShape: text, parameters: layer.parameterCount))
         }
         return ModelSummary(rows: rows)
+    }
+}
+
+extension Module {
+    /// A model of your own as a table (PyTorch's module listing): one row per module it holds in
+    /// a stored property (or an array of them), in declaration order, with its type and
+    /// parameter count; parameters of its own (a `Variable` property) in a last row. With an
+    /// `inputShape` (one sample, batch omitted), the model runs once on a zero sample to show
+    /// its output shape in a last row. A `Sequential` gives its layer-by-layer summary.
+    public func summary(inputShape: [Int]? = nil) -> ModelSummary {
+        if let sequential = self as? Sequential { return sequential.summary(inputShape: inputShape) }
+        var rows: [ModelSummary.Row] = []
+        for child in Mirror(reflecting: self).children {
+            guard let label = child.label else { continue }
+            if let module = child.value as? Module {
+                rows.append(.init(layer: "\(label) \(Self.typeName(of: module))", outputShape: "", parameters: module.parameterCount))
+            } else if let modules = child.value as? [Module] {
+                for (index, module) in modules.enumerated() {
+                    rows.append(.init(layer: "\(label).\(index) \(Self.typeName(of: module))", outputShape: "", parameters: module.parameterCount))
+                }
+            }
+        }
+        let own = parameterCount - rows.reduce(0) { $0 + $1.parameters }
+        if own > 0 || rows.isEmpty { rows.append(.init(layer: "(own parameters)", outputShape: "", parameters: max(own, 0))) }
+        if let inputShape {
+            let wasTraining = isTraining
+            isTraining = false
+            defer { isTraining = wasTraining }
+            let output = withoutGradients { self(Variable(Tensor.zeros([1] + inputShape))) }
+            rows.append(.init(layer: "output", outputShape: ModelSummary.shapeText(Array(output.shape.dropFirst())), parameters: 0))
+        }
+        return ModelSummary(rows: rows)
+    }
+
+    private static func typeName(of module: Module) -> String {
+        (module as? Layer)?.typeName ?? String(describing: type(of: module))
+    }
+}
+
+extension ModelSummary {
+    /// "(batch, 128)" for a sample shape [128].
+    static func shapeText(_ shape: [Int]) -> String {
+        "(" + (["batch"] + shape.map(String.init)).joined(separator: ", ") + ")"
     }
 }

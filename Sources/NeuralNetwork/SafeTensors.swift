@@ -57,12 +57,54 @@ public enum SafeTensors {
 
     /// Reads a safetensors file. A missing, truncated or malformed file throws a
     /// `SafeTensorsError` naming the file and the problem.
+    ///
+    /// The header is read first, then each F32 tensor straight from the file into the tensor's
+    /// own storage (one copy from the page cache: the whole file is never held twice, and a
+    /// notebook's cached tensors load at about the disk's speed); other dtypes are converted.
     public static func read(from path: String) throws -> File {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SafeTensorsError(file: path, problem: "cannot be read (missing or not a file)")
+        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: path, problem: problem) }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw fail("cannot be read (missing or not a file)") }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            throw fail("cannot be read (missing or not a file)")
+        }
+        let size = Int(status.st_size)
+        guard size >= 8 else { throw fail("is \(size) bytes long, too short for the 8-byte header length") }
+        var lengthField: UInt64 = 0
+        guard readFully(descriptor, &lengthField, count: 8, offset: 0) else { throw fail("cannot be read") }
+        let headerLength = UInt64(littleEndian: lengthField)
+        guard headerLength <= UInt64(size - 8) else {
+            throw fail("header claims \(headerLength) bytes but the file holds only \(size - 8) after the length")
+        }
+        var header = Data(count: Int(headerLength))
+        guard header.withUnsafeMutableBytes({ readFully(descriptor, $0.baseAddress!, count: Int(headerLength), offset: 8) }) else {
+            throw fail("cannot be read")
+        }
+        let body = 8 + Int(headerLength)
+        let layout = try Layout(header: header, bodyCount: size - body, fail: fail)
+        var tensors: [String: Tensor] = [:]
+        for entry in layout.entries {
+            var complete = true
+            let scalars: [Float]
+            if entry.dtype == "F32" {
+                scalars = [Float](unsafeUninitializedCapacity: entry.count) { buffer, initialized in
+                    if entry.count > 0 {
+                        complete = readFully(descriptor, buffer.baseAddress!, count: entry.count * 4, offset: body + entry.begin)
+                    }
+                    initialized = complete ? entry.count : 0
+                }
+            } else {
+                var bytes = [UInt8](repeating: 0, count: entry.end - entry.begin)
+                complete = bytes.withUnsafeMutableBytes { readFully(descriptor, $0.baseAddress!, count: $0.count, offset: body + entry.begin) }
+                scalars = bytes.withUnsafeBytes { convert($0, dtype: entry.dtype, count: entry.count) }
+            }
+            guard complete else { throw fail("is truncated: entry \"\(entry.name)\" could not be read whole") }
+            tensors[entry.name] = Tensor(scalars, shape: entry.shape)
         }
         FileAccess.record(.read, path)
-        return try decode(data, file: path)
+        return File(tensors: tensors, metadata: layout.metadata)
     }
 
     /// Decodes safetensors bytes; `file` names the source in errors.
@@ -77,57 +119,75 @@ public enum SafeTensors {
         guard headerLength <= UInt64(data.count - 8) else {
             throw fail("header claims \(headerLength) bytes but the file holds only \(data.count - 8) after the length")
         }
-        let headerData = data.subdata(in: 8..<(8 + Int(headerLength)))
-        guard let json = try? JSONSerialization.jsonObject(with: headerData), let header = json as? [String: Any] else {
-            throw fail("header is not a JSON object")
-        }
         let body = 8 + Int(headerLength)
-        let bodyCount = data.count - body
+        let layout = try Layout(header: data.subdata(in: 8..<body), bodyCount: data.count - body, fail: fail)
         var tensors: [String: Tensor] = [:]
-        var metadata: [String: String] = [:]
-        for (name, value) in header {
-            if name == "__metadata__" {
-                guard let pairs = value as? [String: Any] else { throw fail("__metadata__ is not an object") }
-                for (key, item) in pairs {
-                    guard let text = item as? String else { throw fail("metadata value for \"\(key)\" is not a string") }
-                    metadata[key] = text
-                }
-                continue
-            }
-            guard let entry = value as? [String: Any],
-                  let dtype = entry["dtype"] as? String,
-                  let shapeValues = entry["shape"] as? [Any],
-                  let offsets = entry["data_offsets"] as? [Any], offsets.count == 2,
-                  let begin = (offsets[0] as? NSNumber)?.intValue, let end = (offsets[1] as? NSNumber)?.intValue
-            else { throw fail("entry \"\(name)\" lacks dtype, shape or data_offsets") }
-            var shape: [Int] = []
-            for dimension in shapeValues {
-                guard let extent = (dimension as? NSNumber)?.intValue, extent >= 0 else {
-                    throw fail("entry \"\(name)\" has a bad shape \(shapeValues)")
-                }
-                shape.append(extent)
-            }
-            let (count, overflow) = shape.reduce((1, false)) { partial, extent in
-                let (product, o) = partial.0.multipliedReportingOverflow(by: extent)
-                return (product, partial.1 || o)
-            }
-            guard let width = elementWidth[dtype] else {
-                throw fail("entry \"\(name)\" has dtype \(dtype); nbrun reads F32, F64, I32, I64 and U8")
-            }
-            let (bytes, bytesOverflow) = count.multipliedReportingOverflow(by: width)
-            guard !overflow, !bytesOverflow, begin >= 0, end >= begin, end - begin == bytes else {
-                throw fail("entry \"\(name)\" has offsets [\(begin), \(end)] that do not fit shape \(shape) of \(dtype)")
-            }
-            guard end <= bodyCount else {
-                throw fail("is truncated: entry \"\(name)\" ends at byte \(end) of the data but the data holds \(bodyCount) bytes")
-            }
+        for entry in layout.entries {
             let scalars: [Float] = data.withUnsafeBytes { raw in
-                let start = raw.baseAddress! + body + begin
-                return convert(UnsafeRawBufferPointer(start: start, count: end - begin), dtype: dtype, count: count)
+                convert(UnsafeRawBufferPointer(rebasing: raw[(body + entry.begin)..<(body + entry.end)]), dtype: entry.dtype, count: entry.count)
             }
-            tensors[name] = Tensor(scalars, shape: shape)
+            tensors[entry.name] = Tensor(scalars, shape: entry.shape)
         }
-        return File(tensors: tensors, metadata: metadata)
+        return File(tensors: tensors, metadata: layout.metadata)
+    }
+
+    /// A header read and checked against the size of the data after it: every entry's dtype,
+    /// shape and offsets agree and lie inside the data. Both readers go through it.
+    private struct Layout {
+        struct Entry {
+            var name: String
+            var dtype: String
+            var shape: [Int]
+            var count: Int
+            /// Byte offsets in the data after the header.
+            var begin: Int, end: Int
+        }
+        var entries: [Entry] = []
+        var metadata: [String: String] = [:]
+
+        init(header: Data, bodyCount: Int, fail: (String) -> SafeTensorsError) throws {
+            guard let json = try? JSONSerialization.jsonObject(with: header), let object = json as? [String: Any] else {
+                throw fail("header is not a JSON object")
+            }
+            for (name, value) in object {
+                if name == "__metadata__" {
+                    guard let pairs = value as? [String: Any] else { throw fail("__metadata__ is not an object") }
+                    for (key, item) in pairs {
+                        guard let text = item as? String else { throw fail("metadata value for \"\(key)\" is not a string") }
+                        metadata[key] = text
+                    }
+                    continue
+                }
+                guard let entry = value as? [String: Any],
+                      let dtype = entry["dtype"] as? String,
+                      let shapeValues = entry["shape"] as? [Any],
+                      let offsets = entry["data_offsets"] as? [Any], offsets.count == 2,
+                      let begin = (offsets[0] as? NSNumber)?.intValue, let end = (offsets[1] as? NSNumber)?.intValue
+                else { throw fail("entry \"\(name)\" lacks dtype, shape or data_offsets") }
+                var shape: [Int] = []
+                for dimension in shapeValues {
+                    guard let extent = (dimension as? NSNumber)?.intValue, extent >= 0 else {
+                        throw fail("entry \"\(name)\" has a bad shape \(shapeValues)")
+                    }
+                    shape.append(extent)
+                }
+                let (count, overflow) = shape.reduce((1, false)) { partial, extent in
+                    let (product, o) = partial.0.multipliedReportingOverflow(by: extent)
+                    return (product, partial.1 || o)
+                }
+                guard let width = elementWidth[dtype] else {
+                    throw fail("entry \"\(name)\" has dtype \(dtype); nbrun reads F32, F64, I32, I64 and U8")
+                }
+                let (bytes, bytesOverflow) = count.multipliedReportingOverflow(by: width)
+                guard !overflow, !bytesOverflow, begin >= 0, end >= begin, end - begin == bytes else {
+                    throw fail("entry \"\(name)\" has offsets [\(begin), \(end)] that do not fit shape \(shape) of \(dtype)")
+                }
+                guard end <= bodyCount else {
+                    throw fail("is truncated: entry \"\(name)\" ends at byte \(end) of the data but the data holds \(bodyCount) bytes")
+                }
+                entries.append(Entry(name: name, dtype: dtype, shape: shape, count: count, begin: begin, end: end))
+            }
+        }
     }
 
     private static let elementWidth: [String: Int] = ["F32": 4, "F64": 8, "I32": 4, "I64": 8, "U8": 1]
@@ -144,6 +204,18 @@ public enum SafeTensors {
         case "I64": return (0..<count).map { Float(raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
         default: return raw.map { Float($0) }
         }
+    }
+
+    /// Reads `count` bytes at `offset` of the file, through short reads and interruptions.
+    private static func readFully(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, count: Int, offset: Int) -> Bool {
+        var done = 0
+        while done < count {
+            let got = pread(descriptor, buffer + done, count - done, off_t(offset + done))
+            if got < 0 && errno == EINTR { continue }
+            if got <= 0 { return false }
+            done += got
+        }
+        return true
     }
 
     private static func jsonString(_ text: String) -> String {
@@ -167,6 +239,10 @@ public enum SafeTensors {
 public struct SafeTensorsError: Error, CustomStringConvertible, LocalizedError {
     public var file: String
     public var problem: String
+    public init(file: String, problem: String) {
+        self.file = file
+        self.problem = problem
+    }
     public var description: String { "\(file): \(problem) (not a valid safetensors file; save it again)" }
     public var errorDescription: String? { description }
 }

@@ -42,21 +42,54 @@ extension Module {
     }
 }
 
+extension Module {
+    /// Saves the weights alone (`stateDictionary()`: parameters and buffers by name) as
+    /// safetensors, PyTorch's `torch.save(model.state_dict(), path)`: for a model whose
+    /// architecture your own code builds. `.safetensors` is added to `path` unless it ends so.
+    /// Written atomically.
+    public func saveWeights(to path: String) throws {
+        try SafeTensors.write(stateDictionary(), metadata: ["nbrun.module": String(reflecting: type(of: self))],
+                              to: weightsPath(path))
+    }
+
+    /// Sets every parameter and buffer from a file `saveWeights(to:)` wrote (PyTorch's
+    /// `model.load_state_dict(torch.load(path))`): build the model as it was built, then load.
+    /// Throws, changing nothing, when a tensor is missing, has another shape, or has no place
+    /// in this model.
+    public func loadWeights(from path: String) throws {
+        let file = weightsPath(path)
+        try loadStateDictionary(try SafeTensors.read(from: file).tensors, file: file)
+    }
+
+    private func weightsPath(_ path: String) -> String {
+        path.hasSuffix(".safetensors") ? path : path + ".safetensors"
+    }
+}
+
 /// The architecture part of a saved `Sequential`, as JSON.
 struct SequentialArchitecture: Codable {
     var format = "nbrun.sequential"
     var version = 1
     var inputShape: [Int]?
-    var layers: [LayerSpec]
+    var layers: [SavedLayer]
 }
 
 extension Sequential {
     /// Saves the weights as safetensors and the architecture as JSON: `PATH.safetensors` and
     /// `PATH.json` (a `.safetensors` or `.json` extension on `path` is dropped first). Both are
     /// written atomically. The safetensors file also carries the architecture in its metadata.
+    ///
+    /// - Throws: `ModelFileError` naming the first layer (nested models included) that does
+    ///   not adopt `SavableLayer`, before writing anything.
     public func save(to path: String) throws {
         let base = Sequential.basePath(path)
-        let architecture = SequentialArchitecture(inputShape: inputShape, layers: layers.map(\.spec))
+        if let (position, layer) = unsavableLayer() {
+            let name = layer.typeName
+            throw ModelFileError(file: base + ".json", problem: "cannot hold layer \(position) (\(name)): \(name) does not adopt SavableLayer. "
+                + "Give it a Codable `configuration` and `init(configuration:)` (extension \(name): SavableLayer { ... }) "
+                + "to save the whole model, or save the weights alone with saveWeights(to:) and build the model in code")
+        }
+        let architecture = SequentialArchitecture(inputShape: inputShape, layers: configuration.layers)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json = try encoder.encode(architecture)
@@ -85,6 +118,8 @@ extension Sequential {
         let architecture: SequentialArchitecture
         do {
             architecture = try JSONDecoder().decode(SequentialArchitecture.self, from: json)
+        } catch let error as UnknownLayerType {
+            throw ModelFileError(file: source, problem: error.description)
         } catch {
             throw ModelFileError(file: source, problem: "is not a saved nbrun model architecture (\(error))")
         }
@@ -97,19 +132,30 @@ extension Sequential {
             throw ModelFileError(file: source, problem: "has an impossible input shape \(shape)")
         }
         let storedValues = weights.tensors.values.reduce(0) { $0 + $1.count }
-        for (index, spec) in architecture.layers.enumerated() {
-            if let problem = spec.configurationProblem {
-                throw ModelFileError(file: source, problem: "layer \(index) (\(spec.typeName)) \(problem)")
+        for (index, layer) in architecture.layers.enumerated() {
+            if let problem = layer.problem {
+                throw ModelFileError(file: source, problem: "layer \(index) (\(layer.layerName)) \(problem)")
             }
-            let count = spec.parameterCount ?? .max
-            if count > storedValues {
-                throw ModelFileError(file: source, problem: "layer \(index) (\(spec.typeName)) needs \(count) weights but \(weightsFile) holds \(storedValues) in all")
+            if let count = layer.parameterCount, count > storedValues {
+                throw ModelFileError(file: source, problem: "layer \(index) (\(layer.layerName)) needs \(count) weights but \(weightsFile) holds \(storedValues) in all")
             }
         }
         let model = Sequential(architecture.layers.map { $0.makeLayer() }, inputShape: architecture.inputShape)
         try model.loadStateDictionary(weights.tensors, file: weightsFile)
         model.isTraining = false
         return model
+    }
+
+    /// The first layer, depth first, that does not adopt `SavableLayer`, and where it stands ("2", "1.0").
+    private func unsavableLayer() -> (String, Layer)? {
+        for (index, layer) in layers.enumerated() {
+            if let nested = layer as? Sequential {
+                if let (inner, found) = nested.unsavableLayer() { return ("\(index).\(inner)", found) }
+            } else if !(layer is any SavableLayer) {
+                return ("\(index)", layer)
+            }
+        }
+        return nil
     }
 
     static func basePath(_ path: String) -> String {
@@ -119,3 +165,4 @@ extension Sequential {
         return path
     }
 }
+

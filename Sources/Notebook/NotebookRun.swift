@@ -203,7 +203,9 @@ enum ReportWriter {
             }
         } catch {
             let underlying = (error as? CocoaError)?.underlying.map { $0 as NSError }
-            let existing = FileManager.default.fileExists(atPath: directory) ? cacheDirectory : directory
+            var isFolder: ObjCBool = false
+            let folderExists = FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder) && isFolder.boolValue
+            let existing = folderExists ? cacheDirectory : directory
             problem = (existing, underlying.map { String(cString: strerror(Int32($0.code))) } ?? error.localizedDescription)
         }
         if let problem, problem.folder == directory {

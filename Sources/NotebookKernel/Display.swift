@@ -2,7 +2,8 @@ import Foundation
 
 /// Shows `value` in the report, below the cell's output so far, like Jupyter's `display`.
 ///
-/// By type: `NotebookDisplayable` -> its item; `PNGRepresentable` (a `Figure`) -> PNG;
+/// By type: `NotebookDisplayable` -> its item; any other `Module` -> its summary table;
+/// `PNGRepresentable` (a `Figure`) -> PNG;
 /// `Tensor` -> shape, dtype, min/mean/max and a preview; `DisplayItem` -> itself;
 /// anything else -> its `description`.
 public func display(_ value: Any) {
@@ -41,6 +42,8 @@ extension DisplayItem {
         }
         if let item = value as? DisplayItem { return item }
         if let displayable = value as? NotebookDisplayable { return displayable.notebookDisplay }
+        // A model of the user's own (a `Module` class in a cell) shows as its summary too.
+        if let module = value as? Module { return module.summary().notebookDisplay }
         if let image = value as? PNGRepresentable {
             do {
                 return .png(Data(try image.pngData()), width: logicalWidth(of: value))
@@ -48,7 +51,7 @@ extension DisplayItem {
                 return .text("\(type(of: value)): could not draw PNG: \(error)")
             }
         }
-        if let tensor = value as? Tensor { return .text(tensor.notebookSummary) }
+        if let tensor = value as? Tensor { return .text(tensor.summary) }
         return .text(String(describing: value))
     }
 }

@@ -5,17 +5,6 @@ extension ModelSummary: NotebookDisplayable {
         tableRows.append(["Total", "", Self.grouped(totalParameters)])
         return .table(headers: ["Layer", "Output shape", "Parameters"], rows: tableRows)
     }
-
-    /// 235146 -> "235,146".
-    static func grouped(_ value: Int) -> String {
-        let digits = Array(String(value))
-        var text = ""
-        for (index, digit) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 && digit.isNumber { text.append(",") }
-            text.append(digit)
-        }
-        return text
-    }
 }
 
 extension Sequential: NotebookDisplayable {

@@ -12,9 +12,11 @@ struct StoredGraph: Codable, Equatable {
         var requiresGrad: Bool?
         var hasGrad: Bool?
         var isTraining: Bool?
-        var spec: LayerSpec?
+        /// For `.layer`: its saved form (`LayerArchive`), `{"TYPE": CONFIGURATION}` JSON.
+        var archive: Data?
         var inputShape: [Int]?
         var loss: Loss?
+        var metrics: [Metric]?
         var configuration: OptimizerConfiguration?
         var learningRate: Float?
         var step: Int?
@@ -58,10 +60,13 @@ enum StateCapture {
             hasher.combine(model.isTraining ? 1 : 0)
             hasher.combine(model.inputShape.map { "\($0)" } ?? "-")
             hasher.combine(json(model.loss))
+            hasher.combine(json(model.metrics))
         case .layer, .module:
             let module = node.object as! Module
             hasher.combine(module.isTraining ? 1 : 0)
-            if node.kind == .layer, let layer = module as? Layer { hasher.combine(json(layer.spec)) }
+            if node.kind == .layer, let layer = module as? Layer, let archive = try? LayerArchive.encode(layer) {
+                archive.withUnsafeBytes { hasher.combine($0) }
+            }
             for (name, buffer) in module.namedBuffers {
                 hasher.combine(name)
                 ValueHasher.combine(buffer, into: &hasher)
@@ -118,10 +123,11 @@ enum StateCapture {
                 stored.isTraining = model.isTraining
                 stored.inputShape = model.inputShape
                 stored.loss = model.loss
+                stored.metrics = model.metrics
             case .layer, .module:
                 let module = node.object as! Module
                 stored.isTraining = module.isTraining
-                if node.kind == .layer { stored.spec = (module as! Layer).spec }
+                if node.kind == .layer { stored.archive = try LayerArchive.encode(module as! Layer) }
                 stored.buffers = module.namedBuffers.map(\.0)
                 for (name, buffer) in module.namedBuffers { tensors["n\(index).buffer.\(name)"] = buffer }
             case .optimizer:
@@ -203,8 +209,8 @@ enum StateCapture {
             case .variable: continue
             case .sequential: objects[index] = Sequential([], inputShape: node.inputShape)
             case .layer:
-                guard let spec = node.spec else { throw GraphError(description: "layer \(index) has no configuration") }
-                objects[index] = makeLayer(spec, type: node.type)
+                guard let archive = node.archive else { throw GraphError(description: "layer \(index) has no configuration") }
+                objects[index] = try makeLayer(archive, type: node.type)
             case .module:
                 throw GraphError(description: "a \(node.type) made in the cell cannot be rebuilt")
             case .optimizer:
@@ -266,8 +272,9 @@ enum StateCapture {
                     }
                 }
                 let inputShape = node.inputShape, loss = node.loss ?? .crossEntropy, training = node.isTraining ?? model.isTraining
+                let metrics = node.metrics ?? model.metrics
                 sequentialSteps.append {
-                    model.restoreSetup(layers: layers, inputShape: inputShape, optimizer: optimizer, loss: loss)
+                    model.restoreSetup(layers: layers, inputShape: inputShape, optimizer: optimizer, loss: loss, metrics: metrics)
                     model.isTraining = training
                 }
             case .layer, .module:
@@ -320,20 +327,20 @@ enum StateCapture {
         return PreparedRestore(objects: all, steps: sequentialSteps + moduleSteps + variableSteps + optimizerSteps)
     }
 
-    /// A new engine layer of `spec`, of the exact class it was (`ReLU`, not the `ActivationLayer` it describes itself as).
-    static func makeLayer(_ spec: LayerSpec, type: String) -> Layer {
-        switch type {
-        case "NeuralNetwork.ReLU": return ReLU()
-        case "NeuralNetwork.Sigmoid": return Sigmoid()
-        case "NeuralNetwork.Tanh": return Tanh()
-        case "NeuralNetwork.Softmax": return Softmax()
-        case "NeuralNetwork.LeakyReLU":
-            if case .activation(.leakyRelu(let alpha)) = spec { return LeakyReLU(alpha: alpha) }
-        case "NeuralNetwork.ELU":
-            if case .activation(.elu(let alpha)) = spec { return ELU(alpha: alpha) }
-        default: break
+    /// A new layer from its saved form, of the exact class it was (`ReLU`, not the
+    /// `ActivationLayer` it saves itself as).
+    static func makeLayer(_ archive: Data, type: String) throws -> Layer {
+        let layer = try LayerArchive.decode(archive)
+        guard let activation = (layer as? ActivationLayer)?.activation else { return layer }
+        switch (type, activation) {
+        case ("NeuralNetwork.ReLU", _): return ReLU()
+        case ("NeuralNetwork.Sigmoid", _): return Sigmoid()
+        case ("NeuralNetwork.Tanh", _): return Tanh()
+        case ("NeuralNetwork.Softmax", _): return Softmax()
+        case ("NeuralNetwork.LeakyReLU", .leakyRelu(let alpha)): return LeakyReLU(alpha: alpha)
+        case ("NeuralNetwork.ELU", .elu(let alpha)): return ELU(alpha: alpha)
+        default: return layer
         }
-        return spec.makeLayer()
     }
 
     /// The value a root stands for, from the restored objects; nil for roots that are values.

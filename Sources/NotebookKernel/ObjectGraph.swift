@@ -27,8 +27,10 @@ public protocol NotebookCacheableObject: AnyObject {
 /// back in place when the cell is restored.
 ///
 /// Nodes are the class instances the cache understands: leaf `Variable`s, `Sequential` models,
-/// the engine's layers, other `Module`s (a notebook's own: their named parameters and buffers,
-/// training mode, and sub-objects), the engine's optimizers, and `NotebookCacheableObject`s.
+/// layers that adopt `SavableLayer` (the engine's and a notebook's own: rebuilt from their saved
+/// configuration when a cell made them), other `Module`s (their named parameters and buffers,
+/// training mode, and sub-objects; put back in place only), the engine's optimizers, and
+/// `NotebookCacheableObject`s.
 /// Edges are the references between them (a model's layers and optimizer, a layer's
 /// parameters, an optimizer's per-parameter state), so that sharing (the same layer in two
 /// models, a global naming a model's first layer, the optimizer a model was compiled with) is
@@ -185,7 +187,7 @@ final class ObjectGraph {
             kind = .custom
         } else if object is ParameterOptimizer {
             kind = .optimizer
-        } else if object is Layer, Self.isEngineType(object) {
+        } else if let layer = object as? Layer, layer is any SavableLayer {
             kind = .layer
         } else {
             kind = .module

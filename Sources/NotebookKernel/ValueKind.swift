@@ -45,12 +45,12 @@ extension Loss: NotebookValue {}
 extension LossReduction: NotebookValue {}
 extension Activation: NotebookValue {}
 extension Initializer: NotebookValue {}
-extension LayerSpec: NotebookValue {}
 extension Monitor: NotebookValue {}
 extension ConfusionMatrix: NotebookValue {}
 extension ModelSummary: NotebookValue {}
 extension Sequential.Evaluation: NotebookValue {}
 extension OptimizerConfiguration: NotebookValue {}
+extension Metric: NotebookValue {}
 extension LearningRateSchedule: NotebookValue {}
 // ByteRows inside is never changed after loading: a dataset is a value.
 extension LabeledDataset: NotebookValue {}

@@ -226,59 +226,6 @@ extension Tensor: Codable {
 /// A value type of arrays: safe to pass between threads.
 extension Tensor: Sendable {}
 
-extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
-    /// The shape, then the values nested by axis when there are at most 100 of them,
-    /// else the first values and summary statistics.
-    public var description: String {
-        // Empty: no nested brackets, one per row of a (100000, 0) tensor would be 100000 lines.
-        if count == 0 { return "Tensor\(shape) []" }
-        if count <= 100 {
-            return "Tensor\(shape) " + nestedValues(axis: 0, offset: 0)
-        }
-        let head = scalars.prefix(6).map { formatValue($0) }.joined(separator: ", ")
-        var minimum = Float.infinity, maximum = -Float.infinity, total = 0.0, nans = 0
-        for value in scalars {
-            if value.isNaN { nans += 1; continue }
-            minimum = Swift.min(minimum, value)
-            maximum = Swift.max(maximum, value)
-            total += Double(value)
-        }
-        // NaNs are counted (min and max are over the other values; the mean is NaN).
-        if nans > 0 {
-            let range = nans == count ? "" : ", min \(formatValue(minimum)), max \(formatValue(maximum))"
-            return "Tensor\(shape) [\(head), ...] (\(count) values, \(nans) NaN\(range), mean nan)"
-        }
-        return "Tensor\(shape) [\(head), ...] (\(count) values, min \(formatValue(minimum)), "
-            + "max \(formatValue(maximum)), mean \(formatValue(Float(total / Double(count)))))"
-    }
-
-    public var debugDescription: String { description }
-
-    private func nestedValues(axis: Int, offset: Int) -> String {
-        if rank == 0 { return formatValue(scalars[0]) }
-        let stride = shape[(axis + 1)...].reduce(1, *)
-        if axis == rank - 1 {
-            return "[" + (0..<shape[axis]).map { formatValue(scalars[offset + $0]) }.joined(separator: ", ") + "]"
-        }
-        let separator = axis == rank - 2 ? ",\n " : ",\n\n "
-        let indent = String(repeating: " ", count: axis)
-        return "[" + (0..<shape[axis]).map { (i: Int) -> String in
-            (i == 0 ? "" : indent) + nestedValues(axis: axis + 1, offset: offset + i * stride)
-        }.joined(separator: separator) + "]"
-    }
-}
-
-/// Short, exact-enough text for one value: integers without a fraction, others to 6 significant digits.
-func formatValue(_ value: Float) -> String {
-    if value.isNaN { return "nan" }
-    if value.isInfinite { return value > 0 ? "inf" : "-inf" }
-    if value == value.rounded(), Swift.abs(value) < 1e7 { return String(Int(value)) }
-    var text = String(format: "%.6g", Double(value))
-    if text.contains("e") { return text }
-    while text.contains("."), text.hasSuffix("0") { text.removeLast() }
-    return text
-}
-
 // MARK: - Allocation
 
 /// Set once, before the engine's first large allocation: keep freed buffers of up to 32 MiB in

@@ -76,7 +76,7 @@ func runMLPBenchmarks() throws {
         let train = try MNIST.load(split: .train)
         var generator = RandomGenerator(seed: 1)
         var order = Array(0..<train.count)
-        order.shuffle(using: &generator)
+        generator.shuffle(&order)
         func epoch(_ source: some BatchSource) {
             var start = 0
             while start < order.count {
@@ -116,7 +116,7 @@ private func runMLPStepBreakdown() throws {
     var order = Array(0..<train.count)
     var phases: [[Double]] = Array(repeating: [], count: 4)
     for epoch in 0..<4 {
-        order.shuffle(using: &generator)
+        generator.shuffle(&order)
         var sums = [Double](repeating: 0, count: 4)
         var start = 0
         while start < order.count {

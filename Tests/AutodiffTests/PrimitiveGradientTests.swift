@@ -238,3 +238,33 @@ import Testing
         expectGradient({ sigmoidCrossEntropy(logits: $0[0], labels: labels) }, [predicted * 3])
     }
 }
+
+/// `v[i]` and `v[a..<b]` are a slice and a reshape: the gradient flows back into those rows.
+@Suite struct VariableSubscriptGradientTests {
+    @Test func rowsAndSlicesMatchFiniteDifferences() {
+        let x = awayFromZero([4, 3])
+        expectGradient({ $0[0][1] * $0[0][-1] }, [x])
+        expectGradient({ $0[0][1..<3] * 2 + $0[0][(-2)...] }, [x])
+        expectGradient({ v in v[0][...1].sum(alongAxes: [0]) * v[0][3] }, [x])
+    }
+
+    @Test func theGradientOfARowIsZeroElsewhere() {
+        let v = Variable(Tensor.arange(6).reshaped(to: [3, 2]), requiresGrad: true)
+        v[1].sum().backward()
+        #expect(v.grad == Tensor([[0, 0], [1, 1], [0, 0]]))
+        #expect(v[2].value == Tensor([4, 5]) && v[1..<3].shape == [2, 2])
+    }
+}
+
+/// Doubles and Ints (front-matter parameters) in differentiable expressions.
+@Suite struct VariableNumberTypeTests {
+    @Test func doublesAndIntsRecordTheFloatOperations() {
+        let scale: Double = 0.5, offset: Int = 3
+        let x = awayFromZero([2, 3])
+        expectGradient({ ($0[0] * scale + offset) * (offset - $0[0]) / scale }, [x])
+        expectGradient({ (scale / ($0[0] * $0[0] + offset)) + (scale - $0[0]) * offset / offset }, [x])
+        let v = Variable(x)
+        #expect((v * scale + offset).value == (v * Float(scale) + Float(offset)).value)
+        #expect((offset * v - scale).value == (Float(offset) * v - Float(scale)).value)
+    }
+}

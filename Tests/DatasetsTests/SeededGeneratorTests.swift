@@ -16,12 +16,12 @@ import Testing
         #expect(counts.allSatisfy { (850...1150).contains($0) })
         let permutation = generator.permutation(of: 100)
         #expect(permutation.sorted() == Array(0..<100) && permutation != Array(0..<100))
-        #expect((0..<1000).allSatisfy { _ in (0..<1).contains(generator.nextFloat()) })
+        #expect((0..<1000).allSatisfy { _ in (0..<1).contains(generator.nextUniform()) })
     }
 
     @Test func gaussianMoments() {
         var generator = SeededGenerator(seed: 2)
-        let samples = (0..<20000).map { _ in generator.nextGaussian() }
+        let samples = (0..<20000).map { _ in generator.nextNormal() }
         let mean = samples.reduce(0, +) / 20000
         let variance = samples.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 20000
         #expect(abs(mean) < 0.03 && abs(variance - 1) < 0.05)

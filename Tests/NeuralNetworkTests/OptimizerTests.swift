@@ -189,3 +189,21 @@ private func expectNear(_ a: [Float], _ b: [Float], sourceLocation: SourceLocati
         #expect(abs(cosine.rate(epoch: 10) - 0.1) < 1e-6)
     }
 }
+
+/// A front-matter learning rate is a Double; optimizers and dropout take it as it is.
+@Suite struct OptimizerNumberTypeTests {
+    @Test func doubleLearningRates() {
+        let learningRate: Double = 0.001, dropRate: Double = 0.25
+        #expect(Adam(learningRate: learningRate).learningRate == Float(learningRate))
+        #expect(AdamW(learningRate: learningRate, weightDecay: 0.1).decoupledWeightDecay == 0.1)
+        #expect(SGD(learningRate: learningRate, momentum: 0.9).momentum == 0.9)
+        #expect(RMSprop(learningRate: learningRate).learningRate == Float(learningRate))
+        #expect(Adagrad(learningRate: learningRate).learningRate == Float(learningRate))
+        #expect(Dropout(rate: dropRate).rate == 0.25)
+        let optimizer: Optimizer = SGD()
+        optimizer.setLearningRate(learningRate * 10)
+        #expect(optimizer.learningRate == Float(0.01 as Double))
+        // Literals are Floats, as before (SGD(learningRate: 50) is not ambiguous).
+        #expect(SGD(learningRate: 50).learningRate == 50)
+    }
+}

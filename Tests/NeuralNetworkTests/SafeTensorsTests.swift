@@ -118,3 +118,45 @@ private func temporaryPath(_ name: String) -> String {
         #expect(output.contains("ok"))
     }
 }
+
+/// One reader: `read(from:)` (which reads F32 values straight into the tensors) and `decode`
+/// (from bytes) go through the same header checks and give the same tensors for every dtype.
+@Suite struct SafeTensorsReaderTests {
+    private func file(_ entries: [(name: String, dtype: String, shape: [Int], bytes: [UInt8])]) -> [UInt8] {
+        var offset = 0
+        var parts: [String] = []
+        for entry in entries {
+            parts.append("\"\(entry.name)\":{\"dtype\":\"\(entry.dtype)\",\"shape\":\(entry.shape),\"data_offsets\":[\(offset),\(offset + entry.bytes.count)]}")
+            offset += entry.bytes.count
+        }
+        let header = Array(("{" + parts.joined(separator: ",") + "}").utf8)
+        return withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init) + header + entries.flatMap(\.bytes)
+    }
+
+    @Test func everyDtypeReadsTheSameFromAFileAsFromBytes() throws {
+        let doubles: [Double] = [0.5, -2, 1e10]
+        let bytes = file([
+            ("f64", "F64", [3], doubles.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }),
+            ("i32", "I32", [2], [Int32(-3), 7].flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }),
+            ("i64", "I64", [1, 1], withUnsafeBytes(of: Int64(42).littleEndian, Array.init)),
+            ("u8", "U8", [2, 2], [0, 1, 128, 255]),
+            ("f32", "F32", [2], [Float(1.5), -0.25].flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }),
+            ("none", "F32", [0, 5], []),
+        ])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("nbrun-dtypes-\(getpid()).safetensors").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let read = try SafeTensors.read(from: path), decoded = try SafeTensors.decode(Data(bytes))
+        #expect(read.tensors == decoded.tensors)
+        #expect(read.tensors["f64"] == Tensor([0.5, -2, 1e10]))
+        #expect(read.tensors["i32"] == Tensor([-3, 7]))
+        #expect(read.tensors["i64"] == Tensor([42], shape: [1, 1]))
+        #expect(read.tensors["u8"] == Tensor([[0, 1], [128, 255]]))
+        #expect(read.tensors["f32"] == Tensor([1.5, -0.25]))
+        #expect(read.tensors["none"]?.shape == [0, 5])
+    }
+
+    @Test func aFolderIsNotAFile() {
+        let error = #expect(throws: SafeTensorsError.self) { try SafeTensors.read(from: FileManager.default.temporaryDirectory.path) }
+        #expect(error?.description.contains("not a file") == true)
+    }
+}

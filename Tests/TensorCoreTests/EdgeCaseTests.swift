@@ -170,3 +170,35 @@ import Testing
         #expect(message.contains("batchNormBackward: shapes [2] and [3] must both be [3] for input [2, 3]"), "\(message)")
     }
 }
+
+/// `summary` (what a notebook shows) and `description` come from one set of statistics, so
+/// NaNs are counted the same in both (the notebook's summary used to report min/max as NaN or
+/// a wrong value, depending on where the NaN stood).
+@Suite struct TensorSummaryTests {
+    @Test func summaryCountsNaNAsTheDescriptionDoes() {
+        let values = (0..<200).map { $0 == 50 ? Float.nan : Float($0) }
+        let x = Tensor(values, shape: [200])
+        let statistics = x.statistics
+        #expect(statistics.count == 200 && statistics.nanCount == 1)
+        #expect(statistics.minimum == 0 && statistics.maximum == 199 && statistics.mean.isNaN)
+        #expect(x.summary.hasPrefix("Tensor shape [200], Float32, 1 NaN, min 0, mean nan, max 199\n[0, 1, 2, ..., 197, 198, 199]"))
+        // A NaN first (it used to become the minimum and maximum).
+        let first = Tensor([.nan, 1, 2])
+        #expect(first.summary == "Tensor shape [3], Float32, 1 NaN, min 1, mean nan, max 2\n[nan, 1, 2]")
+        #expect(Tensor(repeating: .nan, shape: [2]).summary == "Tensor shape [2], Float32, 2 NaN, mean nan\n[nan, nan]")
+    }
+
+    @Test func summaryShowsStatisticsAndElidesLongAxes() {
+        #expect(Tensor([[1, 2], [3, 4]]).summary == "Tensor shape [2, 2], Float32, min 1, mean 2.5, max 4\n[[1, 2],\n [3, 4]]")
+        #expect(Tensor.zeros([0, 3]).summary == "Tensor shape [0, 3], Float32\n[]")
+        #expect(Tensor(scalar: 1.0 / 3).summary == "Tensor shape [], Float32, min 0.3333, mean 0.3333, max 0.3333\n0.3333")
+        let matrix = Tensor.arange(64).reshaped(to: [8, 8])
+        let lines = matrix.formattedValues(maxPerAxis: 4).split(separator: "\n")
+        #expect(lines.count == 5)   // two rows, "...", two rows
+        #expect(lines[0] == "[[0, 1, ..., 6, 7],")
+        #expect(lines[2] == " ...,")
+        // Without a limit, the rendering is the description's.
+        #expect("Tensor[8, 8] " + matrix.formattedValues() == matrix.description)
+        #expect(Tensor([.infinity, -.infinity]).summary.hasPrefix("Tensor shape [2], Float32, min -inf, mean nan, max inf"))
+    }
+}
