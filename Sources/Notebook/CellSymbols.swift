@@ -17,8 +17,11 @@ struct CellSymbols {
     /// Of `declarations`, the names bound to a closure literal or computed (not data, though
     /// declared with `let`/`var`).
     var codeValues: Set<String> = []
-    /// Every name written in the cell.
+    /// Every name written in the cell, but for member names (`x.name`, `.name`).
     var written: Set<String> = []
+    /// Member names written in the cell: they read something only when the notebook declares
+    /// them (a method or property added in an extension), never a global value.
+    var members: Set<String> = []
     /// Names the cell's own code may change (assigned, `inout`, a method called on them).
     var changed: Set<String> = []
     /// Names declared inside the cell's code below top level (loop variables, closure and
@@ -40,12 +43,15 @@ struct CellSymbols {
 
     struct Effect: Equatable {
         var reads: Set<String> = []
+        /// Member names its code writes (reads only where the notebook declares them).
+        var members: Set<String> = []
         var changes: Set<String> = []
         var untrackedInput: String?
         var untrackedEffect: String?
 
         mutating func merge(_ other: Effect) {
             reads.formUnion(other.reads)
+            members.formUnion(other.members)
             changes.formUnion(other.changes)
             untrackedInput = untrackedInput ?? other.untrackedInput
             untrackedEffect = untrackedEffect ?? other.untrackedEffect
@@ -86,7 +92,25 @@ struct CellSymbols {
                 staticStored.formUnion(Self.staticStoredProperties(decl))
             }
         }
-        written = Self.writtenNames(in: tree)
+        // What the cell's own code reads when it runs: its functions', types' and closures' bodies
+        // run when they are used, and are read then (their effects), not by the cell declaring them.
+        for item in tree.statements {
+            if case .decl(let decl) = item.item {
+                if decl.is(ImportDeclSyntax.self) { continue }
+                if let variable = decl.as(VariableDeclSyntax.self) {
+                    for binding in variable.bindings {
+                        let isCode = binding.accessorBlock != nil || binding.initializer.map { Self.isClosureLiteral($0.value) } == true
+                        if isCode { continue }
+                        written.formUnion(Self.writtenNames(in: binding))
+                        members.formUnion(Self.memberNames(in: binding))
+                    }
+                    continue
+                }
+                if !decl.is(MacroExpansionDeclSyntax.self) && !decl.is(IfConfigDeclSyntax.self) { continue }
+            }
+            written.formUnion(Self.writtenNames(in: item))
+            members.formUnion(Self.memberNames(in: item))
+        }
         let finder = MutationFinder(viewMode: .sourceAccurate)
         finder.walk(tree)
         changed = finder.changed.subtracting(valueNames)
@@ -105,7 +129,7 @@ struct CellSymbols {
     static func effect(of node: Syntax, locals: Set<String>) -> Effect {
         let finder = MutationFinder(viewMode: .sourceAccurate)
         finder.walk(node)
-        return Effect(reads: writtenNames(in: node), changes: finder.changed.subtracting(locals),
+        return Effect(reads: writtenNames(in: node), members: memberNames(in: node), changes: finder.changed.subtracting(locals),
                       untrackedInput: untrackedInput(in: node), untrackedEffect: untrackedEffect(in: node))
     }
 
@@ -124,10 +148,12 @@ struct CellSymbols {
     static func writtenNames(in node: some SyntaxProtocol) -> Set<String> {
         var written: Set<String> = []
         for token in node.tokens(viewMode: .sourceAccurate) {
-            // Argument labels and parameter names name nothing outside the call or function.
+            // Argument labels, parameter names and tuple labels name nothing outside the call,
+            // function or tuple; a member name is not a global (see `memberNames`).
             if let parent = token.parent, parent.is(LabeledExprSyntax.self) || parent.is(FunctionParameterSyntax.self)
                 || parent.is(ClosureParameterSyntax.self) || parent.is(EnumCaseParameterSyntax.self)
-                || parent.is(DeclNameArgumentSyntax.self) {
+                || parent.is(DeclNameArgumentSyntax.self) || parent.is(TupleTypeElementSyntax.self)
+                || isMemberName(token) {
                 continue
             }
             switch token.tokenKind {
@@ -137,6 +163,21 @@ struct CellSymbols {
             }
         }
         return written
+    }
+
+    /// `name` in `x.name` or `.name`.
+    static func isMemberName(_ token: TokenSyntax) -> Bool {
+        guard let reference = token.parent?.as(DeclReferenceExprSyntax.self),
+              let member = reference.parent?.as(MemberAccessExprSyntax.self) else { return false }
+        return member.declName.id == reference.id
+    }
+
+    static func memberNames(in node: some SyntaxProtocol) -> Set<String> {
+        var names: Set<String> = []
+        for token in node.tokens(viewMode: .sourceAccurate) where isMemberName(token) {
+            if case .identifier(let name) = token.tokenKind { names.insert(unquoted(name)) }
+        }
+        return names
     }
 
     static func unquoted(_ name: String) -> String {

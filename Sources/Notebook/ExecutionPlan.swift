@@ -63,18 +63,27 @@ public struct ExecutionPlan: Sendable {
         for plan in cells {
             let cell = plan.cell, symbols = plan.symbols
             let own = symbols.valueNames
-            var reads = symbols.written, changes = symbols.changed.subtracting(symbols.locals.subtracting(globalNames))
+            // Member names count only as the notebook's own declarations (extension members).
+            var reads = symbols.written.union(symbols.members.intersection(declaringCells.keys))
+            var changes = symbols.changed.subtracting(symbols.locals.subtracting(globalNames))
             var untrackedInput = symbols.untrackedInput, untrackedEffect = symbols.untrackedEffect
             var pending = Array(reads), visited: Set<String> = []
             while let name = pending.popLast() {
                 guard visited.insert(name).inserted, let effect = effects[name] else { continue }
-                for read in effect.reads where reads.insert(read).inserted { pending.append(read) }
+                for read in effect.reads.union(effect.members.intersection(declaringCells.keys)) where reads.insert(read).inserted {
+                    pending.append(read)
+                }
                 changes.formUnion(effect.changes)
                 untrackedInput = untrackedInput ?? effect.untrackedInput.map { "\($0) (in '\(name)')" }
                 untrackedEffect = untrackedEffect ?? effect.untrackedEffect.map { "\($0) (in '\(name)')" }
             }
             reads.subtract(own)
             changes.subtract(own)
+            // What a cell can change that others read by name: the notebook's values and its own
+            // declarations (a type's static state). A static method of an engine type
+            // (`Tensor.zeros`, `Sequential.load`) changes nothing another cell names; the engine's
+            // own global state (random generator, figure defaults) is keyed on separately.
+            changes.formIntersection(globalNames.union(declaringCells.keys))
             let touched = reads.union(changes).filter { bound[$0] != nil }.sorted()
             globals[cell.index] = touched.map { ($0, bound[$0]!) }
 

@@ -55,8 +55,8 @@ public struct NotebookGlobal {
 ///
 /// A cell's execution digest hashes the toolchain and kernel, its own code and result
 /// options, the versions of the names it reads, the code of the notebook declarations it
-/// uses, the digest of the objects it reaches, the global random generator's state, and its
-/// `cache-extra` value. A cached cell's key is that digest. When it ran, the entry stores
+/// uses, the digest of the objects it reaches, the global random generator's state and the
+/// engine's settings (figure defaults, threading), and its `cache-extra` value. A cached cell's key is that digest. When it ran, the entry stores
 /// what it bound, every `var` it may have changed, and the state of every object it reached
 /// (old and new, with their connections), the random generator and engine settings after
 /// it, and the files the engine read (with content hashes: a changed file is a miss) and
@@ -177,6 +177,8 @@ final class CellTracker {
         hasher.combine(graph.digest())
         hasher.combine("random")
         hasher.combine(NotebookCache.randomStateDigest())
+        hasher.combine("engine settings")
+        hasher.combine(StateCapture.json(EngineSettings.current))
         if let extra {
             hasher.combine("extra")
             hasher.combine(String(reflecting: extra()))

@@ -32,6 +32,18 @@ import Testing
         #expect(try plan(cells).globals[2]?.map(\.isVariable) == [true, true, false])
     }
 
+    /// A cell reads what its own code reads when it runs: a function it declares reads when
+    /// called (by the cells calling it), and a member name is not a global.
+    @Test func declarationBodiesAndMemberNamesAreNotTheDeclaringCellsReads() throws {
+        let cells = ["let z = 1\nlet k = 2\nextension Int { var twice: Int { self * 2 } }",
+                     "func f() -> Int { let z = 5; return z }\nlet pair = (z: 3, w: 4)\nlet y = pair.z + k.twice"]
+        let facts = try facts(cells, 1)
+        #expect(!facts.reads.contains("z"))
+        #expect(facts.reads.contains("k") && facts.reads.contains("twice"))
+        let caller = try self.facts(cells + ["let r = f()"], 2)
+        #expect(caller.reads.contains("z"))  // through f, whose local z may as well be the global
+    }
+
     @Test func aValueIsChangedByAssignmentInoutOrAMethodNotByBeingPassed() throws {
         func changes(_ body: String) throws -> Set<String> {
             Set(try facts(["var xs = [1]\nvar ys = [2]\nlet m = Sequential([])", body], 1).changes)

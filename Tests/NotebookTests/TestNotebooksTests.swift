@@ -15,14 +15,24 @@ import Testing
         #expect(Self.notebooks.contains("custom-layers.md"))
     }
 
-    @Test(arguments: notebooks) func everyCellPasses(_ name: String) throws {
+    /// Each notebook runs twice: the second run restores its cached cells, and every cell passes
+    /// and prints and shows the same bits as in the first.
+    @Test(arguments: notebooks) func everyCellPassesAndRestoresTheSame(_ name: String) throws {
         var options = RunOptions()
         options.outputDirectory = try EndToEnd.temporaryDirectory()
         options.kernel = try EndToEnd.kernel()
-        let run = try runNotebook(path: Self.folder.appendingPathComponent(name).path, options: options)
-        for cell in run.failedCells {
-            Issue.record("\(name), cell \(cell.cellIndex + 1): \(cell.error.map { "\($0)" } ?? "failed")")
+        let first = try runNotebook(path: Self.folder.appendingPathComponent(name).path, options: options)
+        let second = try runNotebook(path: Self.folder.appendingPathComponent(name).path, options: options)
+        for (label, run) in [("first run", first), ("second run", second)] {
+            for cell in run.failedCells {
+                Issue.record("\(name), \(label), cell \(cell.cellIndex + 1): \(cell.error.map { "\($0)" } ?? "failed")")
+            }
+            #expect(run.exitCode == 0 && run.passedCount == run.results.count, "\(label)")
         }
-        #expect(run.exitCode == 0 && run.passedCount == run.results.count)
+        let cached = first.notebook.cells.filter(\.options.cache).map(\.index)
+        #expect(cached.allSatisfy { second.results[$0].cached }, "not restored: \(cached.filter { !second.results[$0].cached }.map { second.results[$0].cacheNote ?? "cell \($0 + 1)" })")
+        for (one, two) in zip(first.results, second.results) {
+            #expect(one.outputs == two.outputs, "\(name), cell \(one.cellIndex + 1): a second run shows something else")
+        }
     }
 }
