@@ -39,7 +39,7 @@ public enum NotebookParser {
     public static func parse(_ text: String, path: String) throws -> Notebook {
         var text = text.replacingOccurrences(of: "\r\n", with: "\n")
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        let (yaml, markdown) = FrontMatter.split(text)
+        let (yaml, markdown) = try FrontMatter.split(text, path: path)
         let frontMatter = try yaml.map { try FrontMatter.parse($0, path: path) } ?? FrontMatter()
 
         var math = MathProtector()
@@ -64,6 +64,7 @@ public enum NotebookParser {
         var cellNodes: [OpaquePointer] = []
         var cells: [Cell] = []
         var headingTitle: String?
+        let lines = SourceLines(markdown)
         let iterator = cmark_iter_new(document)
         defer { cmark_iter_free(iterator) }
         while true {
@@ -82,7 +83,10 @@ public enum NotebookParser {
             // `swift`, `swift title=x`, or Quarto's `{swift}`.
             let language = info.split(whereSeparator: { $0 == " " || $0 == "{" || $0 == "}" || $0 == "," })
                 .first.map(String.init) ?? ""
-            guard language.lowercased() == "swift" else { continue }
+            let isCell = language.lowercased() == "swift"
+            try checkFence(node, lines: lines, character: UInt8(bitPattern: fenceCharacter), length: Int(fenceLength),
+                           info: info, isCell: isCell, path: path)
+            guard isCell else { continue }
             var source = String(cString: cmark_node_get_literal(node))
             if source.hasSuffix("\n") { source.removeLast() }
             let line = Int(cmark_node_get_start_line(node)) + 1
@@ -134,6 +138,32 @@ public enum NotebookParser {
 
     private static func placeholder(_ index: Int) -> String { "NBRUNCELL\(index)END" }
 
+    /// A fenced block must end with its closing fence. When one is missing, the block runs on
+    /// to the end of the file (or of its list item or quote), or to the closing fence of the
+    /// next block, whose opening line (```swift) it then holds: either way the cells after it
+    /// vanish into it, so the notebook is refused with the block's line.
+    private static func checkFence(_ node: OpaquePointer, lines: SourceLines, character: UInt8, length: Int,
+                                   info: String, isCell: Bool, path: String) throws {
+        let startLine = Int(cmark_node_get_start_line(node))
+        let endLine = Int(cmark_node_get_end_line(node))
+        let fence = String(repeating: String(UnicodeScalar(character)), count: length)
+        let what = isCell ? "the \(fence)\(info) cell" : "the \(fence)\(info) block"
+        // An opening fence line inside the block (same character, at least as long, with an
+        // info string) is the next block's: this one was not closed before it.
+        if endLine > startLine + 1 {
+            for line in (startLine + 1)..<endLine {
+                if let opening = lines.fenceOpening(line, opening: startLine, character: character, minimumLength: length) {
+                    throw NotebookError(file: path, line: startLine, "\(what) that starts here is not closed before the \(opening) fence at line \(line)",
+                                        hint: "add a line \(fence) before line \(line) (a fence with an info string opens a block; it cannot close one)")
+                }
+            }
+        }
+        guard endLine > startLine, lines.isClosingFence(endLine, character: character, minimumLength: length) else {
+            throw NotebookError(file: path, line: startLine, "\(what) that starts here has no closing \(fence) fence",
+                                hint: "end it with a line \(fence) (as long as the opening fence, or longer)")
+        }
+    }
+
     /// Builds a cell, reading its `//|` options over the notebook's defaults.
     static func makeCell(index: Int, source: String, line: Int, defaults: CellOptions, path: String) throws -> Cell {
         var options = defaults
@@ -173,5 +203,49 @@ public enum NotebookParser {
             child = cmark_node_next(current)
         }
         return text
+    }
+}
+
+/// The lines of the Markdown cmark parsed, by 1-based number, for checking fences.
+struct SourceLines {
+    private let bytes: [UInt8]
+    private var starts: [Int] = [0]
+
+    init(_ text: String) {
+        bytes = Array(text.utf8)
+        for (index, byte) in bytes.enumerated() where byte == 0x0A { starts.append(index + 1) }
+    }
+
+    /// Line `number` without its newline, the markers of the containers it sits in (`>` of
+    /// quotes, the indentation of list items) and trailing whitespace; `indent` counts the
+    /// spaces just before the content.
+    private func content(_ number: Int) -> (indent: Int, text: ArraySlice<UInt8>) {
+        guard number >= 1, number <= starts.count else { return (0, []) }
+        var start = starts[number - 1]
+        var end = number < starts.count ? starts[number] - 1 : bytes.count
+        var indent = 0
+        while start < end, [0x20, 0x09, UInt8(ascii: ">")].contains(bytes[start]) {
+            indent = bytes[start] == UInt8(ascii: ">") ? 0 : indent + (bytes[start] == 0x09 ? 4 : 1)
+            start += 1
+        }
+        while end > start, [0x20, 0x09, 0x0D].contains(bytes[end - 1]) { end -= 1 }
+        return (indent, bytes[start..<end])
+    }
+
+    /// Whether line `number` closes a fence of `minimumLength` `character`s: that run alone.
+    func isClosingFence(_ number: Int, character: UInt8, minimumLength: Int) -> Bool {
+        let line = content(number).text
+        return line.count >= minimumLength && line.allSatisfy { $0 == character }
+    }
+
+    /// Line `number` as written, when it opens a fence of `character` at least `minimumLength`
+    /// long with an info string (```swift), indented no more than three spaces past the block's
+    /// own opening line `opening`: a line that cannot be the block's content.
+    func fenceOpening(_ number: Int, opening: Int, character: UInt8, minimumLength: Int) -> String? {
+        let (indent, line) = content(number)
+        let run = line.prefix { $0 == character }.count
+        guard run >= minimumLength, run < line.count, indent <= content(opening).indent + 3 else { return nil }
+        if character == UInt8(ascii: "`"), line.dropFirst(run).contains(UInt8(ascii: "`")) { return nil }
+        return String(decoding: line, as: UTF8.self)
     }
 }
