@@ -3,8 +3,9 @@ import Foundation
 /// The render stage: a notebook and its results -> one HTML page (plus any files beside it).
 ///
 /// Pure: it reads nothing but KaTeX's files and writes nothing; `ReportWriter` writes.
-/// All text from cells (code, output, errors) is escaped; prose is cmark-gfm's HTML,
-/// which drops raw HTML in the Markdown (cmark's safe mode).
+/// All text from cells (code, output, errors) is escaped. Prose is cmark-gfm's HTML, raw HTML
+/// included, after `HTMLSanitizer`'s allow-list (applied by the parser, where that HTML is made);
+/// `DisplayItem.html` from cells passes the same allow-list here.
 public struct HTMLReport {
     /// Facts about the run for the header.
     public struct RunInfo: Sendable {
@@ -93,10 +94,11 @@ public struct HTMLReport {
 
         """
         if let katex { page += "<style>\(katex.stylesheet)</style>\n" }
-        page += "</head>\n<body>\n<div class=\"page\">\n"
+        // The page's containers are elements prose may not write (`article`, `main`), so no end tag in it can close them.
+        page += "</head>\n<body>\n<article class=\"page\">\n"
         page += renderHeader(title: title)
         page += renderContents(headings)
-        page += "<main>\n\(body)</main>\n</div>\n"
+        page += "<main>\n\(body)</main>\n</article>\n"
         if let katex {
             page += "<script>\(katex.script)</script>\n<script>\(KaTeXAssets.renderScript)</script>\n"
         }
@@ -140,7 +142,7 @@ public struct HTMLReport {
     /// The title with its `$math$` rendered by KaTeX like the prose's, when the page loads KaTeX.
     private func titleHTML(_ title: String) -> String {
         guard notebook.hasMath else { return HTML.escape(title) }
-        var math = MathProtector()
+        var math = MathProtector(for: title)
         let protected = HTML.escape(math.protect(title))
         return math.restore(protected)
     }
@@ -301,7 +303,8 @@ public struct HTMLReport {
             for row in rows { html += "<tr>" + row.map { "<td>\(HTML.escape($0))</td>" }.joined() + "</tr>\n" }
             return html + "</tbody>\n</table>\n"
         case .html(let html):
-            return "<div class=\"display-html\">\(html)</div>\n"
+            // Markup a cell made (`display(DisplayItem.html(...))`): the prose's allow-list applies.
+            return "<div class=\"display-html\">\(HTMLSanitizer().sanitize(html))</div>\n"
         }
     }
 

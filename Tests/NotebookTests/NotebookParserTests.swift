@@ -358,3 +358,40 @@ extension NotebookParserTests {
         #expect(rule.title == nil)
     }
 }
+
+/// Text that looks like nbrun's own placeholders.
+extension NotebookParserTests {
+    /// nbrun marks cells and math while cmark renders; prose that spells those marks (or makes
+    /// them from an entity) must come out as written, not as a cell boundary or someone's math.
+    @Test func placeholderLookalikesInProseStayAsWritten() throws {
+        let notebook = try NotebookParser.parse("""
+        # About NBRUNMATH0END and $y$
+
+        Before NBRUNCELL0END, NBRUNCELL1END, NBRUNMATH0END, NBRUNMATHPADLINE and &#78;BRUNMATH1END, then $x$.
+
+        ```swift
+        1
+        ```
+
+        After NBRUNCELL0END.
+        """, path: "x.md")
+        #expect(notebook.cells.count == 1)
+        guard notebook.blocks.count == 3, case .prose(let before) = notebook.blocks[0], case .cell = notebook.blocks[1],
+              case .prose(let after) = notebook.blocks[2] else {
+            Issue.record("expected prose, cell, prose: \(notebook.blocks)")
+            return
+        }
+        #expect(before.contains("<p>Before NBRUNCELL0END, NBRUNCELL1END, NBRUNMATH0END, NBRUNMATHPADLINE and NBRUNMATH1END, then <span class=\"math inline\">x</span>.</p>"))
+        #expect(before.contains("<h1>About NBRUNMATH0END and <span class=\"math inline\">y</span></h1>"))
+        #expect(after == "<p>After NBRUNCELL0END.</p>\n")
+        #expect(notebook.title == "About NBRUNMATH0END and $y$")
+    }
+
+    /// Math in a link's address or an image's alt text cannot be rendered there: it stays TeX.
+    @Test func mathInsideAttributesStaysAsWritten() throws {
+        let notebook = try NotebookParser.parse("[a $x$ link](https://example.com/$y$) ![alt $z$](p.png)\n\n```swift\n1\n```\n", path: "x.md")
+        guard case .prose(let html) = notebook.blocks[0] else { Issue.record("expected prose"); return }
+        #expect(html.contains(#"<a href="https://example.com/$y$">a <span class="math inline">x</span> link</a>"#), "\(html)")
+        #expect(html.contains(#"<img src="p.png" alt="alt $z$" />"#), "\(html)")
+    }
+}
