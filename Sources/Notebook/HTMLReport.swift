@@ -67,21 +67,29 @@ public struct HTMLReport {
     }
 
     public func render() -> Rendered {
+        render(checkpoint: {})
+    }
+
+    /// The page; `checkpoint` is called between blocks and every few hundred headings, to stop
+    /// on Ctrl-C (what it throws is rethrown).
+    public func render(checkpoint: () throws -> Void) rethrows -> Rendered {
         var files: [(path: String, data: Data)] = []
-        var headings: [(level: Int, id: String, text: String)] = []
-        var usedIDs: Set<String> = []
+        var headings = HeadingIDs()
         var body = ""
         for block in notebook.blocks {
+            try checkpoint()
             switch block {
             case .prose(let html):
-                body += addHeadingIDs(html, headings: &headings, used: &usedIDs)
+                body += try headings.add(to: html, checkpoint: checkpoint)
             case .cell(let cell):
                 let result = results.first { $0.cellIndex == cell.index }
                 body += renderCell(cell, result: result, files: &files)
             }
         }
+        try checkpoint()
         let title = notebook.title ?? (notebook.path as NSString).lastPathComponent
         let katex = notebook.hasMath ? KaTeXAssets.load() : nil
+        try checkpoint()
         var page = """
         <!DOCTYPE html>
         <html lang="en">
@@ -97,7 +105,7 @@ public struct HTMLReport {
         // The page's containers are elements prose may not write (`article`, `main`), so no end tag in it can close them.
         page += "</head>\n<body>\n<article class=\"page\">\n"
         page += renderHeader(title: title)
-        page += renderContents(headings)
+        page += renderContents(headings.list)
         page += "<main>\n\(body)</main>\n</article>\n"
         if let katex {
             page += "<script>\(katex.script)</script>\n<script>\(KaTeXAssets.renderScript)</script>\n"
@@ -156,37 +164,6 @@ public struct HTMLReport {
         return html + "</ul>\n</nav>\n"
     }
 
-    /// Gives `<h1>`..`<h3>` ids and collects them for the contents.
-    private func addHeadingIDs(_ html: String, headings: inout [(level: Int, id: String, text: String)],
-                               used: inout Set<String>) -> String {
-        var result = ""
-        var rest = Substring(html)
-        while let open = rest.range(of: "<h") {
-            result += rest[..<open.lowerBound]
-            let after = rest[open.upperBound...]
-            guard let level = after.first?.wholeNumberValue, (1...3).contains(level),
-                  after.dropFirst().first == ">",
-                  let close = after.range(of: "</h\(level)>") else {
-                result += "<h"
-                rest = after
-                continue
-            }
-            let inner = after[after.index(after.startIndex, offsetBy: 2)..<close.lowerBound]
-            let text = HTML.stripTags(String(inner))
-            var id = HTML.slug(text)
-            if used.contains(id) {
-                var number = 2
-                while used.contains("\(id)-\(number)") { number += 1 }
-                id = "\(id)-\(number)"
-            }
-            used.insert(id)
-            headings.append((level, id, HTML.stripTagsKeepingMath(String(inner))))
-            result += "<h\(level) id=\"\(id)\">\(inner)</h\(level)>"
-            rest = after[close.upperBound...]
-        }
-        return result + rest
-    }
-
     // MARK: Cells
 
     private func renderCell(_ cell: Cell, result: CellResult?, files: inout [(path: String, data: Data)]) -> String {
@@ -231,7 +208,7 @@ public struct HTMLReport {
                     streamNumber += 1
                     html += renderStream(text, kind: "stderr", cell: cell, number: streamNumber, files: &files)
                 case .display(.text(let text)) where text.utf8.count > options.maxOutputBytes
-                        || text.split(separator: "\n", omittingEmptySubsequences: false).count > options.maxOutputLines:
+                        || HTML.newlineOffsets(in: text).count + 1 > options.maxOutputLines:
                     // A long value (an array of a million numbers) is cut like printed text, and kept whole beside.
                     streamNumber += 1
                     html += renderStream(text, kind: "display", cell: cell, number: streamNumber, files: &files)
@@ -253,23 +230,29 @@ public struct HTMLReport {
 
     private func renderStream(_ raw: String, kind: String, cell: Cell, number: Int,
                               files: inout [(path: String, data: Data)]) -> String {
-        let text = HTML.terminalText(raw)
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard lines.count > options.maxOutputLines || text.utf8.count > options.maxOutputBytes else {
+        var text = HTML.terminalText(raw)
+        let byteCount = text.utf8.count
+        let newlines = HTML.newlineOffsets(in: text)
+        let lineCount = newlines.count + 1
+        guard lineCount > options.maxOutputLines || byteCount > options.maxOutputBytes else {
             return "<pre class=\"\(kind)\">\(HTML.escape(text))</pre>\n"
         }
         let path = "\(name)_files/cell-\(cell.index + 1)-\(kind)-\(number).txt"
         files.append((path, Data(raw.utf8)))
         let headCount = options.maxOutputLines * 4 / 5
-        let tailCount = min(options.maxOutputLines / 5, max(0, lines.count - headCount))
-        var head = lines.prefix(headCount).joined(separator: "\n")
-        var tail = lines.suffix(tailCount).joined(separator: "\n")
-        var what = "\(lines.count - headCount - tailCount) of \(lines.count) lines (\(text.utf8.count) bytes)"
+        let tailCount = min(options.maxOutputLines / 5, max(0, lineCount - headCount))
+        // `lines.prefix(headCount)` and `lines.suffix(tailCount)` of the text split at "\n", joined again.
+        let headEnd = headCount < lineCount ? newlines[headCount - 1] : byteCount
+        let tailStart = tailCount == 0 ? byteCount : tailCount < lineCount ? newlines[lineCount - tailCount - 1] + 1 : 0
+        var (head, tail) = text.withUTF8 { bytes in
+            (String(decoding: bytes[..<headEnd], as: UTF8.self), String(decoding: bytes[tailStart...], as: UTF8.self))
+        }
+        var what = "\(lineCount - headCount - tailCount) of \(lineCount) lines (\(byteCount) bytes)"
         if head.utf8.count > options.maxOutputBytes * 4 / 5 || tail.utf8.count > options.maxOutputBytes / 5 {
             // Long lines: cut by bytes, the first four fifths and the last fifth of the text, without overlap.
             head = String(decoding: text.utf8.prefix(options.maxOutputBytes * 4 / 5), as: UTF8.self)
             tail = String(decoding: text.utf8.suffix(options.maxOutputBytes / 5), as: UTF8.self)
-            what = "\(text.utf8.count - options.maxOutputBytes * 4 / 5 - options.maxOutputBytes / 5) of \(text.utf8.count) bytes"
+            what = "\(byteCount - options.maxOutputBytes * 4 / 5 - options.maxOutputBytes / 5) of \(byteCount) bytes"
         }
         return """
         <pre class="\(kind)">\(HTML.escape(head))</pre>
@@ -400,3 +383,62 @@ public struct HTMLReport {
 
 /// nbrun's version, shown in reports.
 public let nbrunVersionString = "0.1.0"
+
+/// Ids for `<h1>`..`<h3>` in the prose (`intro`, `intro-2`...) and the list for the contents, in one
+/// pass over each prose block.
+struct HeadingIDs {
+    private(set) var list: [(level: Int, id: String, text: String)] = []
+    private var used: Set<String> = []
+    /// The next number to try for a repeated id.
+    private var nextNumber: [String: Int] = [:]
+
+    /// `html` with an id on each of its `<h1>`..`<h3>`.
+    mutating func add(to html: String, checkpoint: () throws -> Void) rethrows -> String {
+        var html = html
+        return try html.withUTF8 { bytes in
+            var output: [UInt8] = []
+            output.reserveCapacity(bytes.count + 256)
+            var from = 0
+            var count = 0
+            while true {
+                let open = HTMLSanitizer.find("<h", in: bytes, from: from)
+                guard open + 3 < bytes.count else { break }
+                let levelByte = bytes[open + 2]
+                guard (UInt8(ascii: "1")...UInt8(ascii: "3")).contains(levelByte), bytes[open + 3] == UInt8(ascii: ">") else {
+                    output.append(contentsOf: bytes[from..<(open + 2)])
+                    from = open + 2
+                    continue
+                }
+                let level = Int(levelByte - UInt8(ascii: "0"))
+                let closeTag = "</h\(level)>"
+                let close = HTMLSanitizer.find(closeTag, in: bytes, from: open + 4)
+                guard close < bytes.count else { break }
+                count += 1
+                if count % 256 == 0 { try checkpoint() }
+                let inner = String(decoding: bytes[(open + 4)..<close], as: UTF8.self)
+                let id = unique(HTML.slug(HTML.stripTags(inner)))
+                list.append((level, id, HTML.stripTagsKeepingMath(inner)))
+                output.append(contentsOf: bytes[from..<open])
+                output.append(contentsOf: "<h\(level) id=\"\(id)\">".utf8)
+                output.append(contentsOf: bytes[(open + 4)..<close])
+                output.append(contentsOf: closeTag.utf8)
+                from = close + closeTag.utf8.count
+            }
+            output.append(contentsOf: bytes[from...])
+            return String(decoding: output, as: UTF8.self)
+        }
+    }
+
+    /// `id`, or `id-2`, `id-3`... the first not used yet.
+    private mutating func unique(_ id: String) -> String {
+        guard used.contains(id) else {
+            used.insert(id)
+            return id
+        }
+        var number = nextNumber[id] ?? 2
+        while used.contains("\(id)-\(number)") { number += 1 }
+        nextNumber[id] = number + 1
+        used.insert("\(id)-\(number)")
+        return "\(id)-\(number)"
+    }
+}

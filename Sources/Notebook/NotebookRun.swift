@@ -64,7 +64,9 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     InterruptWatch.reset()
     let interruption = InterruptWatch.install()
     defer { interruption.remove() }
-    let notebook = try NotebookParser.parse(fileAt: path)
+    // Ctrl-C before the program runs stops the run at once: each stage checks between its steps.
+    let stopIfInterrupted: () throws -> Void = { if interruption.fired { throw NotebookInterrupted() } }
+    let notebook = try NotebookParser.parse(fileAt: path, checkpoint: stopIfInterrupted)
     trace.mark("parse")
     let parameters = try Parameter.applying(options.parameters, to: notebook.parameters, path: path)
     let cacheLimit = try options.cacheLimit ?? CellCache.limit()
@@ -75,10 +77,13 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     let toolchain = try Toolchain.detect(cacheDirectory: cacheDirectory)
     let builder = NotebookBuilder(kernel: kernel, toolchain: toolchain, cacheDirectory: cacheDirectory,
                                   reuseBinaries: options.reuseBinaries)
+    try stopIfInterrupted()
     let kernelHash = try builder.kernelHash()
+    try stopIfInterrupted()
     trace.mark("toolchain")
     let program = try ProgramGenerator.generate(notebook, parameters: parameters,
                                                 cacheSalt: "\(toolchain.version)\n\(kernelHash)")
+    try stopIfInterrupted()
     trace.mark("generate")
     let cells = notebook.cells
     let progress = options.progress
@@ -127,15 +132,28 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
         let baseName = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         var report = HTMLReport(notebook: notebook, results: outcome.results, info: info, options: reportOptions, name: baseName)
         report.warnings = build.warnings
-        run.reportPath = try ReportWriter.write(report.render(), to: outputDirectory, name: baseName)
+        // A run stopped by Ctrl-C still gets its report; another Ctrl-C while it is written stops that.
+        let signalsBefore = InterruptWatch.count
+        let rendered = try report.render(checkpoint: {
+            if InterruptWatch.count > signalsBefore { throw NotebookInterrupted(when: "while writing the report (no report written)") }
+        })
+        run.reportPath = try ReportWriter.write(rendered, to: outputDirectory, name: baseName)
         trace.mark("report")
     }
     return run
 }
 
-/// Ctrl-C before any cell ran (while compiling): there is nothing to report.
+/// Ctrl-C before any cell ran (while parsing or compiling): there is nothing to report; or a
+/// second one while the report was written.
 public struct NotebookInterrupted: Error, CustomStringConvertible {
-    public var description: String { "interrupted before any cell ran" }
+    /// When it happened, for the message.
+    public var when: String
+
+    public init(when: String = "before any cell ran") {
+        self.when = when
+    }
+
+    public var description: String { "interrupted \(when)" }
     public static let exitCode: Int32 = 130
 }
 

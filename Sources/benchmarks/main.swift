@@ -7,6 +7,7 @@ let suites: [String: () throws -> Void] = [
     "mlp": runMLPBenchmarks,
     "cnn": runCNNBenchmarks,
     "runner": runRunnerBenchmarks,
+    "large": runLargeNotebookBenchmarks,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
