@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The render stage: a notebook and its results -> one HTML page (plus any files beside it).
@@ -5,7 +6,9 @@ import Foundation
 /// Pure: it reads nothing but KaTeX's files and writes nothing; `ReportWriter` writes.
 /// All text from cells (code, output, errors) is escaped. Prose is cmark-gfm's HTML, raw HTML
 /// included, after `HTMLSanitizer`'s allow-list (applied by the parser, where that HTML is made);
-/// `DisplayItem.html` from cells passes the same allow-list here.
+/// `DisplayItem.html` from cells passes the same allow-list here. The page also carries a
+/// Content-Security-Policy that lets only its own inline scripts and styles run (by hash), so
+/// anything the allow-list missed still could not run script.
 public struct HTMLReport {
     /// Facts about the run for the header.
     public struct RunInfo: Sendable {
@@ -90,28 +93,66 @@ public struct HTMLReport {
         let title = notebook.title ?? (notebook.path as NSString).lastPathComponent
         let katex = notebook.hasMath ? KaTeXAssets.load() : nil
         try checkpoint()
+        // Everything the page runs or styles itself, written inline and allowed by its hash.
+        let scripts = (katex.map { [$0.script, KaTeXAssets.renderScript] } ?? []).map(Self.inlineText)
+        let styles = ([Self.stylesheet] + (katex.map { [$0.stylesheet] } ?? [])).map(Self.inlineText)
+        let policy = Self.contentSecurityPolicy(inlineScripts: scripts, inlineStyles: styles,
+                                                imagesBesideThePage: !options.embedFigures)
+        try checkpoint()
         var page = """
         <!DOCTYPE html>
         <html lang="en">
         <head>
         <meta charset="utf-8">
+        <meta http-equiv="Content-Security-Policy" content="\(HTMLSanitizer.escapeAttribute(policy))">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="generator" content="nbrun \(HTML.escape(info.nbrunVersion))">
         <title>\(HTML.escape(title))</title>
-        <style>\(Self.stylesheet)</style>
 
         """
-        if let katex { page += "<style>\(katex.stylesheet)</style>\n" }
+        for style in styles { page += "<style>\(style)</style>\n" }
         // The page's containers are elements prose may not write (`article`, `main`), so no end tag in it can close them.
         page += "</head>\n<body>\n<article class=\"page\">\n"
         page += renderHeader(title: title)
         page += renderContents(headings.list)
         page += "<main>\n\(body)</main>\n</article>\n"
-        if let katex {
-            page += "<script>\(katex.script)</script>\n<script>\(KaTeXAssets.renderScript)</script>\n"
-        }
+        for script in scripts { page += "<script>\(script)</script>\n" }
         page += "</body>\n</html>\n"
         return Rendered(html: page, files: files)
+    }
+
+    /// The page's Content-Security-Policy: nothing may load or run but `inlineScripts` and
+    /// `inlineStyles` (the exact text of each inline `<script>` and `<style>`, allowed by its
+    /// SHA-256), images inlined as `data:` URLs or, when figures are written beside the page,
+    /// the page's own files, and fonts as `data:` URLs (KaTeX's). A page with another script
+    /// (a live view, say) passes it in `inlineScripts`, and writes it as `inlineText` returns it.
+    static func contentSecurityPolicy(inlineScripts: [String], inlineStyles: [String], imagesBesideThePage: Bool) -> String {
+        func hashes(_ texts: [String]) -> String {
+            guard !texts.isEmpty else { return "'none'" }
+            return texts.map { "'sha256-\(Data(SHA256.hash(data: Data($0.utf8))).base64EncodedString())'" }.joined(separator: " ")
+        }
+        return [
+            "default-src 'none'",
+            "script-src \(hashes(inlineScripts))",
+            "style-src \(hashes(inlineStyles))",
+            "img-src \(imagesBesideThePage ? "'self' data:" : "data:")",
+            "font-src data:",
+            "base-uri 'none'",
+            "form-action 'none'",
+        ].joined(separator: "; ")
+    }
+
+    /// A script or stylesheet as it is written between its tags, so that the browser hashes the
+    /// same text: newlines as the HTML parser leaves them (`\r\n` and `\r` become `\n`), and no
+    /// `</script` or `</style` that would end the element early.
+    static func inlineText(_ text: String) -> String {
+        var text = text
+        if text.contains("\r") { text = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n") }
+        guard HTML.contains("</", in: text) else { return text }
+        for tag in ["script", "style"] {
+            text = text.replacingOccurrences(of: "</" + tag, with: "<\\/" + tag, options: .caseInsensitive)
+        }
+        return text
     }
 
     // MARK: Header and contents

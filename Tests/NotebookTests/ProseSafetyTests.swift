@@ -166,4 +166,72 @@ import Testing
         let html = HTMLReport(notebook: notebook, results: [result], info: .init(), name: "x").render().html
         #expect(html.contains("<div class=\"display-html\"><b>bold</b><img src=\"x\" />&lt;script&gt;alert(3)&lt;/script&gt;</div>"))
     }
+
+    /// The page says which scripts may run (KaTeX and its render call, by hash) and nothing else.
+    @Test func theReportCarriesAContentSecurityPolicy() throws {
+        let withMath = try NotebookParser.parse("Euler: $e^{i\\pi} + 1 = 0$\n\n```swift\n1\n```\n", path: "m.md")
+        let html = HTMLReport(notebook: withMath, results: [], info: .init(), name: "m").render().html
+        let policy = try #require(Self.policy(in: html))
+        #expect(policy.contains("default-src 'none'"))
+        #expect(policy.contains("base-uri 'none'"))
+        #expect(policy.contains("form-action 'none'"))
+        #expect(policy.contains("font-src data:"))
+        #expect(policy.contains("img-src data:"))
+        #expect(!policy.contains("unsafe-inline"))
+        #expect(!policy.contains("unsafe-eval"))
+        // The policy comes before any script or style, and each inline script is allowed by its hash.
+        let metaOffset = try #require(html.range(of: "http-equiv=\"Content-Security-Policy\"")).lowerBound
+        #expect(html.range(of: "<style")!.lowerBound > metaOffset)
+        let scripts = Self.inline("script", in: html)
+        if FileManager.default.fileExists(atPath: KaTeXAssets.directory + "/katex.min.js") {
+            #expect(scripts.count == 2)
+        }
+        for script in scripts + Self.inline("style", in: html) {
+            #expect(policy.contains("'sha256-\(Self.sha256Base64(script))'"))
+        }
+
+        // No math: no script at all.
+        let plain = try NotebookParser.parse("Plain.\n\n```swift\n1\n```\n", path: "p.md")
+        let plainHTML = HTMLReport(notebook: plain, results: [], info: .init(), name: "p").render().html
+        #expect(Self.policy(in: plainHTML)?.contains("script-src 'none'") == true)
+        #expect(!plainHTML.contains("<script"))
+
+        // Figures written beside the report are the report's own files.
+        let beside = HTMLReport(notebook: plain, results: [], info: .init(), options: .init(embedFigures: false), name: "p").render().html
+        #expect(Self.policy(in: beside)?.contains("img-src 'self' data:") == true)
+    }
+
+    static func policy(in html: String) -> String? {
+        guard let meta = html.range(of: "<meta http-equiv=\"Content-Security-Policy\" content=\""),
+              let end = html[meta.upperBound...].firstIndex(of: "\"") else { return nil }
+        return String(html[meta.upperBound..<end]).replacingOccurrences(of: "&#39;", with: "'")
+    }
+
+    static func inline(_ element: String, in html: String) -> [String] {
+        var found: [String] = []
+        var rest = Substring(html)
+        while let open = rest.range(of: "<\(element)>"), let close = rest[open.upperBound...].range(of: "</\(element)>") {
+            found.append(String(rest[open.upperBound..<close.lowerBound]))
+            rest = rest[close.upperBound...]
+        }
+        return found
+    }
+
+    static func sha256Base64(_ text: String) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import sys, hashlib, base64; print(base64.b64encode(hashlib.sha256(sys.stdin.buffer.read()).digest()).decode())"]
+        let input = Foundation.Pipe(), output = Foundation.Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try? process.run()
+        let data = Data(text.utf8)
+        DispatchQueue.global().async {
+            input.fileHandleForWriting.write(data)
+            try? input.fileHandleForWriting.close()
+        }
+        let digest = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: digest, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 }
