@@ -244,15 +244,15 @@ public struct HTMLReport {
                 switch output {
                 case .stdout(let text):
                     streamNumber += 1
-                    html += renderStream(text, kind: "stdout", cell: cell, number: streamNumber, files: &files)
+                    html += renderStream(text, kind: "stdout", cell: cell, number: streamNumber, result: result, files: &files)
                 case .stderr(let text):
                     streamNumber += 1
-                    html += renderStream(text, kind: "stderr", cell: cell, number: streamNumber, files: &files)
+                    html += renderStream(text, kind: "stderr", cell: cell, number: streamNumber, result: result, files: &files)
                 case .display(.text(let text)) where text.utf8.count > options.maxOutputBytes
                         || HTML.newlineOffsets(in: text).count + 1 > options.maxOutputLines:
                     // A long value (an array of a million numbers) is cut like printed text, and kept whole beside.
                     streamNumber += 1
-                    html += renderStream(text, kind: "display", cell: cell, number: streamNumber, files: &files)
+                    html += renderStream(text, kind: "display", cell: cell, number: streamNumber, result: nil, files: &files)
                 case .display(let item):
                     html += renderDisplay(item, cell: cell, figureNumber: &figureNumber, files: &files)
                 }
@@ -269,7 +269,7 @@ public struct HTMLReport {
         return html + "</section>\n"
     }
 
-    private func renderStream(_ raw: String, kind: String, cell: Cell, number: Int,
+    private func renderStream(_ raw: String, kind: String, cell: Cell, number: Int, result: CellResult?,
                               files: inout [(path: String, data: Data)]) -> String {
         var text = HTML.terminalText(raw)
         let byteCount = text.utf8.count
@@ -295,9 +295,18 @@ public struct HTMLReport {
             tail = String(decoding: text.utf8.suffix(options.maxOutputBytes / 5), as: UTF8.self)
             what = "\(byteCount - options.maxOutputBytes * 4 / 5 - options.maxOutputBytes / 5) of \(byteCount) bytes"
         }
+        let link = "<a href=\"\(HTML.escape(path))\">\(HTML.escape(path))</a>"
+        var where_ = "Full output: \(link)"
+        // The cell wrote more than nbrun keeps: the file holds its start and its end, not all of it.
+        if let cut = result?.outputCuts.first(where: { $0.stream == kind && HTML.contains($0.note, in: raw) }) {
+            what = "\(byteCount - head.utf8.count - tail.utf8.count) of the \(byteCount) bytes kept"
+            where_ = "The cell printed \(cut.totalBytes) bytes, more than nbrun keeps (\(ProgramRunner.maxOutputBytes >> 20) MiB): "
+                + "\(link) holds its first \(cut.keptHeadBytes) and last \(cut.keptTailBytes) bytes; "
+                + "the \(cut.totalBytes - cut.keptHeadBytes - cut.keptTailBytes) bytes between were not kept."
+        }
         return """
         <pre class="\(kind)">\(HTML.escape(head))</pre>
-        <p class="cut">… output cut: \(what) not shown. Full output: <a href="\(HTML.escape(path))">\(HTML.escape(path))</a></p>
+        <p class="cut">… output cut: \(what) not shown. \(where_)</p>
         <pre class="\(kind)">\(HTML.escape(tail))</pre>
 
         """

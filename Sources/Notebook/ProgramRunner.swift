@@ -181,6 +181,14 @@ public struct ProgramRunner {
                 try? FileManager.default.removeItem(atPath: staged.staging)
                 continue
             }
+            if let cut = result.outputCuts.first {
+                // Restored, it would show a cut output as the cell's whole output.
+                try? FileManager.default.removeItem(atPath: staged.staging)
+                let note = "not cached: its \(cut.stream) (\(cut.totalBytes) bytes) is longer than nbrun keeps (\(Self.maxOutputBytes >> 20) MiB)"
+                if let index = results.firstIndex(where: { $0.cellIndex == staged.cellIndex }) { results[index].cacheNote = note }
+                warnings.append("\(notebook.cells[staged.cellIndex].name): \(note)")
+                continue
+            }
             do {
                 try cache.commit(staged, notebook: notebookPath, label: notebook.cells[staged.cellIndex].options.label,
                                  outputs: result.outputs)
@@ -216,8 +224,10 @@ public struct ProgramRunner {
             result.restoreSeconds = log.restoreSeconds[cell.index]
             return result
         }
-        let stdout = Self.read(workDirectory + "/cell-\(cell.index).stdout")
-        var stderr = Self.read(workDirectory + "/cell-\(cell.index).stderr")
+        let capturedStdout = Self.read(workDirectory + "/cell-\(cell.index).stdout", stream: "stdout")
+        let capturedStderr = Self.read(workDirectory + "/cell-\(cell.index).stderr", stream: "stderr")
+        let stdout = capturedStdout.bytes
+        var stderr = capturedStderr.bytes
         var error: CellError?
         if let failure {
             var kind = failure.kind
@@ -264,7 +274,8 @@ public struct ProgramRunner {
             errOffset = max(errOffset, errEnd)
         }
         for display in cellEvents {
-            appendText(upTo: display.stdoutOffset, display.stderrOffset)
+            appendText(upTo: capturedStdout.position(ofFileOffset: display.stdoutOffset),
+                       capturedStderr.position(ofFileOffset: display.stderrOffset))
             outputs.append(.display(display.item))
         }
         appendText(upTo: stdout.count, stderr.count)
@@ -281,6 +292,7 @@ public struct ProgramRunner {
         var result = CellResult(cellIndex: cell.index, status: status, outputs: outputs,
                                 seconds: max(0, ended.timeIntervalSince(began)), error: error)
         result.cacheNote = log.cacheNotes[cell.index] ?? cacheNotes[cell.index].map { "not cached: " + $0 }
+        result.outputCuts = [capturedStdout.cut, capturedStderr.cut].compactMap { $0 }
         return result
     }
 
@@ -304,16 +316,59 @@ public struct ProgramRunner {
     /// Most of one cell's stdout or stderr kept in memory (and so in the report's text file).
     static let maxOutputBytes = 64 << 20
 
-    /// Reads an output file (missing means empty), at most `maxOutputBytes` of it.
-    static func read(_ path: String) -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: maxOutputBytes)) ?? nil
-        var bytes = data.map { [UInt8]($0) } ?? []
-        if bytes.count == maxOutputBytes, let size = try? handle.seekToEnd(), size > UInt64(maxOutputBytes) {
-            bytes += Array("\n[nbrun: output cut at \(maxOutputBytes >> 20) MiB of \(size) bytes]\n".utf8)
+    /// An output file as read: all of it, or when it is longer than the limit its first three
+    /// quarters and its last quarter (cut at line ends), with a note line between them.
+    struct CapturedOutput {
+        var bytes: [UInt8]
+        var cut: CellResult.OutputCut?
+        /// Where the middle was: file offsets in it map to the end of the note.
+        private var headEnd = Int.max
+        private var tailStartInFile = Int.max
+        private var tailStart = Int.max
+
+        init(bytes: [UInt8]) { self.bytes = bytes }
+
+        init(head: [UInt8], tail: [UInt8], total: Int, stream: String) {
+            var head = head
+            if head.last != 0x0A { head.append(0x0A) }
+            let dropped = total - head.count - tail.count
+            let note = "[nbrun: output cut: \(dropped) bytes from the middle of this output (\(total) bytes) were not kept]\n"
+            bytes = head + Array(note.utf8) + tail
+            cut = CellResult.OutputCut(stream: stream, totalBytes: total, keptHeadBytes: head.count,
+                                       keptTailBytes: tail.count, note: note)
+            headEnd = head.count
+            tailStartInFile = total - tail.count
+            tailStart = head.count + note.utf8.count
         }
-        return bytes
+
+        /// The position in `bytes` of what was at `offset` in the file.
+        func position(ofFileOffset offset: Int) -> Int {
+            guard cut != nil else { return offset }
+            if offset <= headEnd { return offset }
+            if offset >= tailStartInFile { return tailStart + (offset - tailStartInFile) }
+            return tailStart
+        }
+    }
+
+    /// Reads an output file (missing means empty); of a file over `limit` bytes, the first three
+    /// quarters of the limit and the last quarter: the report can then show its real last lines.
+    static func read(_ path: String, limit: Int = maxOutputBytes, stream: String = "stdout") -> CapturedOutput {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return CapturedOutput(bytes: []) }
+        defer { try? handle.close() }
+        let size = Int((try? handle.seekToEnd()) ?? 0)
+        try? handle.seek(toOffset: 0)
+        guard size > limit else {
+            let data = (try? handle.readToEnd()) ?? nil
+            return CapturedOutput(bytes: data.map { [UInt8]($0) } ?? [])
+        }
+        var head = [UInt8]((try? handle.read(upToCount: limit * 3 / 4)) ?? Data())
+        let tailLength = limit - limit * 3 / 4
+        try? handle.seek(toOffset: UInt64(size - tailLength))
+        var tail = [UInt8]((try? handle.read(upToCount: tailLength)) ?? Data())
+        // Whole lines where a line end is near (in the last or first 64 KiB).
+        if let newline = head.lastIndex(of: 0x0A), head.count - newline <= 65_536 { head.removeSubrange((newline + 1)...) }
+        if let newline = tail.prefix(65_536).firstIndex(of: 0x0A), newline + 1 < tail.count { tail.removeSubrange(...newline) }
+        return CapturedOutput(head: head, tail: tail, total: size, stream: stream)
     }
 
     static func describe(_ termination: Subprocess.Termination) -> String {

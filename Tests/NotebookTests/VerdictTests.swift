@@ -35,4 +35,59 @@ import Testing
         #expect(run.results[0].error?.message.contains("nothing to draw") == true)
         #expect(run.results[0].error?.line == 3)
     }
+
+    /// Output beyond what nbrun keeps (64 MiB): the report says what was kept, and its "last
+    /// lines" are the output's real last lines, not lines from the middle. Such a cell is not
+    /// cached: restored, it would show the cut output as all of it.
+    @Test func outputTooLongToKeepSaysSoAndShowsItsRealEnd() throws {
+        let (run, html) = try EndToEnd.run("""
+        ```swift
+        //| cache: true
+        let chunk = String(repeating: "x", count: 1 << 20)
+        for block in 0..<70 { print("block \\(block) " + chunk) }
+        print("the very last line")
+        ```
+        """)
+        #expect(run.results.map(\.status) == [.passed])
+        let stdout = run.results[0].stdout
+        #expect(stdout.hasSuffix("the very last line\n"))
+        #expect(stdout.hasPrefix("block 0 xxx"))
+        #expect(!stdout.contains("block 50 "))  // the middle was not kept
+        #expect(stdout.utf8.count <= ProgramRunner.maxOutputBytes + 1024)
+        #expect(html.contains("the very last line"))
+        #expect(!html.contains("Full output"))
+        let printed = (0..<70).reduce(0) { $0 + "block \($1) ".utf8.count + (1 << 20) + 1 } + "the very last line\n".utf8.count
+        #expect(html.contains("The cell printed \(printed) bytes, more than nbrun keeps"))
+        let reportDirectory = (run.reportPath! as NSString).deletingLastPathComponent
+        let kept = try String(contentsOfFile: reportDirectory + "/nb_files/cell-1-stdout-1.txt", encoding: .utf8)
+        #expect(kept.hasSuffix("the very last line\n"))
+        #expect(kept.contains("[nbrun: "))
+        #expect(run.results[0].cacheNote?.contains("not cached: its stdout (\(printed) bytes) is longer than nbrun keeps") == true,
+                "\(run.results[0].cacheNote ?? "")")
+        #expect(!run.results[0].cached)
+    }
+
+    /// The kept start and end of a long output file, and where events that happened in it land.
+    @Test func aLongOutputFileKeepsItsStartAndEnd() throws {
+        let folder = try EndToEnd.temporaryDirectory()
+        let path = folder + "/cell.stdout"
+        let text = (0..<100).map { "line \($0)" }.joined(separator: "\n") + "\n"  // 790 bytes
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let whole = ProgramRunner.read(path, limit: 1000)
+        #expect(whole.bytes == Array(text.utf8) && whole.cut == nil)
+        let captured = ProgramRunner.read(path, limit: 200)
+        let kept = String(decoding: captured.bytes, as: UTF8.self)
+        let cut = try #require(captured.cut)
+        #expect(kept.hasPrefix("line 0\nline 1\n"))
+        #expect(kept.hasSuffix("line 98\nline 99\n"))
+        #expect(kept.contains("\n" + cut.note))
+        #expect(cut.totalBytes == 790 && cut.keptHeadBytes + cut.keptTailBytes < 200)
+        #expect(kept.utf8.count == cut.keptHeadBytes + cut.note.utf8.count + cut.keptTailBytes)
+        // Offsets in the file: kept as they are at the start, moved after the note at the end,
+        // and in the middle that was not kept, at the note's end.
+        #expect(captured.position(ofFileOffset: 7) == 7)
+        let end = captured.bytes.count
+        #expect(captured.position(ofFileOffset: 790) == end)
+        #expect(captured.position(ofFileOffset: 400) == end - cut.keptTailBytes)
+    }
 }
