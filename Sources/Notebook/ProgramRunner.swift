@@ -148,9 +148,15 @@ public struct ProgramRunner {
         for cell in cells {
             if !cell.options.eval {
                 results.append(CellResult(cellIndex: cell.index, status: .notEvaluated))
-            } else if failed || log.began[cell.index] == nil {
-                results.append(CellResult(cellIndex: cell.index, status: .notRun))
+            } else if !failed, log.began[cell.index] == nil {
+                // The program stopped outside any cell, before this one began (it could not start,
+                // or its time ran out between cells): the notebook did not run to its end.
+                let result = notStarted(cell, stop: stop, termination: termination)
+                results.append(result)
+                onCellEnd?(cell, result)
                 failed = true
+            } else if failed {
+                results.append(CellResult(cellIndex: cell.index, status: .notRun))
             } else if log.ended.contains(cell.index) {
                 results.append(collect(cell, log: log, failure: nil))
             } else {
@@ -166,6 +172,22 @@ public struct ProgramRunner {
         }
         let warnings = finishCellCache(log: log, results: &results, notebook: notebook)
         return Outcome(results: results, interrupted: stop?.kind == .interrupted, seconds: seconds, cacheWarnings: warnings)
+    }
+
+    /// The result of the first cell the program never began, though no cell before it failed.
+    func notStarted(_ cell: Cell, stop: (kind: CellError.Kind, message: String)?, termination: Subprocess.Termination) -> CellResult {
+        let message: String
+        switch termination {
+        case _ where stop != nil: message = stop!.message
+        case .exited(let status): message = "the program exited with status \(status) before the cell began"
+        case .signaled(let signal): message = "the program was stopped by signal \(signal) (\(String(cString: strsignal(signal)))) before the cell began"
+        }
+        // What the program wrote outside its cells (a loader error, say).
+        let outside = String(decoding: Self.read(workDirectory + "/outside.stderr", limit: 1 << 20, stream: "stderr").bytes, as: UTF8.self)
+        let tail = outside.split(separator: "\n").suffix(40).joined(separator: "\n")
+        let error = CellError(kind: stop?.kind ?? .crash, message: message, line: cell.displayLine,
+                              details: tail.isEmpty ? nil : tail)
+        return CellResult(cellIndex: cell.index, status: .failed, error: error)
     }
 
     /// Commits the entries of cached cells that ran and ended well, marks restored ones used,

@@ -91,3 +91,46 @@ import Testing
         #expect(captured.position(ofFileOffset: 400) == end - cut.keptTailBytes)
     }
 }
+
+/// The runner's verdict when the program stops outside any cell: the first cell that never began
+/// fails with the reason (the notebook did not run to its end), instead of every cell being
+/// "not run" and the notebook passing with exit 0.
+@Suite struct ProgramStoppedOutsideCellsTests {
+    static let notebook = try! NotebookParser.parse("```swift\nprint(1)\n```\n\n```swift\nprint(2)\n```\n", path: "two.md")
+
+    /// A stand-in for a notebook program: a shell script.
+    static func program(_ script: String) throws -> (binary: String, work: String) {
+        let folder = try EndToEnd.temporaryDirectory()
+        let binary = folder + "/program"
+        try ("#!/bin/sh\n" + script).write(toFile: binary, atomically: true, encoding: .utf8)
+        chmod(binary, 0o755)
+        return (binary, folder + "/run")
+    }
+
+    /// It died before its first cell (a library that does not load, say).
+    @Test func aProgramThatDiesBeforeItsFirstCellFailsIt() throws {
+        let (binary, work) = try Self.program("echo 'error while loading shared libraries: libNotebookKernel.so' >&2\nexit 127\n")
+        let outcome = try ProgramRunner(workDirectory: work).run(binary: binary, notebook: Self.notebook)
+        #expect(outcome.results.map(\.status) == [.failed, .notRun])
+        let error = try #require(outcome.results[0].error)
+        #expect(error.message.contains("before the cell began") && error.message.contains("status 127"), "\(error.message)")
+        #expect(error.details?.contains("error while loading shared libraries") == true, "\(error.details ?? "")")
+        let run = NotebookRun(notebook: Self.notebook, results: outcome.results, parameters: [], reportPath: nil, seconds: 0,
+                              compileSeconds: 0, binaryReused: false, interrupted: false)
+        #expect(run.exitCode == 1)
+    }
+
+    /// The notebook's time limit ran out between two cells.
+    @Test func aTimeLimitBetweenCellsFailsTheNextCell() throws {
+        let (binary, work) = try Self.program("""
+        printf '{"event":"begin","cell":0}\\n{"event":"end","cell":0}\\n' >&3
+        sleep 20
+        """)
+        var runner = ProgramRunner(workDirectory: work, timeout: 1)
+        runner.timeout = 1
+        let outcome = try runner.run(binary: binary, notebook: Self.notebook)
+        #expect(outcome.results.map(\.status) == [.passed, .failed])
+        #expect(outcome.results[1].error?.kind == .timeout)
+        #expect(outcome.results[1].error?.message.contains("between cells") == true, "\(outcome.results[1].error?.message ?? "")")
+    }
+}
