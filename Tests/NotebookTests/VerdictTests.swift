@@ -2,7 +2,8 @@ import Foundation
 import Testing
 @testable import Notebook
 
-/// Verdicts and messages that must say what happened.
+/// Verdicts and messages that must say what happened: a figure that could not be drawn, output
+/// too long to keep, a stack overflow, an integer overflow.
 @Suite(.serialized) struct VerdictTests {
     /// A figure that cannot be drawn fails its cell with the drawing error, at the line that showed it.
     @Test func aFigureThatCannotBeDrawnFailsItsCell() throws {
@@ -89,6 +90,44 @@ import Testing
         let end = captured.bytes.count
         #expect(captured.position(ofFileOffset: 790) == end)
         #expect(captured.position(ofFileOffset: 400) == end - cut.keptTailBytes)
+    }
+
+    /// Infinite recursion: the message says stack overflow and names the function, and the
+    /// backtrace folds its thousands of identical frames.
+    @Test func aStackOverflowIsNamed() throws {
+        let (run, html) = try EndToEnd.run("""
+        ```swift
+        func depth(_ n: Int) -> Int { n == 0 ? 0 : 1 + depth(n + 1) }
+        print(depth(1))
+        ```
+        """)
+        #expect(run.results.map(\.status) == [.failed])
+        let error = try #require(run.results[0].error)
+        #expect(error.message.contains("stack overflow"), "\(error.message)")
+        #expect(error.message.contains("depth(_:)"), "\(error.message)")
+        #expect(!error.message.contains("Bad pointer dereference"))
+        #expect(error.line == 2)
+        let details = try #require(error.details)
+        #expect(details.split(separator: "\n").count < 100, "\(details.split(separator: "\n").count) lines")
+        #expect(details.contains("identical frames"))
+        #expect(html.utf8.count < 200_000)
+    }
+
+    /// Integer overflow traps without a message; the backtrace's first frame names it.
+    @Test func anIntegerOverflowIsNamed() throws {
+        let (run, _) = try EndToEnd.run("""
+        ```swift
+        let values = [Int.max, 1]
+        print("adding")
+        print(values[0] + values[1])
+        ```
+        """)
+        #expect(run.results.map(\.status) == [.failed])
+        let error = try #require(run.results[0].error)
+        #expect(error.message.contains("arithmetic overflow"), "\(error.message)")
+        #expect(!error.message.contains("Illegal instruction"))
+        #expect(error.line == 4)
+        #expect(run.results[0].stdout == "adding\n")
     }
 }
 
