@@ -51,6 +51,27 @@ public enum JUnitReport {
         return out
     }
 
+    /// Checks that the JUnit file can be written at `path` (it is written whole at the end, by
+    /// a rename in its folder): the folder exists and is writable, and `path` is not a folder.
+    ///
+    /// - Throws: `NotebookError` saying why not.
+    public static func checkWritable(_ path: String) throws {
+        func fail(_ reason: String) -> NotebookError {
+            NotebookError("cannot write the JUnit report to '\(path)': \(reason)", hint: "give --junit a file in a folder you can write")
+        }
+        guard !path.isEmpty else { throw fail("the path is empty") }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw fail("it is a folder")
+        }
+        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
+            throw fail("the folder '\(folder)' does not exist")
+        }
+        guard isDirectory.boolValue else { throw fail("'\(folder)' is not a folder") }
+        guard access(folder, W_OK | X_OK) == 0 else { throw fail("the folder '\(folder)' cannot be written (\(String(cString: strerror(errno))))") }
+    }
+
     /// What JUnit says of a cell, from its status (`CellResult.Status`'s raw value).
     enum Verdict: Equatable {
         case passed

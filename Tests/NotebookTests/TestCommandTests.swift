@@ -242,4 +242,18 @@ extension TestCommandTests {
         #expect(xml.contains(#"<testsuite name="c.md" tests="1" failures="1" skipped="0""#))
         #expect(xml.contains(#"<failure message="unknown cell status &apos;exploded&apos;" type="cell">"#))
     }
+
+    /// The JUnit file is checked before any notebook runs: a run of an hour must not end in
+    /// "cannot write" with nothing saved.
+    @Test func aJUnitPathThatCannotBeWrittenStopsBeforeAnythingRuns() throws {
+        let folder = try EndToEnd.temporaryDirectory()
+        try "```swift\nprint(\"ran\")\n```\n".write(toFile: folder + "/a.md", atomically: true, encoding: .utf8)
+        for junit in [folder + "/missing/folder/junit.xml", folder] {
+            let result = try nbrun(["test", folder + "/a.md", "--junit", junit, "-o", folder + "/output"])
+            #expect(result.status == 2, "\(result.stderr)")
+            #expect(result.stderr.contains("cannot write the JUnit report to '\(junit)'"), "\(result.stderr)")
+            #expect(!result.stdout.contains("PASS"), "\(result.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: folder + "/output/a.html"))
+        }
+    }
 }
