@@ -61,6 +61,19 @@ enum HTML {
         return String(result)
     }
 
+    /// A relative URL for a file beside the page: each path segment percent-encoded (a `#` or
+    /// `?` in a notebook's name is part of the file name, not a fragment or query), and `./`
+    /// before a first segment with a `:`, which would otherwise read as a URL scheme
+    /// (`javascript:x_files/...`).
+    static func fileURL(_ path: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%;")
+        let encoded = path.split(separator: "/", omittingEmptySubsequences: false)
+            .map { $0.addingPercentEncoding(withAllowedCharacters: allowed) ?? String($0) }.joined(separator: "/")
+        let first = encoded.prefix { $0 != "/" }
+        return first.contains(":") ? "./" + encoded : encoded
+    }
+
     /// Whether `needle` occurs in `text` (a byte search: fast on outputs of megabytes).
     static func contains(_ needle: String, in text: String) -> Bool {
         var text = text

@@ -295,7 +295,7 @@ public struct HTMLReport {
             tail = String(decoding: text.utf8.suffix(options.maxOutputBytes / 5), as: UTF8.self)
             what = "\(byteCount - options.maxOutputBytes * 4 / 5 - options.maxOutputBytes / 5) of \(byteCount) bytes"
         }
-        let link = "<a href=\"\(HTML.escape(path))\">\(HTML.escape(path))</a>"
+        let link = "<a href=\"\(HTML.escape(HTML.fileURL(path)))\">\(HTML.escape(path))</a>"
         var where_ = "Full output: \(link)"
         // The cell wrote more than nbrun keeps: the file holds its start and its end, not all of it.
         if let cut = result?.outputCuts.first(where: { $0.stream == kind && HTML.contains($0.note, in: raw) }) {
@@ -326,7 +326,7 @@ public struct HTMLReport {
             }
             let path = "\(name)_files/cell-\(cell.index + 1)-figure-\(figureNumber).png"
             files.append((path, Data(bytes)))
-            return "<figure><img alt=\"\(alt)\"\(size) src=\"\(HTML.escape(path))\"></figure>\n"
+            return "<figure><img alt=\"\(alt)\"\(size) src=\"\(HTML.escape(HTML.fileURL(path)))\"></figure>\n"
         case .table(let headers, let rows):
             var html = "<table class=\"display\">\n"
             if !headers.isEmpty {

@@ -235,3 +235,22 @@ import Testing
         return String(decoding: digest, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
+
+extension ProseSafetyTests {
+    /// Files beside the report are linked by the notebook's name: a name that looks like a URL
+    /// scheme (`javascript:x.md`) or holds `#`, `?` or `%` must still link to the file.
+    @Test func filesBesideTheReportAreLinkedAsFilesWhateverTheNotebooksName() throws {
+        let notebook = try NotebookParser.parse("```swift\n1\n```\n", path: "x.md")
+        let result = CellResult(cellIndex: 0, status: .passed, outputs: [
+            .stdout((0..<1000).map { "line \($0)" }.joined(separator: "\n")), .display(.png([0x89, 0x50])),
+        ])
+        for (name, encoded) in [("javascript:alert(1)", "./javascript:alert(1)"), ("a#b?c%d e", "a%23b%3Fc%25d%20e")] {
+            let html = HTMLReport(notebook: notebook, results: [result], info: .init(), options: .init(embedFigures: false),
+                                  name: name).render().html
+            let urls = Self.tags(html).flatMap { tag in tag.attributes.filter { $0.name == "href" || $0.name == "src" }.map(\.value) }
+                .filter { !$0.hasPrefix("#") }
+            #expect(urls == ["\(encoded)_files/cell-1-stdout-1.txt", "\(encoded)_files/cell-1-figure-1.png"], "\(urls)")
+            for url in urls { #expect(HTMLSanitizer.urlIsAllowed(url, schemes: []), "\(url)") }
+        }
+    }
+}
