@@ -10,8 +10,8 @@ import Foundation
 /// was dropped; an attribute that is not allowed (every `on...` handler, `style`, `class`, `id`)
 /// is left out; a `<` that does not start a complete tag is text; comments go. End tags close only
 /// elements the same input opened, and every element is closed explicitly, where a browser would
-/// close it without an end tag too (`<li>` after `<li>`, `<div>` after `<p>`, `</h2>` for an
-/// `<h1>`): so the browser's open elements stay those counted here, and prose cannot close the
+/// close it without an end tag too (`<li>` after `<li>`, `<div>` after `<p>`, `<a>` in `<a>`,
+/// `</h2>` for an `<h1>`): so the browser's open elements stay those counted here, and prose cannot close the
 /// report's own (which are, besides, of kinds prose may not use: `<main>`, `<article>`, `<section>`).
 ///
 /// It works on UTF-8 bytes in one pass, in time proportional to the input.
@@ -238,6 +238,7 @@ struct HTMLSanitizer {
         case thead, tbody, tfoot:
             position = innermost(thead, or: tbody) { $0 == table } ?? innermost(tfoot) { $0 == table }
         case table: position = innermost(table) { $0 == td || $0 == th }  // a table straight inside a table ends it
+        case a: position = innermost(a) { $0 == td || $0 == th }  // a link inside a link ends the first
         default: break
         }
         if let position { close(from: position, open: &open, output: output) }

@@ -148,6 +148,12 @@ import Testing
         }
     }
 
+    /// A link inside a link ends the first, as in a browser.
+    @Test func aLinkInsideALinkEndsTheFirst() throws {
+        let notebook = try NotebookParser.parse("<a href=\"x\">a<a href=\"y\">b</a></a> c\n\n```swift\n1\n```\n", path: "x.md")
+        #expect(Self.prose(notebook) == "<p><a href=\"x\">a</a><a href=\"y\">b</a> c</p>\n")
+    }
+
     @Test func strayEndTagsCannotCloseTheReportsElements() throws {
         let notebook = try NotebookParser.parse("Text </div></div></main></section> more <div>open\n\n```swift\n1\n```\n\nAfter.\n", path: "x.md")
         let html = Self.prose(notebook)
