@@ -4,7 +4,7 @@ import Foundation
 /// 50,000 math spans, run by the `nbrun` users run (`NBRUN_BINARY`, else `.build/debug/nbrun`):
 /// the parse and the report stages (from `NBRUN_TRACE=1`), the goal being <= 2 s for both
 /// together, and the whole run with its binary reused. A run over `NBRUN_BENCH_TIMEOUT` seconds
-/// (default 600) is stopped and reported as such.
+/// (default 600) is stopped (SIGTERM, then SIGKILL) and reported as such.
 func runLargeNotebookBenchmarks() throws {
     let environment = ProcessInfo.processInfo.environment
     let nbrun = environment["NBRUN_BINARY"] ?? FileManager.default.currentDirectoryPath + "/.build/debug/nbrun"
@@ -65,8 +65,15 @@ private func traceNBRun(_ nbrun: String, _ arguments: [String], timeout: Double)
     process.standardError = errors
     process.standardOutput = FileHandle.nullDevice
     try process.run()
+    // SIGTERM at the time limit, SIGKILL five seconds later if that was ignored.
     let deadline = DispatchTime.now() + timeout
     DispatchQueue.global().asyncAfter(deadline: deadline) { if process.isRunning { process.terminate() } }
+    DispatchQueue.global().asyncAfter(deadline: deadline + 5) {
+        if process.isRunning {
+            print("large notebook: nbrun ignored SIGTERM for 5 s")
+            kill(process.processIdentifier, SIGKILL)
+        }
+    }
     let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     if process.terminationReason == .uncaughtSignal || process.terminationStatus == 130 { return nil }
