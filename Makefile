@@ -1,17 +1,21 @@
 # The two commands of the README: `make run` and `make test`. Both set everything up first.
-.PHONY: run test setup deps data build unit-test notebook-test bench docs clean
+.PHONY: run test setup deps test-deps data build unit-test notebook-test bench docs clean
 
 run: setup
 	bin/nbrun notebooks/backprop.md
 	@echo "report: $(CURDIR)/output/backprop.html"
 
-test: setup unit-test notebook-test
+test: setup test-deps unit-test notebook-test
 
 setup:
 	scripts/setup
 
 deps:
 	scripts/setup deps
+
+# Packages only the tests need (headless Chromium): `make test` installs them, `make run` does not.
+test-deps:
+	scripts/setup test-deps
 
 data:
 	scripts/setup data

@@ -21,6 +21,9 @@ public struct CellResult: Sendable, Equatable {
     /// For a `cache: true` cell: why it was not cached or restored (a value the cache
     /// cannot store, an unreadable entry, a cache folder that cannot be written).
     public var cacheNote: String?
+    /// Output streams longer than nbrun keeps (`ProgramRunner.maxOutputBytes`): `outputs` hold
+    /// their beginning and end, with the cut's `note` line where the middle was.
+    public var outputCuts: [OutputCut] = []
 
     public init(cellIndex: Int, status: Status, outputs: [CellOutput] = [], seconds: Double = 0, error: CellError? = nil) {
         self.cellIndex = cellIndex
@@ -41,6 +44,27 @@ public struct CellResult: Sendable, Equatable {
         case notEvaluated
         /// An earlier cell failed, so this one never started.
         case notRun
+    }
+
+    /// A stream whose middle was not kept.
+    public struct OutputCut: Sendable, Equatable {
+        /// `stdout` or `stderr`.
+        public var stream: String
+        /// Bytes the cell wrote to the stream.
+        public var totalBytes: Int
+        /// Bytes kept from its start and from its end.
+        public var keptHeadBytes: Int
+        public var keptTailBytes: Int
+        /// The line written where the middle was (it says so).
+        public var note: String
+
+        public init(stream: String, totalBytes: Int, keptHeadBytes: Int, keptTailBytes: Int, note: String) {
+            self.stream = stream
+            self.totalBytes = totalBytes
+            self.keptHeadBytes = keptHeadBytes
+            self.keptTailBytes = keptTailBytes
+            self.note = note
+        }
     }
 
     /// Everything the cell printed to stdout, joined.

@@ -19,18 +19,57 @@ struct FrontMatter {
     /// The Markdown keeps its line numbers: the front matter's lines become empty lines.
     /// Returns `nil` YAML when the file does not start with `---`. Blank lines before it are
     /// allowed (as R Markdown does); the YAML then starts with as many empty lines, so its line
-    /// numbers stay those of the `.md` minus one.
-    static func split(_ text: String) -> (yaml: String?, markdown: String) {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard let start = lines.firstIndex(where: { !$0.trimmingWhitespace().isEmpty }),
-              lines[start].trimmingWhitespace() == "---" else { return (nil, text) }
-        guard let end = lines.indices.dropFirst(start + 1).first(where: {
-            let line = lines[$0].trimmingWhitespace()
-            return line == "---" || line == "..."
-        }) else { return (nil, text) }
+    /// numbers stay those of the `.md` minus one. Only the lines up to the closing `---` are read.
+    ///
+    /// - Throws: `NotebookError` at the opening `---` when it is followed by YAML (not by a blank
+    ///   line, which makes it a horizontal rule) but no closing `---` or `...` comes before the
+    ///   end or before a code fence: the YAML would otherwise be read as prose, and its params
+    ///   be "not in scope" in every cell.
+    static func split(_ text: String, path: String) throws -> (yaml: String?, markdown: String) {
+        // Lines one at a time from the start, as `split(separator: "\n")` would cut them: most
+        // notebooks are decided on their first line, and nothing past the first fence is read.
+        var lines: [Substring] = []
+        var rest = Substring(text)
+        var atEnd = false  // the last line read had no newline after it
+        func read() -> Substring? {
+            guard !atEnd else { return nil }
+            if let newline = rest.firstIndex(of: "\n") {
+                lines.append(rest[..<newline])
+                rest = rest[rest.index(after: newline)...]
+            } else {
+                lines.append(rest)
+                rest = rest[rest.endIndex...]
+                atEnd = true
+            }
+            return lines.last
+        }
+        var start: Int?
+        while let line = read() {
+            let trimmed = line.trimmingWhitespace()
+            if trimmed.isEmpty { continue }
+            if trimmed == "---" { start = lines.count - 1 }
+            break
+        }
+        guard let start else { return (nil, text) }
+        var end: Int?
+        var fenceLine: Int?
+        while let line = read() {
+            let trimmed = line.trimmingWhitespace()
+            if trimmed == "---" || trimmed == "..." { end = lines.count - 1; break }
+            if line.hasPrefix("```") || line.hasPrefix("~~~") { fenceLine = lines.count; break }
+        }
+        guard let end else {
+            // A `---` then a blank line (or nothing) is a horizontal rule: no front matter.
+            if lines.count <= start + 1 || lines[start + 1].trimmingWhitespace().isEmpty { return (nil, text) }
+            var message = "the front matter that starts here has no closing '---'"
+            if let fenceLine { message += " before the code fence at line \(fenceLine)" }
+            throw NotebookError(file: path, line: start + 1, message,
+                                hint: "end the front matter with a line '---' (or put a blank line after the first '---' if it is a horizontal rule)")
+        }
         let yaml = (Array(repeating: "", count: start) + lines[(start + 1)..<end].map(String.init)).joined(separator: "\n")
-        for index in 0...end { lines[index] = "" }
-        return (yaml, lines.joined(separator: "\n"))
+        // The front matter's lines become empty lines, and the rest is kept as it was.
+        let markdown = atEnd ? String(repeating: "\n", count: end) : String(repeating: "\n", count: end + 1) + rest
+        return (yaml, markdown)
     }
 
     /// Reads the YAML of a front matter that starts at `.md` line 1 (the `---`).

@@ -1,3 +1,5 @@
+import Foundation
+
 /// HTML text helpers.
 enum HTML {
     /// Escapes `&`, `<`, `>`, `"` and `'`: safe in element content and quoted attributes.
@@ -21,7 +23,7 @@ enum HTML {
     /// line and what follows overwrites it (progress lines), and ANSI escape sequences (colours,
     /// cursor moves) are dropped instead of showing as `[31m` around invisible ESC characters.
     static func terminalText(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\u{1B}" }) else { return text }
+        guard contains("\r", in: text) || contains("\u{1B}", in: text) else { return text }
         let scalars = Array(text.unicodeScalars)
         var result = String.UnicodeScalarView()
         var line: [Unicode.Scalar] = []
@@ -57,6 +59,39 @@ enum HTML {
         }
         result.append(contentsOf: line)
         return String(result)
+    }
+
+    /// A relative URL for a file beside the page: each path segment percent-encoded (a `#` or
+    /// `?` in a notebook's name is part of the file name, not a fragment or query), and `./`
+    /// before a first segment with a `:`, which would otherwise read as a URL scheme
+    /// (`javascript:x_files/...`).
+    static func fileURL(_ path: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%;")
+        let encoded = path.split(separator: "/", omittingEmptySubsequences: false)
+            .map { $0.addingPercentEncoding(withAllowedCharacters: allowed) ?? String($0) }.joined(separator: "/")
+        let first = encoded.prefix { $0 != "/" }
+        return first.contains(":") ? "./" + encoded : encoded
+    }
+
+    /// Whether `needle` occurs in `text` (a byte search: fast on outputs of megabytes).
+    static func contains(_ needle: String, in text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { HTMLSanitizer.find(needle, in: $0, from: 0) < $0.count }
+    }
+
+    /// The byte offsets of the newlines in `text`.
+    static func newlineOffsets(in text: String) -> [Int] {
+        var text = text
+        return text.withUTF8 { bytes in
+            var offsets: [Int] = []
+            var index = HTMLSanitizer.find(0x0A, in: bytes, from: 0)
+            while index < bytes.count {
+                offsets.append(index)
+                index = HTMLSanitizer.find(0x0A, in: bytes, from: index + 1)
+            }
+            return offsets
+        }
     }
 
     /// An id for a heading: lowercase letters, digits and `-`.

@@ -58,40 +58,21 @@ extension HTMLReport {
 
     // MARK: The live page
 
-    /// The page `nbrun watch` serves: the report, a status line, each cell marked with its state,
-    /// and the script that applies the server's updates without a reload.
+    /// The page `nbrun watch` serves: the report with a status line, each cell marked with its
+    /// state, and the script that applies the server's updates without a reload (allowed by the
+    /// page's Content-Security-Policy, with connections to the server that served it).
     public func renderLivePage() -> String {
-        let page = render().html
-        guard let start = page.range(of: "<body>\n") else { return page }
-        var html = String(page[..<start.upperBound])
-        html += "<div id=\"nbrun-live\" class=\"live-status\">\(renderLiveStatus())</div>\n"
-        html += renderLivePageBody()
-        html += "<style>\(Self.liveStylesheet)</style>\n<script>\(Self.liveScript)</script>\n"
-        if let scripts = page.range(of: "<script>", range: start.upperBound..<page.endIndex) {
-            html += page[scripts.lowerBound...]
-        } else {
-            html += "</body>\n</html>\n"
-        }
-        return html
+        render().html
     }
 
-    /// The report's content (`<article class="page">` or `<div class="page">` and what it holds),
-    /// with live cell states: what a page swaps in when the notebook's structure may have changed.
+    /// The page's content, `<article class="page">` and what it holds: what a page swaps in
+    /// when the notebook's structure may have changed.
     public func renderLivePageBody() -> String {
         let page = render().html
-        guard let start = page.range(of: "<body>\n"), let end = page.range(of: "</main>\n") else { return "" }
-        var body = String(page[start.upperBound..<end.upperBound])
-        if let close = page.range(of: "\n", range: end.upperBound..<page.endIndex) {
-            body += page[end.upperBound..<close.upperBound]
+        guard let start = page.range(of: "<article class=\"page\">"), let end = page.range(of: "</article>\n", range: start.upperBound..<page.endIndex) else {
+            return ""
         }
-        for cell in notebook.cells {
-            guard let section = renderLiveCell(cell.index) else { continue }
-            let anchor = "id=\"cell-\(cell.index + 1)\""
-            guard let id = body.range(of: anchor), let open = body.range(of: "<section", options: .backwards, range: body.startIndex..<id.lowerBound),
-                  let close = body.range(of: "</section>\n", range: id.upperBound..<body.endIndex) else { continue }
-            body.replaceSubrange(open.lowerBound..<close.upperBound, with: section)
-        }
-        return body
+        return String(page[start.lowerBound..<end.upperBound])
     }
 
     /// One cell's section with its live state (and its training progress while it runs).

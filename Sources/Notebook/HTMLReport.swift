@@ -1,10 +1,14 @@
+import Crypto
 import Foundation
 
 /// The render stage: a notebook and its results -> one HTML page (plus any files beside it).
 ///
 /// Pure: it reads nothing but KaTeX's files and writes nothing; `ReportWriter` writes.
-/// All text from cells (code, output, errors) is escaped; prose is cmark-gfm's HTML,
-/// which drops raw HTML in the Markdown (cmark's safe mode).
+/// All text from cells (code, output, errors) is escaped. Prose is cmark-gfm's HTML, raw HTML
+/// included, after `HTMLSanitizer`'s allow-list (applied by the parser, where that HTML is made);
+/// `DisplayItem.html` from cells passes the same allow-list here. The page also carries a
+/// Content-Security-Policy that lets only its own inline scripts and styles run (by hash), so
+/// anything the allow-list missed still could not run script.
 public struct HTMLReport {
     /// Facts about the run for the header.
     public struct RunInfo: Sendable {
@@ -68,42 +72,95 @@ public struct HTMLReport {
     }
 
     public func render() -> Rendered {
+        render(checkpoint: {})
+    }
+
+    /// The page; `checkpoint` is called between blocks and every few hundred headings, to stop
+    /// on Ctrl-C (what it throws is rethrown).
+    public func render(checkpoint: () throws -> Void) rethrows -> Rendered {
         var files: [(path: String, data: Data)] = []
-        var headings: [(level: Int, id: String, text: String)] = []
-        var usedIDs: Set<String> = []
+        var headings = HeadingIDs()
         var body = ""
         for block in notebook.blocks {
+            try checkpoint()
             switch block {
             case .prose(let html):
-                body += addHeadingIDs(html, headings: &headings, used: &usedIDs)
+                body += try headings.add(to: html, checkpoint: checkpoint)
             case .cell(let cell):
                 let result = results.first { $0.cellIndex == cell.index }
-                body += renderCell(cell, result: result, files: &files)
+                body += live != nil ? (renderLiveCell(cell.index) ?? "") : renderCell(cell, result: result, files: &files)
             }
         }
+        try checkpoint()
         let title = notebook.title ?? (notebook.path as NSString).lastPathComponent
         let katex = notebook.hasMath ? KaTeXAssets.load() : nil
+        try checkpoint()
+        // Everything the page runs or styles itself, written inline and allowed by its hash.
+        // A live page (`nbrun watch`) adds its script, which talks to the server that serves it.
+        let scripts = ((katex.map { [$0.script, KaTeXAssets.renderScript] } ?? []) + (live != nil ? [Self.liveScript] : []))
+            .map(Self.inlineText)
+        let styles = ([Self.stylesheet] + (katex.map { [$0.stylesheet] } ?? []) + (live != nil ? [Self.liveStylesheet] : []))
+            .map(Self.inlineText)
+        let policy = Self.contentSecurityPolicy(inlineScripts: scripts, inlineStyles: styles,
+                                                imagesBesideThePage: !options.embedFigures, connectsToItsServer: live != nil)
+        try checkpoint()
         var page = """
         <!DOCTYPE html>
         <html lang="en">
         <head>
         <meta charset="utf-8">
+        <meta http-equiv="Content-Security-Policy" content="\(HTMLSanitizer.escapeAttribute(policy))">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="generator" content="nbrun \(HTML.escape(info.nbrunVersion))">
         <title>\(HTML.escape(title))</title>
-        <style>\(Self.stylesheet)</style>
 
         """
-        if let katex { page += "<style>\(katex.stylesheet)</style>\n" }
-        page += "</head>\n<body>\n<div class=\"page\">\n"
+        for style in styles { page += "<style>\(style)</style>\n" }
+        // The page's containers are elements prose may not write (`article`, `main`), so no end tag in it can close them.
+        page += "</head>\n<body>\n"
+        if live != nil { page += "<div id=\"nbrun-live\" class=\"live-status\">\(renderLiveStatus())</div>\n" }
+        page += "<article class=\"page\">\n"
         page += renderHeader(title: title)
-        page += renderContents(headings)
-        page += "<main>\n\(body)</main>\n</div>\n"
-        if let katex {
-            page += "<script>\(katex.script)</script>\n<script>\(KaTeXAssets.renderScript)</script>\n"
-        }
+        page += renderContents(headings.list)
+        page += "<main>\n\(body)</main>\n</article>\n"
+        for script in scripts { page += "<script>\(script)</script>\n" }
         page += "</body>\n</html>\n"
         return Rendered(html: page, files: files)
+    }
+
+    /// The page's Content-Security-Policy: nothing may load or run but `inlineScripts` and
+    /// `inlineStyles` (the exact text of each inline `<script>` and `<style>`, allowed by its
+    /// SHA-256), images inlined as `data:` URLs or, when figures are written beside the page,
+    /// the page's own files, and fonts as `data:` URLs (KaTeX's). A page with another script
+    /// (a live view, say) passes it in `inlineScripts`, and writes it as `inlineText` returns it.
+    static func contentSecurityPolicy(inlineScripts: [String], inlineStyles: [String], imagesBesideThePage: Bool,
+                                      connectsToItsServer: Bool = false) -> String {
+        func hashes(_ texts: [String]) -> String {
+            guard !texts.isEmpty else { return "'none'" }
+            return texts.map { "'sha256-\(Data(SHA256.hash(data: Data($0.utf8))).base64EncodedString())'" }.joined(separator: " ")
+        }
+        return [
+            "default-src 'none'",
+            "script-src \(hashes(inlineScripts))",
+            "style-src \(hashes(inlineStyles))",
+            "img-src \(imagesBesideThePage ? "'self' data:" : "data:")",
+            "font-src data:",
+            "base-uri 'none'",
+            "form-action 'none'",
+        ].joined(separator: "; ") + (connectsToItsServer ? "; connect-src 'self'" : "")
+    }
+
+    /// A script or stylesheet as it is written between its tags, so that the browser hashes the
+    /// same text: newlines as the HTML parser leaves them (`\r\n` and `\r` become `\n`), and no
+    /// `</script` or `</style` that would end the element early.
+    static func inlineText(_ text: String) -> String {
+        var text = text
+        if text.contains("\r") { text = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n") }
+        guard HTML.contains("</", in: text) else { return text }
+        for tag in ["script", "style"] {
+            text = text.replacingOccurrences(of: "</" + tag, with: "<\\/" + tag, options: .caseInsensitive)
+        }
+        return text
     }
 
     // MARK: Header and contents
@@ -117,6 +174,7 @@ public struct HTMLReport {
         if notRun > 0 { verdict += ", \(notRun) not run" }
         let compileErrors = results.filter { $0.error?.kind == .compile }.count
         if compileErrors > 0 { verdict = "did not compile: \(compileErrors) cell\(compileErrors == 1 ? "" : "s") with errors; nothing ran" }
+        if let status = live?.status, status.state == .running || status.state == .stale { verdict = status.text }
         if info.interrupted { verdict += " (interrupted)" }
         let formatter = ISO8601DateFormatter()
         var rows: [(String, String)] = [
@@ -144,7 +202,7 @@ public struct HTMLReport {
     /// The title with its `$math$` rendered by KaTeX like the prose's, when the page loads KaTeX.
     private func titleHTML(_ title: String) -> String {
         guard notebook.hasMath else { return HTML.escape(title) }
-        var math = MathProtector()
+        var math = MathProtector(for: title)
         let protected = HTML.escape(math.protect(title))
         return math.restore(protected)
     }
@@ -156,37 +214,6 @@ public struct HTMLReport {
             html += "<li class=\"toc-\(heading.level)\"><a href=\"#\(heading.id)\">\(heading.text)</a></li>\n"
         }
         return html + "</ul>\n</nav>\n"
-    }
-
-    /// Gives `<h1>`..`<h3>` ids and collects them for the contents.
-    private func addHeadingIDs(_ html: String, headings: inout [(level: Int, id: String, text: String)],
-                               used: inout Set<String>) -> String {
-        var result = ""
-        var rest = Substring(html)
-        while let open = rest.range(of: "<h") {
-            result += rest[..<open.lowerBound]
-            let after = rest[open.upperBound...]
-            guard let level = after.first?.wholeNumberValue, (1...3).contains(level),
-                  after.dropFirst().first == ">",
-                  let close = after.range(of: "</h\(level)>") else {
-                result += "<h"
-                rest = after
-                continue
-            }
-            let inner = after[after.index(after.startIndex, offsetBy: 2)..<close.lowerBound]
-            let text = HTML.stripTags(String(inner))
-            var id = HTML.slug(text)
-            if used.contains(id) {
-                var number = 2
-                while used.contains("\(id)-\(number)") { number += 1 }
-                id = "\(id)-\(number)"
-            }
-            used.insert(id)
-            headings.append((level, id, HTML.stripTagsKeepingMath(String(inner))))
-            result += "<h\(level) id=\"\(id)\">\(inner)</h\(level)>"
-            rest = after[close.upperBound...]
-        }
-        return result + rest
     }
 
     // MARK: Cells
@@ -228,15 +255,15 @@ public struct HTMLReport {
                 switch output {
                 case .stdout(let text):
                     streamNumber += 1
-                    html += renderStream(text, kind: "stdout", cell: cell, number: streamNumber, files: &files)
+                    html += renderStream(text, kind: "stdout", cell: cell, number: streamNumber, result: result, files: &files)
                 case .stderr(let text):
                     streamNumber += 1
-                    html += renderStream(text, kind: "stderr", cell: cell, number: streamNumber, files: &files)
+                    html += renderStream(text, kind: "stderr", cell: cell, number: streamNumber, result: result, files: &files)
                 case .display(.text(let text)) where text.utf8.count > options.maxOutputBytes
-                        || text.split(separator: "\n", omittingEmptySubsequences: false).count > options.maxOutputLines:
+                        || HTML.newlineOffsets(in: text).count + 1 > options.maxOutputLines:
                     // A long value (an array of a million numbers) is cut like printed text, and kept whole beside.
                     streamNumber += 1
-                    html += renderStream(text, kind: "display", cell: cell, number: streamNumber, files: &files)
+                    html += renderStream(text, kind: "display", cell: cell, number: streamNumber, result: nil, files: &files)
                 case .display(let item):
                     html += renderDisplay(item, cell: cell, figureNumber: &figureNumber, files: &files)
                 }
@@ -253,29 +280,44 @@ public struct HTMLReport {
         return html + "</section>\n"
     }
 
-    private func renderStream(_ raw: String, kind: String, cell: Cell, number: Int,
+    private func renderStream(_ raw: String, kind: String, cell: Cell, number: Int, result: CellResult?,
                               files: inout [(path: String, data: Data)]) -> String {
-        let text = HTML.terminalText(raw)
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard lines.count > options.maxOutputLines || text.utf8.count > options.maxOutputBytes else {
+        var text = HTML.terminalText(raw)
+        let byteCount = text.utf8.count
+        let newlines = HTML.newlineOffsets(in: text)
+        let lineCount = newlines.count + 1
+        guard lineCount > options.maxOutputLines || byteCount > options.maxOutputBytes else {
             return "<pre class=\"\(kind)\">\(HTML.escape(text))</pre>\n"
         }
         let path = "\(name)_files/cell-\(cell.index + 1)-\(kind)-\(number).txt"
         files.append((path, Data(raw.utf8)))
         let headCount = options.maxOutputLines * 4 / 5
-        let tailCount = min(options.maxOutputLines / 5, max(0, lines.count - headCount))
-        var head = lines.prefix(headCount).joined(separator: "\n")
-        var tail = lines.suffix(tailCount).joined(separator: "\n")
-        var what = "\(lines.count - headCount - tailCount) of \(lines.count) lines (\(text.utf8.count) bytes)"
+        let tailCount = min(options.maxOutputLines / 5, max(0, lineCount - headCount))
+        // `lines.prefix(headCount)` and `lines.suffix(tailCount)` of the text split at "\n", joined again.
+        let headEnd = headCount < lineCount ? newlines[headCount - 1] : byteCount
+        let tailStart = tailCount == 0 ? byteCount : tailCount < lineCount ? newlines[lineCount - tailCount - 1] + 1 : 0
+        var (head, tail) = text.withUTF8 { bytes in
+            (String(decoding: bytes[..<headEnd], as: UTF8.self), String(decoding: bytes[tailStart...], as: UTF8.self))
+        }
+        var what = "\(lineCount - headCount - tailCount) of \(lineCount) lines (\(byteCount) bytes)"
         if head.utf8.count > options.maxOutputBytes * 4 / 5 || tail.utf8.count > options.maxOutputBytes / 5 {
             // Long lines: cut by bytes, the first four fifths and the last fifth of the text, without overlap.
             head = String(decoding: text.utf8.prefix(options.maxOutputBytes * 4 / 5), as: UTF8.self)
             tail = String(decoding: text.utf8.suffix(options.maxOutputBytes / 5), as: UTF8.self)
-            what = "\(text.utf8.count - options.maxOutputBytes * 4 / 5 - options.maxOutputBytes / 5) of \(text.utf8.count) bytes"
+            what = "\(byteCount - options.maxOutputBytes * 4 / 5 - options.maxOutputBytes / 5) of \(byteCount) bytes"
+        }
+        let link = "<a href=\"\(HTML.escape(HTML.fileURL(path)))\">\(HTML.escape(path))</a>"
+        var where_ = "Full output: \(link)"
+        // The cell wrote more than nbrun keeps: the file holds its start and its end, not all of it.
+        if let cut = result?.outputCuts.first(where: { $0.stream == kind && HTML.contains($0.note, in: raw) }) {
+            what = "\(byteCount - head.utf8.count - tail.utf8.count) of the \(byteCount) bytes kept"
+            where_ = "The cell printed \(cut.totalBytes) bytes, more than nbrun keeps (\(ProgramRunner.maxOutputBytes >> 20) MiB): "
+                + "\(link) holds its first \(cut.keptHeadBytes) and last \(cut.keptTailBytes) bytes; "
+                + "the \(cut.totalBytes - cut.keptHeadBytes - cut.keptTailBytes) bytes between were not kept."
         }
         return """
         <pre class="\(kind)">\(HTML.escape(head))</pre>
-        <p class="cut">… output cut: \(what) not shown. Full output: <a href="\(HTML.escape(path))">\(HTML.escape(path))</a></p>
+        <p class="cut">… output cut: \(what) not shown. \(where_)</p>
         <pre class="\(kind)">\(HTML.escape(tail))</pre>
 
         """
@@ -295,7 +337,7 @@ public struct HTMLReport {
             }
             let path = "\(name)_files/cell-\(cell.index + 1)-figure-\(figureNumber).png"
             files.append((path, Data(bytes)))
-            return "<figure><img alt=\"\(alt)\"\(size) src=\"\(HTML.escape(path))\"></figure>\n"
+            return "<figure><img alt=\"\(alt)\"\(size) src=\"\(HTML.escape(HTML.fileURL(path)))\"></figure>\n"
         case .table(let headers, let rows):
             var html = "<table class=\"display\">\n"
             if !headers.isEmpty {
@@ -305,7 +347,8 @@ public struct HTMLReport {
             for row in rows { html += "<tr>" + row.map { "<td>\(HTML.escape($0))</td>" }.joined() + "</tr>\n" }
             return html + "</tbody>\n</table>\n"
         case .html(let html):
-            return "<div class=\"display-html\">\(html)</div>\n"
+            // Markup a cell made (`display(DisplayItem.html(...))`): the prose's allow-list applies.
+            return "<div class=\"display-html\">\(HTMLSanitizer().sanitize(html))</div>\n"
         }
     }
 
@@ -402,3 +445,62 @@ public struct HTMLReport {
 
 /// nbrun's version, shown in reports.
 public let nbrunVersionString = "0.1.0"
+
+/// Ids for `<h1>`..`<h3>` in the prose (`intro`, `intro-2`...) and the list for the contents, in one
+/// pass over each prose block.
+struct HeadingIDs {
+    private(set) var list: [(level: Int, id: String, text: String)] = []
+    private var used: Set<String> = []
+    /// The next number to try for a repeated id.
+    private var nextNumber: [String: Int] = [:]
+
+    /// `html` with an id on each of its `<h1>`..`<h3>`.
+    mutating func add(to html: String, checkpoint: () throws -> Void) rethrows -> String {
+        var html = html
+        return try html.withUTF8 { bytes in
+            var output: [UInt8] = []
+            output.reserveCapacity(bytes.count + 256)
+            var from = 0
+            var count = 0
+            while true {
+                let open = HTMLSanitizer.find("<h", in: bytes, from: from)
+                guard open + 3 < bytes.count else { break }
+                let levelByte = bytes[open + 2]
+                guard (UInt8(ascii: "1")...UInt8(ascii: "3")).contains(levelByte), bytes[open + 3] == UInt8(ascii: ">") else {
+                    output.append(contentsOf: bytes[from..<(open + 2)])
+                    from = open + 2
+                    continue
+                }
+                let level = Int(levelByte - UInt8(ascii: "0"))
+                let closeTag = "</h\(level)>"
+                let close = HTMLSanitizer.find(closeTag, in: bytes, from: open + 4)
+                guard close < bytes.count else { break }
+                count += 1
+                if count % 256 == 0 { try checkpoint() }
+                let inner = String(decoding: bytes[(open + 4)..<close], as: UTF8.self)
+                let id = unique(HTML.slug(HTML.stripTags(inner)))
+                list.append((level, id, HTML.stripTagsKeepingMath(inner)))
+                output.append(contentsOf: bytes[from..<open])
+                output.append(contentsOf: "<h\(level) id=\"\(id)\">".utf8)
+                output.append(contentsOf: bytes[(open + 4)..<close])
+                output.append(contentsOf: closeTag.utf8)
+                from = close + closeTag.utf8.count
+            }
+            output.append(contentsOf: bytes[from...])
+            return String(decoding: output, as: UTF8.self)
+        }
+    }
+
+    /// `id`, or `id-2`, `id-3`... the first not used yet.
+    private mutating func unique(_ id: String) -> String {
+        guard used.contains(id) else {
+            used.insert(id)
+            return id
+        }
+        var number = nextNumber[id] ?? 2
+        while used.contains("\(id)-\(number)") { number += 1 }
+        nextNumber[id] = number + 1
+        used.insert("\(id)-\(number)")
+        return "\(id)-\(number)"
+    }
+}

@@ -40,6 +40,10 @@ public struct InterruptWatch {
 
     public var fired: Bool { interruptCount > 0 }
 
+    /// Signals received since the last `reset()`: a stage that must stop only on a new one
+    /// (writing the report after an interrupted run) compares it with the count it started at.
+    static var count: Int { Int(interruptCount) }
+
     /// The last signal received (SIGINT before any), to pass on to child processes.
     static var signal: Int32 { lastSignal == 0 ? SIGINT : lastSignal }
 

@@ -6,15 +6,14 @@ import Foundation
 public enum JUnitReport {
     public static func xml(_ summaries: [NotebookSummary]) -> String {
         let failures = summaries.reduce(0) { $0 + failureCount($1) }
-        let tests = summaries.reduce(0) { $0 + max($1.cells.count, $1.error == nil ? 0 : 1) }
+        let tests = summaries.reduce(0) { $0 + caseCount($1) }
         let seconds = summaries.reduce(0) { $0 + $1.seconds }
         var out = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
         out += #"<testsuites name="nbrun" tests="\#(tests)" failures="\#(failures)" time="\#(format(seconds))">"# + "\n"
         for summary in summaries {
             let suiteName = escape(summary.path)
-            let caseCount = max(summary.cells.count, summary.error == nil ? 0 : 1)
-            let skipped = notRun(summary) ? 1 : summary.cells.filter { $0.status == "skipped" || $0.status == "notRun" }.count
-            out += #"  <testsuite name="\#(suiteName)" tests="\#(caseCount)" failures="\#(failureCount(summary))" skipped="\#(skipped)" time="\#(format(summary.seconds))">"# + "\n"
+            let skipped = notRun(summary) ? 1 : summary.cells.filter { verdict($0).isSkipped }.count
+            out += #"  <testsuite name="\#(suiteName)" tests="\#(caseCount(summary))" failures="\#(failureCount(summary))" skipped="\#(skipped)" time="\#(format(summary.seconds))">"# + "\n"
             if notRun(summary) {
                 // Interrupted before it started: skipped, not failed.
                 out += #"    <testcase classname="\#(suiteName)" name="run" time="0">"# + "\n"
@@ -24,20 +23,25 @@ public enum JUnitReport {
                 out += #"    <testcase classname="\#(suiteName)" name="compile" time="0">"# + "\n"
                 out += #"      <failure message="\#(escape(firstLine(error)))" type="compile">\#(escape(error))</failure>"# + "\n"
                 out += "    </testcase>\n"
+            } else if failedWithoutFailedCell(summary) {
+                // The run failed (interrupted between cells, a crash outside them) though no cell did.
+                let message = summary.firstFailure ?? "\(summary.path): exited with status \(summary.exitCode)"
+                out += #"    <testcase classname="\#(suiteName)" name="run" time="0">"# + "\n"
+                out += #"      <failure message="\#(escape(firstLine(message)))" type="run">\#(escape(message))</failure>"# + "\n"
+                out += "    </testcase>\n"
             }
             for cell in summary.cells {
                 let name = escape("\(cell.name) (line \(cell.line))")
                 out += #"    <testcase classname="\#(suiteName)" name="\#(name)" time="\#(format(cell.seconds))""#
-                switch cell.status {
-                case "failed":
-                    let message = cell.message ?? "failed"
+                switch verdict(cell) {
+                case .failed(let message):
                     let location = "\(summary.path):\(cell.errorLine ?? cell.line)"
                     out += ">\n"
                     out += #"      <failure message="\#(escape(firstLine(message)))" type="cell">\#(escape(location + ": " + message))</failure>"# + "\n"
                     out += "    </testcase>\n"
-                case "skipped", "notRun":
-                    out += ">\n      <skipped/>\n    </testcase>\n"
-                default:
+                case .skipped(let reason):
+                    out += ">\n      <skipped message=\"\(escape(reason))\"/>\n    </testcase>\n"
+                case .passed:
                     out += "/>\n"
                 }
             }
@@ -47,17 +51,72 @@ public enum JUnitReport {
         return out
     }
 
+    /// Checks that the JUnit file can be written at `path` (it is written whole at the end, by
+    /// a rename in its folder): the folder exists and is writable, and `path` is not a folder.
+    ///
+    /// - Throws: `NotebookError` saying why not.
+    public static func checkWritable(_ path: String) throws {
+        func fail(_ reason: String) -> NotebookError {
+            NotebookError("cannot write the JUnit report to '\(path)': \(reason)", hint: "give --junit a file in a folder you can write")
+        }
+        guard !path.isEmpty else { throw fail("the path is empty") }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw fail("it is a folder")
+        }
+        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
+            throw fail("the folder '\(folder)' does not exist")
+        }
+        guard isDirectory.boolValue else { throw fail("'\(folder)' is not a folder") }
+        guard access(folder, W_OK | X_OK) == 0 else { throw fail("the folder '\(folder)' cannot be written (\(String(cString: strerror(errno))))") }
+    }
+
+    /// What JUnit says of a cell, from its status (`CellResult.Status`'s raw value).
+    enum Verdict: Equatable {
+        case passed
+        case failed(String)
+        case skipped(String)
+
+        var isFailed: Bool { if case .failed = self { return true } else { return false } }
+        var isSkipped: Bool { if case .skipped = self { return true } else { return false } }
+    }
+
+    static func verdict(_ cell: NotebookSummary.Cell) -> Verdict {
+        guard let status = CellResult.Status(rawValue: cell.status) else {
+            // A status this version does not know is not a pass.
+            return .failed("unknown cell status '\(cell.status)'")
+        }
+        switch status {
+        case .passed, .expectedError: return .passed
+        case .failed: return .failed(cell.message ?? "failed")
+        case .notEvaluated: return .skipped("eval: false")
+        case .notRun: return .skipped("not run: an earlier cell failed")
+        }
+    }
+
+    /// Test cases: one per cell, plus one for a run that failed before or outside its cells.
+    private static func caseCount(_ summary: NotebookSummary) -> Int {
+        if notRun(summary) || summary.error != nil { return max(summary.cells.count, 1) }
+        return summary.cells.count + (failedWithoutFailedCell(summary) ? 1 : 0)
+    }
+
     /// A notebook `nbrun test` never started (interrupted first): exit 130, no cells.
     private static func notRun(_ summary: NotebookSummary) -> Bool {
         summary.exitCode == ExitStatus.interrupted && summary.cells.isEmpty
     }
 
+    /// A run that did not pass, though none of its cells failed.
+    private static func failedWithoutFailedCell(_ summary: NotebookSummary) -> Bool {
+        summary.exitCode != 0 && summary.error == nil && !notRun(summary)
+            && !summary.cells.contains { verdict($0).isFailed }
+    }
+
     private static func failureCount(_ summary: NotebookSummary) -> Int {
         if notRun(summary) { return 0 }
-        let cells = summary.cells.filter { $0.status == "failed" }.count
         if summary.error != nil { return 1 }
-        if cells == 0 && summary.exitCode != 0 { return 1 }
-        return cells
+        let cells = summary.cells.filter { verdict($0).isFailed }.count
+        return cells + (failedWithoutFailedCell(summary) ? 1 : 0)
     }
 
     private static func firstLine(_ text: String) -> String {

@@ -34,7 +34,9 @@ struct KaTeXAssets {
             rest = afterURL[end...]
         }
         result += rest
-        css = result
+        // KaTeX colours a formula it cannot read with a style attribute, which the report's policy
+        // does not apply (it allows only the page's own stylesheets): the same colour from here.
+        css = result + "\n.katex-error{color:#cc0000}"
         return KaTeXAssets(script: script.replacingOccurrences(of: "</script", with: "<\\/script"), stylesheet: css)
     }
 

@@ -78,7 +78,9 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     if options.handlesInterrupts { InterruptWatch.reset() }
     let interruption = InterruptWatch.install()
     defer { interruption.remove() }
-    let notebook = try NotebookParser.parse(fileAt: path)
+    // Ctrl-C before the program runs stops the run at once: each stage checks between its steps.
+    let stopIfInterrupted: () throws -> Void = { if interruption.fired { throw NotebookInterrupted() } }
+    let notebook = try NotebookParser.parse(fileAt: path, checkpoint: stopIfInterrupted)
     trace.mark("parse")
     let parameters = try Parameter.applying(options.parameters, to: notebook.parameters, path: path)
     let cacheLimit = try options.cacheLimit ?? CellCache.limit()
@@ -89,11 +91,14 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     let toolchain = try Toolchain.detect(cacheDirectory: cacheDirectory)
     let builder = NotebookBuilder(kernel: kernel, toolchain: toolchain, cacheDirectory: cacheDirectory,
                                   reuseBinaries: options.reuseBinaries)
+    try stopIfInterrupted()
     let kernelHash = try builder.kernelHash()
+    try stopIfInterrupted()
     trace.mark("toolchain")
     let plan = try ExecutionPlan(notebook: notebook, parameters: parameters, salt: "\(toolchain.version)\n\(kernelHash)")
     trace.mark("plan")
     let program = ProgramGenerator.generate(plan)
+    try stopIfInterrupted()
     trace.mark("generate")
     CellCache(directory: cacheDirectory).cleanUpAfterStoppedRuns()
     let cells = notebook.cells
@@ -161,7 +166,12 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
         let baseName = try reportName(options.reportName, notebook: path, parameters: parameters)
         var report = HTMLReport(notebook: notebook, results: outcome.results, info: info, options: reportOptions, name: baseName)
         report.warnings = build.warnings
-        run.reportPath = try ReportWriter.write(report.render(), to: outputDirectory, name: baseName)
+        // A run stopped by Ctrl-C still gets its report; another Ctrl-C while it is written stops that.
+        let signalsBefore = InterruptWatch.count
+        let rendered = try report.render(checkpoint: {
+            if InterruptWatch.count > signalsBefore { throw NotebookInterrupted(when: "while writing the report (no report written)") }
+        })
+        run.reportPath = try ReportWriter.write(rendered, to: outputDirectory, name: baseName)
         trace.mark("report")
     }
     return run
@@ -179,9 +189,17 @@ func reportName(_ template: String?, notebook path: String, parameters: [Paramet
     return name
 }
 
-/// Ctrl-C before any cell ran (while compiling): there is nothing to report.
+/// Ctrl-C before any cell ran (while parsing or compiling): there is nothing to report; or a
+/// second one while the report was written.
 public struct NotebookInterrupted: Error, CustomStringConvertible {
-    public var description: String { "interrupted before any cell ran" }
+    /// When it happened, for the message.
+    public var when: String
+
+    public init(when: String = "before any cell ran") {
+        self.when = when
+    }
+
+    public var description: String { "interrupted \(when)" }
 }
 
 /// Writes a rendered report and its files.

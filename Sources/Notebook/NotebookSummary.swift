@@ -10,7 +10,7 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
         public var number: Int
         /// The .md line of the cell's code.
         public var line: Int
-        /// passed, failed, expectedError, skipped, notRun.
+        /// A `CellResult.Status`: passed, expectedError, failed, notEvaluated (`eval: false`), notRun.
         public var status: String
         public var seconds: Double
         public var cached: Bool

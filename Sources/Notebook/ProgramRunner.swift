@@ -161,9 +161,15 @@ public struct ProgramRunner {
         for cell in cells {
             if !cell.options.eval {
                 results.append(CellResult(cellIndex: cell.index, status: .notEvaluated))
-            } else if failed || log[cell.index].began == nil {
-                results.append(CellResult(cellIndex: cell.index, status: .notRun))
+            } else if !failed, log[cell.index].began == nil {
+                // The program stopped outside any cell, before this one began (it could not start,
+                // or its time ran out between cells): the notebook did not run to its end.
+                let result = notStarted(cell, stop: stop, termination: termination)
+                results.append(result)
+                onCellEnd?(cell, result)
                 failed = true
+            } else if failed {
+                results.append(CellResult(cellIndex: cell.index, status: .notRun))
             } else if log[cell.index].ended != nil {
                 results.append(collect(cell, log: log, failure: nil))
             } else {
@@ -181,6 +187,22 @@ public struct ProgramRunner {
         return Outcome(results: results, interrupted: stop?.kind == .interrupted, seconds: seconds, cacheWarnings: warnings)
     }
 
+    /// The result of the first cell the program never began, though no cell before it failed.
+    func notStarted(_ cell: Cell, stop: (kind: CellError.Kind, message: String)?, termination: Subprocess.Termination) -> CellResult {
+        let message: String
+        switch termination {
+        case _ where stop != nil: message = stop!.message
+        case .exited(let status): message = "the program exited with status \(status) before the cell began"
+        case .signaled(let signal): message = "the program was stopped by signal \(signal) (\(String(cString: strsignal(signal)))) before the cell began"
+        }
+        // What the program wrote outside its cells (a loader error, say).
+        let outside = String(decoding: Self.read(workDirectory + "/outside.stderr", limit: 1 << 20, stream: "stderr").bytes, as: UTF8.self)
+        let tail = outside.split(separator: "\n").suffix(40).joined(separator: "\n")
+        let error = CellError(kind: stop?.kind ?? .crash, message: message, line: cell.displayLine,
+                              details: tail.isEmpty ? nil : tail)
+        return CellResult(cellIndex: cell.index, status: .failed, error: error)
+    }
+
     /// Commits the entries of cached cells that ran and ended well, marks restored ones used,
     /// evicts beyond the limit; a cache that cannot be written only costs warnings.
     func finishCellCache(log: EventLog, results: inout [CellResult], notebook: Notebook) -> [String] {
@@ -194,6 +216,14 @@ public struct ProgramRunner {
             let result = results.first { $0.cellIndex == index }
             guard let result, result.status == .passed, !result.cached else {
                 try? FileManager.default.removeItem(atPath: staged.folder)
+                continue
+            }
+            if let cut = result.outputCuts.first {
+                // Restored, it would show a cut output as the cell's whole output.
+                try? FileManager.default.removeItem(atPath: staged.folder)
+                let note = "not cached: its \(cut.stream) (\(cut.totalBytes) bytes) is longer than nbrun keeps (\(Self.maxOutputBytes >> 20) MiB)"
+                if let position = results.firstIndex(where: { $0.cellIndex == index }) { results[position].cacheNote = note }
+                warnings.append("\(notebook.cells[index].name): \(note)")
                 continue
             }
             do {
@@ -233,8 +263,10 @@ public struct ProgramRunner {
             result.restoreSeconds = restored.seconds
             return result
         }
-        let stdout = Self.read(workDirectory + "/cell-\(cell.index).stdout")
-        var stderr = Self.read(workDirectory + "/cell-\(cell.index).stderr")
+        let capturedStdout = Self.read(workDirectory + "/cell-\(cell.index).stdout", stream: "stdout")
+        let capturedStderr = Self.read(workDirectory + "/cell-\(cell.index).stderr", stream: "stderr")
+        let stdout = capturedStdout.bytes
+        var stderr = capturedStderr.bytes
         var error: CellError?
         if let failure {
             var kind = failure.kind
@@ -281,7 +313,8 @@ public struct ProgramRunner {
             errOffset = max(errOffset, errEnd)
         }
         for display in record.displays {
-            appendText(upTo: display.stdoutOffset, display.stderrOffset)
+            appendText(upTo: capturedStdout.position(ofFileOffset: display.stdoutOffset),
+                       capturedStderr.position(ofFileOffset: display.stderrOffset))
             outputs.append(.display(display.item))
         }
         appendText(upTo: stdout.count, stderr.count)
@@ -298,6 +331,7 @@ public struct ProgramRunner {
         var result = CellResult(cellIndex: cell.index, status: status, outputs: outputs,
                                 seconds: max(0, ended.timeIntervalSince(began)), error: error)
         result.cacheNote = record.cacheNote ?? cacheNotes[cell.index].map { "not cached: " + $0 }
+        result.outputCuts = [capturedStdout.cut, capturedStderr.cut].compactMap { $0 }
         return result
     }
 
@@ -321,16 +355,59 @@ public struct ProgramRunner {
     /// Most of one cell's stdout or stderr kept in memory (and so in the report's text file).
     static let maxOutputBytes = 64 << 20
 
-    /// Reads an output file (missing means empty), at most `maxOutputBytes` of it.
-    static func read(_ path: String) -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: maxOutputBytes)) ?? nil
-        var bytes = data.map { [UInt8]($0) } ?? []
-        if bytes.count == maxOutputBytes, let size = try? handle.seekToEnd(), size > UInt64(maxOutputBytes) {
-            bytes += Array("\n[nbrun: output cut at \(maxOutputBytes >> 20) MiB of \(size) bytes]\n".utf8)
+    /// An output file as read: all of it, or when it is longer than the limit its first three
+    /// quarters and its last quarter (cut at line ends), with a note line between them.
+    struct CapturedOutput {
+        var bytes: [UInt8]
+        var cut: CellResult.OutputCut?
+        /// Where the middle was: file offsets in it map to the end of the note.
+        private var headEnd = Int.max
+        private var tailStartInFile = Int.max
+        private var tailStart = Int.max
+
+        init(bytes: [UInt8]) { self.bytes = bytes }
+
+        init(head: [UInt8], tail: [UInt8], total: Int, stream: String) {
+            var head = head
+            if head.last != 0x0A { head.append(0x0A) }
+            let dropped = total - head.count - tail.count
+            let note = "[nbrun: output cut: \(dropped) bytes from the middle of this output (\(total) bytes) were not kept]\n"
+            bytes = head + Array(note.utf8) + tail
+            cut = CellResult.OutputCut(stream: stream, totalBytes: total, keptHeadBytes: head.count,
+                                       keptTailBytes: tail.count, note: note)
+            headEnd = head.count
+            tailStartInFile = total - tail.count
+            tailStart = head.count + note.utf8.count
         }
-        return bytes
+
+        /// The position in `bytes` of what was at `offset` in the file.
+        func position(ofFileOffset offset: Int) -> Int {
+            guard cut != nil else { return offset }
+            if offset <= headEnd { return offset }
+            if offset >= tailStartInFile { return tailStart + (offset - tailStartInFile) }
+            return tailStart
+        }
+    }
+
+    /// Reads an output file (missing means empty); of a file over `limit` bytes, the first three
+    /// quarters of the limit and the last quarter: the report can then show its real last lines.
+    static func read(_ path: String, limit: Int = maxOutputBytes, stream: String = "stdout") -> CapturedOutput {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return CapturedOutput(bytes: []) }
+        defer { try? handle.close() }
+        let size = Int((try? handle.seekToEnd()) ?? 0)
+        try? handle.seek(toOffset: 0)
+        guard size > limit else {
+            let data = (try? handle.readToEnd()) ?? nil
+            return CapturedOutput(bytes: data.map { [UInt8]($0) } ?? [])
+        }
+        var head = [UInt8]((try? handle.read(upToCount: limit * 3 / 4)) ?? Data())
+        let tailLength = limit - limit * 3 / 4
+        try? handle.seek(toOffset: UInt64(size - tailLength))
+        var tail = [UInt8]((try? handle.read(upToCount: tailLength)) ?? Data())
+        // Whole lines where a line end is near (in the last or first 64 KiB).
+        if let newline = head.lastIndex(of: 0x0A), head.count - newline <= 65_536 { head.removeSubrange((newline + 1)...) }
+        if let newline = tail.prefix(65_536).firstIndex(of: 0x0A), newline + 1 < tail.count { tail.removeSubrange(...newline) }
+        return CapturedOutput(head: head, tail: tail, total: size, stream: stream)
     }
 
     static func describe(_ termination: Subprocess.Termination) -> String {

@@ -36,6 +36,7 @@ func runRunnerBenchmarks() throws {
     if !compileTimes.isEmpty {
         report("runner compile step alone (swiftc -Onone, 10 cells)", compileTimes[compileTimes.count / 2], "s")
     }
+    try runLargeNotebookBenchmarks()
     try runCellCacheBenchmarks(nbrun: nbrun, directory: directory, environment: environment)
     try runNotebookRerunBenchmarks(nbrun: nbrun, root: root, directory: directory, environment: environment)
 }

@@ -8,6 +8,7 @@ let suites: [String: () throws -> Void] = [
     "cnn": runCNNBenchmarks,
     "runner": runRunnerBenchmarks,
     "watch": runWatchBenchmarks,
+    "large": runLargeNotebookBenchmarks,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

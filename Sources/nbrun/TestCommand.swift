@@ -43,6 +43,15 @@ struct TestCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Before any notebook runs: a run of an hour must not end in "cannot write".
+        if let junit {
+            do {
+                try JUnitReport.checkWritable(junit)
+            } catch let error as NotebookError {
+                FileHandle.standardError.write(Data((error.description + "\n").utf8))
+                throw ExitCode(ExitStatus.usage)
+            }
+        }
         var options = NotebookTestRunner.Options()
         options.jobs = jobs
         options.outputDirectory = output

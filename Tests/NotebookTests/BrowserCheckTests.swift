@@ -4,7 +4,8 @@ import Testing
 
 /// Opens a real report in headless Chromium (Debian's `chromium`), when it is installed:
 /// math must come out rendered by KaTeX and the page must log nothing to the console.
-@Suite(.serialized, .enabled(if: installedChromium != nil, "chromium is not installed"))
+@Suite(.serialized, .enabled(if: installedChromium != nil,
+                              "Chromium is not installed: `scripts/setup test-deps` (which `make test` runs) installs it"))
 struct BrowserCheckTests {
     static let chromium = installedChromium
 
@@ -35,6 +36,46 @@ struct BrowserCheckTests {
         #expect(!mathErrors)
         #expect(figure)
         let console = log.split(separator: "\n").filter { $0.contains(":CONSOLE") }
+        #expect(console.isEmpty, "console output: \(console)")
+    }
+
+    /// A report built from hostile prose (event handlers, `javascript:` links, raw tags that run
+    /// script) is loaded: no handler may run, and KaTeX must still render under the page's policy.
+    /// Each handler would add an element named after it to the page.
+    @Test func hostileProseRunsNothingAndMathStillRenders() throws {
+        let hostile = ProseSafetyTests.hostile
+            .replacingOccurrences(of: #"alert\('([a-z-]+)'\)?"#, with: "document.body.appendChild(document.createElement('pwned-$1'))",
+                                  options: .regularExpression)
+            .replacingOccurrences(of: "alert(1)", with: "document.body.appendChild(document.createElement('pwned-quoted'))")
+        #expect(!hostile.contains("alert('"))
+        let (run, html) = try EndToEnd.run("Math: $e^{i\\pi} + 1 = 0$ and $$\\int_0^1 x\\,dx$$\n\n" + hostile)
+        #expect(run.exitCode == 0)
+        #expect(html.contains("pwned-svg"))  // the hostile text is in the page, as text
+        let (dom, _) = try Self.load(try #require(run.reportPath))
+        let ran = dom.components(separatedBy: "<pwned-").dropFirst().map { $0.prefix { $0 != ">" } }
+        #expect(ran.isEmpty, "handlers ran: \(ran)")
+        // No element kept a script URL or a handler (text showing the hostile tags is fine).
+        let markup = dom.replacingOccurrences(of: #"<(script|style)\b[\s\S]*?</\1>"#, with: "", options: .regularExpression)
+        for tag in ProseSafetyTests.tags(markup) {
+            for (name, value) in tag.attributes {
+                #expect(!name.hasPrefix("on"), "\(tag.text)")
+                #expect(!value.lowercased().contains("javascript:"), "\(tag.text)")
+            }
+        }
+        let renderedMath = dom.components(separatedBy: "<span class=\"katex\">").count - 1
+        #expect(renderedMath >= 2, "KaTeX did not render under the policy")
+        #expect(!dom.contains("class=\"katex-error\""))
+    }
+
+    /// Figures written beside the report (`--no-embed`) are the report's own files: the policy lets them load.
+    @Test func figuresBesideTheReportLoadUnderThePolicy() throws {
+        let (run, _) = try EndToEnd.run("Math $x^2$.\n\n```swift\nlet x = Tensor.linspace(0, 1, count: 5)\nFigure(title: \"f\").line(x, x)\n```\n") {
+            $0.embedFigures = false
+        }
+        #expect(run.exitCode == 0)
+        let (dom, log) = try Self.load(try #require(run.reportPath))
+        #expect(dom.contains("src=\"nb_files/cell-1-figure-1.png\""))
+        let console = log.split(separator: "\n").filter { $0.contains(":CONSOLE") || $0.contains("Content Security Policy") }
         #expect(console.isEmpty, "console output: \(console)")
     }
 

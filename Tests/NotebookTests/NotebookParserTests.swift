@@ -301,3 +301,97 @@ func expectError(at line: Int?, containing text: String, sourceLocation: SourceL
         Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
     }
 }
+
+/// Fences and front matter left open.
+extension NotebookParserTests {
+    /// A cell whose closing fence is missing would run to the end of the file, taking the prose
+    /// and the cells after it as code: name the cell and say what is missing.
+    @Test func anUnterminatedFenceIsAnErrorAtItsLine() {
+        expectError(at: 3, containing: "x.md:3: error: the ```swift cell that starts here has no closing ``` fence") {
+            try NotebookParser.parse("# T\n\n```swift\nlet x = 1\n\nMore prose.\n", path: "x.md")
+        }
+        expectError(at: 1, containing: "no closing ~~~~ fence") {
+            try NotebookParser.parse("~~~~swift\nlet x = 1\n~~~\n", path: "x.md")
+        }
+        // Closed by the next cell's closing fence: the next cell's opening line is inside it.
+        expectError(at: 1, containing: "the ```swift cell that starts here is not closed before the ```swift fence at line 4") {
+            try NotebookParser.parse("```swift\nlet a = 1\n\n```swift\nlet b = 2\n```\n", path: "x.md")
+        }
+        expectError(at: 3, containing: "the ```python block that starts here is not closed before the ```swift fence at line 6") {
+            try NotebookParser.parse("Text.\n\n```python\nprint(1)\n\n```swift\nlet b = 2\n```\n", path: "x.md")
+        }
+    }
+
+    /// A longer fence may hold a shorter one (a Markdown example), and a closed one is fine anywhere.
+    @Test func fencesInsideLongerFencesAndContainersAreNotErrors() throws {
+        let notebook = try NotebookParser.parse("""
+        ````markdown
+        ```swift
+        let shown = 1
+        ```
+        ````
+
+        > ```swift
+        > let quoted = 2
+        > ```
+
+        ```swift
+        let real = 3
+        ```
+        """, path: "x.md")
+        #expect(notebook.cells.map(\.source) == ["let quoted = 2", "let real = 3"])
+    }
+
+    /// Front matter left open would be read as prose: its params vanish and cells then fail
+    /// with "cannot find 'n' in scope". Say the `---` is missing instead.
+    @Test func frontMatterWithoutItsClosingLineIsAnError() throws {
+        expectError(at: 1, containing: "x.md:1: error: the front matter that starts here has no closing '---'") {
+            try NotebookParser.parse("---\ntitle: t\nparams:\n  n: 3\n\n```swift\nprint(n)\n```\n", path: "x.md")
+        }
+        // A `---` further down (a rule in the prose) does not close it across a cell.
+        expectError(at: 1, containing: "has no closing '---' before the code fence at line 4") {
+            try NotebookParser.parse("---\ntitle: t\n\n```swift\nprint(1)\n```\n\n---\n", path: "x.md")
+        }
+        // A `---` followed by a blank line is a horizontal rule, not front matter.
+        let rule = try NotebookParser.parse("---\n\nIntro.\n\n```swift\n1\n```\n", path: "x.md")
+        #expect(rule.cells.count == 1)
+        #expect(rule.title == nil)
+    }
+}
+
+/// Text that looks like nbrun's own placeholders.
+extension NotebookParserTests {
+    /// nbrun marks cells and math while cmark renders; prose that spells those marks (or makes
+    /// them from an entity) must come out as written, not as a cell boundary or someone's math.
+    @Test func placeholderLookalikesInProseStayAsWritten() throws {
+        let notebook = try NotebookParser.parse("""
+        # About NBRUNMATH0END and $y$
+
+        Before NBRUNCELL0END, NBRUNCELL1END, NBRUNMATH0END, NBRUNMATHPADLINE and &#78;BRUNMATH1END, then $x$.
+
+        ```swift
+        1
+        ```
+
+        After NBRUNCELL0END.
+        """, path: "x.md")
+        #expect(notebook.cells.count == 1)
+        guard notebook.blocks.count == 3, case .prose(let before) = notebook.blocks[0], case .cell = notebook.blocks[1],
+              case .prose(let after) = notebook.blocks[2] else {
+            Issue.record("expected prose, cell, prose: \(notebook.blocks)")
+            return
+        }
+        #expect(before.contains("<p>Before NBRUNCELL0END, NBRUNCELL1END, NBRUNMATH0END, NBRUNMATHPADLINE and NBRUNMATH1END, then <span class=\"math inline\">x</span>.</p>"))
+        #expect(before.contains("<h1>About NBRUNMATH0END and <span class=\"math inline\">y</span></h1>"))
+        #expect(after == "<p>After NBRUNCELL0END.</p>\n")
+        #expect(notebook.title == "About NBRUNMATH0END and $y$")
+    }
+
+    /// Math in a link's address or an image's alt text cannot be rendered there: it stays TeX.
+    @Test func mathInsideAttributesStaysAsWritten() throws {
+        let notebook = try NotebookParser.parse("[a $x$ link](https://example.com/$y$) ![alt $z$](p.png)\n\n```swift\n1\n```\n", path: "x.md")
+        guard case .prose(let html) = notebook.blocks[0] else { Issue.record("expected prose"); return }
+        #expect(html.contains(#"<a href="https://example.com/$y$">a <span class="math inline">x</span> link</a>"#), "\(html)")
+        #expect(html.contains(#"<img src="p.png" alt="alt $z$" />"#), "\(html)")
+    }
+}

@@ -207,3 +207,53 @@ extension TestCommandTests {
         #expect(FileManager.default.fileExists(atPath: folder + "/junit.xml"))
     }
 }
+
+extension TestCommandTests {
+    /// `eval: false` cells did not run: JUnit says skipped, as it does for cells after a failure.
+    @Test func unevaluatedAndNotRunCellsAreSkippedInJUnit() {
+        let summary = NotebookSummary(path: "a.md", exitCode: 1, seconds: 1, cells: [
+            .init(name: "cell 1", number: 1, line: 2, status: "passed", seconds: 0.1, cached: false),
+            .init(name: "cell 2", number: 2, line: 6, status: "notEvaluated", seconds: 0, cached: false),
+            .init(name: "cell 3", number: 3, line: 10, status: "failed", seconds: 0.1, cached: false, message: "boom", errorLine: 11),
+            .init(name: "cell 4", number: 4, line: 14, status: "notRun", seconds: 0, cached: false),
+            .init(name: "cell 5", number: 5, line: 18, status: "expectedError", seconds: 0.1, cached: false),
+        ])
+        let xml = JUnitReport.xml([summary])
+        #expect(xml.contains(#"<testsuite name="a.md" tests="5" failures="1" skipped="2""#), "\(xml)")
+        #expect(xml.contains(#"<testcase classname="a.md" name="cell 1 (line 2)" time="0.100"/>"#))
+        #expect(xml.contains(#"<testcase classname="a.md" name="cell 2 (line 6)" time="0.000">"# + "\n" + #"      <skipped message="eval: false"/>"#))
+        #expect(xml.contains(#"<testcase classname="a.md" name="cell 4 (line 14)" time="0.000">"# + "\n" + #"      <skipped message="not run: an earlier cell failed"/>"#))
+        #expect(xml.contains(#"<testcase classname="a.md" name="cell 5 (line 18)" time="0.100"/>"#))
+    }
+
+    /// A notebook that failed without a failed cell (interrupted between cells, a status nbrun
+    /// does not know) has a failed test case saying so, as its suite's failure count says.
+    @Test func aFailedRunWithoutAFailedCellHasAFailingCase() {
+        let interrupted = NotebookSummary(path: "b.md", exitCode: 130, seconds: 1, cells: [
+            .init(name: "cell 1", number: 1, line: 2, status: "passed", seconds: 0.1, cached: false),
+            .init(name: "cell 2", number: 2, line: 6, status: "notRun", seconds: 0, cached: false),
+        ])
+        let unknown = NotebookSummary(path: "c.md", exitCode: 0, seconds: 1, cells: [
+            .init(name: "cell 1", number: 1, line: 2, status: "exploded", seconds: 0.1, cached: false),
+        ])
+        let xml = JUnitReport.xml([interrupted, unknown])
+        #expect(xml.contains(#"<testsuite name="b.md" tests="3" failures="1" skipped="1""#), "\(xml)")
+        #expect(xml.contains(#"<testcase classname="b.md" name="run" time="0">"# + "\n" + #"      <failure message="b.md: interrupted" type="run">"#))
+        #expect(xml.contains(#"<testsuite name="c.md" tests="1" failures="1" skipped="0""#))
+        #expect(xml.contains(#"<failure message="unknown cell status &apos;exploded&apos;" type="cell">"#))
+    }
+
+    /// The JUnit file is checked before any notebook runs: a run of an hour must not end in
+    /// "cannot write" with nothing saved.
+    @Test func aJUnitPathThatCannotBeWrittenStopsBeforeAnythingRuns() throws {
+        let folder = try EndToEnd.temporaryDirectory()
+        try "```swift\nprint(\"ran\")\n```\n".write(toFile: folder + "/a.md", atomically: true, encoding: .utf8)
+        for junit in [folder + "/missing/folder/junit.xml", folder] {
+            let result = try nbrun(["test", folder + "/a.md", "--junit", junit, "-o", folder + "/output"])
+            #expect(result.status == 2, "\(result.stderr)")
+            #expect(result.stderr.contains("cannot write the JUnit report to '\(junit)'"), "\(result.stderr)")
+            #expect(!result.stdout.contains("PASS"), "\(result.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: folder + "/output/a.html"))
+        }
+    }
+}
