@@ -162,7 +162,7 @@ import Testing
     /// The notebook's time limit ran out between two cells.
     @Test func aTimeLimitBetweenCellsFailsTheNextCell() throws {
         let (binary, work) = try Self.program("""
-        printf '{"event":"begin","cell":0}\\n{"event":"end","cell":0}\\n' >&3
+        printf '{"begin":{"cell":0}}\\n{"end":{"cell":0}}\\n' >&3
         sleep 20
         """)
         var runner = ProgramRunner(workDirectory: work, timeout: 1)
