@@ -109,6 +109,7 @@ def main():
         options.binary_location = CHROMIUM
         for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,1600"]:
             options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         driver = webdriver.Chrome(service=Service(DRIVER), options=options)
         driver.get(url)
         wait(driver, "return document.querySelector('.live-dot.passed') !== null", "the first run to pass", timeout=180)
@@ -166,6 +167,10 @@ def main():
                 wait(driver, "return document.querySelector('.live-dot.passed') !== null", "the bench run to pass")
             print(f"watch: save to updated page, 10 cells, training cached: median {statistics.median(times):.3f} s "
                   f"(goal <= 1.5 s; {', '.join(f'{t:.2f}' for t in times)})")
+        # Nothing the page does is refused by its Content-Security-Policy, and it logs no errors.
+        problems = [entry["message"] for entry in driver.get_log("browser")
+                    if entry["level"] == "SEVERE" or "Content Security Policy" in entry["message"]]
+        assert not problems, f"the page logged: {problems}"
         print("watch page: all checks passed")
         return 0
     except AssertionError as failure:
