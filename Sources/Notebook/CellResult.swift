@@ -117,3 +117,49 @@ public struct CellError: Sendable, Equatable {
         self.details = details
     }
 }
+
+/// The verdict on a run, from its cells' results: how many passed, failed, never ran, and the
+/// exit status. The report's header, the run's exit status and `nbrun test` all read it here.
+public struct RunVerdict: Sendable, Equatable {
+    /// Cells that ran to their end (or threw as `error: true` expects).
+    public var passed = 0
+    public var failed = 0
+    /// Cells an earlier failure kept from running.
+    public var notRun = 0
+    /// `eval: false` cells.
+    public var notEvaluated = 0
+    /// Cells holding a compile error (then nothing ran).
+    public var compileErrors = 0
+    public var interrupted: Bool
+
+    public init(_ results: [CellResult], interrupted: Bool = false) {
+        self.interrupted = interrupted
+        for result in results {
+            switch result.status {
+            case .passed, .expectedError: passed += 1
+            case .failed:
+                failed += 1
+                if result.error?.kind == .compile { compileErrors += 1 }
+            case .notRun: notRun += 1
+            case .notEvaluated: notEvaluated += 1
+            }
+        }
+    }
+
+    public var succeeded: Bool { !interrupted && failed == 0 }
+
+    public var exitStatus: Int32 {
+        if interrupted { return ExitStatus.interrupted }
+        if compileErrors > 0 { return ExitStatus.usage }
+        return failed > 0 ? ExitStatus.failure : ExitStatus.success
+    }
+
+    /// "3 passed, 1 failed, 2 not run", or why nothing ran.
+    public var summary: String {
+        if compileErrors > 0 { return "did not compile: \(compileErrors) cell\(compileErrors == 1 ? "" : "s") with errors; nothing ran" }
+        var text = "\(passed) passed, \(failed) failed"
+        if notRun > 0 { text += ", \(notRun) not run" }
+        if interrupted { text += " (interrupted)" }
+        return text
+    }
+}

@@ -166,16 +166,9 @@ public struct HTMLReport {
     // MARK: Header and contents
 
     private func renderHeader(title: String) -> String {
-        let counted = results.filter { $0.status != .notEvaluated }
-        let passed = counted.filter { $0.status == .passed || $0.status == .expectedError }.count
-        let failed = counted.filter { $0.status == .failed }.count
-        let notRun = counted.filter { $0.status == .notRun }.count
-        var verdict = "\(passed) passed, \(failed) failed"
-        if notRun > 0 { verdict += ", \(notRun) not run" }
-        let compileErrors = results.filter { $0.error?.kind == .compile }.count
-        if compileErrors > 0 { verdict = "did not compile: \(compileErrors) cell\(compileErrors == 1 ? "" : "s") with errors; nothing ran" }
+        let runVerdict = RunVerdict(results, interrupted: info.interrupted)
+        var verdict = runVerdict.summary
         if let status = live?.status, status.state == .running || status.state == .stale { verdict = status.text }
-        if info.interrupted { verdict += " (interrupted)" }
         let formatter = ISO8601DateFormatter()
         var rows: [(String, String)] = [
             ("result", verdict),
@@ -191,7 +184,7 @@ public struct HTMLReport {
         if !info.parameters.isEmpty {
             rows.append(("parameters", info.parameters.map { "\($0.name) = \($0.value.text)" }.joined(separator: ", ")))
         }
-        let status = failed > 0 || info.interrupted ? "failed" : "passed"
+        let status = runVerdict.succeeded ? "passed" : "failed"
         var html = "<header class=\"run \(status)\">\n<p class=\"doc-title\">\(titleHTML(title))</p>\n<dl>\n"
         for (key, value) in rows {
             html += "<dt>\(HTML.escape(key))</dt><dd>\(HTML.escape(value))</dd>\n"

@@ -58,13 +58,11 @@ public struct NotebookRun: Sendable {
     public var cacheWarnings: [String] = []
 
     public var failedCells: [CellResult] { results.filter { $0.status == .failed } }
-    public var passedCount: Int { results.filter { $0.status == .passed || $0.status == .expectedError }.count }
+    public var verdict: RunVerdict { RunVerdict(results, interrupted: interrupted) }
+    public var passedCount: Int { verdict.passed }
 
     /// 0 when every evaluated cell ran; 1 when one failed; 130 after Ctrl-C.
-    public var exitCode: Int32 {
-        if interrupted { return ExitStatus.interrupted }
-        return failedCells.isEmpty ? ExitStatus.success : ExitStatus.failure
-    }
+    public var exitCode: Int32 { verdict.exitStatus }
 }
 
 /// Parse, generate, build, run, render: the whole pipeline, without exiting the process.

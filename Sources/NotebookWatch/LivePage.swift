@@ -121,7 +121,7 @@ final class LivePage: @unchecked Sendable {
             status = HTMLReport.LiveStatus(state: .stale, text: "stopped: the notebook changed")
         } else {
             status = HTMLReport.LiveStatus(state: failed > 0 ? .failed : .passed,
-                                           text: "\(run.passedCount) passed, \(failed) failed in \(time); watching for changes")
+                                           text: "\(run.verdict.summary) in \(time); watching for changes")
         }
         pageChanged = true
     }

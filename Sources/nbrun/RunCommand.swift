@@ -81,9 +81,7 @@ struct RunCommand: ParsableCommand {
             FileHandle.standardError.write(Data("nbrun: warning: \(warning)\n".utf8))
         }
         let failed = run.failedCells
-        var summary = "\(run.passedCount) passed, \(failed.count) failed"
-        if run.interrupted { summary += ", interrupted" }
-        summary += String(format: " in %.2f s", run.seconds)
+        let summary = run.verdict.summary + String(format: " in %.2f s", run.seconds)
         FileHandle.standardError.write(Data((summary + "\n").utf8))
         for result in failed {
             let cell = run.notebook.cells[result.cellIndex]

@@ -173,3 +173,20 @@ import Testing
         #expect(outcome.results[1].error?.message.contains("between cells") == true, "\(outcome.results[1].error?.message ?? "")")
     }
 }
+
+/// One verdict for a run, read by the header, the exit status and the command line.
+@Suite struct RunVerdictTests {
+    @Test func countsAndExitStatus() {
+        let results = [CellResult(cellIndex: 0, status: .passed), CellResult(cellIndex: 1, status: .expectedError),
+                       CellResult(cellIndex: 2, status: .failed), CellResult(cellIndex: 3, status: .notRun),
+                       CellResult(cellIndex: 4, status: .notEvaluated)]
+        let verdict = RunVerdict(results)
+        #expect(verdict.summary == "2 passed, 1 failed, 1 not run")
+        #expect(verdict.exitStatus == ExitStatus.failure && !verdict.succeeded)
+        #expect(RunVerdict(results, interrupted: true).exitStatus == ExitStatus.interrupted)
+        #expect(RunVerdict(Array(results.prefix(2))).exitStatus == ExitStatus.success)
+        let compile = CellResult(cellIndex: 0, status: .failed, error: CellError(kind: .compile, message: "x"))
+        #expect(RunVerdict([compile]).exitStatus == ExitStatus.usage)
+        #expect(RunVerdict([compile]).summary.hasPrefix("did not compile"))
+    }
+}
