@@ -56,6 +56,8 @@ public struct NotebookRun: Sendable {
     public var warnings: [Diagnostic] = []
     /// Problems with the cell cache: the run went on without it where it had to.
     public var cacheWarnings: [String] = []
+    /// The Swift toolchain's version line.
+    public var swiftVersion = ""
 
     public var failedCells: [CellResult] { results.filter { $0.status == .failed } }
     public var verdict: RunVerdict { RunVerdict(results, interrupted: interrupted) }
@@ -155,6 +157,7 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
                           seconds: Date().timeIntervalSince(start), compileSeconds: build.compileSeconds,
                           binaryReused: build.cacheHit, interrupted: outcome.interrupted, warnings: build.warnings,
                           cacheWarnings: outcome.cacheWarnings)
+    run.swiftVersion = toolchain.version
     if options.writeReport {
         let info = HTMLReport.RunInfo(date: start, seconds: run.seconds, swiftVersion: toolchain.version,
                                       gitCommit: gitCommit(near: path), parameters: parameters,

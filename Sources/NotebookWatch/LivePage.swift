@@ -113,8 +113,8 @@ final class LivePage: @unchecked Sendable {
             results[result.cellIndex] = result
             states[result.cellIndex] = .done
         }
-        info = HTMLReport.RunInfo(date: Date(), seconds: run.seconds, parameters: run.parameters, binaryReused: run.binaryReused,
-                                  interrupted: run.interrupted)
+        info = HTMLReport.RunInfo(date: Date(), seconds: run.seconds, swiftVersion: run.swiftVersion, parameters: run.parameters,
+                                  binaryReused: run.binaryReused, interrupted: run.interrupted)
         let failed = run.failedCells.count
         let time = String(format: "%.2f s", run.seconds)
         if run.interrupted {
