@@ -162,6 +162,42 @@ public final class EarlyStopping: Callback {
     }
 }
 
+extension EarlyStopping {
+    /// Everything an `EarlyStopping` carries: its settings and what it has seen (the best value
+    /// and epoch, the weights of that epoch, where it stopped). For checkpoints and the notebook
+    /// cell cache, which put a callback back as a cell left it.
+    public struct State: Codable, Equatable {
+        public var monitor: Monitor
+        public var patience: Int
+        public var minimumDelta: Float
+        public var restoreBestWeights: Bool
+        public var bestEpoch: Int
+        public var stoppedEpoch: Int?
+        public var best: Float?
+        public var bestWeights: [String: Tensor]
+    }
+
+    public var state: State {
+        State(monitor: monitor, patience: patience, minimumDelta: minimumDelta, restoreBestWeights: restoreBestWeights,
+              bestEpoch: bestEpoch, stoppedEpoch: stoppedEpoch, best: best, bestWeights: bestWeights)
+    }
+
+    /// A callback in `state`.
+    public convenience init(state: State) {
+        self.init(monitor: state.monitor, patience: state.patience, minimumDelta: state.minimumDelta,
+                  restoreBestWeights: state.restoreBestWeights)
+        restore(state)
+    }
+
+    /// Puts back what it has seen; its settings stay.
+    public func restore(_ state: State) {
+        bestEpoch = state.bestEpoch
+        stoppedEpoch = state.stoppedEpoch
+        best = state.best
+        bestWeights = state.bestWeights
+    }
+}
+
 /// Sets the optimizer's learning rate at the start of each epoch from `rate(epoch)` (0-based);
 /// `LearningRateSchedule.rate(epoch:)` fits here.
 public final class LearningRateScheduler: Callback {

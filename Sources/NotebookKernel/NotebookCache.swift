@@ -367,8 +367,9 @@ public enum NotebookCache {
             if index >= pre.nodes.count {
                 switch node.kind {
                 case .module:
-                    throw NotCacheable("the cell makes a \(typeName(of: node.object)), and the cache can put back the parameters of "
-                        + "a module made before the cell, not make one (make it in an earlier cell that is not cached)")
+                    throw NotCacheable("the cell makes a \(typeName(of: node.object)), which the cache cannot make again: adopt "
+                        + "SavableLayer (a Codable configuration and init(configuration:)) so it can, or make it in an earlier cell "
+                        + "that is not cached (the cache puts back the parameters of a module made before the cell)")
                 case .custom where _typeByName(String(reflecting: type(of: node.object))) == nil:
                     throw NotCacheable("the cell makes a \(typeName(of: node.object)), which the cache cannot find by name to rebuild")
                 default: break

@@ -88,3 +88,21 @@ enum CachedValue {
         return value
     }
 }
+
+/// `EarlyStopping` passed from one cell to a cached `fit`: the cache keeps what it has seen
+/// (best epoch, best weights, where it stopped), so later cells read it as a full run left it.
+extension EarlyStopping: NotebookCacheableObject {
+    public func cacheState() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return try encoder.encode(state)
+    }
+
+    public func restoreCacheState(_ data: Data) throws {
+        restore(try JSONDecoder().decode(State.self, from: data))
+    }
+
+    public convenience init(cacheState data: Data) throws {
+        self.init(state: try JSONDecoder().decode(State.self, from: data))
+    }
+}

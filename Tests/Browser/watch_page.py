@@ -139,6 +139,11 @@ def main():
         if args.screenshots:
             driver.save_screenshot(os.path.join(args.screenshots, "watch-compile-error.png"))
 
+        # A crash of the notebook program fails its cell; the server goes on.
+        write(path, notebook("second version").replace('print("second version")', 'let empty: [Int] = []\nprint(empty[1])'))
+        wait(driver, f"return {cell(10)}.textContent.includes('Index out of range')", "the crash at cell 10")
+        assert server.poll() is None, "nbrun watch stopped when the notebook program crashed"
+
         # 3. Fixed: current again.
         write(path, notebook("third version"))
         wait(driver, f"return {output(10)}.textContent.includes('third version')", "the fixed output")

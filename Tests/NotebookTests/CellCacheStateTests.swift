@@ -184,6 +184,37 @@ import Testing
         }
     }
 
+    /// An `EarlyStopping` made in one cell and passed to a cached `fit`: restored with what it saw.
+    @Test func anEarlyStoppingCallbackKeepsWhatItSaw() throws {
+        let notebook = """
+        ```swift
+        RandomGenerator.seedGlobal(2)
+        let data = SyntheticData.twoMoons(count: 200)
+        let model = Sequential([Linear(2, 16), ReLU(), Linear(16, 2)], inputShape: [2])
+        model.compile(optimizer: Adam(learningRate: 0.2), loss: .crossEntropy)
+        let stopper = EarlyStopping(monitor: .validationLoss, patience: 1)
+        ```
+
+        ```swift
+        //| cache: true
+        let history = try model.fit(x: data.inputs, y: data.labelsTensor, batchSize: 20, epochs: 40, validationSplit: 0.3,
+                                    seed: 1, callbacks: [stopper], verbose: false)
+        ```
+
+        ```swift
+        print(stopper.bestEpoch, stopper.stoppedEpoch ?? -1, history.epochs.count)
+        print(model.stateDictionary().sorted { $0.key < $1.key }.map { $0.value.scalars.map(\\.bitPattern) })
+        ```
+        """
+        let directory = try EndToEnd.temporaryDirectory()
+        let full = try fullRun(notebook)
+        try run(notebook, in: directory)
+        let restored = try run(notebook, in: directory)
+        #expect(restored.results[1].cached, "\(restored.results[1].cacheNote ?? "")")
+        #expect(!full.results[2].stdout.hasPrefix("0 -1"))
+        #expect(outputs(restored) == outputs(full))
+    }
+
     @Test func aNotebooksOwnModuleIsCachedThroughItsParametersAndBuffers() throws {
         let notebook = """
         ```swift
