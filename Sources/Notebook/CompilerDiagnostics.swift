@@ -36,7 +36,7 @@ enum CompilerDiagnostics {
             }
         }
         finishExcerpt()
-        return diagnostics.map { diagnostic in
+        return droppingCacheWrapperEchoes(diagnostics, notebook: notebook).map { diagnostic in
             var diagnostic = endOfCell(diagnostic, notebook: notebook)
             diagnostic.excerpt = diagnostic.excerpt?.trimmingCharacters(in: .newlines)
             if diagnostic.excerpt?.isEmpty == true { diagnostic.excerpt = nil }
@@ -60,6 +60,33 @@ enum CompilerDiagnostics {
         moved.column = lines[last].count + 1
         moved.excerpt = String(lines[last]) + "\n" + String(repeating: " ", count: lines[last].count) + "^"
         return moved
+    }
+
+    /// A cached cell runs inside the kernel's `NotebookCache.cell(_:names:_:)`, whose result type
+    /// swiftc infers from the cell's names. A cell with an error elsewhere (`Sequential([Dense(...)])`
+    /// with no `Dense`) then also gets "generic parameter 'each T' could not be inferred" and a note
+    /// pointing into the kernel's source: an echo of the real error, dropped. The note is dropped
+    /// in any case: it names nbrun's internals, not the notebook.
+    static func droppingCacheWrapperEchoes(_ diagnostics: [Diagnostic], notebook: Notebook) -> [Diagnostic] {
+        func isWrapperNote(_ index: Int) -> Bool {
+            index < diagnostics.count && diagnostics[index].severity == .note
+                && diagnostics[index].message.hasPrefix("in call to function 'cell(")
+        }
+        func cellIndex(_ diagnostic: Diagnostic) -> Int? {
+            guard diagnostic.file == notebook.path, let line = diagnostic.line else { return nil }
+            return notebook.cells.firstIndex { line >= $0.line && line <= $0.line + $0.lineCount }
+        }
+        var kept: [Diagnostic] = []
+        for (index, diagnostic) in diagnostics.enumerated() {
+            if isWrapperNote(index) { continue }
+            if diagnostic.severity == .error, diagnostic.message.hasPrefix("generic parameter"), isWrapperNote(index + 1),
+               let cell = cellIndex(diagnostic),
+               diagnostics.indices.contains(where: { $0 != index && diagnostics[$0].severity == .error && cellIndex(diagnostics[$0]) == cell }) {
+                continue
+            }
+            kept.append(diagnostic)
+        }
+        return kept
     }
 
     /// A cell whose last expression never returns (`fatalError(...)`, `exit(1)`) is wrapped in

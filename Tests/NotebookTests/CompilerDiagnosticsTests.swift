@@ -151,3 +151,29 @@ extension CrashReportTests {
         #expect(ProgramRunner.onlyTryLine(in: two) == nil)
     }
 }
+
+extension CompilerDiagnosticsTests {
+    /// A cached cell with an error also fails to infer the cache wrapper's result: that echo, and
+    /// its note into the kernel's source, are not shown; the real error is.
+    @Test func theCacheWrappersEchoOfAnErrorIsNotShown() throws {
+        let notebook = try NotebookParser.parse(
+            "# T\n\n```swift\n//| cache: true\nlet a = 1\nlet model = Dense(4, 8)\n```\n\n```swift\nprint(2)\n```\n", path: "x.md")
+        let program = try ProgramGenerator.generate(notebook)
+        let output = """
+        x.md:6:13: error: cannot find 'Dense' in scope
+        let model = Dense(4, 8)
+                    ^
+        x.md:5:10: error: generic parameter 'each T' could not be inferred
+        let a = 1
+                 ^
+        /opt/nbrun/Sources/NotebookKernel/NotebookCache.swift:42:24: note: in call to function 'cell(_:names:_:)'
+            public static func cell<each T>(_ index: Int, names: [String], _ body: () throws -> (repeat each T)) rethrows -> (repeat each T) {
+                               ^
+        x.md:10:1: warning: something real
+        print(2)
+        ^
+        """
+        let diagnostics = CompilerDiagnostics.parse(output, program: program, notebook: notebook, generatedPath: "/tmp/x.swift")
+        #expect(diagnostics.map(\.headline) == ["x.md:6:13: error: cannot find 'Dense' in scope", "x.md:10:1: warning: something real"])
+    }
+}
