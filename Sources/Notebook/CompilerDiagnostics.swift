@@ -132,6 +132,9 @@ enum CompilerDiagnostics {
                 mapped.hint = "'\(name)' is declared in the 'error: true' cell at line \(cell.line), whose names are local to it: "
                     + "declare it in a cell without 'error: true'"
             }
+            else if let spelling = engineSpelling[name] {
+                mapped.hint = "nbrun's engine spells it \(spelling) (see docs/from-keras-and-pytorch.md)"
+            }
         }
         if diagnostic.file == notebook.path {
             mapped.column = diagnostic.column.map { program.markdownColumn($0, line: line) }
@@ -152,6 +155,18 @@ enum CompilerDiagnostics {
         }
         return mapped
     }
+
+    /// Keras and PyTorch names a new user types first, and the engine's spelling of each.
+    static let engineSpelling: [String: String] = [
+        "Dense": "`Linear(inputs, outputs)`",
+        "Conv2d": "`Conv2D(inChannels, outChannels, kernelSize: k)`",
+        "MaxPooling2D": "`MaxPool2D(size: 2)`", "MaxPool2d": "`MaxPool2D(size: 2)`",
+        "AveragePooling2D": "`AvgPool2D(size: 2)`", "AvgPool2d": "`AvgPool2D(size: 2)`",
+        "BatchNormalization": "`BatchNorm(features)`", "BatchNorm1d": "`BatchNorm(features)`",
+        "BatchNorm2d": "`BatchNorm(channels)`",
+        "Adadelta": "one of `SGD`, `Adagrad`, `RMSprop`, `Adam`, `AdamW`",
+        "ReLu": "`ReLU()`", "Relu": "`ReLU()`", "LeakyRelu": "`LeakyReLU()`", "Elu": "`ELU()`",
+    ]
 
     private static func sourceLine(_ notebook: Notebook, _ line: Int) -> String? {
         for cell in notebook.cells {

@@ -177,3 +177,17 @@ extension CompilerDiagnosticsTests {
         #expect(diagnostics.map(\.headline) == ["x.md:6:13: error: cannot find 'Dense' in scope", "x.md:10:1: warning: something real"])
     }
 }
+
+extension CompilerDiagnosticsTests {
+    /// A Keras or PyTorch name the engine spells differently gets the engine's spelling.
+    @Test func aKerasNameIsGivenTheEnginesSpelling() throws {
+        let notebook = try NotebookParser.parse("```swift\nlet layer = Dense(4, 8)\n```\n", path: "x.md")
+        let program = try ProgramGenerator.generate(notebook)
+        let output = "x.md:2:13: error: cannot find 'Dense' in scope\nlet layer = Dense(4, 8)\n            ^\n"
+        let diagnostics = CompilerDiagnostics.parse(output, program: program, notebook: notebook, generatedPath: "/tmp/x.swift")
+        #expect(diagnostics.first?.hint?.hasPrefix("nbrun's engine spells it `Linear(inputs, outputs)`") == true)
+        let other = CompilerDiagnostics.parse("x.md:2:13: error: cannot find 'Densse' in scope\n", program: program,
+                                              notebook: notebook, generatedPath: "/tmp/x.swift")
+        #expect(other.first?.hint == nil)
+    }
+}
