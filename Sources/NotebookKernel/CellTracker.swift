@@ -84,7 +84,11 @@ final class CellTracker {
         let globals: [NotebookGlobal]
         /// The execution digest (empty when nothing depends on it).
         var digest = ""
+        /// Why the cell cannot be cached, as its note says.
         var taint: String?
+        /// The cause behind `taint`, handed on to the values the cell binds and changes (a note
+        /// names the cause, not the whole chain of cells that passed it on).
+        var taintCause: String?
         /// The objects reachable from the cell's globals when it began, numbered.
         var preGraph = ObjectGraph()
         /// Files the engine read, wrote or found absent while the cell ran.
@@ -154,14 +158,19 @@ final class CellTracker {
         hasher.combine("nbrun cell execution 1")
         hasher.combine(salt)
         hasher.combine(facts.codeHash)
-        func taint(_ reason: String) {
-            if run.taint == nil { run.taint = reason }
+        func taint(_ reason: String, cause: String? = nil) {
+            if run.taint == nil {
+                run.taint = reason
+                run.taintCause = cause ?? reason
+            }
         }
         for name in facts.reads.sorted() {
             if let version = versions[name] {
                 hasher.combine(name)
                 hasher.combine(version.digest)
-                if let reason = version.taint { taint("it reads '\(name)', and \(reason)") }
+                if let cause = version.taint {
+                    taint("it reads '\(name)', which an earlier cell made from state the cache cannot follow: \(cause)", cause: cause)
+                }
             } else if let declaration = declarations[name] {
                 hasher.combine(name)
                 hasher.combine(declaration)
@@ -200,11 +209,11 @@ final class CellTracker {
         }
         let output = hasher.finalize()
         for name in run.facts.binds {
-            versions[name] = Version(digest: ContentHasher.digest("\(output) binds \(name)"), taint: run.taint)
+            versions[name] = Version(digest: ContentHasher.digest("\(output) binds \(name)"), taint: run.taintCause)
         }
         for name in run.facts.changes {
             let earlier = versions[name]?.taint
-            versions[name] = Version(digest: ContentHasher.digest("\(output) changes \(name)"), taint: run.taint ?? earlier)
+            versions[name] = Version(digest: ContentHasher.digest("\(output) changes \(name)"), taint: run.taintCause ?? earlier)
         }
     }
 

@@ -408,3 +408,42 @@ import Testing
         }
     }
 }
+
+extension CellCacheStateTests {
+    /// A value an uncached cell makes from an object the cache cannot capture is not cached
+    /// either, however many cells pass it on; the note names the value read and the cause once.
+    @Test func whatIsMadeFromUncapturableStateIsNeverCachedAndTheNoteNamesTheCause() throws {
+        func notebook(_ value: Int) -> String {
+            """
+            ```swift
+            final class Box { var value = 1 }
+            let box = Box()
+            var seen: [Int] = []
+            ```
+
+            ```swift
+            box.value = \(value)
+            seen.append(box.value)
+            ```
+
+            ```swift
+            let doubled = seen.map { $0 * 2 }
+            ```
+
+            ```swift
+            //| cache: true
+            print(doubled)
+            ```
+            """
+        }
+        let directory = try EndToEnd.temporaryDirectory()
+        for value in [1, 2, 2] {
+            let run = try run(notebook(value), in: directory)
+            #expect(run.results[3].stdout == "[\(value * 2)]\n")
+            #expect(!run.results[3].cached)
+            let note = run.results[3].cacheNote ?? ""
+            #expect(note.contains("it reads 'doubled', which an earlier cell made from state the cache cannot follow: 'box'"), "\(note)")
+            #expect(note.components(separatedBy: "it reads").count == 2, "\(note)")
+        }
+    }
+}
