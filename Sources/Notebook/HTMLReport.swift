@@ -109,7 +109,7 @@ public struct HTMLReport {
         <html lang="en">
         <head>
         <meta charset="utf-8">
-        <meta http-equiv="Content-Security-Policy" content="\(HTMLSanitizer.escapeAttribute(policy))">
+        <meta http-equiv="Content-Security-Policy" content="\(HTML.escape(policy))">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="generator" content="nbrun \(HTML.escape(info.nbrunVersion))">
         <title>\(HTML.escape(title))</title>

@@ -162,7 +162,7 @@ struct HTMLSanitizer {
         for (name, rawValue) in tag.attributes where seen.insert(name).inserted {
             guard info.attributes.contains(name) || Self.globalAttributes.contains(name),
                   let value = checkedValue(of: name, rawValue, element: element) else { continue }
-            Self.append(" \(name)=\"\(Self.escapeAttribute(value))\"", to: output)
+            Self.append(" \(name)=\"\(HTML.escape(value))\"", to: output)
         }
         if element == Self.input, !seen.contains("disabled") { Self.append(" disabled=\"\"", to: output) }
         if info.isVoid {
@@ -446,27 +446,6 @@ struct HTMLSanitizer {
         "copy": "©", "reg": "®", "deg": "°", "middot": "·", "times": "×", "divide": "÷", "hellip": "…", "mdash": "—",
         "ndash": "–", "lsquo": "‘", "rsquo": "’", "ldquo": "“", "rdquo": "”", "laquo": "«", "raquo": "»",
     ]
-
-    /// `&`, `<`, `>` and `"` escaped: the value of a double-quoted attribute (as cmark writes them).
-    static func escapeAttribute(_ value: String) -> String {
-        var plain = true
-        for byte in value.utf8 where byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "\"") {
-            plain = false
-            break
-        }
-        if plain { return value }
-        var result = ""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
-    }
 
     // MARK: Bytes
 

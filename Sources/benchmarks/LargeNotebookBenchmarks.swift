@@ -23,7 +23,7 @@ func runLargeNotebookBenchmarks() throws {
     var parse: [Double] = [], render: [Double] = [], whole: [Double] = []
     for repetition in 0..<4 {
         let start = DispatchTime.now().uptimeNanoseconds
-        guard let stages = try traceNBRun(nbrun, [path, "-o", directory + "/out"], timeout: timeout) else {
+        guard let stages = try runNBRun(nbrun, [path, "-o", directory + "/out"], timeout: timeout) else {
             print("large notebook: nbrun did not finish within \(Int(timeout)) s (stopped)")
             return
         }
@@ -55,37 +55,3 @@ func largeNotebook(bytes: Int) -> (text: String, spans: Int) {
     return (text, spans)
 }
 
-/// Runs nbrun with `NBRUN_TRACE=1`, stopping it after `timeout` seconds (then nil); its stage times.
-private func traceNBRun(_ nbrun: String, _ arguments: [String], timeout: Double) throws -> [String: Double]? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: nbrun)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(["NBRUN_TRACE": "1"]) { $1 }
-    let errors = Pipe()
-    process.standardError = errors
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    // SIGTERM at the time limit, SIGKILL five seconds later if that was ignored.
-    let deadline = DispatchTime.now() + timeout
-    DispatchQueue.global().asyncAfter(deadline: deadline) { if process.isRunning { process.terminate() } }
-    DispatchQueue.global().asyncAfter(deadline: deadline + 5) {
-        if process.isRunning {
-            print("large notebook: nbrun ignored SIGTERM for 5 s")
-            kill(process.processIdentifier, SIGKILL)
-        }
-    }
-    let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    if process.terminationReason == .uncaughtSignal || process.terminationStatus == 130 { return nil }
-    guard process.terminationStatus == 0 else {
-        throw RunnerBenchmarkError("nbrun \(arguments.joined(separator: " ")) failed:\n\(text)")
-    }
-    var stages: [String: Double] = [:]
-    for line in text.split(separator: "\n") where line.hasPrefix("trace: ") {
-        let parts = line.dropFirst(7).split(separator: " ")
-        if parts.count >= 2, let seconds = Double(parts[parts.count - 2]) {
-            stages[parts.dropLast(2).joined(separator: " ")] = seconds
-        }
-    }
-    return stages
-}

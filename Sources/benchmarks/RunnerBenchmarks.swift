@@ -23,7 +23,7 @@ func runRunnerBenchmarks() throws {
 
     var compileTimes: [Double] = []
     let cold = try medianSeconds(repetitions: 5) {
-        let trace = try runNBRun(nbrun, [notebook, "-o", directory + "/out", "--no-cache"], environment: environment)
+        let trace = try runNBRun(nbrun, [notebook, "-o", directory + "/out", "--no-cache"], environment: environment)!
         if let compile = trace["build"] { compileTimes.append(compile) }
     }
     let warm = try medianSeconds(repetitions: 7) {
@@ -57,7 +57,7 @@ func runNotebookRerunBenchmarks(nbrun: String, root: String, directory: String, 
     report("cnn-mnist.md, first run (trains)", Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, "s", decimals: 1)
     var restores: [Double] = []
     let unchanged = try medianSeconds(repetitions: 5) {
-        let trace = try runNBRun(nbrun, [notebook, "-o", output], environment: environment)
+        let trace = try runNBRun(nbrun, [notebook, "-o", output], environment: environment)!
         restores.append((trace["cell 8 restored"] ?? 0) + (trace["cell 10 restored"] ?? 0))
     }
     report("cnn-mnist.md, second run unchanged (goal <= 2.5 s)", unchanged, "s")
@@ -70,7 +70,7 @@ func runNotebookRerunBenchmarks(nbrun: String, root: String, directory: String, 
         try original.replacingOccurrences(of: marker, with: ".prefix(\(24 - edit)).map { $0.0 }")
             .write(toFile: notebook, atomically: true, encoding: .utf8)
         start = DispatchTime.now().uptimeNanoseconds
-        let trace = try runNBRun(nbrun, [notebook, "-o", output], environment: environment)
+        let trace = try runNBRun(nbrun, [notebook, "-o", output], environment: environment)!
         compiles.append(trace["build"] ?? 0)
     }
     report("cnn-mnist.md, re-run after editing only its last cell (goal <= 3 s)", edited, "s")
@@ -102,7 +102,7 @@ func runCellCacheBenchmarks(nbrun: String, directory: String, environment: [Stri
     let file = try FileManager.default.subpathsOfDirectory(atPath: directory + "/cache-out/.cache/cells")
         .first { $0.hasSuffix(".safetensors") }
     for _ in 0..<7 {
-        let trace = try runNBRun(nbrun, [big, "-o", directory + "/cache-out"], environment: environment)
+        let trace = try runNBRun(nbrun, [big, "-o", directory + "/cache-out"], environment: environment)!
         if let seconds = trace["big restored"] { restores.append(seconds) }
     }
     restores.sort()
@@ -130,7 +130,7 @@ func runCellCacheBenchmarks(nbrun: String, directory: String, environment: [Stri
 
     try write(title: "Training loss, edited")
     start = DispatchTime.now().uptimeNanoseconds
-    let rerunTrace = try runNBRun(nbrun, [mnist, "-o", output, "-p", "epochs=\(epochs)"], environment: environment)
+    let rerunTrace = try runNBRun(nbrun, [mnist, "-o", output, "-p", "epochs=\(epochs)"], environment: environment)!
     let rerun = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     report("cell cache: re-run after editing a later plotting cell (goal <= 1.5 s)", rerun, "s")
     if let build = rerunTrace["build"] { report("  of which compiling", build, "s") }
@@ -146,7 +146,7 @@ func runCellCacheBenchmarks(nbrun: String, directory: String, environment: [Stri
     // The training cell edited: it runs again, and the cells using its results with it.
     try write(title: "Training loss, edited", learningRate: "2e-3")
     start = DispatchTime.now().uptimeNanoseconds
-    let retrained = try runNBRun(nbrun, [mnist, "-o", output, "-p", "epochs=\(epochs)"], environment: environment)
+    let retrained = try runNBRun(nbrun, [mnist, "-o", output, "-p", "epochs=\(epochs)"], environment: environment)!
     let retrainSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     print("cell cache: after editing the training cell it ran again: \(retrained["train restored"] == nil ? "yes" : "NO") (\(String(format: "%.1f", retrainSeconds)) s)")
 }
@@ -200,8 +200,11 @@ struct RunnerBenchmarkError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Runs nbrun with `NBRUN_TRACE=1`; returns its stage times (`trace: build 0.512 s`).
-private func runNBRun(_ nbrun: String, _ arguments: [String], environment: [String: String]) throws -> [String: Double] {
+/// Runs nbrun with `NBRUN_TRACE=1`; returns its stage times (`trace: build 0.512 s`). With a
+/// `timeout`, nbrun gets SIGTERM at that time and SIGKILL five seconds later if it ignored it;
+/// a run stopped that way (or by Ctrl-C) returns nil.
+func runNBRun(_ nbrun: String, _ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+              timeout: Double? = nil) throws -> [String: Double]? {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: nbrun)
     process.arguments = arguments
@@ -210,8 +213,19 @@ private func runNBRun(_ nbrun: String, _ arguments: [String], environment: [Stri
     process.standardError = errors
     process.standardOutput = FileHandle.nullDevice
     try process.run()
+    if let timeout {
+        let deadline = DispatchTime.now() + timeout
+        DispatchQueue.global().asyncAfter(deadline: deadline) { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: deadline + 5) {
+            if process.isRunning {
+                print("nbrun ignored SIGTERM for 5 s")
+                kill(process.processIdentifier, SIGKILL)
+            }
+        }
+    }
     let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
+    if timeout != nil, process.terminationReason == .uncaughtSignal || process.terminationStatus == 130 { return nil }
     guard process.terminationStatus == 0 else {
         throw RunnerBenchmarkError("nbrun \(arguments.joined(separator: " ")) failed:\n\(text)")
     }
