@@ -183,10 +183,11 @@ struct MathProtector {
         return output.string
     }
 
-    /// Writes HTML with each math placeholder in its text as a math span and the padding lines
-    /// removed. Cell placeholders are left for the parser.
-    private func appendRestoringText(_ bytes: UnsafeBufferPointer<UInt8>, to output: ByteWriter,
-                                     checkpoint: () throws -> Void) rethrows {
+    /// Copies `bytes` to `output` with each math placeholder written by `writeMath` and the
+    /// padding lines removed. Cell placeholders are left for the parser.
+    private func appendReplacingPlaceholders(_ bytes: UnsafeBufferPointer<UInt8>, to output: ByteWriter,
+                                             writeMath: (Span, ByteWriter) -> Void,
+                                             checkpoint: () throws -> Void) rethrows {
         var from = 0
         var count = 0
         while let match = placeholder.next(in: bytes, from: from, to: bytes.count) {
@@ -197,10 +198,7 @@ struct MathProtector {
             case .padding:
                 if output.last == 0x0A { output.removeLast() }
             case .math where spans.indices.contains(match.index):
-                let span = spans[match.index]
-                output.append(span.display ? Self.displayOpen : Self.inlineOpen)
-                output.append(span.html)
-                output.append(Self.spanClose)
+                writeMath(spans[match.index], output)
             default:
                 output.append(HTMLSanitizer.slice(bytes, match.start, match.end))
             }
@@ -223,7 +221,13 @@ struct MathProtector {
     func restore(_ html: String, checkpoint: () throws -> Void) rethrows -> String {
         var html = html
         let output = ByteWriter(capacity: html.utf8.count + spans.count * 40)
-        try html.withUTF8 { try appendRestoringText($0, to: output, checkpoint: checkpoint) }
+        try html.withUTF8 { bytes in
+            try appendReplacingPlaceholders(bytes, to: output, writeMath: { span, output in
+                output.append(span.display ? Self.displayOpen : Self.inlineOpen)
+                output.append(span.html)
+                output.append(Self.spanClose)
+            }, checkpoint: checkpoint)
+        }
         return output.string
     }
 
@@ -231,27 +235,14 @@ struct MathProtector {
     /// cannot be rendered: attribute values, the page title) and the padding lines removed.
     func restoreLiteral(_ text: String) -> String {
         var copy = text
-        return copy.withUTF8 { bytes in
-            let output = ByteWriter()
-            var from = 0
-            while let match = placeholder.next(in: bytes, from: from, to: bytes.count) {
-                output.append(HTMLSanitizer.slice(bytes, from, match.start))
-                switch match.kind {
-                case .padding:
-                    if output.last == 0x0A { output.removeLast() }
-                case .math where spans.indices.contains(match.index):
-                    let span = spans[match.index]
-                    let dollars = span.display ? "$$" : "$"
-                    output.append(dollars + span.tex + dollars)
-                default:
-                    output.append(HTMLSanitizer.slice(bytes, match.start, match.end))
-                }
-                from = match.end
-            }
-            guard from > 0 else { return text }
-            output.append(HTMLSanitizer.slice(bytes, from, bytes.count))
-            return output.string
+        let output = ByteWriter()
+        copy.withUTF8 { bytes in
+            appendReplacingPlaceholders(bytes, to: output, writeMath: { span, output in
+                let dollars = span.display ? "$$" : "$"
+                output.append(dollars + span.tex + dollars)
+            }, checkpoint: {})
         }
+        return output.string
     }
 
     // MARK: Inline math
