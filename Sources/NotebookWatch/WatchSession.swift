@@ -20,6 +20,9 @@ public final class WatchSession: @unchecked Sendable {
     private var server: HTTPServer?
     private let changed = Flag()
     private let stopped = Flag()
+    /// Gets a line for the terminal after each run (`05:01:12 nb.md: 5 passed, 0 failed in 0.41 s`),
+    /// with the errors that stopped a build before it.
+    public var log: @Sendable (String) -> Void = { _ in }
 
     /// - Parameters:
     ///   - options: how each run goes (parameters, output folder); its callbacks are set here.
@@ -99,14 +102,24 @@ public final class WatchSession: @unchecked Sendable {
 
     /// One run: parse, show the new structure with earlier outputs greyed, then compile and run.
     private func runOnce() {
+        let started = Date()
+        let name = (path as NSString).lastPathComponent
+        func report(_ outcome: String, details: String? = nil) {
+            let formatter = DateFormatter()
+            formatter.dateFormat = "HH:mm:ss"
+            let time = formatter.string(from: started)
+            log((details.map { $0 + "\n" } ?? "") + "\(time) \(name): \(outcome)")
+        }
         let parsed: Notebook
         do {
             parsed = try NotebookParser.parse(fileAt: path)
         } catch let error as NotebookError {
             page.failedToBuild(error, notebook: nil)
+            report("not run: the errors above", details: error.description)
             return
         } catch {
             page.setStatus(.failed, "\(error)")
+            report("not run: \(error)")
             return
         }
         page.runStarted(parsed)
@@ -123,12 +136,16 @@ public final class WatchSession: @unchecked Sendable {
         do {
             let run = try runNotebook(path: path, options: options)
             page.runEnded(run)
+            report(run.verdict.summary + String(format: " in %.2f s", run.seconds))
         } catch let error as NotebookError {
             page.failedToBuild(error, notebook: parsed)
+            report("not run: the errors above", details: error.description)
         } catch is NotebookInterrupted {
             page.setStatus(.stale, "stopped")
+            report("stopped (saved again, or Ctrl-C)")
         } catch {
             page.setStatus(.failed, "\(error)")
+            report("failed: \(error)")
         }
     }
 }

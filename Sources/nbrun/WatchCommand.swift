@@ -31,6 +31,7 @@ struct WatchCommand: ParsableCommand {
         options.parameters = parameters.pairs
         options.handlesInterrupts = false
         let session = WatchSession(path: notebook, options: options, port: port)
+        session.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         let url: String
         do {
             url = try session.start()

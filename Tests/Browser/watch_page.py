@@ -193,9 +193,16 @@ def main():
             server.kill()
             print("nbrun watch did not stop on Ctrl-C within 10 s", file=sys.stderr)
             sys.exit(1)
+        terminal = server.stderr.read()
         if server.returncode not in (0,):
-            print(f"nbrun watch exited with {server.returncode} after Ctrl-C: {server.stderr.read()}", file=sys.stderr)
+            print(f"nbrun watch exited with {server.returncode} after Ctrl-C: {terminal}", file=sys.stderr)
             sys.exit(1)
+        # The terminal has a line per run: its verdict, and the errors of the one that did not compile.
+        for expected in ("live.md: 10 passed, 0 failed in", "live.md: not run: the errors above", "error:",
+                         "nbrun watch: stopped"):
+            if expected not in terminal:
+                print(f"nbrun watch's terminal lacks {expected!r}:\n{terminal}", file=sys.stderr)
+                sys.exit(1)
         shutil.rmtree(folder, ignore_errors=True)
 
 
