@@ -67,7 +67,8 @@ struct TestCommand: ParsableCommand {
             summaries = try runner.run(notebooks) { summary in
                 var line = String(format: "%@ %@ (%.1f s)", summary.passed ? "PASS" : "FAIL", summary.path, summary.seconds)
                 if let again = summary.rerunSeconds {
-                    line = String(line.dropLast()) + String(format: ", again in %.1f s with %d cells restored)", again, summary.rerunRestored ?? 0)
+                    line = String(line.dropLast()) + String(format: ", again in %.1f s with %d cell%@ restored)", again, summary.rerunRestored ?? 0,
+                                                                          summary.rerunRestored == 1 ? "" : "s")
                 }
                 if let failure = summary.firstFailure { line += ": " + failure }
                 print(line)
