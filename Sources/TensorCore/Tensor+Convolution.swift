@@ -20,7 +20,14 @@ public struct Window2D: Equatable, Hashable, Codable, Sendable, CustomStringConv
         if kernelHeight < 1 || kernelWidth < 1 || strideHeight < 1 || strideWidth < 1 || paddingHeight < 0 || paddingWidth < 0 {
             engineFailure("Window2D: need kernel and stride >= 1, padding >= 0; got \(self)")
         }
+        // Bounded so that the output size's arithmetic cannot overflow (no image is that large).
+        if max(kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth) > Self.largest {
+            engineFailure("Window2D: kernel, stride and padding must be at most \(Self.largest); got \(self)")
+        }
     }
+
+    /// The largest kernel, stride or padding a window takes (2^24).
+    public static let largest = 1 << 24
 
     /// A square window: `Window2D(size: 2, stride: 2)` is the usual 2x2 pooling.
     public init(size: Int, stride: Int = 1, padding: Int = 0) {

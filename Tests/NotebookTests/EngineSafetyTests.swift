@@ -136,6 +136,10 @@ import Testing
                message: "maxPool2DBackward: index 100000 (position 0) is outside the input of shape [1]"),
         Misuse(name: "evenParts", code: "print(Parallelism.evenParts(10, parts: -1))",
                message: "Parallelism.evenParts: need count >= 0 and parts >= 1, got 10 and -1"),
+        Misuse(name: "hugePadding", code: """
+               let conv = Conv2D(1, 1, kernelSize: 3, padding: Int.max / 2)
+               print(conv(Variable(Tensor.zeros([1, 1, 4, 4]))).value.shape)
+               """, message: "Window2D: kernel, stride and padding must be at most 16777216"),
     ]
 
     /// The notebook of `fatalCases`: its first cell reads which case to run from `selector`.
