@@ -44,6 +44,7 @@ print(total)
 
 private let defaultNotebook = try! NotebookParser.parse(defaultNotebookText, path: notebookPath)
 private let defaultProgram = try! ProgramGenerator.generate(defaultNotebook)
+nonisolated(unsafe) private var lastNotebook: (text: String, notebook: Notebook?, program: GeneratedProgram?)?
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzDiagnostics(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
@@ -52,11 +53,16 @@ public func fuzzDiagnostics(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CIn
     var output = data
     if let nul = data.firstIndex(of: 0) {
         output = data[(nul + 1)...]
-        if let text = String(data: data[..<nul], encoding: .utf8),
-           let parsed = try? NotebookParser.parse(text, path: notebookPath),
-           let generated = try? ProgramGenerator.generate(parsed) {
-            notebook = parsed
-            program = generated
+        let text = String(decoding: data[..<nul], as: UTF8.self)
+        // Generating is slow (swift-syntax parses every cell) and libFuzzer often mutates only
+        // the compiler's output: the last notebook's program is kept.
+        if let last = lastNotebook, last.text == text {
+            (notebook, program) = (last.notebook ?? defaultNotebook, last.program ?? defaultProgram)
+        } else {
+            let parsed = try? NotebookParser.parse(text, path: notebookPath)
+            let generated = parsed.flatMap { try? ProgramGenerator.generate($0) }
+            lastNotebook = (text, generated == nil ? nil : parsed, generated)
+            if let parsed, let generated { (notebook, program) = (parsed, generated) }
         }
     }
     // The runner reads swiftc's output as UTF-8 with replacement characters.
