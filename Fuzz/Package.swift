@@ -55,6 +55,8 @@ let package = Package(
                           swiftSettings: harness, linkerSettings: linkFuzzer),
         .executableTarget(name: "FuzzSafeTensors", dependencies: ["NeuralNetwork"], path: "Harnesses/FuzzSafeTensors",
                           swiftSettings: harness, linkerSettings: linkFuzzer),
+        .executableTarget(name: "FuzzModel", dependencies: ["NeuralNetwork"], path: "Harnesses/FuzzModel",
+                          swiftSettings: harness, linkerSettings: linkFuzzer),
         .executableTarget(name: "FuzzCacheManifest", dependencies: ["KernelProtocol", "Notebook"],
                           path: "Harnesses/FuzzCacheManifest", swiftSettings: harness, linkerSettings: linkFuzzer),
         .executableTarget(name: "FuzzDiagnostics", dependencies: ["Notebook"], path: "Harnesses/FuzzDiagnostics",

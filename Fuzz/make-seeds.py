@@ -179,3 +179,20 @@ nb/fuzz.md:28:12: error: expected ')' in expression list
 nb/fuzz.md:11:5: error: invalid redeclaration of 'total'
 """)
 write("diagnostics", "own-notebook.txt", "```swift\nlet x = 1\nprint(y)\n```\n\0x.md:3:7: error: cannot find 'y' in scope\nprint(y)\n      ^\n")
+
+# A saved model's architecture (PATH.json), as Sequential.save writes it, beside the weights the
+# harness writes: the model it loads, and layers of every built-in kind (small enough for the
+# weights the file holds).
+write("model", "mlp.json", json.dumps(architecture, indent=2, sort_keys=True))
+write("model", "layers.json", json.dumps({"format": "nbrun.sequential", "version": 1, "inputShape": [1, 4, 4], "layers": [
+    {"conv2D": {"inputChannels": 1, "filters": 2, "kernelSize": 2, "stride": 1, "padding": 0}},
+    {"batchNorm": {"features": 2, "momentum": 0.9, "epsilon": 0.001}},
+    {"maxPool2D": {"size": 2, "stride": 2, "padding": 0}},
+    {"avgPool2D": {"size": 1, "stride": 1, "padding": 0}},
+    {"dropout": {"rate": 0.5}},
+    {"flatten": {}},
+    {"reshape": {"_0": [-1, 2]}},
+    {"activation": {"_0": {"leakyRelu": {"alpha": 0.01}}}},
+    {"lstm": {"inputs": 2, "hidden": 1, "returnSequences": False}},
+    {"sequential": {"layers": [{"activation": {"_0": {"softmax": {}}}}]}},
+]}, sort_keys=True))
