@@ -1,7 +1,8 @@
 // libFuzzer harness: a cell cache entry's `manifest.json`, read as the kernel and the tool read
 // it (`KernelCoding.decoder()`, then `problem`), committed as the tool commits a staged one
 // (where, when and the outputs set, encoded, decoded again: the entry must stay readable), and
-// listed by `CellCache.entries()` from a cache folder (`nbrun cache list`). A crash, a sanitizer
+// listed by `CellCache.entries()` from a cache folder (`nbrun cache list`), its date formatted as
+// the report and the cache's warnings show it. A crash, a sanitizer
 // report, a hang, or an entry the tool cannot read back after committing it is a finding.
 import Foundation
 import KernelProtocol
@@ -18,6 +19,11 @@ private let cacheDirectory: String = {
 public func fuzzCacheManifest(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let data = start.map { Data(bytes: $0, count: count) } ?? Data()
     let decoded = try? KernelCoding.decoder().decode(CacheManifest.self, from: data)
+    if let decoded {
+        // Where the tool shows the date: the report's cached-cell line, the cache limit's warning.
+        _ = HTMLReport.formatStoredDate(decoded.stored)
+        _ = KernelCoding.formatDate(decoded.stored)
+    }
     if var manifest = decoded, manifest.problem == nil {
         // CellCache.commit: the staged manifest gets the notebook, label, date and outputs.
         manifest.notebook = "/notebooks/fuzz.md"
