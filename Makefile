@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Both set everything up first.
-.PHONY: run test setup deps test-deps data build unit-test notebook-test bench docs clean
+.PHONY: run test setup deps test-deps data build unit-test notebook-test bench fuzz docs clean
 
 run: setup
 	bin/nbrun notebooks/backprop.md
@@ -34,6 +34,12 @@ bench:
 	swift run -c release benchmarks plot
 	swift run -c release benchmarks runner
 
+# libFuzzer on each parser of user and file input (Fuzz/), FUZZ_SECONDS each (default 120), one
+# after the other; not part of `make test`. Builds in .build-fuzz. `scripts/fuzz --help` for more.
+FUZZ_SECONDS ?= 120
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz
+
 # The engine's API reference, built by DocC (swift-docc-plugin) from the doc comments into
 # output/docs, one combined site for the engine's modules (not committed). Serve the folder
 # to read it, e.g. `python3 -m http.server -d output/docs`, then open /documentation.
@@ -46,4 +52,4 @@ docs:
 	@echo "API reference: $(CURDIR)/output/docs (serve it: python3 -m http.server -d output/docs)"
 
 clean:
-	rm -rf .build output
+	rm -rf .build .build-fuzz output

@@ -150,6 +150,19 @@ public enum KernelCoding {
     public static func parseDate(_ text: String) -> Date? {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
+        return formatter.date(from: limitingFractionDigits(text))
+    }
+
+    /// `text` with at most 9 digits after the seconds' decimal point (a nanosecond; `formatDate`
+    /// writes 3). On Linux, ISO8601DateFormatter parses with ICU, which divides by zero (SIGFPE,
+    /// the process stops) on a fraction of about 32 digits or more: a damaged `manifest.json`
+    /// (`"stored": "2026-01-01T12:00:00.2222…Z"`) stopped `nbrun cache list` and every run that
+    /// read the cache. Digits below a nanosecond change nothing that a `Date` can hold.
+    static func limitingFractionDigits(_ text: String) -> String {
+        guard let dot = text.firstIndex(of: ".") else { return text }
+        let fraction = text[text.index(after: dot)...]
+        let digits = fraction.prefix { ("0"..."9").contains($0) }
+        guard digits.count > 9 else { return text }
+        return String(text[...dot]) + digits.prefix(9) + fraction[digits.endIndex...]
     }
 }

@@ -171,15 +171,17 @@ public enum SafeTensors {
                     }
                     shape.append(extent)
                 }
-                let (count, overflow) = shape.reduce((1, false)) { partial, extent in
-                    let (product, o) = partial.0.multipliedReportingOverflow(by: extent)
-                    return (product, partial.1 || o)
+                // The count a Tensor of this shape holds, or nil when the extents other than zero
+                // multiply past what memory can address: such a shape is refused by `Tensor`, even
+                // with a zero extent and no data ([0, 2^62, 4]), so it is an error here.
+                guard let count = checkedShapeCount(shape) else {
+                    throw fail("entry \"\(name)\" has shape \(shape), which holds more values than memory can address")
                 }
                 guard let width = elementWidth[dtype] else {
                     throw fail("entry \"\(name)\" has dtype \(dtype); nbrun reads F32, F64, I32, I64 and U8")
                 }
                 let (bytes, bytesOverflow) = count.multipliedReportingOverflow(by: width)
-                guard !overflow, !bytesOverflow, begin >= 0, end >= begin, end - begin == bytes else {
+                guard !bytesOverflow, begin >= 0, end >= begin, end - begin == bytes else {
                     throw fail("entry \"\(name)\" has offsets [\(begin), \(end)] that do not fit shape \(shape) of \(dtype)")
                 }
                 guard end <= bodyCount else {

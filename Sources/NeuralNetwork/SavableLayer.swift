@@ -144,9 +144,12 @@ struct SavedLayer: Codable {
 struct UnknownLayerType: Error, CustomStringConvertible {
     var name: String
     var description: String {
-        if name.contains(".") {
+        // The type's own name, after the module's ("NotebookProgram.ResidualBlock"); a name such as
+        // "...." or "a." has none (it stopped the program here, found by the model fuzz target).
+        let typeName = name.split(separator: ".", omittingEmptySubsequences: false).last ?? ""
+        if name.contains("."), !typeName.isEmpty {
             return "has a layer of type \"\(name)\", which this program does not define: declare the type (adopting SavableLayer) "
-                + "at the top level of the notebook or program, or call \(name.split(separator: ".").last!).register() before loading"
+                + "at the top level of the notebook or program, or call \(typeName).register() before loading"
         }
         return "has a layer of type \"\(name)\", which nbrun does not know (a newer nbrun's layer, or a type registered "
             + "under that name with register() in the program that saved it)"

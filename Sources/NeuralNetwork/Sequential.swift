@@ -95,6 +95,21 @@ extension Sequential: Layer {
     }
 }
 
+/// A nested model's weights are those of its layers that count theirs, so that loading checks them
+/// against the file before building any (a nested `Linear(100000, 100000)` in a damaged file was
+/// allocated, 40 GB, before the missing weights were noticed).
+extension Sequential.Configuration: CountsParameters {
+    var parameterCount: Int? {
+        var total = 0
+        for layer in layers {
+            guard let count = layer.parameterCount else { continue }
+            guard let sum = checkedSum(total, count) else { return nil }
+            total = sum
+        }
+        return total
+    }
+}
+
 /// Saved as `{"sequential": {"inputShape": [...], "layers": [...]}}` when nested in another model.
 extension Sequential: SavableLayer {
     public struct Configuration: Codable {

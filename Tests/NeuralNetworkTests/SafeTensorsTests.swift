@@ -83,6 +83,25 @@ private func temporaryPath(_ name: String) -> String {
         #expect(throws: SafeTensorsError.self) { try SafeTensors.decode(Data(bytes)) }
     }
 
+    @Test func aZeroExtentDoesNotExcuseHugeOthers() throws {
+        // [0, 2^62, 4] holds no values, but Tensor refuses the shape (its other extents multiply
+        // past what memory can address): this stopped the program in Tensor(_:shape:), from both
+        // readers and so from loadWeights and Sequential.load. (Found reading the fuzz harness.)
+        let header = #"{"w":{"dtype":"F32","shape":[0,4611686018427387904,4],"data_offsets":[0,0]}}"#
+        var bytes = withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian, Array.init)
+        bytes += Array(header.utf8)
+        let error = try #require(throws: SafeTensorsError.self) { try SafeTensors.decode(Data(bytes)) }
+        #expect(error.problem.contains("more values than memory can address"))
+        let path = temporaryPath("zero-huge.safetensors")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(throws: SafeTensorsError.self) { try SafeTensors.read(from: path) }
+        // A zero extent beside sane ones is still an empty tensor.
+        let empty = #"{"w":{"dtype":"F32","shape":[0,3],"data_offsets":[0,0]}}"#
+        var emptyBytes = withUnsafeBytes(of: UInt64(empty.utf8.count).littleEndian, Array.init)
+        emptyBytes += Array(empty.utf8)
+        #expect(try SafeTensors.decode(Data(emptyBytes)).tensors["w"]?.shape == [0, 3])
+    }
+
     @Test func decodesASliceOfLargerData() throws {
         let file = Data([1, 2, 3] + SafeTensors.encode(tensors) + [4])
         let decoded = try SafeTensors.decode(file[3..<(file.count - 1)])

@@ -116,6 +116,14 @@ private func temporaryPath(_ name: String) -> String {
         #expect(load(architecture: #"{"linear":{"inputs":3000000000,"outputs":3000000000,"bias":true}}"#)?
             .description.contains("holds 8 in all") == true)
         #expect(load(architecture: #"{"linear":{"inputs":3,"outputs":2,"bias":true}}"#, inputShape: "[-3]") != nil)
+        // A layer type named by dots alone stopped the program while the error was written (found by the
+        // model fuzz target, Fuzz/Regressions/model).
+        #expect(load(architecture: #"{"....":{"filChannels":[]}}"#)?.description.contains("which nbrun does not know") == true)
+        #expect(load(architecture: #"{"Program.Block":{}}"#)?.description.contains("call Block.register()") == true)
+        // The same inside a nested model (found reading the model fuzz target's harness): it was
+        // built, 40 GB of weights, before the file was found to hold 8.
+        #expect(load(architecture: #"{"sequential":{"layers":[{"linear":{"inputs":100000,"outputs":100000,"bias":true}}]}}"#)?
+            .description.contains("needs 10000100000 weights") == true)
 
         // Weights of a deeper model under an architecture of one layer: the extra tensors are an
         // error, not silently dropped.

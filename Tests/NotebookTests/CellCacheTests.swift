@@ -54,6 +54,22 @@ import Testing
         #expect(cache.entries().isEmpty)
     }
 
+    /// A manifest whose date has a 40-digit fraction (found by the cache-manifest fuzz target,
+    /// Fuzz/Regressions/cache-manifest): ICU divided by zero parsing it, and the process stopped.
+    @Test func aDateWithAVeryLongFractionIsReadNotACrash() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        let cache = CellCache(directory: directory + "/.cache")
+        try FileManager.default.createDirectory(atPath: cache.cellsDirectory + "/k", withIntermediateDirectories: true)
+        let manifest = #"{"version":2,"key":"k","notebook":"/n/a.md","cell":0,"bindings":[],"restores":[],"files":[],"#
+            + #""inputs":[],"writes":[],"outputs":[],"stored":"2026-01-01T12:00:00."# + String(repeating: "2", count: 40) + #"Z"}"#
+        try Data(manifest.utf8).write(to: URL(fileURLWithPath: cache.cellsDirectory + "/k/manifest.json"))
+        let entries = cache.entries()
+        #expect(entries.count == 1 && entries.first?.readable == true)
+        #expect(entries.first?.stored == KernelCoding.parseDate("2026-01-01T12:00:00.222Z"))
+        #expect(KernelCoding.parseDate("2026-01-01T12:00:00." + String(repeating: "9", count: 60) + "+01:00") != nil)
+        #expect(KernelCoding.parseDate("2026-01-01T12:00:00.5Z") == KernelCoding.parseDate("2026-01-01T12:00:00.500Z"))
+    }
+
     @Test func committingReplacesAnEntryWhole() throws {
         let directory = try EndToEnd.temporaryDirectory()
         let cache = CellCache(directory: directory + "/.cache")
