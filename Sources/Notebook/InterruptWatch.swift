@@ -4,6 +4,9 @@ import Glibc
 
 private nonisolated(unsafe) var interruptCount: sig_atomic_t = 0
 private nonisolated(unsafe) var lastSignal: sig_atomic_t = 0
+/// Set while a stage runs that cannot check for a signal between its steps (swift-syntax's
+/// parse, which can take minutes on some broken input): the handler then ends nbrun itself.
+private nonisolated(unsafe) var exitsAtOnce: sig_atomic_t = 0
 
 /// Notices Ctrl-C while a notebook program runs, so the runner can stop the child and
 /// still write its report instead of dying with it. SIGTERM and SIGHUP (a CI job cancelled,
@@ -24,6 +27,12 @@ public struct InterruptWatch {
         action.__sigaction_handler.sa_handler = { signal in
             lastSignal = signal
             interruptCount += 1
+            if exitsAtOnce != 0 {
+                // Only async-signal-safe calls here: write(2) and _exit(2).
+                let message: StaticString = "nbrun: interrupted before any cell ran\n"
+                _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
+                _exit(130)  // ExitStatus.interrupted (a static let is not safe to read here)
+            }
         }
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
@@ -39,6 +48,15 @@ public struct InterruptWatch {
     }
 
     public var fired: Bool { interruptCount > 0 }
+
+    /// Runs a stage that writes nothing and cannot check for Ctrl-C between its steps: a
+    /// signal during it ends nbrun at once (status 130) instead of after the stage. Nothing is
+    /// lost, since such a stage only computes in memory.
+    public static func exitingAtOnce<T>(_ body: () throws -> T) rethrows -> T {
+        exitsAtOnce = 1
+        defer { exitsAtOnce = 0 }
+        return try body()
+    }
 
     /// Signals received since the last `reset()`: a stage that must stop only on a new one
     /// (writing the report after an interrupted run) compares it with the count it started at.

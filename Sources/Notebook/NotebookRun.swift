@@ -95,7 +95,11 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     let kernelHash = try builder.kernelHash()
     try stopIfInterrupted()
     trace.mark("toolchain")
-    let plan = try ExecutionPlan(notebook: notebook, parameters: parameters, salt: "\(toolchain.version)\n\(kernelHash)")
+    // swift-syntax's parse cannot be asked to stop, and on some unclosed brackets it takes minutes.
+    let plan = try InterruptWatch.exitingAtOnce {
+        try stopIfInterrupted()
+        return try ExecutionPlan(notebook: notebook, parameters: parameters, salt: "\(toolchain.version)\n\(kernelHash)")
+    }
     trace.mark("plan")
     let program = ProgramGenerator.generate(plan)
     try stopIfInterrupted()

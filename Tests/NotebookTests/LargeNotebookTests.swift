@@ -118,6 +118,46 @@ import Testing
         #expect(stderr.contains("interrupted"), "\(stderr)")
     }
 
+    /// swift-syntax's parse of a cell cannot be asked to stop, and on unclosed brackets after a
+    /// type annotation it takes time exponential in their number (24 took 150 s, ignoring
+    /// Ctrl-C; found by the diagnostics fuzz target). A signal while the plan is made now ends
+    /// nbrun at once with status 130.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aSignalWhileSwiftSyntaxParsesACellIsHonouredAtOnce(signal: Int32) throws {
+        let folder = try EndToEnd.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let text = "# Brackets\n\n```swift\nlet x: Int = " + String(repeating: "[", count: 24) + "\n```\n"
+        try text.write(toFile: folder + "/brackets.md", atomically: true, encoding: .utf8)
+        let log = folder + "/stderr.txt"
+        _ = try EndToEnd.kernel()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(EndToEnd.nbrunExecutable()))
+        process.arguments = ["brackets.md", "-o", "output"]
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        process.environment = ProcessInfo.processInfo.environment.merging(["NBRUN_TRACE": "1"]) { $1 }
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        // "trace: toolchain" is printed just before the plan stage starts.
+        let stage = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, process.isRunning, !stage().contains("trace: toolchain") { usleep(5_000) }
+        usleep(500_000)
+        #expect(process.isRunning && !stage().contains("trace: plan"), "the plan was made before the signal: \(stage())")
+        let sent = Date()
+        kill(process.processIdentifier, signal)
+        while process.isRunning, Date().timeIntervalSince(sent) < 10 { usleep(5_000) }
+        let seconds = Date().timeIntervalSince(sent)
+        #expect(seconds < 0.5, "stopped \(seconds) s after the signal")
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 130)
+        #expect(stage().contains("nbrun: interrupted before any cell ran"), "\(stage())")
+    }
+
     /// Whether `pid` catches `signal` (its SigCgt mask in /proc).
     static func catches(_ signal: Int32, pid: pid_t) -> Bool {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
