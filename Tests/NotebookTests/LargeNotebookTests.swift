@@ -84,38 +84,18 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let text = Self.notebook(paragraphs: 200_000)  // about 30 MB
         try text.write(toFile: folder + "/huge.md", atomically: true, encoding: .utf8)
-        let log = folder + "/stderr.txt"
-        // With NBRUN_TRACE=1, nbrun prints "trace: parse ..." when the parse is over.
-        _ = try EndToEnd.kernel()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(EndToEnd.nbrunExecutable()))
-        process.arguments = ["huge.md", "-o", "output"]
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        process.environment = ProcessInfo.processInfo.environment.merging(["NBRUN_TRACE": "1"]) { $1 }
-        FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let run = try TracedRun(notebook: "huge.md", in: folder)
+        defer { run.killIfRunning() }
+        let process = run.process
         // nbrun takes SIGINT once its run has started (the parse is the first thing it does).
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline, process.isRunning, !Self.catches(SIGINT, pid: process.processIdentifier) { usleep(5_000) }
         #expect(Self.catches(SIGINT, pid: process.processIdentifier))
         usleep(UInt32(delay * 1_000_000))
-        let parsed = (try? String(contentsOfFile: log, encoding: .utf8))?.contains("trace: parse") ?? false
-        #expect(process.isRunning && !parsed, "the parse ended before the signal: make the notebook larger")
-        let sent = Date()
-        kill(process.processIdentifier, signal)
-        while process.isRunning, Date().timeIntervalSince(sent) < 10 { usleep(5_000) }
-        let seconds = Date().timeIntervalSince(sent)
-        #expect(!process.isRunning, "still running 10 s after the signal")
-        #expect(seconds < 0.5, "stopped \(seconds) s after the signal")
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        #expect(process.terminationReason == .exit)
-        #expect(process.terminationStatus == 130)
-        let stderr = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        #expect(stderr.contains("interrupted"), "\(stderr)")
+        // With NBRUN_TRACE=1, nbrun prints "trace: parse ..." when the parse is over.
+        #expect(process.isRunning && !run.stderr.contains("trace: parse"), "the parse ended before the signal: make the notebook larger")
+        run.expectStopsAtOnce(on: signal)
+        #expect(run.stderr.contains("interrupted"), "\(run.stderr)")
     }
 
     /// swift-syntax's parse of a cell cannot be asked to stop, and on unclosed brackets after a
@@ -128,34 +108,55 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let text = "# Brackets\n\n```swift\nlet x: Int = " + String(repeating: "[", count: 24) + "\n```\n"
         try text.write(toFile: folder + "/brackets.md", atomically: true, encoding: .utf8)
-        let log = folder + "/stderr.txt"
-        _ = try EndToEnd.kernel()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(EndToEnd.nbrunExecutable()))
-        process.arguments = ["brackets.md", "-o", "output"]
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        process.environment = ProcessInfo.processInfo.environment.merging(["NBRUN_TRACE": "1"]) { $1 }
-        FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let run = try TracedRun(notebook: "brackets.md", in: folder)
+        defer { run.killIfRunning() }
         // "trace: toolchain" is printed just before the plan stage starts.
-        let stage = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
         let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, process.isRunning, !stage().contains("trace: toolchain") { usleep(5_000) }
+        while Date() < deadline, run.process.isRunning, !run.stderr.contains("trace: toolchain") { usleep(5_000) }
         usleep(500_000)
-        #expect(process.isRunning && !stage().contains("trace: plan"), "the plan was made before the signal: \(stage())")
-        let sent = Date()
-        kill(process.processIdentifier, signal)
-        while process.isRunning, Date().timeIntervalSince(sent) < 10 { usleep(5_000) }
-        let seconds = Date().timeIntervalSince(sent)
-        #expect(seconds < 0.5, "stopped \(seconds) s after the signal")
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        #expect(process.terminationReason == .exit)
-        #expect(process.terminationStatus == 130)
-        #expect(stage().contains("nbrun: interrupted before any cell ran"), "\(stage())")
+        #expect(run.process.isRunning && !run.stderr.contains("trace: plan"), "the plan was made before the signal: \(run.stderr)")
+        run.expectStopsAtOnce(on: signal)
+        #expect(run.stderr.contains("nbrun: interrupted before any cell ran"), "\(run.stderr)")
+    }
+
+    /// nbrun run on a notebook in `folder` with NBRUN_TRACE=1 (a line on stderr as each stage
+    /// ends), its stderr kept in a file.
+    struct TracedRun {
+        let process = Process()
+        let log: String
+
+        init(notebook: String, in folder: String) throws {
+            log = folder + "/stderr.txt"
+            _ = try EndToEnd.kernel()
+            process.executableURL = URL(fileURLWithPath: try #require(EndToEnd.nbrunExecutable()))
+            process.arguments = [notebook, "-o", "output"]
+            process.currentDirectoryURL = URL(fileURLWithPath: folder)
+            process.environment = ProcessInfo.processInfo.environment.merging(["NBRUN_TRACE": "1"]) { $1 }
+            FileManager.default.createFile(atPath: log, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        var stderr: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+        func killIfRunning() {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+
+        /// Sends `signal` and expects nbrun to end within half a second with status 130.
+        func expectStopsAtOnce(on signal: Int32, sourceLocation: SourceLocation = #_sourceLocation) {
+            let sent = Date()
+            kill(process.processIdentifier, signal)
+            while process.isRunning, Date().timeIntervalSince(sent) < 10 { usleep(5_000) }
+            let seconds = Date().timeIntervalSince(sent)
+            #expect(!process.isRunning, "still running 10 s after the signal", sourceLocation: sourceLocation)
+            #expect(seconds < 0.5, "stopped \(seconds) s after the signal", sourceLocation: sourceLocation)
+            killIfRunning()
+            process.waitUntilExit()
+            #expect(process.terminationReason == .exit, sourceLocation: sourceLocation)
+            #expect(process.terminationStatus == 130, sourceLocation: sourceLocation)
+        }
     }
 
     /// Whether `pid` catches `signal` (its SigCgt mask in /proc).
