@@ -52,8 +52,11 @@ let package = Package(
         .systemLibrary(name: "CMark", pkgConfig: "libcmark-gfm", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // Picks OpenBLAS's best kernel set for this CPU when the engine loads (see its header).
+        .target(name: "CBLASKernels", dependencies: ["COpenBLAS"], linkerSettings: [.linkedLibrary("dl")]),
+
         // The engine.
-        .target(name: "TensorCore", dependencies: ["COpenBLAS"], swiftSettings: vectorSettings),
+        .target(name: "TensorCore", dependencies: ["COpenBLAS", "CBLASKernels"], swiftSettings: vectorSettings),
         .target(name: "Autodiff", dependencies: ["TensorCore"], swiftSettings: engineSettings),
         .target(name: "NeuralNetwork", dependencies: ["Autodiff", "Datasets"], swiftSettings: engineSettings),
         .target(name: "Optimizers", dependencies: ["NeuralNetwork"], swiftSettings: vectorSettings),

@@ -88,6 +88,8 @@ public struct TrainingUpdate: Codable, Sendable, Equatable {
 public enum KernelEvent: Codable, Sendable, Equatable {
     /// The program started; it has this many cells.
     case start(cellCount: Int)
+    /// What the engine runs on, for the report's header: its BLAS library, kernel set and threads.
+    case engine(description: String)
     /// A cell began; its output now goes to its own files.
     case begin(cell: Int)
     /// A cell ended without failing.

@@ -21,6 +21,8 @@ public struct HTMLReport {
         public var parameters: [Parameter]
         public var binaryReused: Bool
         public var interrupted: Bool
+        /// What the notebook program's engine ran on (BLAS library, kernel set, threads).
+        public var engine: String?
 
         public init(date: Date = Date(), seconds: Double = 0, swiftVersion: String = "", nbrunVersion: String = nbrunVersionString,
                     cores: Int = ProcessInfo.processInfo.activeProcessorCount, gitCommit: String? = nil,
@@ -179,6 +181,7 @@ public struct HTMLReport {
             ("nbrun", info.nbrunVersion),
             ("cores", String(info.cores)),
         ]
+        if let engine = info.engine { rows.append(("BLAS", engine)) }
         if let commit = info.gitCommit { rows.append(("git commit", commit)) }
         for key in FrontMatter.metadataKeys { if let value = notebook.metadata[key] { rows.insert((key, value), at: 0) } }
         if !info.parameters.isEmpty {

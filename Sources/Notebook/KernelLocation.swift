@@ -23,11 +23,12 @@ public struct KernelLocation: Sendable, Equatable {
         return FileManager.default.fileExists(atPath: modules + "/NotebookKernel.swiftmodule") ? modules : buildDirectory
     }
 
-    /// The folders of the system-library modules (`Sources/*/module.modulemap`).
+    /// The folders of the C modules the kernel imports: system libraries
+    /// (`Sources/*/module.modulemap`) and C targets (`Sources/*/include/module.modulemap`).
     public var systemModuleDirectories: [String] {
         let sources = root + "/Sources"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: sources)) ?? []
-        return names.sorted().map { sources + "/" + $0 }
+        return names.sorted().flatMap { [sources + "/" + $0, sources + "/" + $0 + "/include"] }
             .filter { FileManager.default.fileExists(atPath: $0 + "/module.modulemap") }
     }
 

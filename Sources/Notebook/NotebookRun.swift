@@ -58,6 +58,8 @@ public struct NotebookRun: Sendable {
     public var cacheWarnings: [String] = []
     /// The Swift toolchain's version line.
     public var swiftVersion = ""
+    /// What the notebook program's engine ran on (BLAS library, kernel set, threads).
+    public var engine: String?
 
     public var failedCells: [CellResult] { results.filter { $0.status == .failed } }
     public var verdict: RunVerdict { RunVerdict(results, interrupted: interrupted) }
@@ -162,10 +164,12 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
                           binaryReused: build.cacheHit, interrupted: outcome.interrupted, warnings: build.warnings,
                           cacheWarnings: outcome.cacheWarnings)
     run.swiftVersion = toolchain.version
+    run.engine = outcome.engine
     if options.writeReport {
-        let info = HTMLReport.RunInfo(date: start, seconds: run.seconds, swiftVersion: toolchain.version,
+        var info = HTMLReport.RunInfo(date: start, seconds: run.seconds, swiftVersion: toolchain.version,
                                       gitCommit: gitCommit(near: path), parameters: parameters,
                                       binaryReused: build.cacheHit, interrupted: outcome.interrupted)
+        info.engine = run.engine
         var reportOptions = HTMLReport.Options()
         reportOptions.embedFigures = options.embedFigures
         let baseName = try reportName(options.reportName, notebook: path, parameters: parameters)

@@ -53,6 +53,8 @@ public struct ProgramRunner {
         public var seconds: Double
         /// Problems with the cell cache (unreadable entries, a folder that cannot be written).
         public var cacheWarnings: [String] = []
+        /// What the program's engine ran on (BLAS library, kernel set, threads), when it said.
+        public var engine: String?
     }
 
     /// Runs `binary`, built from `notebook`, and collects one result per cell.
@@ -184,7 +186,8 @@ public struct ProgramRunner {
             }
         }
         let warnings = finishCellCache(log: log, results: &results, notebook: notebook)
-        return Outcome(results: results, interrupted: stop?.kind == .interrupted, seconds: seconds, cacheWarnings: warnings)
+        return Outcome(results: results, interrupted: stop?.kind == .interrupted, seconds: seconds, cacheWarnings: warnings,
+                       engine: log.engine)
     }
 
     /// The result of the first cell the program never began, though no cell before it failed.
@@ -488,6 +491,8 @@ struct EventLog {
     var running: Int?
     /// The cell whose `check` failed (the program stops there).
     var checkFailedCell: Int?
+    /// What the program's engine runs on (its BLAS and kernel set), as it said when it started.
+    var engine: String?
 
     subscript(cell: Int) -> CellRecord {
         get { cells[cell] ?? CellRecord() }
@@ -521,6 +526,8 @@ struct EventLog {
             self[cell].progress = update
         case .trying(let cell, let line):
             self[cell].tryingLine = line
+        case .engine(let description):
+            engine = description
         case .start, .finish:
             break
         }

@@ -46,6 +46,7 @@ public enum NotebookSession {
         CellTracker.shared.start(plan: plan)
         TrainingProgress.observer = TrainingEvents.observe
         emit(.start(cellCount: cellCount))
+        emit(.engine(description: BLASLibrary.current.description))
     }
 
     /// The value of front-matter parameter `name` for this run (after `-p`), as the plan gives it.

@@ -115,6 +115,7 @@ final class LivePage: @unchecked Sendable {
         }
         info = HTMLReport.RunInfo(date: Date(), seconds: run.seconds, swiftVersion: run.swiftVersion, parameters: run.parameters,
                                   binaryReused: run.binaryReused, interrupted: run.interrupted)
+        info.engine = run.engine
         let failed = run.failedCells.count
         let time = String(format: "%.2f s", run.seconds)
         if run.interrupted {

@@ -4,6 +4,7 @@ import COpenBLAS
 import Foundation
 
 func runEngineBenchmarks() throws {
+    print("# BLAS: \(BLASLibrary.current)")
     print("# engine: cores \(ProcessInfo.processInfo.activeProcessorCount), BLAS threads \(Parallelism.blasThreads), "
           + "parallel threshold \(Parallelism.minimumElements) values, load average \(loadAverage())")
     benchmarkMatmul(m: 128, k: 784, n: 256, repetitions: 201, label: "128x784x256")

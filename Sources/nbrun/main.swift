@@ -13,7 +13,7 @@ struct NBRun: ParsableCommand {
         failed, 2 bad usage or a bad notebook (parse, options, parameters, compile errors), 130 interrupted.
         """,
         version: nbrunVersionString,
-        subcommands: [RunCommand.self, TestCommand.self, WatchCommand.self, CacheCommand.self],
+        subcommands: [RunCommand.self, TestCommand.self, WatchCommand.self, CacheCommand.self, DoctorCommand.self],
         defaultSubcommand: RunCommand.self)
 }
 

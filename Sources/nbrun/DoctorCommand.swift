@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Notebook
+
+/// `nbrun doctor`: what nbrun runs with on this machine, for bug reports and for checking a
+/// setup: its version, the Swift toolchain, the kernel library, and what the engine computes
+/// on (BLAS library, version, kernel set, threads).
+///
+/// Exit status: 0 when everything was found, 2 when something is missing (it says what).
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Show the toolchain, the kernel and the BLAS kernels the engine runs on.",
+        discussion: "Exit status: 0 when everything was found, 2 when something is missing.")
+
+    func run() throws {
+        print("nbrun: \(nbrunVersionString)")
+        var missing = false
+        do {
+            print("swift: \(try Toolchain.detect().version)")
+        } catch {
+            print("swift: not found: \(error)")
+            missing = true
+        }
+        do {
+            let kernel = try KernelLocation.locate()
+            print("kernel: \(kernel.libraryPath)")
+            print("BLAS: \(try kernel.engineDescription())")
+        } catch {
+            print("kernel: \(error)")
+            missing = true
+        }
+        if missing { throw ExitCode(2) }
+    }
+}
