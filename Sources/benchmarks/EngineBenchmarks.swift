@@ -4,7 +4,17 @@ import COpenBLAS
 import Foundation
 
 func runEngineBenchmarks() throws {
+    if CommandLine.arguments.dropFirst(2).first == "sgemm" {
+        // The child of `benchmarkKernelSets`: one figure, under the OPENBLAS_CORETYPE it was given.
+        print(String(format: "%.2f", sgemmGigaflops(size: 2048, repetitions: 5)))
+        return
+    }
     print("# BLAS: \(BLASLibrary.current)")
+    if CommandLine.arguments.dropFirst(2).first == "kernels" {
+        try benchmarkKernelSets()
+        return
+    }
+    try benchmarkKernelSets()
     print("# engine: cores \(ProcessInfo.processInfo.activeProcessorCount), BLAS threads \(Parallelism.blasThreads), "
           + "parallel threshold \(Parallelism.minimumElements) values, load average \(loadAverage())")
     benchmarkMatmul(m: 128, k: 784, n: 256, repetitions: 201, label: "128x784x256")
@@ -155,4 +165,52 @@ private func benchmarkMLPStep() {
     report("mlp_784_256_128_10_batch128_forward_last", forwardOnly * 1e3, "ms")
     report("mlp_step_matmul_throughput", flops / step / 1e9, "GFLOP/s", decimals: 1)
     report("mlp_epoch_estimate_469_steps", step * 469, "s")
+}
+
+/// The best of `repetitions` single products of two `size`^2 matrices by `matmul`, in GFLOP/s.
+private func sgemmGigaflops(size: Int, repetitions: Int) -> Double {
+    var generator = RandomGenerator(seed: 1)
+    let a = Tensor.randomNormal(shape: [size, size], using: &generator), b = Tensor.randomNormal(shape: [size, size], using: &generator)
+    var best = Double.infinity
+    _ = matmul(a, b)
+    for _ in 0..<repetitions {
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = matmul(a, b)
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return 2 * pow(Double(size), 3) / best / 1e9
+}
+
+/// sgemm 2048^3 as shipped (no OPENBLAS_CORETYPE: the kernels the engine chose) against every
+/// kernel set this CPU can run, each in a fresh process (OpenBLAS reads OPENBLAS_CORETYPE when
+/// it loads), interleaved over rounds; medians of the rounds' figures. The engine's choice
+/// should come within a few percent of the best set.
+private func benchmarkKernelSets() throws {
+    let blas = BLASLibrary.current
+    let candidates = [("Prescott", 0), ("Sandybridge", 1), ("Haswell", 2), ("SkylakeX", 3), ("Cooperlake", 3)]
+        .filter { $0.1 <= blas.cpuLevel }.map(\.0)
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+    func measure(_ coreType: String?) throws -> Double {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["engine", "sgemm"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_CORETYPE"] = coreType
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Double(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
+    }
+    let names = ["shipped"] + candidates
+    var figures = [String: [Double]]()
+    for _ in 0..<5 {
+        for name in names { figures[name, default: []].append(try measure(name == "shipped" ? nil : name)) }
+    }
+    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+    for name in names { report("sgemm_2048^3_\(name)_kernels", median(figures[name]!), "GFLOP/s", decimals: 1) }
+    let best = candidates.map { median(figures[$0]!) }.max() ?? .nan
+    report("sgemm_2048^3_shipped_vs_best_kernels", 100 * median(figures["shipped"]!) / best, "% (goal >= 85)", decimals: 1)
 }
