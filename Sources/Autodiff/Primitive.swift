@@ -22,6 +22,9 @@ enum Primitive {
     case elu(alpha: Float)
     // Linear algebra.
     case matmul(transposeA: Bool, transposeB: Bool)
+    /// A dense layer, fused (inputs x (batch, in), weight (in, out), and a bias (out) when there
+    /// are three): x W + b, followed by a ReLU when `rectified`.
+    case dense(rectified: Bool)
     // Reductions.
     case sum(axes: [Int], keepDims: Bool)
     case max(axes: [Int], keepDims: Bool)
@@ -33,11 +36,10 @@ enum Primitive {
     case gatherRows([Int])
     case pad(before: [Int], after: [Int])
     // Convolution and pooling (NCHW).
-    case im2col(Window2D)
     case unfold(Window2D)
-    // Fused convolution (inputs x, weight (C*KH*KW, F), bias (F)); holds what the forward
-    // saved for the backward (the padded input, or the unfolded columns).
-    case conv2D(Window2D, saved: Tensor)
+    // Fused convolution (inputs x, weight (C*KH*KW, F), bias (F)), followed by a ReLU when
+    // `rectified`; holds what the forward saved for the backward (the padded input, or x).
+    case conv2D(Window2D, saved: Tensor, rectified: Bool)
     case maxPool2D(Window2D, indices: [Int32])
     case avgPool2D(Window2D)
     // Batch normalisation in training (inputs x, scale, offset); fused, like the softmax
@@ -57,6 +59,7 @@ enum Primitive {
         case .leakyRelu: return "leakyRelu"
         case .elu: return "elu"
         case .matmul: return "matmul"
+        case .dense: return "dense"
         case .sum: return "sum"
         case .max: return "max"
         case .transpose: return "transpose"
@@ -64,7 +67,6 @@ enum Primitive {
         case .concatenate: return "concatenate"
         case .gatherRows: return "gatherRows"
         case .pad: return "pad"
-        case .im2col: return "im2col"
         case .unfold: return "unfold"
         case .conv2D: return "conv2D"
         case .maxPool2D: return "maxPool2D"
@@ -161,6 +163,14 @@ enum Primitive {
                                    : product(a, g, !transposeA, false, shape: b.shape)
             }
             return [gradA, gradB]
+        case .dense(let rectified):
+            // As matmul then add then relu: the ReLU's mask (from the output: y > 0 exactly
+            // where x W + b > 0), then dx = g Wᵀ, dW = xᵀ g, db = g summed over the batch.
+            let masked = rectified ? reluBackward(g, input: output) : g
+            let weight = inputs[1].value
+            return [needs(0) ? TensorCore.matmul(masked, weight, transposeB: true) : nil,
+                    needs(1) ? TensorCore.matmul(x, masked, transposeA: true) : nil] +
+                   (inputs.count > 2 ? [needs(2) ? masked.unbroadcasted(to: inputs[2].shape) : nil] : [])
         case .sum(let axes, _):
             return [g.reshaped(to: keptShape(x.shape, axes)).broadcasted(to: x.shape)]
         case .max(let axes, _):
@@ -194,13 +204,12 @@ enum Primitive {
                 result = result.slice(alongAxis: axis, range: before[axis]..<(before[axis] + x.shape[axis]))
             }
             return [result]
-        case .im2col(let window):
-            return [col2im(g, imageShape: x.shape, window: window)]
         case .unfold(let window):
             return [fold(g, imageShape: x.shape, window: window)]
-        case .conv2D(let window, let saved):
-            let (dx, dWeight, dBias) = convolution2DBackward(g, saved: saved, weight: inputs[1].value, inputShape: x.shape,
-                                                             window: window, needsInput: needs(0))
+        case .conv2D(let window, let saved, let rectified):
+            let (dx, dWeight, dBias) = convolution2DBackward(g, input: x, saved: saved, weight: inputs[1].value,
+                                                             window: window, needsInput: needs(0),
+                                                             rectifiedOutput: rectified ? output : nil)
             return [dx, needs(1) ? dWeight : nil, needs(2) ? dBias : nil]
         case .maxPool2D(_, let indices):
             return [maxPool2DBackward(g, indices: indices, inputShape: x.shape)]

@@ -84,6 +84,14 @@ public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, trans
                     .matmul(transposeA: transposeA, transposeB: transposeB), [a, b])
 }
 
+/// A dense layer's forward, fused: x (batch, inputs) times `weight` (inputs, outputs), plus
+/// `bias` (outputs) when given, and with `rectified`, `relu` of it. The same values and gradients
+/// as `relu(matmul(x, weight) + bias)`, recorded as one operation.
+public func dense(_ x: Variable, weight: Variable, bias: Variable?, rectified: Bool = false) -> Variable {
+    Variable.record(dense(x.value, weight: weight.value, bias: bias?.value, rectified: rectified), .dense(rectified: rectified),
+                    bias.map { [x, weight, $0] } ?? [x, weight])
+}
+
 // MARK: - Reductions
 
 extension Variable {
@@ -198,9 +206,12 @@ extension Variable {
 
 // MARK: - Convolution and pooling (NCHW)
 
-/// Patches of NCHW `x` as rows (N*OH*OW, C*KH*KW); the backward pass is `col2im`.
+/// Patches of NCHW `x` as rows (N*OH*OW, C*KH*KW): `unfold` transposed, so its backward pass
+/// is `fold`'s (which is `col2im`).
 public func im2col(_ x: Variable, window: Window2D) -> Variable {
-    Variable.record(im2col(x.value, window: window), .im2col(window), [x])
+    let columns = unfold(x, window: window)    // (N, C*KH*KW, OH*OW)
+    let (n, rows, positions) = (columns.shape[0], columns.shape[1], columns.shape[2])
+    return columns.transposed(permutation: [0, 2, 1]).reshaped(to: [n * positions, rows])
 }
 
 /// Patches as columns, (N, C*KH*KW, OH*OW) (see TensorCore's `unfold`); the gradient is `fold`.
@@ -208,12 +219,13 @@ public func unfold(_ x: Variable, window: Window2D) -> Variable {
     Variable.record(unfold(x.value, window: window), .unfold(window), [x])
 }
 
-/// A 2-D convolution of NCHW `x` with `weight` (C*KH*KW, F) and `bias` (F): (N, F, OH, OW).
-/// Fused (one matrix product for the whole batch); the same values as
-/// `matmul(weight, unfold(x, window: window), transposeA: true) + bias` reshaped to NCHW.
-public func conv2D(_ x: Variable, weight: Variable, bias: Variable, window: Window2D) -> Variable {
-    let (output, saved) = convolution2D(x.value, weight: weight.value, bias: bias.value, window: window)
-    return Variable.record(output, .conv2D(window, saved: saved), [x, weight, bias])
+/// A 2-D convolution of NCHW `x` with `weight` (C*KH*KW, F) and `bias` (F): (N, F, OH, OW),
+/// and with `rectified`, `relu` of it. Fused (no temporaries beyond a chunk of columns); the
+/// same values as `matmul(weight, unfold(x, window: window), transposeA: true) + bias` reshaped
+/// to NCHW (then `relu`), to rounding.
+public func conv2D(_ x: Variable, weight: Variable, bias: Variable, window: Window2D, rectified: Bool = false) -> Variable {
+    let (output, saved) = convolution2D(x.value, weight: weight.value, bias: bias.value, window: window, rectified: rectified)
+    return Variable.record(output, .conv2D(window, saved: saved, rectified: rectified), [x, weight, bias])
 }
 
 /// Batch normalisation with the batch's own statistics (training mode), fused: x (N, C) or

@@ -36,8 +36,13 @@ public final class Conv2D: Layer {
     }
 
     public func callAsFunction(_ x: Variable) -> Variable {
+        forward(x, rectified: false)
+    }
+
+    /// The layer, and with `rectified` a ReLU after it, as one fused operation (`conv2D`).
+    func forward(_ x: Variable, rectified: Bool) -> Variable {
         checkInput(x)
-        return conv2D(x, weight: weight, bias: bias, window: window)       // (N, F, OH, OW)
+        return conv2D(x, weight: weight, bias: bias, window: window, rectified: rectified)    // (N, F, OH, OW)
     }
 
     /// The filters as images: (filters, C, KH, KW).

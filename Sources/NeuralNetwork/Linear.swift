@@ -32,10 +32,13 @@ public final class Linear: Layer {
     }
 
     public func callAsFunction(_ x: Variable) -> Variable {
+        forward(x, rectified: false)
+    }
+
+    /// The layer, and with `rectified` a ReLU after it, as one fused operation (`dense`).
+    func forward(_ x: Variable, rectified: Bool) -> Variable {
         checkInput(x)
-        let product = matmul(x, weight)
-        guard let bias else { return product }
-        return product + bias
+        return dense(x, weight: weight, bias: bias, rectified: rectified)
     }
 
     public var namedParameters: [(String, Variable)] {

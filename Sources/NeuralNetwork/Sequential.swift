@@ -41,8 +41,29 @@ public final class Sequential: Module {
         layers.append(layer)
     }
 
+    /// The layers in order. A `Linear` or `Conv2D` followed by a `ReLU` runs as one fused
+    /// operation: the same values and gradients, one pass less over the activations each way
+    /// (measured on the Keras example's CNN, whose 32->64 layer's output is 19 MB a batch).
     public func callAsFunction(_ x: Variable) -> Variable {
-        layers.reduce(x) { $1($0) }
+        var output = x
+        var index = 0
+        while index < layers.count {
+            if index + 1 < layers.count, layers[index + 1] is ReLU {
+                if let linear = layers[index] as? Linear {
+                    output = linear.forward(output, rectified: true)
+                    index += 2
+                    continue
+                }
+                if let convolution = layers[index] as? Conv2D {
+                    output = convolution.forward(output, rectified: true)
+                    index += 2
+                    continue
+                }
+            }
+            output = layers[index](output)
+            index += 1
+        }
+        return output
     }
 
     public var namedParameters: [(String, Variable)] {

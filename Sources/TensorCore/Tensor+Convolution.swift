@@ -1,10 +1,11 @@
-// Convolution and pooling kernels on NCHW images: im2col / col2im and 2-D pooling.
+// Windows over NCHW images, the textbook im2col / col2im, and 2-D pooling.
 //
 // A 2-D convolution is im2col + one matmul:
 //     cols = im2col(x, window)                                // (N*OH*OW, C*KH*KW)
 //     y = matmul(cols, w.reshaped(to: [F, C*KH*KW]), transposeB: true)   // (N*OH*OW, F)
 //     y.reshaped(to: [N, OH, OW, F]).transposed(permutation: [0, 3, 1, 2])   // (N, F, OH, OW)
-// and col2im (the adjoint of im2col) carries the gradient back to the image.
+// and col2im (the adjoint of im2col) carries the gradient back to the image. The engine's own
+// convolution (`convolution2D`, Tensor+Unfold.swift) computes the same by chunks of images.
 
 /// A sliding window over the last two axes of NCHW images: kernel size, stride and zero padding.
 public struct Window2D: Equatable, Hashable, Codable, Sendable, CustomStringConvertible {
@@ -59,77 +60,24 @@ public struct Window2D: Equatable, Hashable, Codable, Sendable, CustomStringConv
 }
 
 /// Patches of NCHW `x` as rows: result is (N*OH*OW, C*KH*KW), row (n, oh, ow), column (c, kh, kw);
-/// positions in the padding read 0.
+/// positions in the padding read 0. The same patches as `unfold`, in the transposed layout
+/// textbooks draw (one patch per row).
 public func im2col(_ x: Tensor, window: Window2D) -> Tensor {
     let g = window.geometry(x.shape, "im2col")
-    let kh = window.kernelHeight, kw = window.kernelWidth
-    let columns = g.c * kh * kw
-    return x.scalars.withUnsafeBufferPointer { p in
-        Tensor(shape: [g.n * g.oh * g.ow, columns]) { out in
-            parallelRanges(g.n, cost: g.oh * g.ow * columns) { images in
-                for image in images {
-                    for oy in 0..<g.oh {
-                        for ox in 0..<g.ow {
-                            let row = ((image * g.oh + oy) * g.ow + ox) * columns
-                            for channel in 0..<g.c {
-                                let plane = (image * g.c + channel) * g.h * g.w
-                                for ky in 0..<kh {
-                                    let y = oy * window.strideHeight - window.paddingHeight + ky
-                                    let column = row + (channel * kh + ky) * kw
-                                    if y < 0 || y >= g.h {
-                                        for kx in 0..<kw { out[column + kx] = 0 }
-                                        continue
-                                    }
-                                    for kx in 0..<kw {
-                                        let xx = ox * window.strideWidth - window.paddingWidth + kx
-                                        out[column + kx] = xx >= 0 && xx < g.w ? p[plane + y * g.w + xx] : 0
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    return unfold(x, window: window).transposed(permutation: [0, 2, 1])
+        .reshaped(to: [g.n * g.oh * g.ow, g.c * window.kernelHeight * window.kernelWidth])
 }
 
 /// The adjoint of `im2col`: adds each patch value of `cols` (N*OH*OW, C*KH*KW) back into its
 /// position in an NCHW image of `imageShape` (overlapping patches accumulate; padding is dropped).
 public func col2im(_ cols: Tensor, imageShape: [Int], window: Window2D) -> Tensor {
     let g = window.geometry(imageShape, "col2im")
-    let kh = window.kernelHeight, kw = window.kernelWidth
-    let columns = g.c * kh * kw
+    let columns = g.c * window.kernelHeight * window.kernelWidth
     if cols.shape != [g.n * g.oh * g.ow, columns] {
         shapeMismatch("col2im", cols.shape, [g.n * g.oh * g.ow, columns], "differ (columns vs expected for image \(imageShape))")
     }
-    var result = Tensor.zeros(imageShape)
-    cols.scalars.withUnsafeBufferPointer { p in
-        result.scalars.withUnsafeMutableBufferPointer { out in
-            parallelRanges(g.n, cost: g.oh * g.ow * columns) { images in
-                for image in images {
-                    for oy in 0..<g.oh {
-                        for ox in 0..<g.ow {
-                            let row = ((image * g.oh + oy) * g.ow + ox) * columns
-                            for channel in 0..<g.c {
-                                let plane = (image * g.c + channel) * g.h * g.w
-                                for ky in 0..<kh {
-                                    let y = oy * window.strideHeight - window.paddingHeight + ky
-                                    if y < 0 || y >= g.h { continue }
-                                    let column = row + (channel * kh + ky) * kw
-                                    for kx in 0..<kw {
-                                        let xx = ox * window.strideWidth - window.paddingWidth + kx
-                                        if xx >= 0 && xx < g.w { out[plane + y * g.w + xx] += p[column + kx] }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    return result
+    let unfolded = cols.reshaped(to: [g.n, g.oh * g.ow, columns]).transposed(permutation: [0, 2, 1])
+    return fold(unfolded, imageShape: imageShape, window: window)
 }
 
 /// Max pooling of NCHW `x`: (N, C, OH, OW), plus for each output the flat index into `x` of
@@ -233,7 +181,7 @@ private func maxPoolIndexOutOfRange(_ index: Int, at position: Int, _ inputShape
 /// (divides by KH*KW always, PyTorch's `count_include_pad=True`).
 public func avgPool2D(_ x: Tensor, window: Window2D) -> Tensor {
     let g = window.geometry(x.shape, "avgPool2D")
-    let columns = im2col(x.reshaped(to: [g.n * g.c, 1, g.h, g.w]), window: window)   // (N*C*OH*OW, KH*KW)
+    let columns = unfold(x.reshaped(to: [g.n * g.c, 1, g.h, g.w]), window: window)   // (N*C, KH*KW, OH*OW)
     return columns.mean(alongAxes: [1]).reshaped(to: [g.n, g.c, g.oh, g.ow])
 }
 
@@ -241,7 +189,7 @@ public func avgPool2D(_ x: Tensor, window: Window2D) -> Tensor {
 public func avgPool2DBackward(_ gradient: Tensor, inputShape: [Int], window: Window2D) -> Tensor {
     let g = window.geometry(inputShape, "avgPool2DBackward")
     let area = Float(window.kernelHeight * window.kernelWidth)
-    let spread = (gradient.reshaped(to: [g.n * g.c * g.oh * g.ow, 1]) * (1 / area))
-        .broadcasted(to: [g.n * g.c * g.oh * g.ow, window.kernelHeight * window.kernelWidth])
-    return col2im(spread, imageShape: [g.n * g.c, 1, g.h, g.w], window: window).reshaped(to: inputShape)
+    let spread = (gradient.reshaped(to: [g.n * g.c, 1, g.oh * g.ow]) * (1 / area))
+        .broadcasted(to: [g.n * g.c, window.kernelHeight * window.kernelWidth, g.oh * g.ow])
+    return fold(spread, imageShape: [g.n * g.c, 1, g.h, g.w], window: window).reshaped(to: inputShape)
 }

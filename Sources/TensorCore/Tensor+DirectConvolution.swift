@@ -13,11 +13,35 @@
 // zero-padded output gradient with the flipped filters. The weight gradient accumulates per tap,
 // with output columns or (wider layers) filters in the lanes.
 
-/// Whether `convolution2D` convolves directly (stride 1 and padding below the kernel size)
-/// rather than through unfolded columns.
-func convolvesDirectly(_ window: Window2D) -> Bool {
-    window.strideHeight == 1 && window.strideWidth == 1
+/// Whether `convolution2D` (or, with `backward`, its backward pass) convolves directly rather
+/// than through chunks of unfolded columns and sgemm (Tensor+Unfold.swift): stride 1, padding
+/// below the kernel size, and fewer than 64 filters (32 for the backward pass). Every
+/// convolution the backward runs directly ran directly forward, and kept the padded input.
+///
+/// Measured with `benchmarks cnn conv` (one core, least CPU time, OpenBLAS's SkylakeX kernels,
+/// batch 128 unless said), direct vs columns in ms: forward, the direct loops won for every
+/// layer of fewer than 64 filters (LeNet's 1->6 5x5: 0.62 vs 2.0; 6->16: 1.1 vs 1.9; 1->32 3x3:
+/// 2.0 vs 3.2; 16->32 5x5, batch 32: 0.65 vs 1.1, batch 1000: 27 vs 37) and lost from 64 on
+/// (32->64 3x3: 43 vs 29; 64->128 3x3, batch 64: 23 vs 17), where each unfolded value feeds 64
+/// multiply-adds at sgemm's 16-wide AVX-512 rate while these loops run 8 wide. Backward, the
+/// columns won from 32 filters on (1->32: 4.5 vs 6.3; 16->32: 1.8 vs 2.1, batch 1000: 63 vs 75)
+/// and lost below (1->6: 2.9 vs 1.4; 6->16: 4.1 vs 3.3; 1->16, batch 32: 0.65 vs 0.35).
+func convolvesDirectly(_ window: Window2D, filters: Int, backward: Bool = false) -> Bool {
+    let possible = window.strideHeight == 1 && window.strideWidth == 1
         && window.paddingHeight < window.kernelHeight && window.paddingWidth < window.kernelWidth
+    switch ConvolutionKernel.forced {
+    case .direct?: return possible
+    case .columns?: return false
+    case nil: return possible && filters < (backward ? 32 : 64)
+    }
+}
+
+/// The two ways `convolution2D` computes, for `benchmarks cnn conv` to time each on any shape
+/// and the tests to check each: `ConvolutionKernel.$forced.withValue(.columns) { ... }`.
+package enum ConvolutionKernel: Sendable {
+    case direct, columns
+    /// Every convolution in this task runs this kernel where it can (nil: chosen by shape, `convolvesDirectly`).
+    @TaskLocal package static var forced: ConvolutionKernel?
 }
 
 /// Values per SIMD register: one SIMD8 of output columns.
@@ -306,9 +330,9 @@ func convolutionInputPlanes(_ x: Tensor, window: Window2D) -> PaddedPlanes {
     }
 }
 
-/// Forward: (N, F, OH, OW) from the padded input planes.
+/// Forward: (N, F, OH, OW) from the padded input planes; with `rectified`, max(0, ·) of it.
 func directConvolutionForward(_ planes: PaddedPlanes, weight: Tensor, bias: Tensor, window: Window2D,
-                              oh: Int, ow: Int) -> Tensor {
+                              oh: Int, ow: Int, rectified: Bool) -> Tensor {
     let filters = weight.shape[1], kh = window.kernelHeight, kw = window.kernelWidth
     let packed = weight.scalars.withUnsafeBufferPointer {
         PackedFilters($0.baseAddress!, inputs: planes.c, outputs: filters, kh: kh, kw: kw, flipped: false)
@@ -323,6 +347,8 @@ func directConvolutionForward(_ planes: PaddedPlanes, weight: Tensor, bias: Tens
                         convolve(planes, inputBase, packed: packed, wBase, outputs: filters, kh: kh, kw: kw, oh: oh, ow: ow,
                                  bias: bBase, out: outBase, images: images,
                                  rows: window.paddingHeight..<(planes.height - window.paddingHeight))
+                        // While the part's output is still in this core's cache.
+                        if rectified { rectify(outBase + images.lowerBound * filters * oh * ow, count: images.count * filters * oh * ow) }
                     }
                 }
             }
@@ -530,4 +556,9 @@ private func weightGradientFiltersInLanes(_ planes: PaddedPlanes, _ input: Unsaf
         }
     }
     }
+}
+
+/// max(0, x) in place, as `relu` computes it (x > 0 ? x : 0, so NaN becomes 0).
+func rectify(_ values: UnsafeMutablePointer<Float>, count: Int) {
+    for i in 0..<count { values[i] = values[i] > 0 ? values[i] : 0 }
 }

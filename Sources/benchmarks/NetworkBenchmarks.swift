@@ -163,6 +163,10 @@ func runCNNBenchmarks() throws {
         }
         return
     }
+    if CommandLine.arguments.dropFirst(2).first == "conv" {
+        runConvolutionComparison()
+        return
+    }
     if CommandLine.arguments.dropFirst(2).first == "layers" {
         try runLeNetLayerBreakdown()
         return
@@ -190,37 +194,114 @@ func runCNNBenchmarks() throws {
     }
 }
 
-/// `benchmarks cnn layers [THREADS]`: where a LeNet-5 training step of 128 images goes, layer by
-/// layer (median forward time, and median backward time of that layer alone), in milliseconds.
+/// `benchmarks cnn layers [lenet|kcnn|mlp] [THREADS]`: where a training step of 128 images goes,
+/// layer by layer (median forward time, and median backward time of that layer alone), in
+/// milliseconds, for LeNet-5 (the default), the Keras-example CNN or the MLP.
 private func runLeNetLayerBreakdown() throws {
-    if let threads = Int(CommandLine.arguments.dropFirst(3).first ?? "") {
+    var arguments = Array(CommandLine.arguments.dropFirst(3))
+    // `cpu`: one thread, the least CPU time of the runs (comparable on a busy machine).
+    let cpuTime = arguments.contains("cpu")
+    arguments.removeAll { $0 == "cpu" }
+    if cpuTime { arguments.append("1") }
+    let model = arguments.first.flatMap { ["lenet", "kcnn", "mlp"].contains($0) ? $0 : nil } ?? "lenet"
+    if arguments.first == model { arguments.removeFirst() }
+    if let threads = Int(arguments.first ?? "") {
         Parallelism.workers = threads
         Parallelism.setBLASThreads(threads)
     }
     RandomGenerator.seedGlobal(1)
-    let layers: [Layer] = [Conv2D(1, 6, kernelSize: 5, padding: 2), ReLU(), MaxPool2D(size: 2),
-                           Conv2D(6, 16, kernelSize: 5), ReLU(), MaxPool2D(size: 2), Flatten(),
-                           Linear(400, 120), ReLU(), Linear(120, 84), ReLU(), Linear(84, 10)]
+    print("# BLAS: \(BLASLibrary.current)")
+    let layers: [Layer]
+    switch model {
+    case "kcnn":
+        layers = [Conv2D(1, 32, kernelSize: 3), ReLU(), Conv2D(32, 64, kernelSize: 3), ReLU(), MaxPool2D(size: 2),
+                  Dropout(rate: 0.25), Flatten(), Linear(9216, 128), ReLU(), Dropout(rate: 0.5), Linear(128, 10)]
+    case "mlp":
+        layers = [Linear(784, 256), ReLU(), Linear(256, 128), ReLU(), Linear(128, 10)]
+    default:
+        layers = [Conv2D(1, 6, kernelSize: 5, padding: 2), ReLU(), MaxPool2D(size: 2),
+                  Conv2D(6, 16, kernelSize: 5), ReLU(), MaxPool2D(size: 2), Flatten(),
+                  Linear(400, 120), ReLU(), Linear(120, 84), ReLU(), Linear(84, 10)]
+    }
     let train = try MNIST.load(split: .train).prefix(128)
-    var input = train.images.reshaped(to: [128, 1, 28, 28])
+    var input = train.images.reshaped(to: model == "mlp" ? [128, 784] : [128, 1, 28, 28])
     var totalForward = 0.0, totalBackward = 0.0
     for (index, layer) in layers.enumerated() {
         let x = Variable(input, requiresGrad: index > 0)
-        let forward = medianSeconds(repetitions: 51) { _ = layer(x) }
+        func time(_ body: () -> Void) -> Double {
+            cpuTime ? leastCPUSeconds(repetitions: 21, body) : medianSeconds(repetitions: 51, body)
+        }
+        let forward = time { _ = layer(x) }
         let output = layer(x)
         let upstream = Tensor.ones(output.shape)
-        let backward = medianSeconds(repetitions: 51) {
+        let backward = time {
             let y = layer(x)
             y.backward(gradient: upstream)
             for parameter in layer.parameters { parameter.zeroGrad() }
         } - forward
         totalForward += forward
         totalBackward += backward
-        report("cnn_layers.\(index)_\(type(of: layer))_forward", forward * 1000, "ms")
-        report("cnn_layers.\(index)_\(type(of: layer))_backward", backward * 1000, "ms")
+        report("\(model)_layers.\(index)_\(type(of: layer))_forward", forward * 1000, "ms")
+        report("\(model)_layers.\(index)_\(type(of: layer))_backward", backward * 1000, "ms")
         input = output.value
     }
-    report("cnn_layers.step_forward", totalForward * 1000, "ms")
-    report("cnn_layers.step_backward", totalBackward * 1000, "ms")
+    report("\(model)_layers.step_forward", totalForward * 1000, "ms")
+    report("\(model)_layers.step_backward", totalBackward * 1000, "ms")
 }
 
+
+/// `benchmarks cnn conv [CHUNK...]`: each convolution of LeNet-5, the Keras-example CNN and the
+/// notebooks' CNN, forward and backward, by the direct loops and by chunks of columns through
+/// sgemm (with each chunk size given, in values), interleaved; on one core, the least CPU time
+/// of 9 runs (comparable on a busy machine).
+func runConvolutionComparison() {
+    print("# BLAS: \(BLASLibrary.current); one thread, least CPU time of 9 runs")
+    Parallelism.workers = 1
+    Parallelism.setBLASThreads(1)
+    let shapes: [(String, [Int], Int, Window2D)] = [
+        ("lenet1", [128, 1, 28, 28], 6, Window2D(size: 5, padding: 2)),
+        ("lenet2", [128, 6, 14, 14], 16, Window2D(size: 5)),
+        ("kcnn1", [128, 1, 28, 28], 32, Window2D(size: 3)),
+        ("kcnn2", [128, 32, 26, 26], 64, Window2D(size: 3)),
+        ("bn1", [32, 1, 28, 28], 16, Window2D(size: 5)),
+        ("bn2", [32, 16, 12, 12], 32, Window2D(size: 5)),
+        ("bn2_predict1000", [1000, 16, 12, 12], 32, Window2D(size: 5)),
+        ("wide", [64, 64, 14, 14], 128, Window2D(size: 3, padding: 1)),
+    ]
+    let chunks = CommandLine.arguments.dropFirst(3).compactMap { Int($0) }
+    let chunkSizes = chunks.isEmpty ? [columnChunkValues] : chunks
+    for (name, shape, filters, window) in shapes {
+        var generator = RandomGenerator(seed: 7)
+        let x = Tensor.randomNormal(shape: shape, using: &generator)
+        let rows = shape[1] * window.kernelHeight * window.kernelWidth
+        let weight = Tensor.randomNormal(shape: [rows, filters], using: &generator) * 0.1
+        let bias = Tensor.randomNormal(shape: [filters], using: &generator)
+        let needsInput = shape[1] > 1
+        // Each kernel: (forward, backward) CPU seconds per round.
+        var figures: [String: [(Double, Double)]] = [:]
+        var outputs: [String: Tensor] = [:]
+        func measure(_ label: String) {
+            let (output, saved) = convolution2D(x, weight: weight, bias: bias, window: window)
+            let upstream = Tensor.ones(output.shape)
+            let forward = leastCPUSeconds(repetitions: 1) { _ = convolution2D(x, weight: weight, bias: bias, window: window) }
+            let backward = leastCPUSeconds(repetitions: 1) {
+                _ = convolution2DBackward(upstream, input: x, saved: saved, weight: weight, window: window, needsInput: needsInput)
+            }
+            figures[label, default: []].append((forward, backward))
+            outputs[label] = output
+        }
+        for _ in 0..<9 {
+            ConvolutionKernel.$forced.withValue(.direct) { measure("direct") }
+            for chunk in chunkSizes {
+                columnChunkValues = chunk
+                ConvolutionKernel.$forced.withValue(.columns) { measure("columns\(chunk)") }
+            }
+        }
+        for (label, runs) in figures.sorted(by: { $0.key > $1.key }) {
+            report("conv.\(name)_\(label)_forward", runs.map(\.0).min()! * 1000, "ms")
+            report("conv.\(name)_\(label)_backward", runs.map(\.1).min()! * 1000, "ms")
+        }
+        let a = outputs["direct"]!, b = outputs["columns\(chunkSizes[0])"]!
+        report("conv.\(name)_max_difference", Double(zip(a.scalars, b.scalars).map { Swift.abs($0 - $1) }.max() ?? 0), "", decimals: 6)
+    }
+}

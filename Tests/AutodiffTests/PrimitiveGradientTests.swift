@@ -1,5 +1,6 @@
 import Testing
 @testable import Autodiff
+import TensorCore
 
 // One gradient check per primitive, including broadcast and reduced shapes.
 
@@ -159,6 +160,27 @@ import Testing
     }
 }
 
+@Suite struct DenseGradientTests {
+    /// The fused dense layer (x W + b, then a ReLU or not, with a bias or not) against finite differences.
+    /// (The first seeds whose pre-activations all lie 0.05 or more from the ReLU's kink, so that
+    /// no finite-difference step crosses it.)
+    @Test(arguments: [false, true], [false, true])
+    func fusedDense(_ rectified: Bool, _ hasBias: Bool) throws {
+        let seed = try #require((UInt64(30)...).prefix(100).first { seed in
+            let (x, w, b) = (awayFromZero([4, 5], seed: seed), awayFromZero([5, 3], seed: seed + 1), awayFromZero([3], seed: seed + 2))
+            return (matmul(x, w) + (hasBias ? b : Tensor.zeros([3]))).scalars.allSatisfy { Swift.abs($0) >= 0.05 }
+        })
+        let x = awayFromZero([4, 5], seed: seed), w = awayFromZero([5, 3], seed: seed + 1), b = awayFromZero([3], seed: seed + 2)
+        expectGradient({ v in dense(v[0], weight: v[1], bias: hasBias ? v[2] : nil, rectified: rectified) }, [x, w, b])
+    }
+
+    @Test func fusedDenseHasTheValuesOfItsParts() {
+        let x = Variable(awayFromZero([4, 5], seed: 33)), w = Variable(awayFromZero([5, 3], seed: 34)), b = Variable(awayFromZero([3], seed: 35))
+        #expect(dense(x, weight: w, bias: b, rectified: true).value == relu(matmul(x, w) + b).value)
+        #expect(dense(x, weight: w, bias: nil, rectified: false).value == matmul(x, w).value)
+    }
+}
+
 @Suite struct ConvolutionGradientTests {
     static let windows = [Window2D(size: 3), Window2D(size: 3, stride: 2, padding: 1), Window2D(kernel: (2, 3), stride: (1, 2), padding: (0, 1))]
 
@@ -190,6 +212,22 @@ import Testing
             matmul(im2col(v[0], window: window), v[1].reshaped(to: [3, -1]), transposeB: true)
                 .reshaped(to: [2, oh, ow, 3]).transposed(permutation: [0, 3, 1, 2])
         }, [x, w])
+    }
+
+    /// The fused convolution by each kernel, with and without its ReLU, against finite differences.
+    /// (The first seeds whose pre-activations all lie 0.05 or more from the ReLU's kink.)
+    @Test(arguments: windows, [ConvolutionKernel.direct, .columns])
+    func fusedConvolution(_ window: Window2D, _ kernel: ConvolutionKernel) throws {
+        let rows = 2 * window.kernelHeight * window.kernelWidth
+        let seed = try #require((UInt64(27)...).prefix(200).first { seed in
+            let (x, w, b) = (awayFromZero([2, 2, 5, 6], seed: seed), awayFromZero([rows, 3], seed: seed + 1), awayFromZero([3], seed: seed + 2))
+            return convolution2D(x, weight: w, bias: b, window: window).output.scalars.allSatisfy { Swift.abs($0) >= 0.05 }
+        })
+        let x = awayFromZero([2, 2, 5, 6], seed: seed), w = awayFromZero([rows, 3], seed: seed + 1), b = awayFromZero([3], seed: seed + 2)
+        ConvolutionKernel.$forced.withValue(kernel) {
+            expectGradient({ v in conv2D(v[0], weight: v[1], bias: v[2], window: window) }, [x, w, b])
+            expectGradient({ v in conv2D(v[0], weight: v[1], bias: v[2], window: window, rectified: true) }, [x, w, b])
+        }
     }
 
     @Test(arguments: [Window2D(size: 2, stride: 2), Window2D(size: 3, stride: 2, padding: 1), Window2D(size: 3)])

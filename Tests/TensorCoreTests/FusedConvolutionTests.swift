@@ -1,9 +1,12 @@
 import Testing
 @testable import TensorCore
 
-/// `convolution2D` and its backward, both paths: the direct SIMD loops (stride 1) and the
-/// unfolded columns (other strides), against the oracle loops.
+/// `convolution2D` and its backward, by each kernel: the direct SIMD loops (stride 1) and the
+/// chunks of unfolded columns through sgemm (any stride), forced, and as chosen by shape,
+/// against the oracle loops.
 @Suite(.serialized) struct FusedConvolutionTests {
+    static let kernels: [ConvolutionKernel?] = [nil, .direct, .columns]
+
     /// (batch, channels, filters, height, width, window): widths off and on multiples of 8,
     /// filter and channel counts on both sides of 8 and 16 (where the loops change layout),
     /// LeNet's two layers, and the strided path.
@@ -17,12 +20,18 @@ import Testing
         (1, 4, 33, 5, 9, Window2D(size: 3)),
         (2, 3, 5, 9, 8, Window2D(size: 3, stride: 2, padding: 1)),
         (3, 2, 9, 8, 7, Window2D(kernel: (3, 2), stride: (2, 1))),
+        (2, 3, 40, 6, 7, Window2D(size: 3, padding: 1)),     // direct forward, columns backward
+        (2, 5, 70, 7, 6, Window2D(size: 3)),                 // columns both ways
     ]
 
     /// Weight as (C*KH*KW, F) from (F, C, KH, KW), the oracle's layout.
     func columnsWeight(_ w: Tensor) -> Tensor { w.reshaped(to: [w.shape[0], -1]).transposed() }
 
-    @Test(arguments: 0..<cases.count)
+    @Test(arguments: 0..<cases.count, kernels)
+    func forwardMatchesTheOracle(_ index: Int, _ kernel: ConvolutionKernel?) {
+        ConvolutionKernel.$forced.withValue(kernel) { forwardMatchesTheOracle(index) }
+    }
+
     func forwardMatchesTheOracle(_ index: Int) {
         let (n, c, f, h, w, window) = Self.cases[index]
         let x = sample([n, c, h, w], seed: 70), filters = sample([f, c, window.kernelHeight, window.kernelWidth], seed: 71)
@@ -30,16 +39,23 @@ import Testing
         let (output, _) = convolution2D(x, weight: columnsWeight(filters), bias: bias, window: window)
         let expected = convolutionOracle(x, filters, window) + bias.reshaped(to: [1, f, 1, 1])
         expectClose(output, expected, tolerance: 1e-5)
+        // Rectified: exactly relu of the same output.
+        let (rectified, _) = convolution2D(x, weight: columnsWeight(filters), bias: bias, window: window, rectified: true)
+        #expect(rectified == relu(output))
     }
 
-    @Test(arguments: 0..<cases.count)
+    @Test(arguments: 0..<cases.count, kernels)
+    func backwardIsTheAdjointOfTheForward(_ index: Int, _ kernel: ConvolutionKernel?) {
+        ConvolutionKernel.$forced.withValue(kernel) { backwardIsTheAdjointOfTheForward(index) }
+    }
+
     func backwardIsTheAdjointOfTheForward(_ index: Int) {
         let (n, c, f, h, w, window) = Self.cases[index]
         let x = sample([n, c, h, w], seed: 73), filters = sample([f, c, window.kernelHeight, window.kernelWidth], seed: 74)
         let weight = columnsWeight(filters), zeroBias = Tensor.zeros([f])
         let (output, saved) = convolution2D(x, weight: weight, bias: zeroBias, window: window)
         let g = sample(output.shape, seed: 75)
-        let (dx, dWeight, dBias) = convolution2DBackward(g, saved: saved, weight: weight, inputShape: x.shape, window: window,
+        let (dx, dWeight, dBias) = convolution2DBackward(g, input: x, saved: saved, weight: weight, window: window,
                                                          needsInput: true)
         // The output is linear in x and in w: <conv(x, w), g> = <x, dx> = <w, dw>.
         let inner = (output * g).sum().scalar
@@ -66,13 +82,30 @@ import Testing
         expectClose(dWeight, expected, tolerance: 1e-4)
         expectClose(dBias, g.sum(alongAxes: [0, 2, 3]), tolerance: 1e-5)
         // Without the input gradient, the same weight and bias gradients.
-        let (none, dWeightAlone, dBiasAlone) = convolution2DBackward(g, saved: saved, weight: weight, inputShape: x.shape,
+        let (none, dWeightAlone, dBiasAlone) = convolution2DBackward(g, input: x, saved: saved, weight: weight,
                                                                      window: window, needsInput: false)
         #expect(none == nil)
         #expect(dWeightAlone == dWeight && dBiasAlone == dBias)
+        // Rectified (with a bias, so that some outputs are cut): the gradient of relu(conv) is the
+        // convolution's gradient of the upstream gradient masked where the output is not positive.
+        let bias = sample([f], seed: 79)
+        let (rectified, kept) = convolution2D(x, weight: weight, bias: bias, window: window, rectified: true)
+        let masked = reluBackward(g, input: rectified)
+        let fused = convolution2DBackward(g, input: x, saved: kept, weight: weight, window: window, needsInput: true,
+                                          rectifiedOutput: rectified)
+        let (_, plainSaved) = convolution2D(x, weight: weight, bias: bias, window: window)
+        let plain = convolution2DBackward(masked, input: x, saved: plainSaved, weight: weight, window: window, needsInput: true)
+        expectClose(fused.input!, plain.input!, tolerance: 1e-5)
+        expectClose(fused.weight, plain.weight, tolerance: 1e-5)
+        expectClose(fused.bias, plain.bias, tolerance: 1e-5)
     }
 
-    @Test func resultsDoNotDependOnWhetherBatchPartsRunSideBySide() {
+    @Test(arguments: kernels)
+    func resultsDoNotDependOnWhetherBatchPartsRunSideBySide(_ kernel: ConvolutionKernel?) {
+        ConvolutionKernel.$forced.withValue(kernel) { resultsDoNotDependOnWhetherBatchPartsRunSideBySide() }
+    }
+
+    func resultsDoNotDependOnWhetherBatchPartsRunSideBySide() {
         let x = sample([9, 3, 12, 12], seed: 76), weight = sample([27, 10], seed: 77), bias = sample([10], seed: 78)
         let window = Window2D(size: 3, padding: 1)
         let saved = (Parallelism.minimumBatchWork, Parallelism.adaptsToLoad, Parallelism.workers)
@@ -80,7 +113,7 @@ import Testing
         Parallelism.workers = 2
         func run() -> [Tensor] {
             let (output, kept) = convolution2D(x, weight: weight, bias: bias, window: window)
-            let (dx, dw, db) = convolution2DBackward(output, saved: kept, weight: weight, inputShape: x.shape, window: window,
+            let (dx, dw, db) = convolution2DBackward(output, input: x, saved: kept, weight: weight, window: window,
                                                      needsInput: true)
             return [output, dx!, dw, db]
         }
