@@ -24,17 +24,19 @@ func report(_ name: String, _ value: Double, _ unit: String, decimals: Int = 3) 
 /// compares two implementations on a shared machine (run them on one thread: a second thread
 /// waiting in a spin would count).
 func leastCPUSeconds(repetitions: Int = 7, _ body: () throws -> Void) rethrows -> Double {
-    func cpu() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-    }
     try body()
     var best = Double.infinity
     for _ in 0..<repetitions {
-        let start = cpu()
+        let start = processCPUSeconds()
         try body()
-        best = min(best, cpu() - start)
+        best = min(best, processCPUSeconds() - start)
     }
     return best
+}
+
+/// This process's CPU time (all threads), in seconds, to the nanosecond.
+func processCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }

@@ -103,10 +103,17 @@ func runMLPBenchmarks() throws {
     }
 }
 
-/// `benchmarks mlp steps`: where an MLP epoch's wall time goes, as the fit loop spends it
+/// `benchmarks mlp steps [cpu]`: where an MLP epoch's wall time goes, as the fit loop spends it
 /// (batch from the bytes, forward and loss, backward, optimizer update), summed over each of
-/// three epochs after a warm-up one; prints the median epoch's figures in ms.
+/// three epochs after a warm-up one; prints the median epoch's figures in ms. With `cpu`, on
+/// one thread, in CPU time (comparable on a busy machine).
 private func runMLPStepBreakdown() throws {
+    let cpuTime = CommandLine.arguments.dropFirst(3).contains("cpu")
+    if cpuTime {
+        Parallelism.workers = 1
+        Parallelism.setBLASThreads(1)
+    }
+    func now() -> Double { cpuTime ? processCPUSeconds() : Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
     let train = try MNIST.load(split: .train)
     RandomGenerator.seedGlobal(1)
     let model = Sequential([Linear(784, 256), ReLU(), Linear(256, 128), ReLU(), Linear(128, 10)], inputShape: [784])
@@ -225,8 +232,20 @@ private func runLeNetLayerBreakdown() throws {
     }
     let train = try MNIST.load(split: .train).prefix(128)
     var input = train.images.reshaped(to: model == "mlp" ? [128, 784] : [128, 1, 28, 28])
+    // As a Sequential runs them: a Linear or Conv2D followed by a ReLU is one fused step.
+    var steps: [(name: String, layer: Layer)] = []
+    var position = 0
+    while position < layers.count {
+        if position + 1 < layers.count, layers[position + 1] is ReLU, layers[position] is Linear || layers[position] is Conv2D {
+            steps.append(("\(type(of: layers[position]))+ReLU", Sequential([layers[position], layers[position + 1]])))
+            position += 2
+        } else {
+            steps.append(("\(type(of: layers[position]))", layers[position]))
+            position += 1
+        }
+    }
     var totalForward = 0.0, totalBackward = 0.0
-    for (index, layer) in layers.enumerated() {
+    for (index, (name, layer)) in steps.enumerated() {
         let x = Variable(input, requiresGrad: index > 0)
         func time(_ body: () -> Void) -> Double {
             cpuTime ? leastCPUSeconds(repetitions: 21, body) : medianSeconds(repetitions: 51, body)
@@ -241,12 +260,39 @@ private func runLeNetLayerBreakdown() throws {
         } - forward
         totalForward += forward
         totalBackward += backward
-        report("\(model)_layers.\(index)_\(type(of: layer))_forward", forward * 1000, "ms")
-        report("\(model)_layers.\(index)_\(type(of: layer))_backward", backward * 1000, "ms")
+        report("\(model)_layers.\(index)_\(name)_forward", forward * 1000, "ms")
+        report("\(model)_layers.\(index)_\(name)_backward", backward * 1000, "ms")
         input = output.value
     }
     report("\(model)_layers.step_forward", totalForward * 1000, "ms")
     report("\(model)_layers.step_backward", totalBackward * 1000, "ms")
+
+    // A whole training step as `fit` runs it (Sequential, fused pairs, softmax cross-entropy,
+    // backward, Adam), and the minor page faults it costs once warm: near zero when the
+    // allocator reuses the memory of the last step's tensors rather than asking the kernel.
+    let network = Sequential(layers)
+    let optimizer = Adam(learningRate: 1e-3)
+    let parameters = network.parameters
+    let images = train.images.reshaped(to: model == "mlp" ? [128, 784] : [128, 1, 28, 28])
+    let labels = train.labelsTensor
+    func step() {
+        let lossValue = Loss.crossEntropy(network(Variable(images)), labels)
+        lossValue.backward()
+        optimizer.update(parameters)
+        for parameter in parameters { parameter.zeroGrad() }
+    }
+    for _ in 0..<3 { step() }
+    let faultsBefore = minorPageFaults()
+    let stepTime = cpuTime ? leastCPUSeconds(repetitions: 20, step) : medianSeconds(repetitions: 20, step)
+    report("\(model)_layers.whole_step", stepTime * 1000, "ms")
+    report("\(model)_layers.minor_page_faults_per_step", Double(minorPageFaults() - faultsBefore) / 21, "", decimals: 1)
+}
+
+/// Minor page faults of this process so far (pages the kernel had to map on first touch).
+private func minorPageFaults() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_minflt
 }
 
 
