@@ -74,10 +74,12 @@ let package = Package(
             .product(name: "SwiftSyntax", package: "swift-syntax"),
             .product(name: "SwiftParser", package: "swift-syntax"),
         ]),
-        // `nbrun watch`: the live page's server (FlyingFox) and the file watcher.
+        // `nbrun watch`: the live page's server (FlyingFox, behind a gate on FlyingSocks, its
+        // socket layer) and the file watcher.
         .target(name: "NotebookWatch", dependencies: [
             "Notebook",
             .product(name: "FlyingFox", package: "FlyingFox"),
+            .product(name: "FlyingSocks", package: "FlyingFox"),
         ]),
         .executableTarget(name: "nbrun", dependencies: [
             "Notebook",
