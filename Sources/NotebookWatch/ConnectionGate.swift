@@ -120,7 +120,7 @@ final class ConnectionGate: @unchecked Sendable {
         var progress = RequestHeadReader.Progress.incomplete
         do {
             while progress == .incomplete {
-                progress = reader.add(try await client.read(atMost: 4096))
+                progress = reader.add(try await read(client, atMost: 16 * 1024))
             }
         } catch {
             // Closed by the client, or ended here: a connection that sent part of a head and no
@@ -167,7 +167,7 @@ final class ConnectionGate: @unchecked Sendable {
         guard (try? await client.write(Self.response("403 Forbidden", body: body))) != nil else { return }
         shutdown(client.socket.file.rawValue, Int32(SHUT_WR))
         var drained = 0
-        while drained < limits.drainBytes, let bytes = try? await client.read(atMost: 4096) { drained += bytes.count }
+        while drained < limits.drainBytes, let bytes = try? await read(client, atMost: 64 * 1024) { drained += bytes.count }
     }
 
     /// Passes a request to the server, as `head` and `rest`, and its answer back; with
@@ -185,15 +185,28 @@ final class ConnectionGate: @unchecked Sendable {
         defer { try? server.close() }
         guard (try? await server.write(Data(head.utf8) + Data(rest))) != nil else { return }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await Self.copy(from: server, to: client) }
-            if bothWays { group.addTask { await Self.copy(from: client, to: server) } }
+            group.addTask { await self.copy(from: server, to: client) }
+            if bothWays { group.addTask { await self.copy(from: client, to: server) } }
             _ = await group.next()
             group.cancelAll()
         }
     }
 
-    private static func copy(from source: AsyncSocket, to destination: AsyncSocket) async {
-        while let bytes = try? await source.read(atMost: 65536), (try? await destination.write(Data(bytes))) != nil {}
+    private func copy(from source: AsyncSocket, to destination: AsyncSocket) async {
+        while let bytes = try? await read(source, atMost: 64 * 1024), (try? await destination.write(Data(bytes))) != nil {}
+    }
+
+    /// What `socket` has to read, at most `count` bytes, waiting for some (FlyingSocks' own
+    /// `read(atMost:)` stops at 4 KB: a 100 KB request would take 25 waits instead of 2).
+    private func read(_ socket: AsyncSocket, atMost count: Int) async throws -> [UInt8] {
+        while true {
+            try Task.checkCancellation()
+            do {
+                return try socket.socket.read(atMost: count)
+            } catch SocketError.blocked {
+                try await pool.suspendSocket(socket.socket, untilReadyFor: .read)
+            }
+        }
     }
 
     private func deadline(after seconds: TimeInterval) -> UInt64 {
