@@ -14,7 +14,8 @@ A heading named like a cell (`## Cell 1`) stays a heading while cell 1 updates. 
 read nothing: one served from another loopback address (127.0.0.2) and one from another port
 of 127.0.0.1 (the same site, so the browser sends the page's cookie) open the page's WebSocket,
 fetch the page and load it with a 64 KB URL; a name resolved to 127.0.0.1 (as DNS rebinding
-does) gets the server's refusal, from a script of that origin too.
+does) gets the server's refusal, from a script of that origin too. The URL with the token, as a
+link on another site, still opens the page.
 
 Usage: watch_page.py NBRUN [--bench N] [--screenshots DIR]
 Exit status 0 when every check passed, 1 with the failed check on stderr, 77 when Chromium,
@@ -133,8 +134,10 @@ def serve_hostile_page(address, port):
     return server
 
 
-def check_hostile_pages(driver, port, secret):
-    """Each hostile origin reads nothing of the page, whose output holds `secret`."""
+def check_hostile_pages(driver, url, secret):
+    """Each hostile origin reads nothing of the page at `url` (with the token), whose output
+    holds `secret`; a link to `url` on another site still opens the page."""
+    port = int(url.split(":")[2].split("/")[0])
     live = driver.current_window_handle
     driver.switch_to.new_window("tab")
     try:
@@ -148,6 +151,13 @@ def check_hostile_pages(driver, port, secret):
                 assert not result["opened"] and not result["messages"], f"{origin} opened the WebSocket: {result}"
                 assert result["read"] is None, f"{origin} read the page: {result['read']!r}"
                 assert secret not in str(result), f"{origin} read the output"
+                if address == "127.0.0.2":
+                    # The URL as a link on another site: no redirect would carry the SameSite=Strict
+                    # cookie there, so a page of the server's own takes the browser on.
+                    driver.execute_script(f"location.href = {url!r};")
+                    wait(driver, f"return document.body && document.body.textContent.includes({secret!r})",
+                         "the page opened from another site's link")
+                    assert driver.current_url == url.split("?")[0], f"the token stayed in the URL: {driver.current_url}"
             finally:
                 server.shutdown()
         # DNS rebinding: a name an attacker points at 127.0.0.1 (here by Chromium's resolver
@@ -208,11 +218,10 @@ def main():
         assert "token=" in url and driver.current_url.rstrip("/") == url.split("?")[0].rstrip("/"), \
             f"the token URL did not redirect to the plain one: {driver.current_url}"
         driver.execute_script("window.nbrunMarker = 'kept';")
-        port = int(url.split(":")[2].split("/")[0])
         # The browser's log is one for all tabs: the hostile pages' refused requests are left out of
         # what the live page must not log.
         page_log = driver.get_log("browser")
-        check_hostile_pages(driver, port, "first version")
+        check_hostile_pages(driver, url, "first version")
         driver.get_log("browser")
 
         # 1. An edit: new output without a reload; the training restored from the cache.
