@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Optimizers", "Datasets"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "CGD"], resources: [.copy("Golden")]),
-        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "NotebookWatch"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "NotebookWatch", .product(name: "FlyingSocks", package: "FlyingFox")]),
     ],
     swiftLanguageModes: [.v5]
 )

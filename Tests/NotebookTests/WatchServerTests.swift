@@ -1,8 +1,6 @@
+import FlyingSocks
 import Foundation
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 @testable import Notebook
 @testable import NotebookWatch
 
@@ -42,19 +40,20 @@ import Glibc
         var cookie: String { "Cookie: nbrun-watch-\(port)=\(token)" }
 
         /// Sends `head` (CRLF line ends added) and returns all that comes back until the server closes.
-        func request(_ lines: [String]) throws -> String {
-            let connection = try RawConnection(port: port)
-            connection.send(Data((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8))
-            return connection.readToEnd()
+        func request(_ lines: [String]) async throws -> String {
+            let connection = try await TestClient(port: port)
+            defer { connection.close() }
+            await connection.send(lines.joined(separator: "\r\n") + "\r\n\r\n")
+            return await connection.read()
         }
 
-        func get(_ fields: [String], target: String = "/", host: String? = nil) throws -> String {
-            try request(["GET \(target) HTTP/1.1", "Host: \(host ?? "127.0.0.1:\(port)")"] + fields)
+        func get(_ fields: [String], target: String = "/", host: String? = nil) async throws -> String {
+            try await request(["GET \(target) HTTP/1.1", "Host: \(host ?? "127.0.0.1:\(port)")"] + fields)
         }
 
-        func webSocket(origin: String?, host: String? = nil, _ fields: [String]) throws -> String {
-            try get(fields + ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]
-                    + (origin.map { ["Origin: \($0)"] } ?? []), target: "/events", host: host)
+        func webSocket(origin: String?, host: String? = nil, _ fields: [String]) async throws -> String {
+            try await get(fields + ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]
+                          + (origin.map { ["Origin: \($0)"] } ?? []), target: "/events", host: host)
         }
 
         deinit {
@@ -63,42 +62,43 @@ import Glibc
         }
     }
 
-    @Test func thePageAndItsSocketWithTheTokenAndNothingWithout() throws {
+    @Test func thePageAndItsSocketWithTheTokenAndNothingWithout() async throws {
         let server = try Server()
         // The token in the URL: a cookie, and a redirect to the plain URL.
-        let entered = try server.get(["Sec-Fetch-Site: none"], target: "/?token=\(server.token)")
+        let entered = try await server.get(["Sec-Fetch-Site: none"], target: "/?token=\(server.token)")
         #expect(entered.hasPrefix("HTTP/1.1 303"))
         #expect(entered.contains("Set-Cookie: nbrun-watch-\(server.port)=\(server.token); Path=/; HttpOnly; SameSite=Strict"))
         #expect(entered.contains("Location: /\r\n") && !entered.contains(Self.secret))
         // With the cookie: the page, then the socket's first message, both with the output.
-        let page = try server.get([server.cookie])
+        let page = try await server.get([server.cookie])
         #expect(page.hasPrefix("HTTP/1.1 200") && page.contains(Self.secret))
         #expect(page.contains("X-Frame-Options: DENY") || page.contains("x-frame-options: DENY"))
-        let socket = try RawConnection(port: server.port)
-        socket.send(Data(("GET /events HTTP/1.1\r\nHost: localhost:\(server.port)\r\n\(server.cookie)\r\nUpgrade: websocket\r\n"
+        let socket = try await TestClient(port: server.port)
+        defer { socket.close() }
+        await socket.send("GET /events HTTP/1.1\r\nHost: localhost:\(server.port)\r\n\(server.cookie)\r\nUpgrade: websocket\r\n"
                           + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                          + "Origin: http://localhost:\(server.port)\r\n\r\n").utf8))
-        let upgraded = socket.read { $0.contains(Self.secret) }
+                          + "Origin: http://localhost:\(server.port)\r\n\r\n")
+        let upgraded = await socket.read { $0.contains(Self.secret) }
         #expect(upgraded.hasPrefix("HTTP/1.1 101") && upgraded.contains(Self.secret))
         #expect(server.lines.all.isEmpty, "\(server.lines.all)")
     }
 
-    @Test func foreignHostsNoTokenAndForeignOriginsGet403AndNoOutput() throws {
+    @Test func foreignHostsNoTokenAndForeignOriginsGet403AndNoOutput() async throws {
         let server = try Server()
         let port = server.port
         var answers: [String: String] = [:]
-        answers["foreign Host"] = try server.get([server.cookie], host: "evil.example:\(port)")
-        answers["foreign Host with the token"] = try server.get([], target: "/?token=\(server.token)", host: "evil.example:\(port)")
-        answers["no token"] = try server.get([])
-        answers["wrong token"] = try server.get([], target: "/?token=\(String(repeating: "0", count: 48))")
-        answers["wrong cookie"] = try server.get(["Cookie: nbrun-watch-\(port)=\(String(repeating: "0", count: 48))"])
-        answers["socket without the token"] = try server.webSocket(origin: "http://127.0.0.1:\(port)", [])
-        answers["socket from another origin"] = try server.webSocket(origin: "http://evil.example", [server.cookie])
-        answers["socket from another port"] = try server.webSocket(origin: "http://127.0.0.1:\(port &+ 1)", [server.cookie])
-        answers["socket for another host"] = try server.webSocket(origin: "http://evil.example:\(port)", host: "evil.example:\(port)",
+        answers["foreign Host"] = try await server.get([server.cookie], host: "evil.example:\(port)")
+        answers["foreign Host with the token"] = try await server.get([], target: "/?token=\(server.token)", host: "evil.example:\(port)")
+        answers["no token"] = try await server.get([])
+        answers["wrong token"] = try await server.get([], target: "/?token=\(String(repeating: "0", count: 48))")
+        answers["wrong cookie"] = try await server.get(["Cookie: nbrun-watch-\(port)=\(String(repeating: "0", count: 48))"])
+        answers["socket without the token"] = try await server.webSocket(origin: "http://127.0.0.1:\(port)", [])
+        answers["socket from another origin"] = try await server.webSocket(origin: "http://evil.example", [server.cookie])
+        answers["socket from another port"] = try await server.webSocket(origin: "http://127.0.0.1:\(port &+ 1)", [server.cookie])
+        answers["socket for another host"] = try await server.webSocket(origin: "http://evil.example:\(port)", host: "evil.example:\(port)",
                                                                   [server.cookie])
-        answers["socket without an origin"] = try server.webSocket(origin: nil, [server.cookie])
-        answers["POST"] = try server.request(["POST / HTTP/1.1", "Host: 127.0.0.1:\(port)", server.cookie, "Content-Length: 0"])
+        answers["socket without an origin"] = try await server.webSocket(origin: nil, [server.cookie])
+        answers["POST"] = try await server.request(["POST / HTTP/1.1", "Host: 127.0.0.1:\(port)", server.cookie, "Content-Length: 0"])
         for (what, answer) in answers {
             #expect(answer.hasPrefix("HTTP/1.1 403 Forbidden"), "\(what): \(answer.prefix(200))")
             #expect(!answer.contains(Self.secret), "\(what) read the output")
@@ -112,16 +112,16 @@ import Glibc
 
     /// A 64 KB request line and a 100 KB header field are refused (whatever their content,
     /// after at most 8 KB and 32 KB); the next ordinary request is answered.
-    @Test func longRequestLinesAndHeadersAreRefused() throws {
+    @Test func longRequestLinesAndHeadersAreRefused() async throws {
         let server = try Server()
-        let line = try server.request(["GET /?" + String(repeating: "a", count: 64 * 1024) + " HTTP/1.1", "Host: 127.0.0.1:\(server.port)",
+        let line = try await server.request(["GET /?" + String(repeating: "a", count: 64 * 1024) + " HTTP/1.1", "Host: 127.0.0.1:\(server.port)",
                                        server.cookie])
-        let header = try server.get([server.cookie, "X-Long: " + String(repeating: "b", count: 100 * 1024)])
+        let header = try await server.get([server.cookie, "X-Long: " + String(repeating: "b", count: 100 * 1024)])
         for answer in [line, header] {
             #expect(answer.hasPrefix("HTTP/1.1 403 Forbidden"), "\(answer.prefix(200))")
             #expect(!answer.contains(Self.secret))
         }
-        #expect(try server.get([server.cookie]).contains(Self.secret))
+        #expect(try await server.get([server.cookie]).contains(Self.secret))
         let lines = server.lines.all
         #expect(lines.contains { $0.contains("a request line longer than 8 KB") } && lines.contains { $0.contains("longer than 32 KB") },
                 "\(lines)")
@@ -130,85 +130,61 @@ import Glibc
 
     /// A client that sends part of a head and stops is closed when its time is up; 300 idle
     /// connections do not keep an ordinary request out; nothing reads the output.
-    @Test func slowAndIdleConnectionsDoNotHoldTheServer() throws {
+    @Test func slowAndIdleConnectionsDoNotHoldTheServer() async throws {
         var limits = ConnectionGate.Limits()
         limits.headTimeout = 1
         let server = try Server(limits: limits)
-        let slow = try RawConnection(port: server.port)
-        slow.send(Data("GET / HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\n\(server.cookie)\r\n".utf8))
-        let answer = slow.readToEnd()  // returns when the server closes the connection
+        let slow = try await TestClient(port: server.port)
+        defer { slow.close() }
+        await slow.send("GET / HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\n\(server.cookie)\r\n")
+        let answer = await slow.read()  // returns when the server closes the connection
         #expect(!answer.contains(Self.secret))
         #expect(server.lines.all.contains { $0.contains("not complete within 1 s") }, "\(server.lines.all)")
 
-        var idle: [RawConnection] = []
+        var idle: [TestClient] = []
         for index in 0..<300 {
-            let connection = try RawConnection(port: server.port)
-            if index % 2 == 0 { connection.send(Data("GET / HTTP/1.1\r\n".utf8)) }
+            let connection = try await TestClient(port: server.port)
+            if index % 2 == 0 { await connection.send("GET / HTTP/1.1\r\n") }
             idle.append(connection)
         }
-        #expect(try server.get([server.cookie]).contains(Self.secret))
-        idle.removeAll()
+        #expect(try await server.get([server.cookie]).contains(Self.secret))
+        idle.forEach { $0.close() }
     }
 
-    @Test func withoutATokenThePageIsServedButHostsAreStillChecked() throws {
+    @Test func withoutATokenThePageIsServedButHostsAreStillChecked() async throws {
         let server = try Server(requiresToken: false)
         #expect(!server.url.contains("token"))
-        #expect(try server.get([]).contains(Self.secret))
-        let foreign = try server.get([], host: "evil.example:\(server.port)")
+        #expect(try await server.get([]).contains(Self.secret))
+        let foreign = try await server.get([], host: "evil.example:\(server.port)")
         #expect(foreign.hasPrefix("HTTP/1.1 403") && !foreign.contains(Self.secret))
-        let socket = try server.webSocket(origin: "http://evil.example", [])
+        let socket = try await server.webSocket(origin: "http://evil.example", [])
         #expect(socket.hasPrefix("HTTP/1.1 403") && !socket.contains(Self.secret))
     }
 }
 
-/// A plain blocking TCP connection to 127.0.0.1, with a 60 s limit on each read and write as a
-/// safety net (a test that would wait longer fails).
-final class RawConnection: @unchecked Sendable {
-    private let descriptor: Int32
+/// A connection to 127.0.0.1, on FlyingSocks' sockets (those the server uses).
+struct TestClient {
+    let socket: AsyncSocket
 
-    init(port: UInt16) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var limit = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            close(descriptor)
-            throw WatchError("cannot connect to 127.0.0.1:\(port): \(String(cString: strerror(errno)))")
-        }
+    init(port: UInt16) async throws {
+        socket = try await AsyncSocket.connected(to: sockaddr_in.inet(ip4: "127.0.0.1", port: port))
     }
 
-    deinit { close(descriptor) }
-
-    /// Sends what it can: a server that refused a request may close before all of it is sent.
-    func send(_ data: Data) {
-        data.withUnsafeBytes { bytes in
-            var sent = 0
-            while sent < bytes.count {
-                let count = Glibc.send(descriptor, bytes.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL))
-                guard count > 0 else { return }
-                sent += count
-            }
-        }
+    /// Sends what the server takes: after refusing a request it may close before all of it came.
+    func send(_ text: String) async {
+        try? await socket.write(Data(text.utf8))
     }
 
-    /// What arrives until the server closes (or `enough` says so, or 60 s pass without a byte).
-    func read(until enough: (String) -> Bool = { _ in false }) -> String {
-        var received = Data()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while !enough(String(decoding: received, as: UTF8.self)) {
-            let count = recv(descriptor, &buffer, buffer.count, 0)
-            guard count > 0 else { break }
-            received.append(contentsOf: buffer[0..<count])
+    /// What arrives until the server closes, or until `enough` says so.
+    func read(until enough: (String) -> Bool = { _ in false }) async -> String {
+        var received: [UInt8] = []
+        while !enough(String(decoding: received, as: UTF8.self)), let bytes = try? await socket.read(atMost: 4096) {
+            received += bytes
         }
         return String(decoding: received, as: UTF8.self)
     }
 
-    func readToEnd() -> String { read() }
+    func close() {
+        try? socket.close()
+    }
 }
