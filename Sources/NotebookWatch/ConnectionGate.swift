@@ -39,7 +39,6 @@ final class ConnectionGate: @unchecked Sendable {
     private let refusals: RefusalLog
     private let pool: any AsyncSocketPool = SocketPool.make()
     private let connections: ConnectionTable
-    private var policy: AccessPolicy?
     private var listener: AsyncSocket?
     private var tasks: [Task<Void, Never>] = []
 
@@ -63,7 +62,6 @@ final class ConnectionGate: @unchecked Sendable {
         try socket.listen()
         guard case .ip4(_, let bound) = try socket.sockname() else { throw WatchError("the server has no address") }
         let policy = AccessPolicy(port: bound, token: token)
-        self.policy = policy
         let listener = try AsyncSocket(socket: socket, pool: pool)
         self.listener = listener
         let pool = self.pool
@@ -90,9 +88,6 @@ final class ConnectionGate: @unchecked Sendable {
         try? listener?.close()
         tasks[0].cancel()
     }
-
-    /// Connections open now (for tests).
-    var openConnections: Int { connections.count }
 
     private func accept(on listener: AsyncSocket, policy: AccessPolicy) async {
         while !Task.isCancelled {
@@ -127,7 +122,8 @@ final class ConnectionGate: @unchecked Sendable {
             // more is told on the terminal; one that sent nothing (a browser's spare connection) is not.
             if reader.hasStarted, let ending = connections.ending(id), ending != .stopped {
                 refusals.refused(reader.start, ending == .timedOut
-                    ? "the request was not complete within \(Int(limits.headTimeout)) s" : "too many connections waiting; the oldest was closed")
+                    ? "the request was not complete within \(Int(limits.headTimeout)) s" : "too many connections waiting; the oldest was closed",
+                                 answer: "closed")
             }
             return
         }

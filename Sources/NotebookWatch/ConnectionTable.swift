@@ -109,11 +109,6 @@ final class ConnectionTable: @unchecked Sendable {
         return entries.values.compactMap(\.task)
     }
 
-    var count: Int {
-        lock.lock(); defer { lock.unlock() }
-        return entries.count
-    }
-
     private func end(_ id: Int, _ ending: Ending) {
         entries[id]?.ending = ending
         entries[id]?.task?.cancel()

@@ -23,8 +23,9 @@ final class RefusalLog: @unchecked Sendable {
         self.write = write
     }
 
-    /// A request was refused: `request` is what it asked for (`GET /events`), `reason` why.
-    func refused(_ request: String, _ reason: String) {
+    /// A request was refused: `request` is what it asked for (`GET /events`), `reason` why,
+    /// `answer` what the client got.
+    func refused(_ request: String, _ reason: String, answer: String = "403") {
         lock.lock(); defer { lock.unlock() }
         let time = now()
         endWindowIfOver(at: time)
@@ -34,7 +35,7 @@ final class RefusalLog: @unchecked Sendable {
             return
         }
         printed += 1
-        write("\(Self.clock(time)) refused \(Self.shown(request)): \(Self.shown(reason)) (403)")
+        write("\(Self.clock(time)) refused \(Self.shown(request)): \(Self.shown(reason)) (\(answer))")
     }
 
     /// Prints the count of refusals left out once their interval is over, or now with `all`
