@@ -20,13 +20,11 @@ public final class WatchSession: @unchecked Sendable {
     private var options: RunOptions
     private let port: UInt16
     private let token: AccessToken?
-    let page: LivePage
+    private let page: LivePage
     private let clients = Clients()
     private var server: HTTPServer?
     private var gate: ConnectionGate?
     private var socketFolder: String?
-    /// The gate's limits (tests shorten its timeouts).
-    var gateLimits = ConnectionGate.Limits()
     private let changed = Flag()
     private let stopped = Flag()
     private let stopping = NSLock()
@@ -65,7 +63,7 @@ public final class WatchSession: @unchecked Sendable {
         let backend = sockaddr_un.unix(path: folder + "/page.sock")
         let server = HTTPServer(address: backend, timeout: 60, logger: .disabled)
         self.server = server
-        let gate = ConnectionGate(backend: backend, limits: gateLimits, refusals: refusals)
+        let gate = ConnectionGate(backend: backend, refusals: refusals)
         self.gate = gate
         let page = self.page, clients = self.clients, port = self.port, token = self.token
         let result = Blocking<Result<UInt16, Error>>()
