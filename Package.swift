@@ -77,10 +77,12 @@ let package = Package(
             .product(name: "SwiftSyntax", package: "swift-syntax"),
             .product(name: "SwiftParser", package: "swift-syntax"),
         ]),
-        // `nbrun watch`: the live page's server (FlyingFox) and the file watcher.
+        // `nbrun watch`: the live page's server (FlyingFox, behind a gate on FlyingSocks, its
+        // socket layer) and the file watcher.
         .target(name: "NotebookWatch", dependencies: [
             "Notebook",
             .product(name: "FlyingFox", package: "FlyingFox"),
+            .product(name: "FlyingSocks", package: "FlyingFox"),
         ]),
         .executableTarget(name: "nbrun", dependencies: [
             "Notebook",
@@ -96,7 +98,7 @@ let package = Package(
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Optimizers", "Datasets"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "CGD"], resources: [.copy("Golden")]),
-        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "NotebookWatch"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "NotebookWatch", .product(name: "FlyingSocks", package: "FlyingFox")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -189,7 +189,7 @@ extension HTMLReport {
           if (page && fresh) { page.replaceWith(fresh); renderMath(fresh); }
         } else if (message.type === 'cell') {
           var cell = document.getElementById(message.id);
-          if (!cell) return;
+          if (!cell || !cell.matches('section.cell')) return;
           var box = document.createElement('div');
           box.innerHTML = message.html;
           var section = box.firstElementChild;

@@ -172,10 +172,12 @@ public struct HTMLReport {
         var verdict = runVerdict.summary
         if let status = live?.status, status.state == .running || status.state == .stale { verdict = status.text }
         let formatter = ISO8601DateFormatter()
+        // While a live page's run goes on, the last run's time would read as this one's.
+        let running = live?.status.state == .running
         var rows: [(String, String)] = [
             ("result", verdict),
             ("date", formatter.string(from: info.date)),
-            ("total time", String(format: "%.2f s", info.seconds) + (info.binaryReused ? " (binary reused)" : "")),
+            ("total time", running ? "running" : String(format: "%.2f s", info.seconds) + (info.binaryReused ? " (binary reused)" : "")),
             ("notebook", notebook.path),
             ("swift", info.swiftVersion),
             ("nbrun", info.nbrunVersion),
@@ -443,7 +445,8 @@ public struct HTMLReport {
 public let nbrunVersionString = "0.1.0"
 
 /// Ids for `<h1>`..`<h3>` in the prose (`intro`, `intro-2`...) and the list for the contents, in one
-/// pass over each prose block.
+/// pass over each prose block. Cells' sections have the ids `cell-1`, `cell-2`...: a heading never
+/// takes one (`## Cell 1` gets `cell-1-2`), so a link or a live update never finds a heading for a cell.
 struct HeadingIDs {
     private(set) var list: [(level: Int, id: String, text: String)] = []
     private var used: Set<String> = []
@@ -487,9 +490,9 @@ struct HeadingIDs {
         }
     }
 
-    /// `id`, or `id-2`, `id-3`... the first not used yet.
+    /// `id`, or `id-2`, `id-3`... the first not used yet, nor a cell's.
     private mutating func unique(_ id: String) -> String {
-        guard used.contains(id) else {
+        guard used.contains(id) || Self.isCellID(id) else {
             used.insert(id)
             return id
         }
@@ -498,5 +501,10 @@ struct HeadingIDs {
         nextNumber[id] = number + 1
         used.insert("\(id)-\(number)")
         return "\(id)-\(number)"
+    }
+
+    /// Whether `id` is of the form of a cell section's id, `cell-` and a number.
+    static func isCellID(_ id: String) -> Bool {
+        id.hasPrefix("cell-") && id.utf8.count > 5 && id.utf8.dropFirst(5).allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
     }
 }

@@ -16,6 +16,8 @@ final class LivePage: @unchecked Sendable {
     private var compileErrors: [Diagnostic] = []
     private var status = HTMLReport.LiveStatus(state: .running, text: "starting")
     private var info = HTMLReport.RunInfo()
+    /// When the run in progress started (parsing included).
+    private var started = Date()
     /// Cells whose section changed since the last `takeChanges`.
     private var dirty: Set<Int> = []
     private var pageChanged = true
@@ -28,8 +30,9 @@ final class LivePage: @unchecked Sendable {
 
     /// A new run starts on a freshly parsed notebook: earlier results stay, greyed as stale,
     /// for the cells whose code did not change.
-    func runStarted(_ notebook: Notebook) {
+    func runStarted(_ notebook: Notebook, at start: Date = Date()) {
         lock.lock(); defer { lock.unlock() }
+        started = start
         var kept: [Int: CellResult] = [:]
         if let old = self.notebook {
             for cell in notebook.cells where old.cells.indices.contains(cell.index) {
@@ -46,8 +49,12 @@ final class LivePage: @unchecked Sendable {
     }
 
     /// The notebook could not be parsed or compiled: errors at their cells, the rest stale.
-    func failedToBuild(_ error: NotebookError, notebook parsed: Notebook?) {
+    func failedToBuild(_ error: NotebookError, notebook parsed: Notebook?, startedAt start: Date? = nil) {
         lock.lock(); defer { lock.unlock() }
+        // The header tells of this attempt (as a report of a notebook that did not compile does), not of the last run.
+        let start = start ?? started
+        info = HTMLReport.RunInfo(date: start, seconds: Date().timeIntervalSince(start), swiftVersion: info.swiftVersion,
+                                  parameters: info.parameters)
         if let parsed, parsed.path == notebook?.path || notebook == nil { notebook = parsed }
         compileErrors = error.diagnostics
         for (index, state) in states where state != .stale { states[index] = results[index] == nil ? .pending : .stale }

@@ -1,4 +1,5 @@
 import FlyingFox
+import FlyingSocks
 import Foundation
 import Notebook
 
@@ -9,62 +10,104 @@ import Notebook
 /// greyed as stale. A new save stops a run in progress and starts another. A crash of the
 /// notebook program is a failed cell, never the server's end.
 ///
-/// The server is FlyingFox (an HTTP/WebSocket server in Swift, no dependencies of its own);
-/// changes come from inotify (`FileWatcher`).
+/// Only its user sees the page: `ConnectionGate` takes every connection, refuses what
+/// `AccessPolicy` does not allow (another host name, another origin's WebSocket, no token) and
+/// what is too long or too slow, and passes the rest to the page's server, FlyingFox, which
+/// listens on a Unix socket in a folder only this user can open. Changes come from inotify
+/// (`FileWatcher`).
 public final class WatchSession: @unchecked Sendable {
     public let path: String
     private var options: RunOptions
     private let port: UInt16
+    private let token: AccessToken?
     private let page: LivePage
     private let clients = Clients()
     private var server: HTTPServer?
+    private var gate: ConnectionGate?
+    private var socketFolder: String?
     private let changed = Flag()
     private let stopped = Flag()
+    private let stopping = NSLock()
+    private var hasStopped = false
     /// Gets a line for the terminal after each run (`05:01:12 nb.md: 5 passed, 0 failed in 0.41 s`),
     /// with the errors that stopped a build before it.
     public var log: @Sendable (String) -> Void = { _ in }
+    /// Lines about refused requests, a few at most every 10 s, to `log`.
+    private var refusals: RefusalLog!
 
     /// - Parameters:
     ///   - options: how each run goes (parameters, output folder); its callbacks are set here.
     ///   - port: 0 for any free port.
-    public init(path: String, options: RunOptions, port: UInt16) {
+    ///   - requiresToken: `false` (`--no-token`) serves the page to any local program that asks
+    ///     with the right host name; the page still refuses other hosts and origins.
+    public init(path: String, options: RunOptions, port: UInt16, requiresToken: Bool = true) {
         self.path = path
         self.options = options
         self.port = port
+        token = requiresToken ? AccessToken() : nil
         page = LivePage(name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension)
+        refusals = RefusalLog { [weak self] line in self?.log(line) }
     }
 
-    /// Starts the server; returns the page's URL once it listens.
+    /// Starts the server; returns the page's URL (with the token) once it listens.
     ///
     /// - Throws: `WatchError` when the port cannot be used or the notebook's folder watched.
     public func start() throws -> String {
         guard FileManager.default.fileExists(atPath: path) else { throw WatchError("\(path): no such file") }
-        let address: sockaddr_in
-        do { address = try .inet(ip4: "127.0.0.1", port: port) } catch { throw WatchError("bad port \(port): \(error)") }
-        let server = HTTPServer(address: address, timeout: 3600, logger: .disabled)
+        // The page's server listens where only this user can connect: a socket in a new folder of mode 0700.
+        var template = Array((FileManager.default.temporaryDirectory.path + "/nbrun-watch-XXXXXX").utf8CString)
+        guard let folder = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }).map({ String(cString: $0) }) else {
+            throw WatchError("cannot create a folder in \(FileManager.default.temporaryDirectory.path): \(String(cString: strerror(errno)))")
+        }
+        socketFolder = folder
+        let backend = sockaddr_un.unix(path: folder + "/page.sock")
+        let server = HTTPServer(address: backend, timeout: 60, logger: .disabled)
         self.server = server
-        let page = self.page, clients = self.clients
+        let gate = ConnectionGate(backend: backend, refusals: refusals)
+        self.gate = gate
+        let page = self.page, clients = self.clients, port = self.port, token = self.token
         let result = Blocking<Result<UInt16, Error>>()
         Task {
             await server.appendRoute("GET /events", to: .webSocket(LiveSocket(page: page, clients: clients)))
             await server.appendRoute("GET /") { _ in
-                HTTPResponse(statusCode: .ok, headers: [.contentType: "text/html; charset=utf-8", HTTPHeader("Cache-Control"): "no-store"],
-                             body: Data(page.page().utf8))
+                HTTPResponse(statusCode: .ok, headers: Self.pageHeaders, body: Data(page.page().utf8))
             }
             let running = Task { try await server.run() }
             do {
                 try await server.waitUntilListening(timeout: 5)
-                guard case .ip4(_, let port)? = await server.listeningAddress else { throw WatchError("the server has no address") }
-                result.set(.success(port))
+                result.set(.success(try await gate.start(port: port, token: token)))
             } catch {
                 running.cancel()
                 let failure = (try? await running.value).map { _ in error } ?? error
-                result.set(.failure(WatchError("cannot serve on 127.0.0.1:\(self.port): \(failure)")))
+                result.set(.failure(WatchError("cannot serve on 127.0.0.1:\(port): \(Self.describe(failure))")))
             }
         }
-        let listening = try result.wait().get()
-        return "http://127.0.0.1:\(listening)/"
+        let listening: UInt16
+        do {
+            listening = try result.wait().get()
+        } catch {
+            try? FileManager.default.removeItem(atPath: folder)
+            throw error
+        }
+        return "http://127.0.0.1:\(listening)/" + (token.map { "?token=\($0.text)" } ?? "")
     }
+
+    private static func describe(_ error: Error) -> String {
+        guard case SocketError.failed(_, let number, let message) = error else { return "\(error)" }
+        return number == EADDRINUSE ? "\(message) (--port 0 picks a free port)" : message
+    }
+
+    /// The page's headers: never stored, never shown in another site's frame, no address sent
+    /// to the sites its links lead to.
+    private static let pageHeaders: [HTTPHeader: String] = [
+        .contentType: "text/html; charset=utf-8",
+        HTTPHeader("Cache-Control"): "no-store",
+        HTTPHeader("Content-Security-Policy"): "frame-ancestors 'none'",
+        HTTPHeader("X-Frame-Options"): "DENY",
+        HTTPHeader("X-Content-Type-Options"): "nosniff",
+        HTTPHeader("Referrer-Policy"): "no-referrer",
+        .connection: "close",
+    ]
 
     /// Runs the notebook now and after every save, until `stop()` (Ctrl-C).
     public func watch() throws {
@@ -72,6 +115,7 @@ public final class WatchSession: @unchecked Sendable {
         let pump = Thread { [self] in
             while !stopped.isSet {
                 for message in page.takeChanges() { clients.send(message.json) }
+                refusals.flush()
                 usleep(40_000)
             }
         }
@@ -88,16 +132,25 @@ public final class WatchSession: @unchecked Sendable {
         }
     }
 
-    /// Stops watching and serving (the run in progress is stopped).
+    /// Stops watching and serving (the run in progress is stopped). A second call returns once
+    /// the first is done.
     public func stop() {
+        stopping.lock(); defer { stopping.unlock() }
+        guard !hasStopped else { return }
+        hasStopped = true
         stopped.set()
         changed.set()
         clients.finish()
-        if let server {
-            let done = DispatchSemaphore(value: 0)
-            Task { await server.stop(timeout: 1); done.signal() }
-            _ = done.wait(timeout: .now() + 2)
+        let done = DispatchSemaphore(value: 0)
+        let gate = self.gate, server = self.server
+        Task {
+            await gate?.stop()
+            await server?.stop(timeout: 1)
+            done.signal()
         }
+        _ = done.wait(timeout: .now() + 3)
+        refusals.flush(all: true)
+        if let socketFolder { try? FileManager.default.removeItem(atPath: socketFolder) }
     }
 
     /// One run: parse, show the new structure with earlier outputs greyed, then compile and run.
@@ -114,7 +167,7 @@ public final class WatchSession: @unchecked Sendable {
         do {
             parsed = try NotebookParser.parse(fileAt: path)
         } catch let error as NotebookError {
-            page.failedToBuild(error, notebook: nil)
+            page.failedToBuild(error, notebook: nil, startedAt: started)
             report("not run: the errors above", details: error.description)
             return
         } catch {
@@ -122,7 +175,7 @@ public final class WatchSession: @unchecked Sendable {
             report("not run: \(error)")
             return
         }
-        page.runStarted(parsed)
+        page.runStarted(parsed, at: started)
         var options = self.options
         let page = self.page, changed = self.changed, stopped = self.stopped
         options.onEvent = { event in

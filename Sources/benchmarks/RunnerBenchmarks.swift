@@ -30,7 +30,7 @@ func runRunnerBenchmarks() throws {
         _ = try runNBRun(nbrun, [notebook, "-o", directory + "/out"], environment: environment)
     }
     compileTimes.sort()
-    print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadAverage()) (busy machines inflate these)")
+    print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load averages \(loadAverages()) (busy machines inflate these)")
     report("runner cold, 10 cells to HTML (compile + run + report)", cold, "s")
     report("runner warm, 10 cells to HTML (binary reused)", warm, "s")
     if !compileTimes.isEmpty {
@@ -239,7 +239,8 @@ func runNBRun(_ nbrun: String, _ arguments: [String], environment: [String: Stri
     return stages
 }
 
-private func loadAverage() -> String {
+/// The 1, 5 and 15 minute load averages.
+func loadAverages() -> String {
     (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
 }
 
@@ -258,21 +259,3 @@ private let tenCellNotebook = (1...10).map { index in
     ```
     """
 }.joined(separator: "\n\n") + "\n"
-
-/// `benchmarks watch`: `nbrun watch` on a 10-cell notebook whose training cell is cached, in
-/// headless Chromium; the time from saving an edit of its last cell to the page showing the new
-/// output, median of 5 (goal <= 1.5 s). Runs Tests/Browser/watch_page.py (Selenium), which also
-/// checks the page; it needs the test dependencies (`scripts/setup test-deps`).
-func runWatchBenchmarks() throws {
-    let root = FileManager.default.currentDirectoryPath
-    let nbrun = ProcessInfo.processInfo.environment["NBRUN_BINARY"] ?? root + "/.build/debug/nbrun"
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", root + "/Tests/Browser/watch_page.py", nbrun, "--bench", "5"]
-    try process.run()
-    process.waitUntilExit()
-    print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadAverage())")
-    if process.terminationStatus != 0 {
-        throw RunnerBenchmarkError("watch_page.py exited with \(process.terminationStatus) (77: Chromium, chromedriver or Selenium missing)")
-    }
-}

@@ -3,7 +3,7 @@ import Foundation
 import Notebook
 import NotebookWatch
 
-/// `nbrun watch NOTEBOOK.md [-p name=value]... [--port N] [-o DIR]`: a live page that re-runs on save.
+/// `nbrun watch NOTEBOOK.md [-p name=value]... [--port N] [-o DIR] [--no-token]`: a live page that re-runs on save.
 struct WatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
@@ -12,6 +12,11 @@ struct WatchCommand: ParsableCommand {
         The page updates itself: cells show as running, their output appears as it is printed, training \
         shows its progress and loss curve, compile errors appear at their cells. Cached cells are restored, \
         not run again. Ctrl-C stops. Exit status: 0 when stopped, 2 for bad usage.
+
+        Only you see the page: the URL printed carries a secret token, new for each run of nbrun watch, \
+        which your browser keeps in a cookie after the first visit. Requests without it, for another host \
+        name (DNS rebinding), WebSockets from other pages, and requests too long or too slow are refused \
+        with 403 and a line here.
         """)
 
     @Argument(help: "The notebook (.md).")
@@ -25,12 +30,16 @@ struct WatchCommand: ParsableCommand {
     @Option(name: .short, help: ArgumentHelp("Folder for the report and the cache.", valueName: "DIR"))
     var output: String = "output"
 
+    @Flag(name: .customLong("no-token"),
+          help: "Serve the page without a token: any program on this machine can then read it (other sites still cannot).")
+    var noToken = false
+
     func run() throws {
         var options = RunOptions()
         options.outputDirectory = output
         options.parameters = parameters.pairs
         options.handlesInterrupts = false
-        let session = WatchSession(path: notebook, options: options, port: port)
+        let session = WatchSession(path: notebook, options: options, port: port, requiresToken: !noToken)
         session.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         let url: String
         do {
@@ -38,6 +47,12 @@ struct WatchCommand: ParsableCommand {
         } catch {
             FileHandle.standardError.write(Data("nbrun watch: \(error)\n".utf8))
             throw ExitCode(ExitStatus.usage)
+        }
+        if noToken {
+            FileHandle.standardError.write(Data("""
+            nbrun watch: warning: --no-token: any program or user on this machine can read the page, \
+            the notebook's output included; web pages from other sites still cannot.\n
+            """.utf8))
         }
         print("watching \(notebook): open \(url)   (Ctrl-C stops)")
         fflush(stdout)
@@ -50,7 +65,9 @@ struct WatchCommand: ParsableCommand {
             while !interruption.fired { usleep(50_000) }
             session.stop()
         }
-        try session.watch()
+        // `stop` returns once the stop that Ctrl-C started is done (the server's files removed).
+        do { try session.watch() } catch { session.stop(); throw error }
+        session.stop()
         FileHandle.standardError.write(Data("nbrun watch: stopped\n".utf8))
     }
 }

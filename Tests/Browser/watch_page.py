@@ -10,18 +10,27 @@ and then edits the notebook file as a user would:
    outputs, greyed as stale, and the status line says the notebook did not compile;
 3. the error fixed: the page is current again, nothing stale.
 
+A heading named like a cell (`## Cell 1`) stays a heading while cell 1 updates. Hostile pages
+read nothing: one served from another loopback address (127.0.0.2) and one from another port
+of 127.0.0.1 (the same site, so the browser sends the page's cookie) open the page's WebSocket,
+fetch the page and load it with a 64 KB URL; a name resolved to 127.0.0.1 (as DNS rebinding
+does) gets the server's refusal, from a script of that origin too. The URL with the token, as a
+link on another site, still opens the page.
+
 Usage: watch_page.py NBRUN [--bench N] [--screenshots DIR]
 Exit status 0 when every check passed, 1 with the failed check on stderr, 77 when Chromium,
 chromedriver or Selenium is missing (the caller skips). With --bench N, also prints the
 median over N edits of the time from saving the file to the page showing the new output.
 """
 import argparse
+import http.server
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 try:
@@ -51,7 +60,9 @@ def notebook(last_line, training_epochs=2, broken=False):
         "let total = (1...10).reduce(0, +)\nprint(total)",
         ("let broken = 1 +\n" if broken else "") + f"print(\"{last_line}\")",
     ]
-    return "---\ntitle: Live page check\n---\n\n" + "\n\n".join(f"Cell {i + 1}.\n\n```swift\n{c}\n```" for i, c in enumerate(cells)) + "\n"
+    # A heading named like the first cell: its id must not be the cell's.
+    return ("---\ntitle: Live page check\n---\n\n## Cell 1\n\n"
+            + "\n\n".join(f"Cell {i + 1}.\n\n```swift\n{c}\n```" for i, c in enumerate(cells)) + "\n")
 
 
 def write(path, text):
@@ -83,6 +94,95 @@ def output(index):
     return f"(({cell(index)} || document).querySelector('#cell-{index} .outputs') || {{textContent: ''}})"
 
 
+HOSTILE_PAGE = """<!DOCTYPE html><html><body><script>
+var target = 'http://127.0.0.1:PORT';
+var result = {opened: false, messages: [], read: null, done: false};
+var socket = new Promise(function (resolve) {
+  var ws = new WebSocket('ws://127.0.0.1:PORT/events');
+  ws.onopen = function () { result.opened = true; };
+  ws.onmessage = function (event) { result.messages.push(String(event.data).slice(0, 200)); ws.close(); };
+  ws.onclose = function () { resolve(); };
+});
+var read = fetch(target + '/', {credentials: 'include'}).then(function (response) { return response.text(); })
+  .then(function (text) { result.read = text.slice(0, 200); }, function () {});
+var image = new Promise(function (resolve) {
+  var element = new Image();
+  element.onload = element.onerror = function () { resolve(); };
+  element.src = target + '/?' + 'a'.repeat(65536);
+});
+Promise.all([socket, read, image]).then(function () { result.done = true; window.hostileResult = result; });
+</script></body></html>"""
+
+
+def serve_hostile_page(address, port):
+    """Serves HOSTILE_PAGE (aimed at the live page's port) from `address`; returns the server."""
+    page = HOSTILE_PAGE.replace("PORT", str(port)).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *arguments):
+            pass
+
+    server = http.server.ThreadingHTTPServer((address, 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def check_hostile_pages(driver, url, secret):
+    """Each hostile origin reads nothing of the page at `url` (with the token), whose output
+    holds `secret`; a link to `url` on another site still opens the page."""
+    port = int(url.split(":")[2].split("/")[0])
+    live = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    try:
+        for address in ("127.0.0.2", "127.0.0.1"):
+            server = serve_hostile_page(address, port)
+            try:
+                origin = f"http://{address}:{server.server_address[1]}"
+                driver.get(origin + "/")
+                wait(driver, "return window.hostileResult !== undefined", f"the hostile page at {origin} to finish")
+                result = driver.execute_script("return window.hostileResult")
+                assert not result["opened"] and not result["messages"], f"{origin} opened the WebSocket: {result}"
+                assert result["read"] is None, f"{origin} read the page: {result['read']!r}"
+                assert secret not in str(result), f"{origin} read the output"
+                if address == "127.0.0.2":
+                    # The URL as a link on another site: no redirect would carry the SameSite=Strict
+                    # cookie there, so a page of the server's own takes the browser on.
+                    driver.execute_script(f"location.href = {url!r};")
+                    wait(driver, f"return document.body && document.body.textContent.includes({secret!r})",
+                         "the page opened from another site's link")
+                    assert driver.current_url == url.split("?")[0], f"the token stayed in the URL: {driver.current_url}"
+            finally:
+                server.shutdown()
+        # DNS rebinding: a name an attacker points at 127.0.0.1 (here by Chromium's resolver
+        # rules) reaches the server with its own Host, from a script of its own origin.
+        driver.get(f"http://rebind.test:{port}/")
+        body = driver.execute_script("return document.body.textContent")
+        assert "Forbidden" in body and secret not in body, f"the rebound name got: {body[:200]!r}"
+        driver.execute_script(f"""
+            window.rebound = null;
+            var ws = new WebSocket('ws://rebind.test:{port}/events'), messages = [];
+            ws.onmessage = function (event) {{ messages.push(String(event.data)); }};
+            fetch('/').then(function (response) {{ return response.text().then(function (text) {{
+              ws.onclose = function () {{ window.rebound = {{status: response.status, text: text, messages: messages}}; }};
+              if (ws.readyState === WebSocket.CLOSED) ws.onclose();
+            }}); }});
+        """)
+        wait(driver, "return window.rebound !== null", "the rebound name's script to finish")
+        rebound = driver.execute_script("return window.rebound")
+        assert rebound["status"] == 403 and not rebound["messages"], f"the rebound name read: {rebound}"
+        assert secret not in str(rebound), "the rebound name read the output"
+    finally:
+        driver.close()
+        driver.switch_to.window(live)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("nbrun")
@@ -107,14 +207,22 @@ def main():
 
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
-        for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,1600"]:
+        for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,1600",
+                     "--host-resolver-rules=MAP rebind.test 127.0.0.1"]:
             options.add_argument(flag)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         driver = webdriver.Chrome(service=Service(DRIVER), options=options)
         driver.get(url)
         wait(driver, "return document.querySelector('.live-dot.passed') !== null", "the first run to pass", timeout=180)
         wait(driver, f"return {output(10)}.textContent.includes('first version')", "the first output")
+        assert "token=" in url and driver.current_url.rstrip("/") == url.split("?")[0].rstrip("/"), \
+            f"the token URL did not redirect to the plain one: {driver.current_url}"
         driver.execute_script("window.nbrunMarker = 'kept';")
+        # The browser's log is one for all tabs: the hostile pages' refused requests are left out of
+        # what the live page must not log.
+        page_log = driver.get_log("browser")
+        check_hostile_pages(driver, url, "first version")
+        driver.get_log("browser")
 
         # 1. An edit: new output without a reload; the training restored from the cache.
         write(path, notebook("second version"))
@@ -123,6 +231,9 @@ def main():
         assert driver.execute_script("return window.nbrunMarker") == "kept", "the page reloaded"
         assert "cached" in driver.execute_script(f"return {cell(3)}.textContent"), "the training cell was not restored"
         assert not driver.execute_script("return document.querySelector('section.live-stale')"), "a cell is still stale"
+        headings = driver.execute_script("return [...document.querySelectorAll('main h2')].map(h => h.textContent + '#' + h.id)")
+        sections = driver.execute_script("return document.querySelectorAll('section.cell').length")
+        assert headings == ["Cell 1#cell-1-2"] and sections == 10, f"headings {headings}, {sections} cells"
         if args.screenshots:
             driver.save_screenshot(os.path.join(args.screenshots, "watch-passed.png"))
 
@@ -173,7 +284,7 @@ def main():
             print(f"watch: save to updated page, 10 cells, training cached: median {statistics.median(times):.3f} s "
                   f"(goal <= 1.5 s; {', '.join(f'{t:.2f}' for t in times)})")
         # Nothing the page does is refused by its Content-Security-Policy, and it logs no errors.
-        problems = [entry["message"] for entry in driver.get_log("browser")
+        problems = [entry["message"] for entry in page_log + driver.get_log("browser")
                     if entry["level"] == "SEVERE" or "Content Security Policy" in entry["message"]]
         assert not problems, f"the page logged: {problems}"
         print("watch page: all checks passed")
@@ -199,7 +310,7 @@ def main():
             sys.exit(1)
         # The terminal has a line per run: its verdict, and the errors of the one that did not compile.
         for expected in ("live.md: 10 passed, 0 failed in", "live.md: not run: the errors above", "error:",
-                         "nbrun watch: stopped"):
+                         "nbrun watch: stopped", " refused GET /"):
             if expected not in terminal:
                 print(f"nbrun watch's terminal lacks {expected!r}:\n{terminal}", file=sys.stderr)
                 sys.exit(1)

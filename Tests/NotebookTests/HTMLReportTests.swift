@@ -75,6 +75,21 @@ import Testing
         #expect(!html.contains("katex"))  // no math, no KaTeX
     }
 
+    /// Headings and cells' sections have ids of their own kinds: a heading `Cell 1` does not take
+    /// the id of cell 1's section, which links and the live page's updates look up.
+    @Test func headingIdsNeverTakeACellsId() throws {
+        let notebook = try NotebookParser.parse("## Cell 1\n\n```swift\nprint(1)\n```\n\n# cell-2\n\n```swift\nprint(2)\n```\n",
+                                                path: "ids.md")
+        let html = HTMLReport(notebook: notebook, results: [], info: .init(), name: "ids").render().html
+        let ids = html.components(separatedBy: " id=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        #expect(Set(ids).count == ids.count, "repeated ids: \(ids)")
+        #expect(html.contains("<section class=\"cell notRun\" id=\"cell-1\">"))
+        #expect(html.contains("<h2 id=\"cell-1-2\">Cell 1</h2>"))
+        #expect(html.contains("<h1 id=\"cell-2-2\">cell-2</h1>"))
+        #expect(html.contains("<a href=\"#cell-1-2\">Cell 1</a>"))
+        #expect(HeadingIDs.isCellID("cell-12") && !HeadingIDs.isCellID("cell-") && !HeadingIDs.isCellID("cell-1-2"))
+    }
+
     @Test func figuresAreEmbeddedOrWrittenBeside() {
         let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47]
         let result = CellResult(cellIndex: 1, status: .passed, outputs: [.display(.png(Data(png)))])

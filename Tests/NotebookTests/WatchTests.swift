@@ -60,6 +60,40 @@ import Testing
         #expect(messages.contains { if case .status(let html) = $0 { return html.contains("did not compile") } else { return false } })
     }
 
+    /// A heading `## Cell 1` keeps its own id: the update of cell 1 is for the cell's section, the
+    /// only element with the id it names (the page's script replaces that element).
+    @Test func aHeadingNamedLikeACellIsNotTheCellsSection() throws {
+        let page = LivePage(name: "live")
+        page.runStarted(try NotebookParser.parse("## Cell 1\n\n```swift\nprint(1)\n```\n", path: "live.md"))
+        _ = page.takeChanges()
+        page.cellStarted(0)
+        guard case .cell(let id, _)? = page.takeChanges().first else { Issue.record("no cell update"); return }
+        let html = page.page()
+        #expect(html.components(separatedBy: " id=\"\(id)\"").count == 2, "the id \(id) is not unique")
+        #expect(html.contains("<section class=\"cell live-running passed\" id=\"\(id)\">"))
+        #expect(html.contains("<h2 id=\"cell-1-2\">Cell 1</h2>"))
+    }
+
+    /// After a compile error the header gives the failed attempt's date and time, not the
+    /// previous run's; while a run goes on, it says so instead of a time.
+    @Test func theHeaderNeverShowsAnEarlierRunsTime() throws {
+        let page = LivePage(name: "live")
+        let parsed = try notebook(["print(1)"])
+        page.runStarted(parsed)
+        var run = NotebookRun(notebook: parsed, results: [CellResult(cellIndex: 0, status: .passed)], parameters: [],
+                              seconds: 12.34, compileSeconds: 1, binaryReused: false, interrupted: false)
+        run.swiftVersion = "Swift version 6.3"
+        page.runEnded(run)
+        #expect(page.page().contains("<dt>total time</dt><dd>12.34 s</dd>"))
+        page.runStarted(parsed)
+        #expect(page.page().contains("<dt>total time</dt><dd>running</dd>"))
+        page.failedToBuild(NotebookError([Diagnostic(file: "live.md", line: 2, column: 1, severity: .error, message: "no")]),
+                           notebook: parsed, startedAt: Date())
+        let html = page.page()
+        #expect(!html.contains("12.34 s") && html.contains("<dt>total time</dt><dd>0.0"), "\(html)")
+        #expect(html.contains("Swift version 6.3"))
+    }
+
     /// The browser check (also the source of the "save to updated page" benchmark).
     @Test(.timeLimit(.minutes(10)), .enabled(if: browserTestsCanRun, "chromium, chromedriver or Selenium is not installed (scripts/setup test-deps)"))
     func theLivePageInARealBrowser() throws {
