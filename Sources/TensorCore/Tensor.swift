@@ -228,18 +228,22 @@ extension Tensor: Sendable {}
 
 // MARK: - Allocation
 
-/// Set once, before the engine's first large allocation: keep freed buffers of up to 32 MiB in
-/// glibc's heap instead of returning them to the kernel.
+/// Set once, before the engine's first large allocation: keep freed buffers in glibc's heap
+/// instead of returning them to the kernel.
 ///
 /// Why: by default glibc serves blocks above 128 KiB (a threshold that grows dynamically, but
 /// only after a free) with a fresh `mmap` and unmaps them on free, so a training step, which
 /// allocates the same activations and gradients every step, paid a page fault (and a page
-/// clear, `clear_page_erms` in perf) per 4 KiB of every large temporary. With the mmap
-/// threshold at 32 MiB and a large trim threshold, the next step's buffers come back from the
-/// free lists already mapped. Larger blocks (whole datasets) are still mapped, and unmapped.
+/// clear, `clear_page_erms` in perf) per 4 KiB of every large temporary. With mmap off
+/// (M_MMAP_MAX 0) and a large trim threshold, the next step's buffers come back from the free
+/// lists already mapped (`benchmarks cnn layers`: no page fault per step once warm). Blocks
+/// over 32 MiB (glibc's largest mmap threshold) are heap blocks too: a 10M-value add went from
+/// 2.3-3.3x a memcpy of its 40 MB to 1.7-2.0x, a ReLU from 1.6-2.5x to 1.1-1.3x (`benchmarks
+/// engine elementwise`, interleaved), with the same peak memory in `benchmarks mlp`. Up to the
+/// trim threshold of freed memory at the top of the heap stays with the process.
 let mallocTuning: Void = {
     #if os(Linux)
-    _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 32 << 20)
+    _ = glibcMallopt(-4 /* M_MMAP_MAX */, 0)
     _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 256 << 20)
     #endif
 }()

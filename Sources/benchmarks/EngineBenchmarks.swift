@@ -14,6 +14,10 @@ func runEngineBenchmarks() throws {
         try benchmarkKernelSets()
         return
     }
+    if CommandLine.arguments.dropFirst(2).first == "elementwise" {
+        benchmarkElementwise()
+        return
+    }
     try benchmarkKernelSets()
     print("# engine: cores \(ProcessInfo.processInfo.activeProcessorCount), BLAS threads \(Parallelism.blasThreads), "
           + "parallel threshold \(Parallelism.minimumElements) values, load average \(loadAverage())")
