@@ -130,7 +130,8 @@ private func perSampleMean(_ x: Variable) -> Variable {
 public func dropout(_ x: Variable, rate: Float, using generator: inout RandomGenerator) -> Variable {
     if rate < 0 || rate >= 1 { engineFailure("dropout: rate \(rate) must be in [0, 1)") }
     if rate == 0 { return x }
-    let mask = Tensor.randomBernoulli(shape: x.shape, probability: 1 - rate, using: &generator) * (1 / (1 - rate))
+    // Bernoulli draws times 1/(1 - rate), as one pass: kept values are exactly that scale.
+    let mask = Tensor.randomBernoulli(shape: x.shape, probability: 1 - rate, value: 1 / (1 - rate), using: &generator)
     return x * mask
 }
 

@@ -82,8 +82,17 @@ extension Tensor {
 
     /// 1 with probability `probability`, else 0 (for dropout masks).
     public static func randomBernoulli(shape: [Int], probability: Float, using generator: inout RandomGenerator) -> Tensor {
-        Tensor(shape: shape) { buffer in
-            for i in 0..<buffer.count { buffer[i] = generator.nextUniform() < probability ? 1 : 0 }
+        randomBernoulli(shape: shape, probability: probability, value: 1, using: &generator)
+    }
+
+    /// `value` with `probability`, else 0, from the same draws as `randomBernoulli` (a dropout
+    /// mask with its scale, in one pass).
+    package static func randomBernoulli(shape: [Int], probability: Float, value: Float, using generator: inout RandomGenerator) -> Tensor {
+        // A local copy: the generator's state stays in registers through the loop.
+        var local = generator
+        defer { generator = local }
+        return Tensor(shape: shape) { buffer in
+            for i in 0..<buffer.count { buffer[i] = local.nextUniform() < probability ? value : 0 }
         }
     }
 
