@@ -54,6 +54,10 @@ import Testing
                """, message: "Tensor.scalars: 1 values assigned to a tensor of shape [2, 2], which holds 4"),
         Misuse(name: "shapeOverflow", code: "print(Tensor([], shape: [1 << 32, 1 << 32]).count)",
                message: "Tensor(_:shape:): shape [4294967296, 4294967296] holds more values than memory can address"),
+        Misuse(name: "raggedArray", code: """
+               let rows: [[[Int]]] = [[[1, 2], [3, 4]], [[5, 6], [7]]]
+               print(Tensor(rows))
+               """, message: "Tensor(_:): row 1, 1 has 1 entries, row 0, 0 has 2: every row of a level must have the same length"),
         // Siblings: the same invariants through other doors.
         Misuse(name: "shapeElement", code: """
                var t = Tensor([1, 2, 3, 4])
