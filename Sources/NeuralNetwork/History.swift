@@ -67,6 +67,11 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError {
     case notCompiled
     /// Inputs and targets disagree, or the data is empty.
     case badData(String)
+    /// Parameters that train got no gradient on the first step, by model-level name ("2.weight"),
+    /// each with the layer holding it ("layer 2 (Dense)").
+    case noGradient([(layer: String, parameter: String)])
+    /// Every parameter is frozen (or the model has none): there is nothing to train.
+    case nothingToTrain(frozen: Int)
 
     public var description: String {
         switch self {
@@ -76,6 +81,17 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError {
             return "the model is not compiled: call model.compile(optimizer:loss:) before fit or evaluate"
         case .badData(let message):
             return message
+        case .noGradient(let parameters):
+            let names = parameters.map { "\($0.layer): '\($0.parameter)'" }.joined(separator: ", ")
+            let first = parameters.first.map { String($0.parameter.split(separator: ".").last ?? "") } ?? "weight"
+            return "fit: \(names) got no gradient on the first step: the loss does not depend on "
+                + (parameters.count == 1 ? "it" : "them") + ". Use each in the layer's callAsFunction as a Variable "
+                + "(.value and detached() cut it off from the gradients), or freeze it (\(first).requiresGrad = false) "
+                + "if it is not meant to train."
+        case .nothingToTrain(let frozen):
+            return frozen > 0
+                ? "fit: every parameter of the model is frozen (\(frozen) of them): there is nothing to train; unfreeze() a layer first"
+                : "fit: the model has no parameters to train"
         }
     }
     public var errorDescription: String? { description }
@@ -210,7 +226,7 @@ public final class LearningRateScheduler: Callback {
 }
 
 /// Progress of a training run, as reported to `TrainingProgress.observer` (the notebook kernel
-/// shows it) after each step.
+/// shows it) after each step of a `fit` with `verbose: true`.
 public struct TrainingProgress {
     public var epoch: Int
     public var epochs: Int

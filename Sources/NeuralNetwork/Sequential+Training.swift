@@ -1,5 +1,4 @@
 import Foundation
-import Datasets
 
 // `fit`: the training loop of a `Sequential` model.
 
@@ -17,7 +16,8 @@ extension Sequential {
     ///     calling `fit` again (a loop of one-epoch fits) shuffles anew, as Keras does, and a
     ///     notebook that seeds the global generator still runs the same every time.
     ///   - callbacks: told when training and each epoch start and after each epoch (early stopping, schedules).
-    ///   - verbose: a progress bar on a terminal, a line per epoch otherwise.
+    ///   - verbose: a progress bar on a terminal, a line per epoch otherwise, and progress reported
+    ///     to `TrainingProgress.observer` (nbrun's progress line and live page); false: nothing at all.
     /// - Throws: `TrainingError.nonFiniteLoss` naming the step where the loss became NaN or
     ///   infinite; `.notCompiled`; `.badData`.
     @discardableResult
@@ -66,6 +66,7 @@ extension Sequential {
         guard batchSize > 0, epochs >= 0 else { throw TrainingError.badData("fit: batchSize must be positive and epochs not negative") }
         let samples = data.sampleCount
         guard samples > 0 else { throw TrainingError.badData("fit: no training samples") }
+        if epochs > 0 && trainableParameters.isEmpty { throw TrainingError.nothingToTrain(frozen: parameters.count) }
         let steps = (samples + batchSize - 1) / batchSize
         var generator = RandomGenerator(seed: seed ?? RandomGenerator.global.next())
         var history = History()
@@ -81,8 +82,8 @@ extension Sequential {
             let start = DispatchTime.now().uptimeNanoseconds
             for callback in callbacks { callback.epochStarted(epoch, model: self) }
             isTraining = true
-            // Layers may change between epochs (a callback), not during one.
-            let parameters = self.parameters
+            // Layers may change between epochs (a callback), not during one; frozen ones are left out.
+            let parameters = self.trainableParameters
             for i in order.indices { order[i] = i }
             if shuffle { generator.shuffle(&order) }
             var lossSum: Double = 0
@@ -91,11 +92,12 @@ extension Sequential {
                 let rows = order[(step * batchSize)..<min(samples, (step + 1) * batchSize)]
                 let (rawX, batchY) = data.batch(rows: rows)
                 let batchX = try shapedForModel(rawX, batchY, "fit", &shapes)
-                let output = self(Variable(batchX))
+                let output = self(batchX)
                 let lossValue = loss(output, batchY)
                 let value = lossValue.scalar
                 guard value.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step + 1, loss: value) }
                 lossValue.backward()
+                if epoch == 1 && step == 0 { try checkGradients(parameters) }
                 optimizer.update(parameters)
                 for parameter in parameters { parameter.zeroGrad() }
 
@@ -103,7 +105,7 @@ extension Sequential {
                 lossSum += Double(value) * Double(rows.count)
                 measured.add(output.value, batchY)
                 progress.step(epoch: epoch, step: step + 1, loss: Float(lossSum / Double(step * batchSize + rows.count)))
-                if let observer = TrainingProgress.observer {
+                if verbose, let observer = TrainingProgress.observer {
                     let mean = Float(lossSum / Double(step * batchSize + rows.count))
                     observer(TrainingProgress(epoch: epoch, epochs: epochs, step: step + 1, steps: steps, loss: value, meanLoss: mean))
                 }
@@ -119,9 +121,11 @@ extension Sequential {
             record.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             history.epochs.append(record)
             progress.epochEnded(record)
-            TrainingProgress.observer?(TrainingProgress(epoch: epoch, epochs: epochs, step: steps, steps: steps,
-                                                        loss: history.stepLosses.last ?? record.loss, meanLoss: record.loss,
-                                                        record: record))
+            if verbose {
+                TrainingProgress.observer?(TrainingProgress(epoch: epoch, epochs: epochs, step: steps, steps: steps,
+                                                            loss: history.stepLosses.last ?? record.loss, meanLoss: record.loss,
+                                                            record: record))
+            }
             var keepGoing = true
             for callback in callbacks where !callback.epochEnded(record, model: self) { keepGoing = false }
             if !keepGoing { break }
@@ -130,3 +134,26 @@ extension Sequential {
         return history
     }
 }
+
+extension Sequential {
+    /// Throws `noGradient`, naming each layer and parameter, when a parameter that trains got no
+    /// gradient from the first step's `backward()`: the loss does not depend on it (a weight read
+    /// through `.value`, or not used at all), so training would leave it as it is without a word.
+    /// Gradients are cleared first, so the model is as it was before the step.
+    func checkGradients(_ trainable: [Variable]) throws {
+        let missing = Set(trainable.filter { $0.grad == nil }.map(ObjectIdentifier.init))
+        guard !missing.isEmpty else { return }
+        for parameter in trainable { parameter.zeroGrad() }
+        var found: [(layer: String, parameter: String)] = []
+        for (name, parameter) in namedParameters where missing.contains(ObjectIdentifier(parameter)) {
+            let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let index = Int(parts[0]), layers.indices.contains(index) else {
+                found.append(("the model", name))
+                continue
+            }
+            found.append(("layer \(index) (\(layers[index].typeName))", parts[1]))
+        }
+        throw TrainingError.noGradient(found)
+    }
+}
+

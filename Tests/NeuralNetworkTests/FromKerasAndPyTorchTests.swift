@@ -6,8 +6,6 @@ import Datasets
 /// A layer of one's own, as docs/from-keras-and-pytorch.md spells it.
 final class Block: Layer {
     let linear = Linear(4, 4)
-    var isTraining = true
-    var namedParameters: [(String, Variable)] { prefixed("linear", linear) }
     func callAsFunction(_ x: Variable) -> Variable { relu(linear(x)) }
 }
 
