@@ -132,7 +132,7 @@ public final class Dropout: Layer {
         self.rate = rate
     }
     /// A rate given as a Double (a front-matter parameter).
-    @_disfavoredOverload public convenience init(rate: Double) { self.init(rate: Float(rate)) }
+    @_disfavoredOverload public convenience init<N: ConvertibleToFloat>(rate: N) { self.init(rate: rate.floatValue) }
     public func callAsFunction(_ x: Variable) -> Variable {
         isTraining ? dropout(x, rate: rate) : x
     }
