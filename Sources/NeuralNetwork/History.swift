@@ -227,7 +227,7 @@ public final class LearningRateScheduler: Callback {
 
 /// Progress of a training run, as reported to `TrainingProgress.observer` (the notebook kernel
 /// shows it) after each step of a `fit` with `verbose: true`.
-public struct TrainingProgress {
+package struct TrainingProgress {
     public var epoch: Int
     public var epochs: Int
     public var step: Int
