@@ -84,6 +84,16 @@ public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, trans
                     .matmul(transposeA: transposeA, transposeB: transposeB), [a, b])
 }
 
+/// The product of data (a constant tensor) and a variable: `matmul(x, w)` for inputs `x`.
+public func matmul(_ a: Tensor, _ b: Variable, transposeA: Bool = false, transposeB: Bool = false) -> Variable {
+    matmul(Variable(a, requiresGrad: false), b, transposeA: transposeA, transposeB: transposeB)
+}
+
+/// The product of a variable and a constant tensor.
+public func matmul(_ a: Variable, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Variable {
+    matmul(a, Variable(b, requiresGrad: false), transposeA: transposeA, transposeB: transposeB)
+}
+
 // MARK: - Reductions
 
 extension Variable {
