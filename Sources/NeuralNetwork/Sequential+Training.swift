@@ -57,11 +57,33 @@ extension Sequential {
     /// - Parameters:
     ///   - data: the training samples; for `.crossEntropy` a `LabeledDataset`'s targets are its labels.
     ///   - validationData: evaluated after each epoch.
+    ///   - validationSplit: or, the fraction of `data` held out (the last samples) for validation,
+    ///     as `fit(x:y:validationSplit:)` holds out the last rows.
     ///   - Others: as `fit(x:y:)`.
     @discardableResult
     public func fit<Source: BatchSource>(_ data: Source, batchSize: Int = 32, epochs: Int = 1,
-                                         validationData: (any BatchSource)? = nil, shuffle: Bool = true, seed: UInt64? = nil,
+                                         validationData: (any BatchSource)? = nil, validationSplit: Double = 0,
+                                         shuffle: Bool = true, seed: UInt64? = nil,
                                          callbacks: [Callback] = [], verbose: Bool = true) throws -> History {
+        // Also refuses NaN, and 1e300 (converting the held-out count to Int is undefined in release builds).
+        guard validationSplit >= 0 && validationSplit < 1 else {
+            throw TrainingError.badData("fit: validationSplit \(validationSplit) must be in [0, 1)")
+        }
+        guard validationSplit > 0 && validationData == nil else {
+            return try train(data, batchSize: batchSize, epochs: epochs, validationData: validationData, shuffle: shuffle,
+                             seed: seed, callbacks: callbacks, verbose: verbose)
+        }
+        let held = Int(Double(data.sampleCount) * validationSplit)
+        let kept = data.sampleCount - held
+        guard held > 0, kept > 0 else { throw TrainingError.badData("fit: validationSplit \(validationSplit) leaves no training or no validation samples") }
+        return try train(SampleRange(data, 0..<kept), batchSize: batchSize, epochs: epochs,
+                         validationData: SampleRange(data, kept..<data.sampleCount), shuffle: shuffle, seed: seed,
+                         callbacks: callbacks, verbose: verbose)
+    }
+
+    /// `fit(_:)`'s loop, over the samples it trains on.
+    private func train<Source: BatchSource>(_ data: Source, batchSize: Int, epochs: Int, validationData: (any BatchSource)?,
+                                            shuffle: Bool, seed: UInt64?, callbacks: [Callback], verbose: Bool) throws -> History {
         guard let optimizer else { throw TrainingError.notCompiled }
         guard batchSize > 0, epochs >= 0 else { throw TrainingError.badData("fit: batchSize must be positive and epochs not negative") }
         let samples = data.sampleCount
