@@ -226,7 +226,7 @@ public final class LearningRateScheduler: Callback {
 }
 
 /// Progress of a training run, as reported to `TrainingProgress.observer` (the notebook kernel
-/// shows it) after each step of a `fit` with `verbose: true`.
+/// shows it) after each step.
 package struct TrainingProgress {
     public var epoch: Int
     public var epochs: Int
@@ -238,8 +238,11 @@ package struct TrainingProgress {
     public var meanLoss: Float
     /// Set once per epoch, after its last step (and validation): the epoch's record.
     public var record: EpochRecord?
+    /// `fit`'s `verbose`: false asks that nothing be printed (nbrun's terminal progress line neither).
+    public var verbose: Bool
 
-    public init(epoch: Int, epochs: Int, step: Int, steps: Int, loss: Float, meanLoss: Float, record: EpochRecord? = nil) {
+    public init(epoch: Int, epochs: Int, step: Int, steps: Int, loss: Float, meanLoss: Float, record: EpochRecord? = nil,
+                verbose: Bool = true) {
         self.epoch = epoch
         self.epochs = epochs
         self.step = step
@@ -247,6 +250,7 @@ package struct TrainingProgress {
         self.loss = loss
         self.meanLoss = meanLoss
         self.record = record
+        self.verbose = verbose
     }
 
     /// Receives progress from every `fit`; nil by default.

@@ -16,8 +16,8 @@ extension Sequential {
     ///     calling `fit` again (a loop of one-epoch fits) shuffles anew, as Keras does, and a
     ///     notebook that seeds the global generator still runs the same every time.
     ///   - callbacks: told when training and each epoch start and after each epoch (early stopping, schedules).
-    ///   - verbose: a progress bar on a terminal, a line per epoch otherwise, and progress reported
-    ///     to `TrainingProgress.observer` (nbrun's progress line and live page); false: nothing at all.
+    ///   - verbose: a progress bar on a terminal, a line per epoch otherwise, and nbrun's progress
+    ///     line; false prints nothing (`nbrun watch`'s page still charts the loss).
     /// - Throws: `TrainingError.nonFiniteLoss` naming the step where the loss became NaN or
     ///   infinite; `.notCompiled`; `.badData`.
     @discardableResult
@@ -127,9 +127,10 @@ extension Sequential {
                 lossSum += Double(value) * Double(rows.count)
                 measured.add(output.value, batchY)
                 progress.step(epoch: epoch, step: step + 1, loss: Float(lossSum / Double(step * batchSize + rows.count)))
-                if verbose, let observer = TrainingProgress.observer {
+                if let observer = TrainingProgress.observer {
                     let mean = Float(lossSum / Double(step * batchSize + rows.count))
-                    observer(TrainingProgress(epoch: epoch, epochs: epochs, step: step + 1, steps: steps, loss: value, meanLoss: mean))
+                    observer(TrainingProgress(epoch: epoch, epochs: epochs, step: step + 1, steps: steps, loss: value, meanLoss: mean,
+                                              verbose: verbose))
                 }
             }
             var record = EpochRecord(epoch: epoch, loss: Float(lossSum / Double(samples)), metrics: [:], validationLoss: nil,
@@ -143,11 +144,9 @@ extension Sequential {
             record.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             history.epochs.append(record)
             progress.epochEnded(record)
-            if verbose {
-                TrainingProgress.observer?(TrainingProgress(epoch: epoch, epochs: epochs, step: steps, steps: steps,
-                                                            loss: history.stepLosses.last ?? record.loss, meanLoss: record.loss,
-                                                            record: record))
-            }
+            TrainingProgress.observer?(TrainingProgress(epoch: epoch, epochs: epochs, step: steps, steps: steps,
+                                                        loss: history.stepLosses.last ?? record.loss, meanLoss: record.loss,
+                                                        record: record, verbose: verbose))
             var keepGoing = true
             for callback in callbacks where !callback.epochEnded(record, model: self) { keepGoing = false }
             if !keepGoing { break }

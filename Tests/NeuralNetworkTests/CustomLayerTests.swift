@@ -298,13 +298,11 @@ private let labels = Tensor((0..<16).map { Float($0 % 2) })
             loss.backward()
             optimizer.update(model.parameters)
         }
-        model.isTraining = false
         let path = temporaryPath("two-tower")
         try model.saveWeights(to: path)
         #expect(FileManager.default.fileExists(atPath: path + ".safetensors"))
         RandomGenerator.seedGlobal(10)
         let rebuilt = TwoTower()
-        rebuilt.isTraining = false
         #expect(rebuilt.predict(inputs) != model.predict(inputs))
         try rebuilt.loadWeights(from: path + ".safetensors")
         #expect(rebuilt.predict(inputs).scalars.map(\.bitPattern) == model.predict(inputs).scalars.map(\.bitPattern))

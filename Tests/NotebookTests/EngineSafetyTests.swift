@@ -136,10 +136,6 @@ import Testing
                message: "crossEntropy: target 1.5 (sample 1) is not a class index"),
         Misuse(name: "lstmSize", code: "print(LSTM(1, 1 << 62).hiddenCount)",
                message: "LSTM(1, 4611686018427387904): sizes must not be negative"),
-        Misuse(name: "maxPoolIndices", code: "print(maxPool2DBackward(Tensor([1]), indices: [100000], inputShape: [1]))",
-               message: "maxPool2DBackward: index 100000 (position 0) is outside the input of shape [1]"),
-        Misuse(name: "evenParts", code: "print(Parallelism.evenParts(10, parts: -1))",
-               message: "Parallelism.evenParts: need count >= 0 and parts >= 1, got 10 and -1"),
         Misuse(name: "hugePadding", code: """
                let conv = Conv2D(1, 1, kernelSize: 3, padding: Int.max / 2)
                print(conv(Variable(Tensor.zeros([1, 1, 4, 4]))).value.shape)
