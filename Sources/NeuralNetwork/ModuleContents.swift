@@ -21,7 +21,7 @@ import Foundation
 /// an operation (a stored activation, say) is not a parameter; only leaves are.
 ///
 /// Nothing is cached: every call reflects again, so a property changed after `init` (a layer
-/// replaced, a weight reassigned) is seen at once. `benchmarks engine` measures the walk.
+/// replaced, a weight reassigned) is seen at once. `benchmarks modules` measures the walk against a training step.
 struct ModuleContents {
     /// The module's own parameters: leaf variables in its properties, by property name.
     var parameters: [(name: String, variable: Variable)] = []
