@@ -1,9 +1,9 @@
 // swift-tools-version:6.0
 // nbrun: a notebook runner for Swift, and the neural-network engine its notebooks call.
-// Dependencies point one way (see DESIGN.md): C modules <- TensorCore <- Autodiff <-
-// NeuralNetwork <- Optimizers; Datasets (on TensorCore) beside Autodiff, read by NeuralNetwork's
-// training loop (fit builds each mini-batch from a dataset); Plotting beside them; NotebookKernel
-// re-exports all of it for generated notebook programs; Notebook and nbrun are the tool.
+// Dependencies point one way (see docs/architecture.md): C modules <- TensorCore <- Autodiff <-
+// NeuralNetwork <- Optimizers; Datasets (on TensorCore) beside Autodiff: NeuralNetwork's training
+// loop reads any BatchSource (TensorCore), which datasets adopt; Plotting beside them;
+// NotebookKernel re-exports all of it for generated notebook programs; Notebook and nbrun are the tool.
 import Foundation
 import PackageDescription
 
@@ -58,7 +58,7 @@ let package = Package(
         // The engine.
         .target(name: "TensorCore", dependencies: ["COpenBLAS", "CBLASKernels"], swiftSettings: vectorSettings),
         .target(name: "Autodiff", dependencies: ["TensorCore"], swiftSettings: engineSettings),
-        .target(name: "NeuralNetwork", dependencies: ["Autodiff", "Datasets"], swiftSettings: engineSettings),
+        .target(name: "NeuralNetwork", dependencies: ["Autodiff"], swiftSettings: engineSettings),
         .target(name: "Optimizers", dependencies: ["NeuralNetwork"], swiftSettings: vectorSettings),
         .target(name: "Datasets", dependencies: ["TensorCore", "CZlib"], swiftSettings: engineSettings),
         .target(name: "Plotting", dependencies: ["CGD", "TensorCore"], swiftSettings: engineSettings),

@@ -103,7 +103,7 @@ public func klDivergence(predicted: Variable, expected: Tensor, reduction: LossR
     if predicted.shape != expected.shape { shapeMismatch("klDivergence", predicted.shape, expected.shape) }
     let safeTarget = Tensor.where(expected .> 0, expected, Tensor.ones(like: expected))
     let targetTerm = expected * log(safeTarget)     // p log p, 0 where p = 0 (a constant)
-    let losses = (Variable(targetTerm) - log(clamp(predicted, min: 1e-7, max: 1)) * expected)
+    let losses = (Variable(targetTerm, requiresGrad: false) - log(clamp(predicted, min: 1e-7, max: 1)) * expected)
     let perSample = losses.rank > 1 ? losses.sum(alongAxes: Array(1..<losses.rank)) : losses
     return reduction.reduce(perSample)
 }

@@ -3,21 +3,12 @@
 // operation, so gradients are those of `Float(number)`.
 
 extension Variable {
-    @_disfavoredOverload public static func + (lhs: Variable, rhs: Double) -> Variable { lhs + Float(rhs) }
-    @_disfavoredOverload public static func - (lhs: Variable, rhs: Double) -> Variable { lhs - Float(rhs) }
-    @_disfavoredOverload public static func * (lhs: Variable, rhs: Double) -> Variable { lhs * Float(rhs) }
-    @_disfavoredOverload public static func / (lhs: Variable, rhs: Double) -> Variable { lhs / Float(rhs) }
-    @_disfavoredOverload public static func + (lhs: Double, rhs: Variable) -> Variable { Float(lhs) + rhs }
-    @_disfavoredOverload public static func - (lhs: Double, rhs: Variable) -> Variable { Float(lhs) - rhs }
-    @_disfavoredOverload public static func * (lhs: Double, rhs: Variable) -> Variable { Float(lhs) * rhs }
-    @_disfavoredOverload public static func / (lhs: Double, rhs: Variable) -> Variable { Float(lhs) / rhs }
-
-    @_disfavoredOverload public static func + (lhs: Variable, rhs: Int) -> Variable { lhs + Float(rhs) }
-    @_disfavoredOverload public static func - (lhs: Variable, rhs: Int) -> Variable { lhs - Float(rhs) }
-    @_disfavoredOverload public static func * (lhs: Variable, rhs: Int) -> Variable { lhs * Float(rhs) }
-    @_disfavoredOverload public static func / (lhs: Variable, rhs: Int) -> Variable { lhs / Float(rhs) }
-    @_disfavoredOverload public static func + (lhs: Int, rhs: Variable) -> Variable { Float(lhs) + rhs }
-    @_disfavoredOverload public static func - (lhs: Int, rhs: Variable) -> Variable { Float(lhs) - rhs }
-    @_disfavoredOverload public static func * (lhs: Int, rhs: Variable) -> Variable { Float(lhs) * rhs }
-    @_disfavoredOverload public static func / (lhs: Int, rhs: Variable) -> Variable { Float(lhs) / rhs }
+    @_disfavoredOverload public static func + <N: ConvertibleToFloat>(lhs: Variable, rhs: N) -> Variable { lhs + rhs.floatValue }
+    @_disfavoredOverload public static func - <N: ConvertibleToFloat>(lhs: Variable, rhs: N) -> Variable { lhs - rhs.floatValue }
+    @_disfavoredOverload public static func * <N: ConvertibleToFloat>(lhs: Variable, rhs: N) -> Variable { lhs * rhs.floatValue }
+    @_disfavoredOverload public static func / <N: ConvertibleToFloat>(lhs: Variable, rhs: N) -> Variable { lhs / rhs.floatValue }
+    @_disfavoredOverload public static func + <N: ConvertibleToFloat>(lhs: N, rhs: Variable) -> Variable { lhs.floatValue + rhs }
+    @_disfavoredOverload public static func - <N: ConvertibleToFloat>(lhs: N, rhs: Variable) -> Variable { lhs.floatValue - rhs }
+    @_disfavoredOverload public static func * <N: ConvertibleToFloat>(lhs: N, rhs: Variable) -> Variable { lhs.floatValue * rhs }
+    @_disfavoredOverload public static func / <N: ConvertibleToFloat>(lhs: N, rhs: Variable) -> Variable { lhs.floatValue / rhs }
 }

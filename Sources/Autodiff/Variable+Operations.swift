@@ -20,17 +20,17 @@ extension Variable {
     public static func + (lhs: Float, rhs: Variable) -> Variable { rhs + lhs }
     public static func - (lhs: Float, rhs: Variable) -> Variable { -rhs + lhs }
     public static func * (lhs: Float, rhs: Variable) -> Variable { rhs * lhs }
-    public static func / (lhs: Float, rhs: Variable) -> Variable { Variable(Tensor(scalar: lhs)) / rhs }
+    public static func / (lhs: Float, rhs: Variable) -> Variable { Variable(Tensor(scalar: lhs), requiresGrad: false) / rhs }
 
     // A Tensor operand is a constant.
-    public static func + (lhs: Variable, rhs: Tensor) -> Variable { lhs + Variable(rhs) }
-    public static func - (lhs: Variable, rhs: Tensor) -> Variable { lhs - Variable(rhs) }
-    public static func * (lhs: Variable, rhs: Tensor) -> Variable { lhs * Variable(rhs) }
-    public static func / (lhs: Variable, rhs: Tensor) -> Variable { lhs / Variable(rhs) }
-    public static func + (lhs: Tensor, rhs: Variable) -> Variable { Variable(lhs) + rhs }
-    public static func - (lhs: Tensor, rhs: Variable) -> Variable { Variable(lhs) - rhs }
-    public static func * (lhs: Tensor, rhs: Variable) -> Variable { Variable(lhs) * rhs }
-    public static func / (lhs: Tensor, rhs: Variable) -> Variable { Variable(lhs) / rhs }
+    public static func + (lhs: Variable, rhs: Tensor) -> Variable { lhs + Variable(rhs, requiresGrad: false) }
+    public static func - (lhs: Variable, rhs: Tensor) -> Variable { lhs - Variable(rhs, requiresGrad: false) }
+    public static func * (lhs: Variable, rhs: Tensor) -> Variable { lhs * Variable(rhs, requiresGrad: false) }
+    public static func / (lhs: Variable, rhs: Tensor) -> Variable { lhs / Variable(rhs, requiresGrad: false) }
+    public static func + (lhs: Tensor, rhs: Variable) -> Variable { Variable(lhs, requiresGrad: false) + rhs }
+    public static func - (lhs: Tensor, rhs: Variable) -> Variable { Variable(lhs, requiresGrad: false) - rhs }
+    public static func * (lhs: Tensor, rhs: Variable) -> Variable { Variable(lhs, requiresGrad: false) * rhs }
+    public static func / (lhs: Tensor, rhs: Variable) -> Variable { Variable(lhs, requiresGrad: false) / rhs }
 
     /// `a` where `condition` is nonzero, else `b` (broadcasting); the condition is a constant.
     public static func `where`(_ condition: Tensor, _ a: Variable, _ b: Variable) -> Variable {
@@ -43,9 +43,9 @@ public func max(_ a: Variable, _ b: Variable) -> Variable { Variable.record(max(
 /// Elementwise minimum (broadcasting); at ties the gradient goes to `a`.
 public func min(_ a: Variable, _ b: Variable) -> Variable { Variable.record(min(a.value, b.value), .minimum, [a, b]) }
 /// Elementwise maximum with a constant.
-public func max(_ a: Variable, _ b: Float) -> Variable { max(a, Variable(Tensor(scalar: b))) }
+public func max(_ a: Variable, _ b: Float) -> Variable { max(a, Variable(Tensor(scalar: b), requiresGrad: false)) }
 /// Elementwise minimum with a constant.
-public func min(_ a: Variable, _ b: Float) -> Variable { min(a, Variable(Tensor(scalar: b))) }
+public func min(_ a: Variable, _ b: Float) -> Variable { min(a, Variable(Tensor(scalar: b), requiresGrad: false)) }
 /// Values clamped to `[minimum, maximum]` (gradient 1 inside, 0 outside).
 public func clamp(_ x: Variable, min minimum: Float, max maximum: Float) -> Variable { min(max(x, minimum), maximum) }
 
@@ -90,6 +90,16 @@ public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, trans
 public func dense(_ x: Variable, weight: Variable, bias: Variable?, rectified: Bool = false) -> Variable {
     Variable.record(dense(x.value, weight: weight.value, bias: bias?.value, rectified: rectified), .dense(rectified: rectified),
                     bias.map { [x, weight, $0] } ?? [x, weight])
+}
+
+/// The product of data (a constant tensor) and a variable: `matmul(x, w)` for inputs `x`.
+public func matmul(_ a: Tensor, _ b: Variable, transposeA: Bool = false, transposeB: Bool = false) -> Variable {
+    matmul(Variable(a, requiresGrad: false), b, transposeA: transposeA, transposeB: transposeB)
+}
+
+/// The product of a variable and a constant tensor.
+public func matmul(_ a: Variable, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Variable {
+    matmul(a, Variable(b, requiresGrad: false), transposeA: transposeA, transposeB: transposeB)
 }
 
 // MARK: - Reductions
@@ -157,7 +167,7 @@ extension Variable {
     /// gradient is summed back over the repeated axes by `add`'s rule.
     public func broadcasted(to shape: [Int]) -> Variable {
         if self.shape == shape { return self }
-        return self + Variable(Tensor.zeros(shape))
+        return self + Variable(Tensor.zeros(shape), requiresGrad: false)
     }
     /// Axes reordered: axis i of the result is axis `permutation[i]`.
     public func transposed(permutation: [Int]) -> Variable {
@@ -272,7 +282,7 @@ public func logSumExp(_ x: Variable, axis: Int = -1, keepDims: Bool = false) -> 
     let largest = (0..<x.rank).contains(axis) && x.shape[axis] == 0 ? Tensor.zeros(keptShape(x.shape, [axis]))
                                                                    : x.value.max(alongAxes: [axis], keepDims: true)
     // An infinite maximum shifts by 0 instead (inf - inf is NaN; the answer is +inf or -inf).
-    let maximum = Variable(Tensor(largest.scalars.map { $0.isFinite ? $0 : 0 }, shape: largest.shape))
+    let maximum = Variable(Tensor(largest.scalars.map { $0.isFinite ? $0 : 0 }, shape: largest.shape), requiresGrad: false)
     let result = log(exp(x - maximum).sum(alongAxes: [axis], keepDims: true)) + maximum
     return keepDims ? result : result.reshaped(to: x.shape.enumerated().filter { $0.offset != axis }.map { $0.element })
 }

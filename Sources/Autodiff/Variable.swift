@@ -14,8 +14,13 @@ import Darwin
 /// d(result)/d(leaf) into the `grad` of every leaf that requires gradients.
 /// Gradients accumulate across calls until `zeroGrad()`.
 ///
-///     let w = Variable(Tensor.randomNormal(shape: [3, 2]), requiresGrad: true)
-///     let x = Variable(Tensor([[1, 2, 3]]))
+/// A variable requires gradients unless made with `requiresGrad: false` (as Keras'
+/// `tf.Variable` is trainable unless told otherwise): a weight a layer holds trains as it is.
+/// Data and constants are `Tensor`s, which mix with variables in every operation and never
+/// get a gradient.
+///
+///     let w = Variable(Tensor.randomNormal(shape: [3, 2]))
+///     let x = Tensor([[1, 2, 3]])
 ///     let loss = relu(matmul(x, w)).sum()
 ///     loss.backward()
 ///     print(w.grad!)   // (3, 2)
@@ -27,14 +32,15 @@ public final class Variable {
     public var value: Tensor
     /// d(result)/d(self) summed over the `backward()` calls since the last `zeroGrad()`; nil before any.
     public var grad: Tensor?
-    /// Whether operations on this variable are recorded for differentiation.
+    /// Whether operations on this variable are recorded for differentiation. Set it to false
+    /// to freeze a weight (PyTorch's `requires_grad_(False)`): optimizers then leave it as it is.
     public var requiresGrad: Bool
     /// The primitive that produced this variable (nil for a leaf), and its operands.
     let primitive: Primitive?
     let inputs: [Variable]
 
-    /// A leaf variable holding `value`. Parameters pass `requiresGrad: true`.
-    public init(_ value: Tensor, requiresGrad: Bool = false) {
+    /// A leaf variable holding `value`; `requiresGrad: false` makes it a constant (a frozen weight).
+    public init(_ value: Tensor, requiresGrad: Bool = true) {
         self.value = value
         self.requiresGrad = requiresGrad
         self.primitive = nil
@@ -54,7 +60,7 @@ public final class Variable {
         if GradientMode.isEnabled && inputs.contains(where: { $0.requiresGrad }) {
             return Variable(value: value, primitive: primitive(), inputs: inputs)
         }
-        return Variable(value)
+        return Variable(value, requiresGrad: false)
     }
 
     /// The shape of `value`.
@@ -72,7 +78,7 @@ public final class Variable {
     public func zeroGrad() { grad = nil }
 
     /// A leaf holding the same value, cut from the graph (no gradient flows through it).
-    public func detached() -> Variable { Variable(value) }
+    public func detached() -> Variable { Variable(value, requiresGrad: false) }
 
     /// Back-propagates from this variable: adds d(self)/d(leaf), weighted by `gradient`, into
     /// the `grad` of every leaf that requires gradients.

@@ -67,10 +67,13 @@ public struct TrainingUpdate: Codable, Sendable, Equatable {
     public var validationLoss: Float?
     public var validationMetrics: [String: Float]
     public var seconds: Double?
+    /// False when `fit` was asked not to print (`verbose: false`): the terminal shows nothing of it;
+    /// nil or true: it does.
+    public var verbose: Bool?
 
     public init(epoch: Int, epochs: Int, step: Int, steps: Int, loss: Float, epochEnded: Bool = false,
                 metrics: [String: Float] = [:], validationLoss: Float? = nil, validationMetrics: [String: Float] = [:],
-                seconds: Double? = nil) {
+                seconds: Double? = nil, verbose: Bool? = nil) {
         self.epoch = epoch
         self.epochs = epochs
         self.step = step
@@ -81,6 +84,7 @@ public struct TrainingUpdate: Codable, Sendable, Equatable {
         self.validationLoss = validationLoss
         self.validationMetrics = validationMetrics
         self.seconds = seconds
+        self.verbose = verbose
     }
 }
 

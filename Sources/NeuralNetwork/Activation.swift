@@ -82,10 +82,8 @@ public enum Activation: Codable, Equatable, CustomStringConvertible {
 /// An activation as a layer of a `Sequential` model; `ReLU()`, `Sigmoid()`, ... name each one.
 public class ActivationLayer: Layer, SavableLayer {
     public let activation: Activation
-    public var isTraining = true
     public init(_ activation: Activation) { self.activation = activation }
     public func callAsFunction(_ x: Variable) -> Variable { activation(x) }
-    public var namedParameters: [(String, Variable)] { [] }
     public func outputShape(forInput input: [Int]) throws -> [Int] { input }
 
     /// "ReLU", "Sigmoid", ...: the activation's layer name, whichever class holds it.

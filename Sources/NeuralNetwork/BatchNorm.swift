@@ -19,6 +19,7 @@ public final class BatchNorm: Layer {
     public let offset: Variable
     public private(set) var runningMean: Tensor
     public private(set) var runningVariance: Tensor
+    /// Stored, as it is read on every call: the batch's statistics in training, the running ones otherwise.
     public var isTraining = true
 
     public init(_ featureCount: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
@@ -50,7 +51,6 @@ public final class BatchNorm: Layer {
         return normalized * scale.reshaped(to: statisticShape) + offset.reshaped(to: statisticShape)
     }
 
-    public var namedParameters: [(String, Variable)] { [("scale", scale), ("offset", offset)] }
     public var namedBuffers: [(String, Tensor)] { [("runningMean", runningMean), ("runningVariance", runningVariance)] }
     public func setBuffer(_ name: String, _ value: Tensor) {
         if value.shape != [featureCount] { shapeMismatch("BatchNorm.setBuffer(\(name))", value.shape, [featureCount]) }

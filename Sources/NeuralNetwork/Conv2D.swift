@@ -16,7 +16,6 @@ public final class Conv2D: Layer {
     /// (C·KH·KW, filters): column f holds filter f, its values in (channel, row, column) order.
     public let weight: Variable
     public let bias: Variable
-    public var isTraining = true
 
     public init(_ inputChannels: Int, _ filters: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 initializer: Initializer = .glorotUniform, generator: inout RandomGenerator) {
@@ -49,8 +48,6 @@ public final class Conv2D: Layer {
     public var filterImages: Tensor {
         weight.value.transposed().reshaped(to: [filters, inputChannels, window.kernelHeight, window.kernelWidth])
     }
-
-    public var namedParameters: [(String, Variable)] { [("weight", weight), ("bias", bias)] }
 
     public func outputShape(forInput input: [Int]) throws -> [Int] {
         guard input.count == 3, input[0] == inputChannels else {

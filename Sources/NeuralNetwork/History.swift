@@ -67,6 +67,11 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError {
     case notCompiled
     /// Inputs and targets disagree, or the data is empty.
     case badData(String)
+    /// Parameters that train got no gradient on the first step, by model-level name ("2.weight"),
+    /// each with the layer holding it ("layer 2 (Dense)").
+    case noGradient([(layer: String, parameter: String)])
+    /// Every parameter is frozen (or the model has none): there is nothing to train.
+    case nothingToTrain(frozen: Int)
 
     public var description: String {
         switch self {
@@ -76,6 +81,17 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError {
             return "the model is not compiled: call model.compile(optimizer:loss:) before fit or evaluate"
         case .badData(let message):
             return message
+        case .noGradient(let parameters):
+            let names = parameters.map { "\($0.layer): '\($0.parameter)'" }.joined(separator: ", ")
+            let first = parameters.first.map { String($0.parameter.split(separator: ".").last ?? "") } ?? "weight"
+            return "fit: \(names) got no gradient on the first step: the loss does not depend on "
+                + (parameters.count == 1 ? "it" : "them") + ". Use each in the layer's callAsFunction as a Variable "
+                + "(.value and detached() cut it off from the gradients), or freeze it (\(first).requiresGrad = false) "
+                + "if it is not meant to train."
+        case .nothingToTrain(let frozen):
+            return frozen > 0
+                ? "fit: every parameter of the model is frozen (\(frozen) of them): there is nothing to train; unfreeze() a layer first"
+                : "fit: the model has no parameters to train"
         }
     }
     public var errorDescription: String? { description }
@@ -211,7 +227,7 @@ public final class LearningRateScheduler: Callback {
 
 /// Progress of a training run, as reported to `TrainingProgress.observer` (the notebook kernel
 /// shows it) after each step.
-public struct TrainingProgress {
+package struct TrainingProgress {
     public var epoch: Int
     public var epochs: Int
     public var step: Int
@@ -222,8 +238,11 @@ public struct TrainingProgress {
     public var meanLoss: Float
     /// Set once per epoch, after its last step (and validation): the epoch's record.
     public var record: EpochRecord?
+    /// `fit`'s `verbose`: false asks that nothing be printed (nbrun's terminal progress line neither).
+    public var verbose: Bool
 
-    public init(epoch: Int, epochs: Int, step: Int, steps: Int, loss: Float, meanLoss: Float, record: EpochRecord? = nil) {
+    public init(epoch: Int, epochs: Int, step: Int, steps: Int, loss: Float, meanLoss: Float, record: EpochRecord? = nil,
+                verbose: Bool = true) {
         self.epoch = epoch
         self.epochs = epochs
         self.step = step
@@ -231,6 +250,7 @@ public struct TrainingProgress {
         self.loss = loss
         self.meanLoss = meanLoss
         self.record = record
+        self.verbose = verbose
     }
 
     /// Receives progress from every `fit`; nil by default.

@@ -21,7 +21,6 @@ public final class LSTM: Layer {
     public let hiddenWeight: Variable
     /// (4·hidden).
     public let bias: Variable
-    public var isTraining = true
 
     public init(_ inputCount: Int, _ hiddenCount: Int, returnSequences: Bool = false, generator: inout RandomGenerator) {
         // 4·hidden must not overflow: it sizes the weights and bounds the forget gate's range below.
@@ -49,8 +48,8 @@ public final class LSTM: Layer {
         // x Wx + b for all steps at once: (batch·time, 4H) -> (batch, time, 4H).
         let projected = (matmul(x.reshaped(to: [batch * steps, inputCount]), inputWeight) + bias)
             .reshaped(to: [batch, steps, h4])
-        var h = Variable(Tensor.zeros([batch, hiddenCount]))
-        var c = Variable(Tensor.zeros([batch, hiddenCount]))
+        var h = Variable(Tensor.zeros([batch, hiddenCount]), requiresGrad: false)
+        var c = Variable(Tensor.zeros([batch, hiddenCount]), requiresGrad: false)
         var outputs: [Variable] = []
         for t in 0..<steps {
             let gates = projected.slice(alongAxis: 1, range: t..<(t + 1)).reshaped(to: [batch, h4]) + matmul(h, hiddenWeight)
@@ -64,11 +63,7 @@ public final class LSTM: Layer {
         }
         guard returnSequences else { return h }
         // An empty sequence has no states to stack (stack needs at least one).
-        return outputs.isEmpty ? Variable(Tensor.zeros([batch, 0, hiddenCount])) : Variable.stack(outputs, alongAxis: 1)
-    }
-
-    public var namedParameters: [(String, Variable)] {
-        [("inputWeight", inputWeight), ("hiddenWeight", hiddenWeight), ("bias", bias)]
+        return outputs.isEmpty ? Variable(Tensor.zeros([batch, 0, hiddenCount]), requiresGrad: false) : Variable.stack(outputs, alongAxis: 1)
     }
 
     public func outputShape(forInput input: [Int]) throws -> [Int] {

@@ -9,13 +9,12 @@ import Foundation
 ///   ReLU stacks more than these shallow ones. Pass `.heUniform` for those.
 ///
 ///     let layer = Linear(784, 128)
-///     let y = layer(Variable(batch))   // (batch, 128)
+///     let y = layer(batch)   // (batch, 128)
 public final class Linear: Layer {
     public let inputCount: Int
     public let outputCount: Int
     public let weight: Variable
     public let bias: Variable?
-    public var isTraining = true
 
     public init(_ inputCount: Int, _ outputCount: Int, bias: Bool = true, initializer: Initializer = .glorotUniform,
                 generator: inout RandomGenerator) {
@@ -39,10 +38,6 @@ public final class Linear: Layer {
     func forward(_ x: Variable, rectified: Bool) -> Variable {
         checkInput(x)
         return dense(x, weight: weight, bias: bias, rectified: rectified)
-    }
-
-    public var namedParameters: [(String, Variable)] {
-        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
 
     public func outputShape(forInput input: [Int]) throws -> [Int] {

@@ -1,18 +1,39 @@
 import Foundation
 
-/// A model's layers as a table: type, output shape, parameter count (Keras' `summary()`).
+/// A model's layers as a table: type, output shape, parameter count (Keras' `summary()`),
+/// then the totals: trainable parameters, and non-trainable ones (frozen weights and buffers such
+/// as batch norm's running statistics, which Keras counts there too).
 public struct ModelSummary: CustomStringConvertible {
     public struct Row {
         public var layer: String
         /// The output shape with the batch axis shown as "batch", e.g. "(batch, 128)".
         public var outputShape: String
+        /// Every value the layer holds: its parameters, trainable and frozen, and its buffers.
         public var parameters: Int
+        /// The values of its parameters that train.
+        public var trainableParameters: Int
+
+        public init(layer: String, outputShape: String, parameters: Int, trainableParameters: Int) {
+            self.layer = layer
+            self.outputShape = outputShape
+            self.parameters = parameters
+            self.trainableParameters = trainableParameters
+        }
+
+        /// The row of `module`, counting what it holds.
+        init(layer: String, outputShape: String, module: Module) {
+            self.init(layer: layer, outputShape: outputShape, parameters: module.parameterCount + module.bufferCount,
+                      trainableParameters: module.trainableParameterCount)
+        }
     }
     public var rows: [Row]
     public var totalParameters: Int { rows.reduce(0) { $0 + $1.parameters } }
+    public var trainableParameters: Int { rows.reduce(0) { $0 + $1.trainableParameters } }
+    /// Frozen parameters and buffers.
+    public var nonTrainableParameters: Int { totalParameters - trainableParameters }
 
     public var description: String {
-        let header = Row(layer: "Layer", outputShape: "Output shape", parameters: 0)
+        let header = Row(layer: "Layer", outputShape: "Output shape", parameters: 0, trainableParameters: 0)
         let layerWidth = max(12, (rows + [header]).map(\.layer.count).max()! + 2)
         let shapeWidth = max(14, (rows + [header]).map(\.outputShape.count).max()! + 2)
         let countWidth = max(10, String(totalParameters).count + 4)
@@ -25,6 +46,8 @@ public struct ModelSummary: CustomStringConvertible {
         }
         lines.append(rule)
         lines.append("Total parameters: \(Self.grouped(totalParameters))")
+        lines.append("Trainable parameters: \(Self.grouped(trainableParameters))")
+        lines.append("Non-trainable parameters: \(Self.grouped(nonTrainableParameters))")
         return lines.joined(separator: "\n")
     }
 }
@@ -64,7 +87,7 @@ extension Sequential {
                 }
             }
             if let shape { text = ModelSummary.shapeText(shape) }
-            rows.append(.init(layer: "\(index) \(layer.typeName)", outputShape: text, parameters: layer.parameterCount))
+            rows.append(.init(layer: "\(index) \(layer.typeName)", outputShape: text, module: layer))
         }
         return ModelSummary(rows: rows)
     }
@@ -72,31 +95,25 @@ extension Sequential {
 
 extension Module {
     /// A model of your own as a table (PyTorch's module listing): one row per module it holds in
-    /// a stored property (or an array of them), in declaration order, with its type and
-    /// parameter count; parameters of its own (a `Variable` property) in a last row. With an
-    /// `inputShape` (one sample, batch omitted), the model runs once on a zero sample to show
-    /// its output shape in a last row. A `Sequential` gives its layer-by-layer summary.
+    /// its stored properties (`namedSubmodules`: arrays and dictionaries of them included), in
+    /// declaration order, with its type and what it holds; parameters of its own (a `Variable`
+    /// property) in a last row. With an `inputShape` (one sample, batch omitted), the model runs
+    /// once on a zero sample to show its output shape in a last row. A `Sequential` gives its
+    /// layer-by-layer summary.
     public func summary(inputShape: [Int]? = nil) -> ModelSummary {
         if let sequential = self as? Sequential { return sequential.summary(inputShape: inputShape) }
-        var rows: [ModelSummary.Row] = []
-        for child in Mirror(reflecting: self).children {
-            guard let label = child.label else { continue }
-            if let module = child.value as? Module {
-                rows.append(.init(layer: "\(label) \(Self.typeName(of: module))", outputShape: "", parameters: module.parameterCount))
-            } else if let modules = child.value as? [Module] {
-                for (index, module) in modules.enumerated() {
-                    rows.append(.init(layer: "\(label).\(index) \(Self.typeName(of: module))", outputShape: "", parameters: module.parameterCount))
-                }
-            }
+        var rows = namedSubmodules.map { name, module in
+            ModelSummary.Row(layer: "\(name) \(Self.typeName(of: module))", outputShape: "", module: module)
         }
-        let own = parameterCount - rows.reduce(0) { $0 + $1.parameters }
-        if own > 0 || rows.isEmpty { rows.append(.init(layer: "(own parameters)", outputShape: "", parameters: max(own, 0))) }
+        let own = parameterCount + bufferCount - rows.reduce(0) { $0 + $1.parameters }
+        let ownTrainable = trainableParameterCount - rows.reduce(0) { $0 + $1.trainableParameters }
+        if own > 0 || rows.isEmpty {
+            rows.append(.init(layer: "(own parameters)", outputShape: "", parameters: max(own, 0), trainableParameters: max(ownTrainable, 0)))
+        }
         if let inputShape {
-            let wasTraining = isTraining
-            isTraining = false
-            defer { isTraining = wasTraining }
-            let output = withoutGradients { self(Variable(Tensor.zeros([1] + inputShape))) }
-            rows.append(.init(layer: "output", outputShape: ModelSummary.shapeText(Array(output.shape.dropFirst())), parameters: 0))
+            let output = inEvaluationMode { withoutGradients { self(Tensor.zeros([1] + inputShape)) } }
+            rows.append(.init(layer: "output", outputShape: ModelSummary.shapeText(Array(output.shape.dropFirst())), parameters: 0,
+                              trainableParameters: 0))
         }
         return ModelSummary(rows: rows)
     }

@@ -5,6 +5,7 @@ import Foundation
 public protocol Optimizer: AnyObject {
     /// The step size; schedules and callbacks may change it between epochs.
     var learningRate: Float { get set }
-    /// One step: updates each parameter that has a gradient, in place. Does not clear gradients.
+    /// One step: updates each parameter that trains (`requiresGrad`) and has a gradient, in place.
+    /// Does not clear gradients.
     func update(_ parameters: [Variable])
 }

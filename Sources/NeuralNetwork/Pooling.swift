@@ -4,7 +4,6 @@ import Foundation
 /// becomes one value. Use `MaxPool2D` or `AvgPool2D`; this class holds what they share.
 public class Pooling2D: Layer, SavableLayer {
     public let window: Window2D
-    public var isTraining = true
 
     /// Windows of `size`×`size`, moved by `stride` (default: `size`, non-overlapping).
     public required init(size: Int = 2, stride: Int? = nil, padding: Int = 0) {
@@ -18,8 +17,6 @@ public class Pooling2D: Layer, SavableLayer {
 
     /// The pooling of a batch the layer takes.
     func pooled(_ x: Variable) -> Variable { engineFailure("Pooling2D: use MaxPool2D or AvgPool2D") }
-
-    public var namedParameters: [(String, Variable)] { [] }
 
     public func outputShape(forInput input: [Int]) throws -> [Int] {
         guard input.count == 3 else { throw LayerShapeError(input: input, expected: "(channels, height, width)") }
@@ -67,12 +64,10 @@ public final class AvgPool2D: Pooling2D {
 
 /// Flattens each sample: (batch, d1, d2, ...) -> (batch, d1·d2·...).
 public final class Flatten: Layer {
-    public var isTraining = true
     public init() {}
     public func callAsFunction(_ x: Variable) -> Variable {
         x.reshaped(to: [x.shape[0], x.count / Swift.max(x.shape[0], 1)])
     }
-    public var namedParameters: [(String, Variable)] { [] }
     public func outputShape(forInput input: [Int]) throws -> [Int] { [input.reduce(1, *)] }
 }
 
@@ -90,13 +85,11 @@ extension Flatten: SavableLayer {
 /// (batch, shape...). E.g. MNIST rows of 784 into (1, 28, 28) images for a convolution.
 public final class Reshape: Layer {
     public let shape: [Int]
-    public var isTraining = true
     public init(_ shape: [Int]) { self.shape = shape }
     public func callAsFunction(_ x: Variable) -> Variable {
         checkInput(x)
         return x.reshaped(to: [x.shape[0]] + shape)
     }
-    public var namedParameters: [(String, Variable)] { [] }
     public func outputShape(forInput input: [Int]) throws -> [Int] {
         let count = input.reduce(1, *), known = shape.filter { $0 != -1 }.reduce(1, *)
         guard let free = shape.firstIndex(of: -1) else {
@@ -132,17 +125,17 @@ extension Reshape: SavableLayer {
 /// `rate` and scales the others by 1/(1 - rate); in evaluation, the identity.
 public final class Dropout: Layer {
     public let rate: Float
+    /// Stored, as it is read on every call: dropout applies only in training.
     public var isTraining = true
     public init(rate: Float) {
         engineCheck(rate >= 0 && rate < 1, "Dropout: rate \(rate) must be in [0, 1)")
         self.rate = rate
     }
     /// A rate given as a Double (a front-matter parameter).
-    @_disfavoredOverload public convenience init(rate: Double) { self.init(rate: Float(rate)) }
+    @_disfavoredOverload public convenience init<N: ConvertibleToFloat>(rate: N) { self.init(rate: rate.floatValue) }
     public func callAsFunction(_ x: Variable) -> Variable {
         isTraining ? dropout(x, rate: rate) : x
     }
-    public var namedParameters: [(String, Variable)] { [] }
     public func outputShape(forInput input: [Int]) throws -> [Int] { input }
     public var description: String { "Dropout(rate: \(rate))" }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Datasets
 
 // The checks `fit`, `evaluate` and `predict` run on data before the layers see it: each wrong
 // shape or target is a thrown `TrainingError.badData` naming the layer or the target, where the

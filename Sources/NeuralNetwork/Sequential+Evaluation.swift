@@ -1,5 +1,4 @@
 import Foundation
-import Datasets
 
 // `evaluate` and `predict`: a `Sequential` model on data, in evaluation mode.
 
@@ -54,7 +53,7 @@ extension Sequential {
                 let end = min(samples, start + batchSize)
                 let (rawX, batchY) = data.batch(rows: start..<end)
                 let batchX = try shapedForModel(rawX, batchY, "evaluate", &shapes)
-                let output = self(Variable(batchX))
+                let output = self(batchX)
                 lossSum += Double(loss(output, batchY).scalar) * Double(end - start)
                 measured.add(output.value, batchY)
                 start = end
@@ -82,7 +81,7 @@ extension Sequential {
             var start = 0
             while start < samples {
                 let end = min(samples, start + batchSize)
-                parts.append(self(Variable(x.slice(alongAxis: 0, range: start..<end))).value)
+                parts.append(self(x.slice(alongAxis: 0, range: start..<end)).value)
                 start = end
             }
         }

@@ -3,7 +3,7 @@ extension Sequential {
     /// copies), the optimizer, the loss and the metrics, as captured from a model earlier. Training mode and
     /// weights are left as they are: restore them on the layers. For checkpoints and the
     /// notebook cell cache, which put a model back into the state a cell left it in.
-    public func restoreSetup(layers: [Layer], inputShape: [Int]?, optimizer: Optimizer?, loss: Loss, metrics: [Metric]) {
+    package func restoreSetup(layers: [Layer], inputShape: [Int]?, optimizer: Optimizer?, loss: Loss, metrics: [Metric]) {
         self.layers = layers
         self.inputShape = inputShape
         self.optimizer = optimizer

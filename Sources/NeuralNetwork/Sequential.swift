@@ -1,5 +1,4 @@
 import Foundation
-import Datasets
 
 /// A stack of layers applied in order, trained Keras-style:
 ///
@@ -25,7 +24,8 @@ public final class Sequential: Module {
     public internal(set) var loss: Loss = .crossEntropy
     /// What `fit` and `evaluate` measure besides the loss, set by `compile`.
     public internal(set) var metrics: [Metric] = [.accuracy]
-    /// Training (dropout on, batch statistics) or evaluation mode, for every layer.
+    /// Training (dropout on, batch statistics) or evaluation mode, for every layer. Stored, as
+    /// `layers` can change (`add`, a restore) and each layer added takes the model's mode.
     public var isTraining = true {
         didSet { for layer in layers { layer.isTraining = isTraining } }
     }
@@ -66,8 +66,10 @@ public final class Sequential: Module {
         return output
     }
 
+    /// Named `INDEX.NAME` ("0.weight"), as PyTorch names a `Sequential`'s; a layer that appears
+    /// twice is listed once, under its first index.
     public var namedParameters: [(String, Variable)] {
-        layers.enumerated().flatMap { index, layer in layer.namedParameters.map { ("\(index).\($0.0)", $0.1) } }
+        Self.firstOfEach(layers.enumerated().flatMap { index, layer in layer.namedParameters.map { ("\(index).\($0.0)", $0.1) } })
     }
 
     public var namedBuffers: [(String, Tensor)] {

@@ -36,7 +36,9 @@ enum CompilerDiagnostics {
             }
         }
         finishExcerpt()
-        return droppingCacheWrapperEchoes(diagnostics, notebook: notebook).map { diagnostic in
+        let shown = foldingLibraryNotes(droppingCacheWrapperEchoes(diagnostics, notebook: notebook), notebook: notebook,
+                                        keptPath: keptPath)
+        return shown.map { diagnostic in
             var diagnostic = endOfCell(diagnostic, notebook: notebook)
             diagnostic.excerpt = diagnostic.excerpt?.trimmingCharacters(in: .newlines)
             if diagnostic.excerpt?.isEmpty == true { diagnostic.excerpt = nil }
@@ -89,6 +91,52 @@ enum CompilerDiagnostics {
         return kept
     }
 
+    /// Notes swiftc places in the engine's (or the standard library's) sources ("'Dense' has been
+    /// explicitly marked unavailable here", "candidate has non-matching type") point into files the
+    /// notebook's author does not have, by the paths of the machine that built the kernel: they are
+    /// dropped. The one such note that helps says what a protocol requires: it becomes the hint of
+    /// the conformance error it follows, and a second conformance error at the same place (to a
+    /// protocol the first refines: `Module` after `Layer`) goes, so a layer missing its call reads
+    /// "type 'Scale' does not conform to protocol 'Layer'", hint "Layer requires function
+    /// 'callAsFunction' with type '(Variable) -> Variable'". swiftc's "add stubs for conformance"
+    /// goes too: nbrun applies no fix-its.
+    static func foldingLibraryNotes(_ diagnostics: [Diagnostic], notebook: Notebook, keptPath: String?) -> [Diagnostic] {
+        func conformance(_ message: String) -> (type: String, protocol: String)? {
+            let parts = message.split(separator: "'", omittingEmptySubsequences: false)
+            guard message.hasPrefix("type '"), parts.count == 5, parts[2] == " does not conform to protocol " else { return nil }
+            return (String(parts[1]), String(parts[3]))
+        }
+        var kept: [Diagnostic] = []
+        var firstConformance: [String: Int] = [:]
+        var lastError: Int?
+        for diagnostic in diagnostics {
+            if diagnostic.severity == .note {
+                if let file = diagnostic.file, file != notebook.path, file != keptPath {
+                    if diagnostic.message.hasPrefix("protocol requires "), let target = lastError,
+                       let (type, name) = conformance(kept[target].message) {
+                        let requirement = "\(name) requires \(diagnostic.message.dropFirst("protocol requires ".count)): add it to \(type)"
+                        kept[target].hint = kept[target].hint.map { $0 + "; " + requirement } ?? requirement
+                    }
+                    continue
+                }
+                if diagnostic.message == "add stubs for conformance" { continue }
+                kept.append(diagnostic)
+                continue
+            }
+            if diagnostic.severity == .error, let (type, _) = conformance(diagnostic.message) {
+                let place = "\(diagnostic.file ?? ""):\(diagnostic.line ?? 0):\(diagnostic.column ?? 0):\(type)"
+                if let first = firstConformance[place] {
+                    lastError = first
+                    continue
+                }
+                firstConformance[place] = kept.count
+            }
+            lastError = diagnostic.severity == .error ? kept.count : nil
+            kept.append(diagnostic)
+        }
+        return kept
+    }
+
     /// A cell whose last expression never returns (`fatalError(...)`, `exit(1)`) is wrapped in
     /// `_nbDisplayLast(...)`, which swiftc then says "will never be executed" (and notes why):
     /// about nbrun's wrapper, not the notebook's code.
@@ -132,9 +180,6 @@ enum CompilerDiagnostics {
                 mapped.hint = "'\(name)' is declared in the 'error: true' cell at line \(cell.line), whose names are local to it: "
                     + "declare it in a cell without 'error: true'"
             }
-            else if let spelling = engineSpelling[name] {
-                mapped.hint = "nbrun's engine spells it \(spelling) (see docs/from-keras-and-pytorch.md)"
-            }
         }
         if diagnostic.file == notebook.path {
             mapped.column = diagnostic.column.map { program.markdownColumn($0, line: line) }
@@ -155,18 +200,6 @@ enum CompilerDiagnostics {
         }
         return mapped
     }
-
-    /// Keras and PyTorch names a new user types first, and the engine's spelling of each.
-    static let engineSpelling: [String: String] = [
-        "Dense": "`Linear(inputs, outputs)`",
-        "Conv2d": "`Conv2D(inChannels, outChannels, kernelSize: k)`",
-        "MaxPooling2D": "`MaxPool2D(size: 2)`", "MaxPool2d": "`MaxPool2D(size: 2)`",
-        "AveragePooling2D": "`AvgPool2D(size: 2)`", "AvgPool2d": "`AvgPool2D(size: 2)`",
-        "BatchNormalization": "`BatchNorm(features)`", "BatchNorm1d": "`BatchNorm(features)`",
-        "BatchNorm2d": "`BatchNorm(channels)`",
-        "Adadelta": "one of `SGD`, `Adagrad`, `RMSprop`, `Adam`, `AdamW`",
-        "ReLu": "`ReLU()`", "Relu": "`ReLU()`", "LeakyRelu": "`LeakyReLU()`", "Elu": "`ELU()`",
-    ]
 
     private static func sourceLine(_ notebook: Notebook, _ line: Int) -> String? {
         for cell in notebook.cells {

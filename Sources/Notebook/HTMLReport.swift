@@ -165,6 +165,19 @@ public struct HTMLReport {
         return text
     }
 
+    /// The notebook's path as the report shows it: relative to the folder nbrun ran in
+    /// (`notebooks/backprop.md`), so that a report does not carry the folders of the machine that
+    /// wrote it, however the path was given.
+    static func displayPath(_ path: String, from directory: String = FileManager.default.currentDirectoryPath) -> String {
+        let target = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true))
+            .standardizedFileURL.pathComponents
+        let base = URL(fileURLWithPath: directory, isDirectory: true).standardizedFileURL.pathComponents
+        var shared = 0
+        while shared < min(target.count, base.count), target[shared] == base[shared] { shared += 1 }
+        let relative = Array(repeating: "..", count: base.count - shared) + target[shared...]
+        return relative.isEmpty ? path : relative.joined(separator: "/")
+    }
+
     // MARK: Header and contents
 
     private func renderHeader(title: String) -> String {
@@ -178,7 +191,7 @@ public struct HTMLReport {
             ("result", verdict),
             ("date", formatter.string(from: info.date)),
             ("total time", running ? "running" : String(format: "%.2f s", info.seconds) + (info.binaryReused ? " (binary reused)" : "")),
-            ("notebook", notebook.path),
+            ("notebook", Self.displayPath(notebook.path)),
             ("swift", info.swiftVersion),
             ("nbrun", info.nbrunVersion),
             ("cores", String(info.cores)),
@@ -222,7 +235,7 @@ public struct HTMLReport {
         var html = "<section class=\"cell \(status.rawValue)\" id=\"\(anchor)\">\n"
         var head = "<a href=\"#\(anchor)\">[\(cell.index + 1)]</a>"
         if let label = cell.options.label { head += " <span class=\"label\">\(HTML.escape(label))</span>" }
-        head += " <span class=\"where\">\(HTML.escape(notebook.path)):\(cell.displayLine)</span>"
+        head += " <span class=\"where\">\(HTML.escape(Self.displayPath(notebook.path))):\(cell.displayLine)</span>"
         if let result, status == .passed || status == .failed || status == .expectedError {
             head += " <span class=\"time\">\(Self.formatSeconds(result.seconds))</span>"
         }
@@ -363,7 +376,7 @@ public struct HTMLReport {
         var html = "<div class=\"error \(status == .expectedError ? "expected" : "")\">\n"
         html += "<p class=\"error-title\">\(title): \(HTML.escape(error.message))</p>\n"
         if let line = error.line {
-            html += "<p class=\"error-where\">at \(HTML.escape(notebook.path)):\(line)</p>\n"
+            html += "<p class=\"error-where\">at \(HTML.escape(Self.displayPath(notebook.path))):\(line)</p>\n"
             if let source = error.sourceLine {
                 html += "<pre class=\"error-line\"><span class=\"lineno\">\(line)</span> \(HTML.escape(source))</pre>\n"
             }

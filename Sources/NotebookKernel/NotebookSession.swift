@@ -166,7 +166,8 @@ enum TrainingEvents {
         let update = TrainingUpdate(epoch: progress.epoch, epochs: progress.epochs, step: progress.step, steps: progress.steps,
                                     loss: record?.loss ?? progress.meanLoss, epochEnded: record != nil,
                                     metrics: record?.metrics ?? [:], validationLoss: record?.validationLoss,
-                                    validationMetrics: record?.validationMetrics ?? [:], seconds: record?.seconds)
+                                    validationMetrics: record?.validationMetrics ?? [:], seconds: record?.seconds,
+                                    verbose: progress.verbose ? nil : false)
         NotebookSession.emit(.progress(cell: NotebookSession.currentCell, update: update))
     }
 }

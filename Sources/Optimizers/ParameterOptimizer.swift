@@ -2,7 +2,7 @@
 import Foundation
 
 /// The template every optimizer follows (as in mlx-swift): this base walks the parameters that
-/// have gradients and keeps each one's state slots; a subclass only declares how many slots it
+/// train and have gradients, and keeps each one's state slots; a subclass only declares how many slots it
 /// needs and writes its update, one fused loop over the values (no temporary tensors: in a
 /// NumPy MLP, Adam's update is about 40% of an epoch).
 open class ParameterOptimizer: Optimizer {
@@ -21,7 +21,8 @@ open class ParameterOptimizer: Optimizer {
     public func update(_ parameters: [Variable]) {
         step += 1
         prepareStep()
-        for parameter in parameters {
+        // A frozen parameter (requiresGrad false) stays as it is, even with a gradient from before it was frozen.
+        for parameter in parameters where parameter.requiresGrad {
             guard let gradient = parameter.grad else { continue }
             if gradient.shape != parameter.shape {
                 shapeMismatch("\(type(of: self)).update", gradient.shape, parameter.shape, "differ (gradient vs parameter)")

@@ -115,8 +115,8 @@ struct AxesRenderer {
         func add(_ x: Double, _ y: Double) {
             guard x.isFinite && y.isFinite else { skipped.nonFinite += 1; return }
             guard xScale.accepts(x) && yScale.accepts(y) else { skipped.nonPositive += 1; return }
-            xe.include(x)
-            ye.include(y)
+            xe.includePoint(x)
+            ye.includePoint(y)
         }
         for series in figure.series {
             switch series {
@@ -128,9 +128,9 @@ struct AxesRenderer {
                 for i in b.heights.indices {
                     let h = b.heights[i]
                     guard h.isFinite else { skipped.nonFinite += 1; continue }
-                    xe.include(b.lefts[i] - halfWidth)
-                    xe.include(b.rights[i] + halfWidth)
-                    if yScale.accepts(h) { ye.include(h) }
+                    xe.includeFractional(b.lefts[i] - halfWidth)
+                    xe.includeFractional(b.rights[i] + halfWidth)
+                    if yScale.accepts(h) { ye.includePoint(h) }
                     if yScale == .linear { ye.include(0) }
                 }
                 if yScale == .linear {
@@ -140,8 +140,8 @@ struct AxesRenderer {
             }
         }
         if let r = figure.regions {
-            xe.include(r.xRange.lowerBound); xe.include(r.xRange.upperBound)
-            ye.include(r.yRange.lowerBound); ye.include(r.yRange.upperBound)
+            xe.includeFractional(r.xRange.lowerBound); xe.includeFractional(r.xRange.upperBound)
+            ye.includeFractional(r.yRange.lowerBound); ye.includeFractional(r.yRange.upperBound)
             xe.stickyLower = r.xRange.lowerBound; xe.stickyUpper = r.xRange.upperBound
             ye.stickyLower = r.yRange.lowerBound; ye.stickyUpper = r.yRange.upperBound
         }

@@ -18,6 +18,9 @@ struct AxisView {
     var inverted = false
     /// The tick labels are turned a quarter turn (x category names too wide to sit side by side).
     var rotatedLabels = false
+    /// The data on this axis are whole numbers (epochs, counts): ticks are whole numbers too,
+    /// 1, 2 rather than 1.0, 1.2, ..., 2.0 on a two-epoch loss curve.
+    var integral = false
 
     /// The data extent of an axis, with ends that margins must not pass (matplotlib's sticky
     /// edges: bars start exactly at zero, image cells at their borders).
@@ -26,11 +29,27 @@ struct AxisView {
         var upper = -Double.infinity
         var stickyLower: Double? = nil
         var stickyUpper: Double? = nil
+        /// Every value included through `includePoint` is a whole number (and there is one).
+        var integral: Bool { points > 0 && fractionalPoints == 0 }
+        private var points = 0, fractionalPoints = 0
         var isEmpty: Bool { lower > upper }
 
         mutating func include(_ v: Double) {
             lower = min(lower, v)
             upper = max(upper, v)
+        }
+
+        /// Includes a data value (a point's coordinate, a bar's height), noting whether it is whole.
+        mutating func includePoint(_ v: Double) {
+            include(v)
+            points += 1
+            if v != v.rounded() { fractionalPoints += 1 }
+        }
+
+        /// Values that are not data points (a bar's edges, a region's border) make the axis fractional.
+        mutating func includeFractional(_ v: Double) {
+            include(v)
+            fractionalPoints += 1
         }
     }
 
@@ -78,6 +97,7 @@ struct AxisView {
         if hi <= lo { hi = scale == .log ? lo * 10 : lo + 1 }
         var view = AxisView(scale: scale, lower: lo, upper: hi)
         view.inverted = inverted
+        view.integral = extent.integral
         return view
     }
 
@@ -86,7 +106,7 @@ struct AxisView {
         let target = min(max(Int(length / spacing), 3), 10)
         switch scale {
         case .linear:
-            ticks = Ticks.linear(lower: lower, upper: upper, target: target)
+            ticks = Ticks.linear(lower: lower, upper: upper, target: target, minimumStep: integral ? 1 : 0)
             labels = Ticks.labels(for: ticks).map(TickLabel.text)
             minorTicks = []
         case .log:

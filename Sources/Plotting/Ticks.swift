@@ -39,21 +39,22 @@ enum Ticks {
     }
 
     /// Multiples of the nice step inside `lower...upper` (both ends included, with a tolerance
-    /// of a millionth of the step so that 0.30000000000000004 still counts as 0.3).
-    static func linear(lower: Double, upper: Double, target: Int) -> [Double] {
+    /// of a millionth of the step so that 0.30000000000000004 still counts as 0.3). The step is
+    /// at least `minimumStep`: 1 for an axis of whole numbers (epochs), which keeps its ticks whole.
+    static func linear(lower: Double, upper: Double, target: Int, minimumStep: Double = 0) -> [Double] {
         // A step that leaves fewer than three ticks inside the view (-0.97...0.97 with step 1
         // has only 0) is refined: an axis needs at least two labels to be read.
-        var ticks = multiples(lower: lower, upper: upper, target: target)
+        var ticks = multiples(lower: lower, upper: upper, target: target, minimumStep: minimumStep)
         var refined = target
         while ticks.count < 3 && refined < target + 8 {
             refined += 1
-            ticks = multiples(lower: lower, upper: upper, target: refined)
+            ticks = multiples(lower: lower, upper: upper, target: refined, minimumStep: minimumStep)
         }
         return ticks
     }
 
-    private static func multiples(lower: Double, upper: Double, target: Int) -> [Double] {
-        let d = step(lower: lower, upper: upper, target: target)
+    private static func multiples(lower: Double, upper: Double, target: Int, minimumStep: Double) -> [Double] {
+        let d = max(step(lower: lower, upper: upper, target: target), minimumStep)
         let tolerance = d * 1e-6
         // Divided before the tolerance is added: upper + tolerance overflows at the largest Double.
         let first = ceil(lower / d - 1e-6)

@@ -5,7 +5,7 @@
 ///
 /// Every reading and writing entry point of the engine calls `record`; code outside the engine
 /// that reads files (Foundation's `FileManager`, `Data(contentsOf:)`) is not seen here.
-public enum FileAccess {
+package enum FileAccess {
     public enum Kind: Sendable, Equatable {
         /// The file was read whole.
         case read

@@ -13,7 +13,7 @@ import Foundation
 /// values made it 7 to 10 times slower, since the second chunk waits for a time slice (the
 /// same collapse DESIGN.md reports for OpenBLAS's pool). "Oversubscribed" means other
 /// processes used more than half a core (on 2 cores) since the last look (`machineIsBusy`).
-public enum Parallelism {
+package enum Parallelism {
     /// Number of chunks a large loop is split into (default: the online core count).
     nonisolated(unsafe) public static var workers: Int = onlineCores
     /// Loops over fewer values than this run on one thread. Off by default (`Int.max`): measured

@@ -12,7 +12,7 @@
 /// Normalises `x` (N, C) or (N, C, H, W) per channel with its batch statistics and applies
 /// `scale` γ and `offset` β (each (C)). Returns y, x̂ (both of x's shape), the channel means,
 /// the biased variances and r = 1/sqrt(var + epsilon) (each (C)).
-public func batchNormForward(_ x: Tensor, scale: Tensor, offset: Tensor, epsilon: Float)
+package func batchNormForward(_ x: Tensor, scale: Tensor, offset: Tensor, epsilon: Float)
     -> (output: Tensor, normalized: Tensor, mean: Tensor, variance: Tensor, inverseDeviation: Tensor) {
     if x.rank != 2 && x.rank != 4 { engineFailure("batchNormForward: needs (N, C) or (N, C, H, W), got shape \(x.shape)") }
     let n = x.shape[0], c = x.shape[1], s = x.rank == 4 ? x.shape[2] * x.shape[3] : 1
@@ -68,7 +68,7 @@ public func batchNormForward(_ x: Tensor, scale: Tensor, offset: Tensor, epsilon
 
 /// Gradients of `batchNormForward` given the upstream gradient dy, x̂, γ and r (see above):
 /// (dx of x's shape, dγ (C), dβ (C)).
-public func batchNormBackward(_ upstream: Tensor, normalized: Tensor, scale: Tensor, inverseDeviation: Tensor)
+package func batchNormBackward(_ upstream: Tensor, normalized: Tensor, scale: Tensor, inverseDeviation: Tensor)
     -> (input: Tensor, scale: Tensor, offset: Tensor) {
     if upstream.shape != normalized.shape { shapeMismatch("batchNormBackward", upstream.shape, normalized.shape) }
     let shape = normalized.shape

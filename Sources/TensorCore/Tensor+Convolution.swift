@@ -70,7 +70,7 @@ public func im2col(_ x: Tensor, window: Window2D) -> Tensor {
 
 /// The adjoint of `im2col`: adds each patch value of `cols` (N*OH*OW, C*KH*KW) back into its
 /// position in an NCHW image of `imageShape` (overlapping patches accumulate; padding is dropped).
-public func col2im(_ cols: Tensor, imageShape: [Int], window: Window2D) -> Tensor {
+package func col2im(_ cols: Tensor, imageShape: [Int], window: Window2D) -> Tensor {
     let g = window.geometry(imageShape, "col2im")
     let columns = g.c * window.kernelHeight * window.kernelWidth
     if cols.shape != [g.n * g.oh * g.ow, columns] {
@@ -82,7 +82,7 @@ public func col2im(_ cols: Tensor, imageShape: [Int], window: Window2D) -> Tenso
 
 /// Max pooling of NCHW `x`: (N, C, OH, OW), plus for each output the flat index into `x` of
 /// the maximum it took (the first on ties; padding never wins), for the backward pass.
-public func maxPool2DWithIndices(_ x: Tensor, window: Window2D) -> (output: Tensor, indices: [Int32]) {
+package func maxPool2DWithIndices(_ x: Tensor, window: Window2D) -> (output: Tensor, indices: [Int32]) {
     let g = window.geometry(x.shape, "maxPool2D")
     let outCount = g.n * g.c * g.oh * g.ow
     var indices = [Int32](repeating: 0, count: outCount)
@@ -152,7 +152,7 @@ private func maxPool2x2(_ p: UnsafeBufferPointer<Float>, _ out: UnsafeMutableBuf
 public func maxPool2D(_ x: Tensor, window: Window2D) -> Tensor { maxPool2DWithIndices(x, window: window).output }
 
 /// Gradient of max pooling: each output gradient goes to the input position that was the maximum.
-public func maxPool2DBackward(_ gradient: Tensor, indices: [Int32], inputShape: [Int]) -> Tensor {
+package func maxPool2DBackward(_ gradient: Tensor, indices: [Int32], inputShape: [Int]) -> Tensor {
     if gradient.count != indices.count {
         shapeMismatch("maxPool2DBackward", gradient.shape, inputShape, "do not match \(indices.count) indices")
     }
@@ -186,7 +186,7 @@ public func avgPool2D(_ x: Tensor, window: Window2D) -> Tensor {
 }
 
 /// Gradient of `avgPool2D`: each output gradient spread evenly over its window.
-public func avgPool2DBackward(_ gradient: Tensor, inputShape: [Int], window: Window2D) -> Tensor {
+package func avgPool2DBackward(_ gradient: Tensor, inputShape: [Int], window: Window2D) -> Tensor {
     let g = window.geometry(inputShape, "avgPool2DBackward")
     let area = Float(window.kernelHeight * window.kernelWidth)
     let spread = (gradient.reshaped(to: [g.n * g.c, 1, g.oh * g.ow]) * (1 / area))

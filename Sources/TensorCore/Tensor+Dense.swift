@@ -4,7 +4,7 @@
 /// x W + b for x (batch, inputs), W (inputs, outputs) and b (outputs): (batch, outputs); with
 /// `rectified`, max(0, ·) of it (as `relu` computes it: x > 0 ? x : 0). The same values as
 /// `relu(matmul(x, weight) + bias)`: each output is the same product plus the same bias.
-public func dense(_ x: Tensor, weight: Tensor, bias: Tensor?, rectified: Bool) -> Tensor {
+package func dense(_ x: Tensor, weight: Tensor, bias: Tensor?, rectified: Bool) -> Tensor {
     if x.rank != 2 || weight.rank != 2 { shapeMismatch("dense", x.shape, weight.shape, "need (batch, inputs) and (inputs, outputs)") }
     var y = matmul(x, weight)      // (batch, outputs); checks that the shapes chain
     let outputs = weight.shape[1]

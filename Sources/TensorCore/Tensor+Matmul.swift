@@ -52,7 +52,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
 /// `b` (..., k, n): (m, n). The gradient of a rank-2 operand shared by a batched product (a
 /// convolution's weight), accumulated in place by sgemm (beta = 1) rather than through a
 /// (batch, m, n) temporary and a sum.
-public func matmulSummingBatch(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+package func matmulSummingBatch(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
     let geometry = MatmulGeometry(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB)
     let (m, n, k) = (geometry.m, geometry.n, geometry.k)
     if geometry.strideA == 0 || geometry.strideB == 0 || m == 0 || n == 0 || k == 0 || geometry.batch == 0 {
@@ -134,7 +134,7 @@ func sgemmInParts(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a:
 
 /// The same product as `matmul`, by three plain loops (accumulating in Double): slow and
 /// obviously right, kept as the test oracle for the BLAS path.
-public func naiveMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+package func naiveMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
     let g = MatmulGeometry(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB)
     var result = Tensor(repeating: 0, shape: g.outShape)
     for batch in 0..<g.batch {

@@ -104,7 +104,7 @@ extension Tensor {
 
     /// Adds each row of `values` (shape `(indices.count, ...)`) into row `indices[i]` of a zero
     /// tensor of `shape`: the adjoint of `gathering(rows:)` (repeated indices accumulate).
-    public static func scatterAdding(rows values: Tensor, at indices: [Int], shape: [Int]) -> Tensor {
+    package static func scatterAdding(rows values: Tensor, at indices: [Int], shape: [Int]) -> Tensor {
         var result = Tensor.zeros(shape)
         let row = shape.dropFirst().reduce(1, *)
         if values.count != indices.count * row {

@@ -119,7 +119,7 @@ extension Tensor {
 
     /// Sums this tensor over the axes along which a tensor of `shape` was broadcast to
     /// reach this shape: the gradient of broadcasting (`(128, 10)` to `(10)` sums the rows).
-    public func unbroadcasted(to shape: [Int]) -> Tensor {
+    package func unbroadcasted(to shape: [Int]) -> Tensor {
         if self.shape == shape { return self }
         let rank = self.rank
         if shape.count > rank { shapeMismatch("unbroadcasted(to:)", self.shape, shape, "(target has higher rank)") }

@@ -62,7 +62,7 @@ extension Tensor {
 
 /// `range` as positions in 0..<extent, negative bounds counting from the end; stops naming
 /// `operation` and `shape` when it does not fit. (Also the rule of `Variable`'s subscripts.)
-public func firstAxisRange<Rows: RangeExpression>(_ range: Rows, extent: Int, shape: [Int], _ operation: String) -> Range<Int>
+package func firstAxisRange<Rows: RangeExpression>(_ range: Rows, extent: Int, shape: [Int], _ operation: String) -> Range<Int>
     where Rows.Bound == Int {
     func fromEnd(_ bound: Int) -> Int { bound < 0 ? bound + extent : bound }
     let lower: Int, upper: Int

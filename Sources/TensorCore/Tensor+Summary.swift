@@ -71,7 +71,11 @@ extension Tensor {
     ///     Tensor shape [2, 3], Float32, min -1, mean 0.5, max 2
     ///     [[1, -1, 0.5],
     ///      [2, 0, 0.5]]
+    ///
+    /// A scalar (shape `[]`) shows as its value alone: `2.5`.
     public var summary: String {
+        // A scalar (a loss, a sum) is a number, shown as one.
+        if rank == 0 { return formatValue(scalars[0]) }
         var header = "Tensor shape \(shape), Float32"
         if count > 0 {
             let statistics = self.statistics
@@ -89,7 +93,9 @@ extension Tensor {
 extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
     /// The shape, then the values nested by axis when there are at most 100 of them,
     /// else the first values and the statistics (NaNs counted; min and max over the other values).
+    /// A scalar (shape `[]`, a loss or a sum) is its value alone, as a number prints: `2.5`.
     public var description: String {
+        if rank == 0 { return formatValue(scalars[0]) }
         // Empty: no nested brackets, one per row of a (100000, 0) tensor would be 100000 lines.
         if count == 0 { return "Tensor\(shape) []" }
         if count <= 100 { return "Tensor\(shape) " + formattedValues() }

@@ -101,7 +101,7 @@ private func foldPatches(_ source: UnsafePointer<Float>, _ destination: UnsafeMu
 
 /// Patches of NCHW `x` as columns: result is (N, C*KH*KW, OH*OW); row (c, ky, kx), column
 /// (oy, ox) holds x[n, c, oy*sh - ph + ky, ox*sw - pw + kx], 0 in the padding.
-public func unfold(_ x: Tensor, window: Window2D) -> Tensor {
+package func unfold(_ x: Tensor, window: Window2D) -> Tensor {
     let g = window.geometry(x.shape, "unfold")
     let rows = g.c * window.kernelHeight * window.kernelWidth, positions = g.oh * g.ow
     return x.scalars.withUnsafeBufferPointer { p in
@@ -116,7 +116,7 @@ public func unfold(_ x: Tensor, window: Window2D) -> Tensor {
 
 /// The adjoint of `unfold`: adds each value of `cols` (N, C*KH*KW, OH*OW) back into its
 /// position in an NCHW image of `imageShape` (overlapping patches accumulate; padding is dropped).
-public func fold(_ cols: Tensor, imageShape: [Int], window: Window2D) -> Tensor {
+package func fold(_ cols: Tensor, imageShape: [Int], window: Window2D) -> Tensor {
     let g = window.geometry(imageShape, "fold")
     let rows = g.c * window.kernelHeight * window.kernelWidth, positions = g.oh * g.ow
     if cols.shape != [g.n, rows, positions] {
@@ -145,7 +145,7 @@ public func fold(_ cols: Tensor, imageShape: [Int], window: Window2D) -> Tensor 
 /// which keep nothing (`saved` is `x` itself, shared; the backward unfolds again). Either way the batch is cut
 /// into `batchParts` fixed parts (one per core), run side by side when the machine has idle
 /// cores, else one after another: the bits do not depend on the load.
-public func convolution2D(_ x: Tensor, weight: Tensor, bias: Tensor, window: Window2D, rectified: Bool = false)
+package func convolution2D(_ x: Tensor, weight: Tensor, bias: Tensor, window: Window2D, rectified: Bool = false)
     -> (output: Tensor, saved: Tensor) {
     let g = window.geometry(x.shape, "convolution2D")
     let rows = g.c * window.kernelHeight * window.kernelWidth
@@ -168,7 +168,7 @@ public func convolution2D(_ x: Tensor, weight: Tensor, bias: Tensor, window: Win
 /// output: the gradient flows only where it is positive. The weight and bias gradients are
 /// summed part by part in a fixed order, so the result does not depend on whether the parts ran
 /// side by side.
-public func convolution2DBackward(_ gradient: Tensor, input: Tensor, saved: Tensor, weight: Tensor, window: Window2D,
+package func convolution2DBackward(_ gradient: Tensor, input: Tensor, saved: Tensor, weight: Tensor, window: Window2D,
                                   needsInput: Bool, rectifiedOutput: Tensor? = nil) -> (input: Tensor?, weight: Tensor, bias: Tensor) {
     let inputShape = input.shape
     let g = window.geometry(inputShape, "convolution2DBackward")

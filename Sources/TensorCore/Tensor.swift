@@ -312,7 +312,7 @@ func shapeCount(_ shape: [Int], _ operation: String) -> Int {
 /// The number of values of `shape`, or nil when an extent is negative or the product of the
 /// non-zero extents times the size of a Float overflows `Int` (as NumPy, a zero extent does not
 /// excuse the others: [0, 2^32, 2^32] is refused too, whatever the order of the axes).
-public func checkedShapeCount(_ shape: [Int]) -> Int? {
+package func checkedShapeCount(_ shape: [Int]) -> Int? {
     var product = 1, hasZero = false
     for extent in shape {
         if extent < 0 { return nil }

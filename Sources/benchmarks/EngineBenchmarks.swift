@@ -150,7 +150,7 @@ private func benchmarkMLPStep() {
     let w1 = parameter([784, 256]), b1 = Variable(Tensor.zeros([256]), requiresGrad: true)
     let w2 = parameter([256, 128]), b2 = Variable(Tensor.zeros([128]), requiresGrad: true)
     let w3 = parameter([128, 10]), b3 = Variable(Tensor.zeros([10]), requiresGrad: true)
-    let x = Variable(Tensor.randomUniform(shape: [128, 784], using: &generator))
+    let x = Variable(Tensor.randomUniform(shape: [128, 784], using: &generator), requiresGrad: false)
     let labels = (0..<128).map { $0 % 10 }
     let parameters = [w1, b1, w2, b2, w3, b3]
     var forwardOnly = 0.0

@@ -130,7 +130,7 @@ private func runMLPStepBreakdown() throws {
             let t0 = now()
             let (x, y) = train.batch(rows: order[start..<min(start + 128, order.count)])
             let t1 = now()
-            let lossValue = Loss.crossEntropy(model(Variable(x)), y)
+            let lossValue = Loss.crossEntropy(model(x), y)
             _ = lossValue.scalar
             let t2 = now()
             lossValue.backward()
@@ -276,7 +276,7 @@ private func runLeNetLayerBreakdown() throws {
     let images = train.images.reshaped(to: model == "mlp" ? [128, 784] : [128, 1, 28, 28])
     let labels = train.labelsTensor
     func step() {
-        let lossValue = Loss.crossEntropy(network(Variable(images)), labels)
+        let lossValue = Loss.crossEntropy(network(images), labels)
         lossValue.backward()
         optimizer.update(parameters)
         for parameter in parameters { parameter.zeroGrad() }

@@ -6,6 +6,7 @@ let suites: [String: () throws -> Void] = [
     "plot": runPlotBenchmarks,
     "mlp": runMLPBenchmarks,
     "cnn": runCNNBenchmarks,
+    "modules": runModuleBenchmarks,
     "runner": runRunnerBenchmarks,
     "watch": runWatchBenchmarks,
     "large": runLargeNotebookBenchmarks,

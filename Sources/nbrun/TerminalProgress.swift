@@ -42,6 +42,8 @@ final class TerminalProgress: @unchecked Sendable {
     }
 
     private func progress(_ update: TrainingUpdate) {
+        // `fit(..., verbose: false)` asked for silence: no epoch line, no progress bar.
+        if update.verbose == false { return }
         lock.lock(); defer { lock.unlock() }
         let epoch = "epoch \(update.epoch)/\(update.epochs)"
         if update.epochEnded {

@@ -84,6 +84,15 @@ import TensorCore
         expectGradient({ matmul($0[0], $0[1]) }, [awayFromZero([2, 3, 4], seed: 8), awayFromZero([4, 5], seed: 9)])
         expectGradient({ matmul($0[0], $0[1], transposeB: true) }, [awayFromZero([2, 3, 4], seed: 8), awayFromZero([5, 4], seed: 9)])
         expectGradient({ matmul($0[0], $0[1], transposeA: true) }, [awayFromZero([4, 3], seed: 8), awayFromZero([2, 4, 5], seed: 9)])
+        // A constant tensor on either side: the variable's gradient is the same, the tensor gets none.
+        let data = awayFromZero([3, 4], seed: 10), weight = awayFromZero([4, 2], seed: 11)
+        expectGradient({ matmul(data, $0[0]) }, [weight])
+        expectGradient({ matmul($0[0], weight, transposeB: false) }, [data])
+        let w = Variable(weight)
+        matmul(data, w).sum().backward()
+        let reference = Variable(weight)
+        matmul(Variable(data, requiresGrad: false), reference).sum().backward()
+        #expect(w.grad == reference.grad)
     }
 }
 

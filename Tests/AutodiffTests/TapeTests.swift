@@ -34,10 +34,24 @@ import Testing
 
     @Test func constantsAndDetachedValuesGetNoGradient() {
         let w = Variable(Tensor([2, 3]), requiresGrad: true)
-        let c = Variable(Tensor([5, 7]))
-        (w * c + w.detached() * w).sum().backward()
-        #expect(w.grad == Tensor([7, 10]))   // c + w (the detached factor is a constant)
+        let c = Variable(Tensor([5, 7]), requiresGrad: false)
+        let t = Tensor([1, 1])
+        (w * c + w.detached() * w + t * w).sum().backward()
+        #expect(w.grad == Tensor([8, 11]))   // c + w + t (the detached factor is a constant)
         #expect(c.grad == nil)
+    }
+
+    /// A variable made without saying requires gradients (a weight made as
+    /// `Variable(Tensor.randomNormal(...) * 0.05)` trains); results computed without gradients,
+    /// and detached copies, do not.
+    @Test func aVariableRequiresGradientsUnlessToldOtherwise() {
+        let w = Variable(Tensor([2, 3]))
+        #expect(w.requiresGrad)
+        (w * w).sum().backward()
+        #expect(w.grad == Tensor([4, 6]))
+        #expect(!w.detached().requiresGrad)
+        #expect(!withoutGradients { w * 2 }.requiresGrad)
+        #expect(!Variable(Tensor([1]), requiresGrad: false).requiresGrad)
     }
 
     @Test func backwardWithExplicitUpstreamGradient() {

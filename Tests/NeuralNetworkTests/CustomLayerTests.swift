@@ -8,18 +8,16 @@ private func temporaryPath(_ name: String) -> String {
     return folder.appendingPathComponent(name).path
 }
 
-/// A layer of a user's own, written as a notebook cell would write it: only the call, the
-/// parameters and the mode. Its output shape comes from the default (one probe sample).
+/// A layer of a user's own, written as a notebook cell would write it: its sublayers and its
+/// call. Its output shape comes from the default (one probe sample).
 final class ResidualBlock: Layer {
     let width: Int
     let inner: Linear, outer: Linear
-    var isTraining = true
     init(width: Int) {
         self.width = width
         inner = Linear(width, width)
         outer = Linear(width, width)
     }
-    var namedParameters: [(String, Variable)] { prefixed("inner", inner) + prefixed("outer", outer) }
     func callAsFunction(_ x: Variable) -> Variable { x + outer(relu(inner(x))) }
 }
 
@@ -28,16 +26,17 @@ extension ResidualBlock: SavableLayer {
     convenience init(configuration width: Int) { self.init(width: width) }
 }
 
-/// A layer with its own shape rule, a buffer, and a saved name of its own (so it must be registered).
+/// A layer with its own shape rule, a buffer (declared on purpose: a `Tensor` property is not
+/// found by the walk), a call that reads the mode without storing it, and a saved name of its
+/// own (so it must be registered).
 final class Scale: Layer, SavableLayer {
     struct Configuration: Codable { var features: Int }
     let features: Int
     let factor: Variable
     var calls = Tensor.zeros([1])
-    var isTraining = true
     init(features: Int) {
         self.features = features
-        factor = Variable(Tensor.ones([features]), requiresGrad: true)
+        factor = Variable(Tensor.ones([features]))
     }
     convenience init(configuration: Configuration) { self.init(features: configuration.features) }
     var configuration: Configuration { Configuration(features: features) }
@@ -45,7 +44,6 @@ final class Scale: Layer, SavableLayer {
     static func problem(with configuration: Configuration) -> String? {
         configuration.features < 1 ? "has \(configuration.features) features" : nil
     }
-    var namedParameters: [(String, Variable)] { [("factor", factor)] }
     var namedBuffers: [(String, Tensor)] { [("calls", calls)] }
     func setBuffer(_ name: String, _ value: Tensor) { if name == "calls" { calls = value } }
     func outputShape(forInput input: [Int]) throws -> [Int] {
@@ -58,26 +56,18 @@ final class Scale: Layer, SavableLayer {
     }
 }
 
-/// A layer that does not adopt SavableLayer.
+/// A layer that does not adopt SavableLayer: a forward function and nothing else.
 final class Doubler: Layer {
-    var isTraining = true
-    var namedParameters: [(String, Variable)] { [] }
     func callAsFunction(_ x: Variable) -> Variable { x * 2 }
 }
 
-/// A model of a user's own (not a layer): its architecture is its init.
+/// A model of a user's own (not a layer): its architecture is its init; its parameters, buffers
+/// and mode come from its properties.
 final class TwoTower: Module {
     let left = Linear(4, 3), right = Linear(4, 3)
     let heads = [Linear(3, 2), Linear(3, 2)]
     let norm = BatchNorm(3)
-    let temperature = Variable(Tensor([1.5]), requiresGrad: true)
-    var isTraining = true { didSet { norm.isTraining = isTraining } }
-    var namedParameters: [(String, Variable)] {
-        prefixed("left", left) + prefixed("right", right) + prefixed("heads.0", heads[0]) + prefixed("heads.1", heads[1])
-            + prefixed("norm", norm) + [("temperature", temperature)]
-    }
-    var namedBuffers: [(String, Tensor)] { prefixedBuffers("norm", norm) }
-    func setBuffer(_ name: String, _ value: Tensor) { norm.setBuffer(String(name.dropFirst("norm.".count)), value) }
+    let temperature = Variable(Tensor([1.5]))
     func callAsFunction(_ x: Variable) -> Variable {
         heads[0](norm(relu(left(x)))) * temperature + heads[1](relu(right(x)))
     }
@@ -281,8 +271,16 @@ private let labels = Tensor((0..<16).map { Float($0 % 2) })
         let summary = model.summary(inputShape: [4])
         #expect(summary.rows.map(\.layer) == ["left Linear", "right Linear", "heads.0 Linear", "heads.1 Linear", "norm BatchNorm",
                                               "(own parameters)", "output"])
-        #expect(summary.rows.map(\.parameters) == [15, 15, 8, 8, 6, 1, 0])
-        #expect(summary.totalParameters == model.parameterCount)
+        // The batch norm holds 6 parameters and 6 running statistics (non-trainable, as in Keras).
+        #expect(summary.rows.map(\.parameters) == [15, 15, 8, 8, 12, 1, 0])
+        #expect(summary.rows.map(\.trainableParameters) == [15, 15, 8, 8, 6, 1, 0])
+        #expect(summary.totalParameters == model.parameterCount + model.bufferCount)
+        #expect(summary.trainableParameters == model.parameterCount && summary.nonTrainableParameters == 6)
+        // Its own parameters first, then each submodule's, as PyTorch lists them.
+        #expect(model.namedParameters.map(\.0) == ["temperature", "left.weight", "left.bias", "right.weight", "right.bias",
+                                                   "heads.0.weight", "heads.0.bias", "heads.1.weight", "heads.1.bias",
+                                                   "norm.scale", "norm.offset"])
+        #expect(model.namedBuffers.map(\.0) == ["norm.runningMean", "norm.runningVariance"])
         #expect(summary.rows.last!.outputShape == "(batch, 2)")
         #expect(model.isTraining)
         // As any Module, a Sequential still gives its layer table.
@@ -295,18 +293,16 @@ private let labels = Tensor((0..<16).map { Float($0 % 2) })
         let model = TwoTower()
         let optimizer = Adam(learningRate: 0.01)
         for _ in 0..<5 {
-            let loss = crossEntropy(logits: model(Variable(inputs)), labels: labels.scalars.map { Int($0) })
+            let loss = crossEntropy(logits: model(inputs), labels: labels.scalars.map { Int($0) })
             model.zeroGradients()
             loss.backward()
             optimizer.update(model.parameters)
         }
-        model.isTraining = false
         let path = temporaryPath("two-tower")
         try model.saveWeights(to: path)
         #expect(FileManager.default.fileExists(atPath: path + ".safetensors"))
         RandomGenerator.seedGlobal(10)
         let rebuilt = TwoTower()
-        rebuilt.isTraining = false
         #expect(rebuilt.predict(inputs) != model.predict(inputs))
         try rebuilt.loadWeights(from: path + ".safetensors")
         #expect(rebuilt.predict(inputs).scalars.map(\.bitPattern) == model.predict(inputs).scalars.map(\.bitPattern))

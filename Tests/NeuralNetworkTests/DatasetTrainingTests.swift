@@ -80,6 +80,20 @@ import Datasets
         #expect(throws: TrainingError.self) { try wrong.fit(data, batchSize: 32, epochs: 1, verbose: false) }
     }
 
+    /// Keras' validation_split on a dataset: the last samples are held out, as for tensors, and
+    /// the dataset stays bytes.
+    @Test func aDatasetsValidationSplitIsTheTensorsOne() throws {
+        let data = bytesDataset()
+        let a = model(12), b = model(12)
+        let history = try a.fit(data, batchSize: 32, epochs: 2, validationSplit: 0.25, seed: 4, verbose: false)
+        #expect(data.inputsAreLazy)
+        let reference = try b.fit(x: data.inputs, y: data.labelsTensor, batchSize: 32, epochs: 2, validationSplit: 0.25,
+                                  seed: 4, verbose: false)
+        #expect(history.validationLoss.count == 2)
+        #expect(timeless(history) == timeless(reference) && weights(a) == weights(b))
+        #expect(throws: TrainingError.self) { try a.fit(data, validationSplit: 1, verbose: false) }
+    }
+
     @Test func tensorSamplesTrainLikeTensors() throws {
         let data = bytesDataset()
         let a = model(11), b = model(11)

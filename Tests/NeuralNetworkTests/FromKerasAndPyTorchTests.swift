@@ -6,8 +6,6 @@ import Datasets
 /// A layer of one's own, as docs/from-keras-and-pytorch.md spells it.
 final class Block: Layer {
     let linear = Linear(4, 4)
-    var isTraining = true
-    var namedParameters: [(String, Variable)] { prefixed("linear", linear) }
     func callAsFunction(_ x: Variable) -> Variable { relu(linear(x)) }
 }
 
@@ -64,6 +62,16 @@ extension Block: SavableLayer {
         // Compiled, not run: the test machine may not have the data.
         _ = { try MNIST.load(split: .train) }
         #expect(oneHot(labels, classCount: 10).shape == [24, 10])
+        #expect(Tensor(labels).shape == [24])
+        #expect(model(x).shape == [24, 3])
+        #expect(model.parameters.count == 4 && model.trainableParameters.count == 4)
+        let layer = model.layers[0]
+        layer.freeze()
+        #expect(model.trainableParameters.count == 2)
+        layer.unfreeze()
+        let w = model.parameters[0]
+        w.requiresGrad = false
+        #expect(model.trainableParameters.count == 3)
     }
 
     /// The table's last column, code span by code span, is in this file (so it is compiled

@@ -221,8 +221,6 @@ import Testing
         final class TwoLayer: Module {
             let hidden = Linear(2, 8), output = Linear(8, 2)
             var runningMean = Tensor.zeros([8])
-            var isTraining = true
-            var namedParameters: [(String, Variable)] { prefixed("hidden", hidden) + prefixed("output", output) }
             var namedBuffers: [(String, Tensor)] { [("runningMean", runningMean)] }
             func setBuffer(_ name: String, _ value: Tensor) { if name == "runningMean" { runningMean = value } }
             func callAsFunction(_ x: Variable) -> Variable {
@@ -268,8 +266,6 @@ import Testing
         final class Scaled: Module {
             let layer = Linear(2, 2)
             var scale: Float = 1
-            var isTraining = true
-            var namedParameters: [(String, Variable)] { prefixed("layer", layer) }
             func callAsFunction(_ x: Variable) -> Variable { layer(x) * scale }
         }
         let before = Scaled()

@@ -179,15 +179,44 @@ extension CompilerDiagnosticsTests {
 }
 
 extension CompilerDiagnosticsTests {
-    /// A Keras or PyTorch name the engine spells differently gets the engine's spelling.
-    @Test func aKerasNameIsGivenTheEnginesSpelling() throws {
-        let notebook = try NotebookParser.parse("```swift\nlet layer = Dense(4, 8)\n```\n", path: "x.md")
+    /// A layer missing its call, as swiftc reports it: the conformance error names `Layer`, and
+    /// what `Layer` requires becomes its hint; the echo about `Module` and the notes into the
+    /// engine's sources (another overload, a declaration marked unavailable) are not shown.
+    @Test func aNonConformingLayerIsOneErrorNamingLayerAndWhatItLacks() throws {
+        let notebook = try NotebookParser.parse(
+            "```swift\nfinal class Scale: Layer {\n    func forward(_ x: Variable) -> Variable { x * 2 }\n}\nlet layer = Dense(4, 8)\n```\n",
+            path: "x.md")
         let program = try ProgramGenerator.generate(notebook)
-        let output = "x.md:2:13: error: cannot find 'Dense' in scope\nlet layer = Dense(4, 8)\n            ^\n"
+        let output = """
+        x.md:2:13: error: type 'Scale' does not conform to protocol 'Layer'
+        final class Scale: Layer {
+                    ^
+        /build/Sources/NeuralNetwork/Module.swift:132:17: note: candidate has non-matching type '<Self> (Tensor) -> Variable'
+            public func callAsFunction(_ x: Tensor) -> Variable {
+                        ^
+        x.md:2:13: error: type 'Scale' does not conform to protocol 'Module'
+        final class Scale: Layer {
+                    ^
+        x.md:2:13: note: add stubs for conformance
+        final class Scale: Layer {
+                    ^
+        /build/Sources/NeuralNetwork/Layer.swift:23:10: note: protocol requires function 'callAsFunction' with type '(Variable) -> Variable'
+            func callAsFunction(_ x: Variable) -> Variable
+                 ^
+        x.md:5:13: error: 'Dense' is unavailable: nbrun calls it Linear(inputs, outputs), with both sizes: Linear(784, 10)
+        let layer = Dense(4, 8)
+                    ^
+        /build/Sources/NeuralNetwork/OtherSpellings.swift:6:18: note: 'Dense' has been explicitly marked unavailable here
+        public typealias Dense = Linear
+                         ^
+        """
         let diagnostics = CompilerDiagnostics.parse(output, program: program, notebook: notebook, generatedPath: "/tmp/x.swift")
-        #expect(diagnostics.first?.hint?.hasPrefix("nbrun's engine spells it `Linear(inputs, outputs)`") == true)
-        let other = CompilerDiagnostics.parse("x.md:2:13: error: cannot find 'Densse' in scope\n", program: program,
-                                              notebook: notebook, generatedPath: "/tmp/x.swift")
-        #expect(other.first?.hint == nil)
+        #expect(diagnostics.map(\.headline) == [
+            "x.md:2:13: error: type 'Scale' does not conform to protocol 'Layer'",
+            "x.md:5:13: error: 'Dense' is unavailable: nbrun calls it Linear(inputs, outputs), with both sizes: Linear(784, 10)",
+        ])
+        #expect(diagnostics[0].hint == "Layer requires function 'callAsFunction' with type '(Variable) -> Variable': add it to Scale")
+        #expect(diagnostics[1].hint == nil)
+        #expect(!diagnostics.map(\.description).joined().contains("/build/"))
     }
 }

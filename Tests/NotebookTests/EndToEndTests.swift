@@ -204,6 +204,30 @@ import Testing
         #expect(try !EndToEnd.run(opaque, in: directory).0.results[1].cached)
     }
 
+    /// `fit(..., verbose: false)` prints nothing, and its progress events say so, so that nbrun's
+    /// terminal shows no progress line for it (the live page still charts it); a verbose fit's do not.
+    @Test func aQuietFitPrintsNothingAndItsProgressSaysSo() throws {
+        let events = EventRecorder()
+        let (run, _) = try EndToEnd.run("""
+        ```swift
+        let model = Sequential([Linear(2, 2)], inputShape: [2])
+        model.compile(optimizer: SGD(), loss: .crossEntropy)
+        try model.fit(x: Tensor([[0, 1], [1, 0]]), y: Tensor([0, 1]), epochs: 2, verbose: false)
+        ```
+
+        ```swift
+        try model.fit(x: Tensor([[0, 1], [1, 0]]), y: Tensor([0, 1]), epochs: 2)
+        ```
+        """) { options in options.onEvent = { events.append($0) } }
+        #expect(run.results[0].stdout.isEmpty && run.results[1].stdout.contains("epoch 2/2"))
+        let updates = events.all.compactMap { event -> (Int, TrainingUpdate)? in
+            if case .progress(let cell, let update) = event { return (cell, update) }
+            return nil
+        }
+        #expect(updates.contains { $0.0 == 0 } && updates.filter { $0.0 == 0 }.allSatisfy { $0.1.verbose == false })
+        #expect(updates.contains { $0.0 == 1 } && updates.filter { $0.0 == 1 }.allSatisfy { $0.1.verbose == nil })
+    }
+
     @Test func modelsDisplayAsSummaryTables() throws {
         let (run, html) = try EndToEnd.run("""
         ```swift
@@ -213,6 +237,7 @@ import Testing
         """)
         let table = DisplayItem.table(headers: ["Layer", "Output shape", "Parameters"], rows: [
             ["0 Linear", "(batch, 3)", "15"], ["1 ReLU", "(batch, 3)", "0"], ["2 Linear", "(batch, 2)", "8"], ["Total", "", "23"],
+            ["Trainable", "", "23"], ["Non-trainable", "", "0"],
         ])
         #expect(run.results[0].displays == [table])
         #expect(html.contains("<td>0 Linear</td>"))
@@ -423,4 +448,12 @@ import Testing
             #expect(error.description.contains("cannot write nbrun's cache folder '\(directory)/output/.cache'"), "\(error)")
         }
     }
+}
+
+/// Events a run sends, collected from the thread that reads them.
+final class EventRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [KernelEvent] = []
+    func append(_ event: KernelEvent) { lock.withLock { events.append(event) } }
+    var all: [KernelEvent] { lock.withLock { events } }
 }

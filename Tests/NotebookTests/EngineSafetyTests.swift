@@ -54,6 +54,10 @@ import Testing
                """, message: "Tensor.scalars: 1 values assigned to a tensor of shape [2, 2], which holds 4"),
         Misuse(name: "shapeOverflow", code: "print(Tensor([], shape: [1 << 32, 1 << 32]).count)",
                message: "Tensor(_:shape:): shape [4294967296, 4294967296] holds more values than memory can address"),
+        Misuse(name: "raggedArray", code: """
+               let rows: [[[Int]]] = [[[1, 2], [3, 4]], [[5, 6], [7]]]
+               print(Tensor(rows))
+               """, message: "Tensor(_:): row 1, 1 has 1 entries, row 0, 0 has 2: every row of a level must have the same length"),
         // Siblings: the same invariants through other doors.
         Misuse(name: "shapeElement", code: """
                var t = Tensor([1, 2, 3, 4])
@@ -132,10 +136,6 @@ import Testing
                message: "crossEntropy: target 1.5 (sample 1) is not a class index"),
         Misuse(name: "lstmSize", code: "print(LSTM(1, 1 << 62).hiddenCount)",
                message: "LSTM(1, 4611686018427387904): sizes must not be negative"),
-        Misuse(name: "maxPoolIndices", code: "print(maxPool2DBackward(Tensor([1]), indices: [100000], inputShape: [1]))",
-               message: "maxPool2DBackward: index 100000 (position 0) is outside the input of shape [1]"),
-        Misuse(name: "evenParts", code: "print(Parallelism.evenParts(10, parts: -1))",
-               message: "Parallelism.evenParts: need count >= 0 and parts >= 1, got 10 and -1"),
         Misuse(name: "hugePadding", code: """
                let conv = Conv2D(1, 1, kernelSize: 3, padding: Int.max / 2)
                print(conv(Variable(Tensor.zeros([1, 1, 4, 4]))).value.shape)

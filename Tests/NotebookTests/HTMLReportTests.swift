@@ -33,6 +33,21 @@ import Testing
         HTMLReport(notebook: notebook, results: results, info: info, options: .init(embedFigures: embed), name: "report").render()
     }
 
+    /// A notebook given by its absolute path is named relative to the folder nbrun ran in, so
+    /// the report does not show the folders of the machine that wrote it.
+    @Test func theNotebookIsNamedRelativeToTheFolderNbrunRanIn() throws {
+        #expect(HTMLReport.displayPath("/home/ci/work/notebooks/a.md", from: "/home/ci/work") == "notebooks/a.md")
+        #expect(HTMLReport.displayPath("/home/ci/other/a.md", from: "/home/ci/work/") == "../other/a.md")
+        #expect(HTMLReport.displayPath("notebooks/./a.md", from: "/home/ci/work") == "notebooks/a.md")
+        let here = FileManager.default.currentDirectoryPath
+        let absolute = try NotebookParser.parse("```swift\nlet x = 1\n```\n", path: here + "/nb/absolute.md")
+        let html = HTMLReport(notebook: absolute, results: [CellResult(cellIndex: 0, status: .passed)], info: .init(), name: "a")
+            .render().html
+        #expect(html.contains("<span class=\"where\">nb/absolute.md:"))
+        #expect(html.contains("<dd>nb/absolute.md</dd>"))
+        #expect(!html.contains(here + "/nb"))
+    }
+
     @Test func outputIsEscaped() {
         let html = render([CellResult(cellIndex: 0, status: .passed, outputs: [.stdout("<script>alert(1)</script>\n")])]).html
         #expect(!html.contains("<script>alert(1)"))

@@ -116,4 +116,24 @@ import Testing
         }
         #expect(layout.plot.height > 300 / 3)
     }
+
+    /// An axis of whole numbers (epochs) gets whole ticks: a two-epoch loss curve has ticks 1 and
+    /// 2, not 1.0, 1.2, ..., 2.0. Its y axis (losses) keeps fractional ticks, and so does an x
+    /// axis with one value that is not whole.
+    @Test func wholeNumberDataGetWholeTicks() throws {
+        func labels(_ figure: Figure) throws -> (x: [String], y: [String]) {
+            let canvas = try Canvas(width: 480, height: 320, scale: 1)
+            let layout = AxesRenderer(figure: figure, canvas: canvas, frame: Rect(x: 0, y: 0, width: 480, height: 320)).layout()
+            func texts(_ labels: [TickLabel]) -> [String] { labels.map { if case .text(let t) = $0 { t } else { "" } } }
+            return (texts(layout.xView.labels), texts(layout.yView.labels))
+        }
+        let twoEpochs = try labels(Figure(width: 480, height: 320).line([1, 2], [0.9, 0.4]))
+        #expect(twoEpochs.x == ["1", "2"])
+        #expect(twoEpochs.y.contains { $0.contains(".") })
+        let tenEpochs = try labels(Figure(width: 480, height: 320).line((1...10).map(Double.init), (1...10).map { 1 / Double($0) }))
+        #expect(tenEpochs.x.allSatisfy { Int($0) != nil } && tenEpochs.x.count >= 3)
+        let fractional = try labels(Figure(width: 480, height: 320).line([1, 1.5, 2], [0.9, 0.6, 0.4]))
+        #expect(fractional.x.contains { $0.contains(".") })
+        #expect(Ticks.linear(lower: 0.95, upper: 2.05, target: 6, minimumStep: 1) == [1, 2])
+    }
 }

@@ -44,7 +44,7 @@ import Testing
         let large = Tensor.arange(1000).description
         #expect(large.hasPrefix("Tensor[1000] [0, 1, 2, 3, 4, 5, ...]"))
         #expect(large.contains("max 999"))
-        #expect(Tensor(scalar: 0.5).description == "Tensor[] 0.5")
+        #expect(Tensor(scalar: 0.5).description == "0.5")
     }
 
     @Test func codableRoundTrip() throws {

@@ -2,6 +2,9 @@
 /// `evaluate(_:)` take any of them. A pair of tensors is one (`TensorSamples`); so is a
 /// `LabeledDataset`, which converts only the rows of each batch (MNIST stays bytes).
 ///
+/// It lives here, beside `Tensor`, so that the training loop (NeuralNetwork) and the datasets
+/// (Datasets) both know it without depending on each other.
+///
 ///     let batch = train.batch(rows: [3, 14, 15])   // x (3, 784) Floats, y (3) class indices
 public protocol BatchSource {
     /// The number of samples.
@@ -28,36 +31,5 @@ public struct TensorSamples: BatchSource {
 
     public func batch<Rows: Collection>(rows: Rows) -> (x: Tensor, y: Tensor) where Rows.Element == Int {
         (x.gathering(rows: rows), y.gathering(rows: rows))
-    }
-}
-
-extension LabeledDataset: BatchSource {
-    public var sampleCount: Int { count }
-
-    /// x is (rows.count, featureCount), converted from the bytes when the inputs are kept as
-    /// bytes (bit-identical to the same rows of `inputs`); y holds the labels as Floats
-    /// (rows of `labelsTensor`).
-    public func batch<Rows: Collection>(rows: Rows) -> (x: Tensor, y: Tensor) where Rows.Element == Int {
-        let indices = Array(rows)
-        checkSampleIndices(indices, "LabeledDataset.batch")
-        let n = indices.count, width = featureCount
-        let x: Tensor
-        switch storage {
-        case .floats(let inputs):
-            x = inputs.gathering(rows: indices)
-        case .bytes(let bytes):
-            let scalars = [Float](unsafeUninitializedCapacity: n * width) { buffer, initialized in
-                if let base = buffer.baseAddress { indices.withUnsafeBufferPointer { bytes.floats(rows: $0, into: base) } }
-                initialized = n * width
-            }
-            x = Tensor(scalars, shape: [n, width])
-        }
-        let y = labels.withUnsafeBufferPointer { labels in
-            [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
-                for (i, row) in indices.enumerated() { buffer[i] = Float(labels[row]) }   // checked above
-                initialized = n
-            }
-        }
-        return (x, Tensor(y, shape: [n]))
     }
 }
