@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+import ModelDiagrams
+@testable import Plotting
+
+/// The diagrams the notebooks show, compared pixel for pixel with Golden/: a neuron, the
+/// layers of the MLP, LeNet-style CNN and LSTM models of the MNIST notebooks, the LSTM cell,
+/// and the computation graph of backprop.md's two-layer network.
+@Suite struct GoldenDiagrams {
+    static func neuron() -> Diagram {
+        Diagram.neuron(inputs: [0.5, -1.2, 2.0], weights: [0.8, 0.1, -0.4], bias: 0.2)
+    }
+
+    /// mlp-mnist.md's model.
+    static func multilayerPerceptron() -> Diagram {
+        Sequential([
+            Linear(784, 256), BatchNorm(256), ReLU(), Dropout(rate: 0.2),
+            Linear(256, 128), BatchNorm(128), ReLU(), Dropout(rate: 0.2),
+            Linear(128, 10),
+        ], inputShape: [784]).diagram()
+    }
+
+    /// cnn-mnist.md's model.
+    static func leNet() -> Diagram {
+        Sequential([
+            Reshape([1, 28, 28]),
+            Conv2D(1, 16, kernelSize: 5), BatchNorm(16), ReLU(), MaxPool2D(size: 2),
+            Conv2D(16, 32, kernelSize: 5), BatchNorm(32), ReLU(), MaxPool2D(size: 2),
+            Flatten(),
+            Linear(32 * 4 * 4, 256), ReLU(), Dropout(rate: 0.2),
+            Linear(256, 10),
+        ], inputShape: [784]).diagram()
+    }
+
+    /// lstm.md's model.
+    static func recurrent() -> Diagram {
+        Sequential([LSTM(28, 64), Linear(64, 10)], inputShape: [28, 28]).diagram()
+    }
+
+    static func lstmCell() -> Diagram {
+        LSTM(28, 64).cellDiagram()
+    }
+
+    /// backprop.md's network on a batch of 32, named as its prose names them.
+    static func computationGraph() -> Diagram {
+        let x = Variable(Tensor.zeros([32, 784]))
+        let w1 = Variable(Tensor.zeros([784, 256]), requiresGrad: true), b1 = Variable(Tensor.zeros([256]), requiresGrad: true)
+        let w2 = Variable(Tensor.zeros([256, 10]), requiresGrad: true), b2 = Variable(Tensor.zeros([10]), requiresGrad: true)
+        let z1 = matmul(x, w1) + b1
+        let a1 = relu(z1)
+        let z2 = matmul(a1, w2) + b2
+        let loss = softmaxCrossEntropy(logits: z2, labels: [Int](repeating: 0, count: 32))
+        return loss.diagram(names: ["X": x, "W₁": w1, "b₁": b1, "W₂": w2, "b₂": b2, "Z₁": z1, "A₁": a1, "Z₂": z2, "L": loss],
+                            title: "The computation graph of the loss")
+    }
+
+    @Test func neuronMatchesGolden() throws {
+        try Golden.check(try Self.neuron().pngData(), "diagram-neuron.png")
+    }
+
+    @Test func multilayerPerceptronMatchesGolden() throws {
+        try Golden.check(try Self.multilayerPerceptron().pngData(), "diagram-mlp.png")
+    }
+
+    @Test func leNetMatchesGolden() throws {
+        try Golden.check(try Self.leNet().pngData(), "diagram-lenet.png")
+    }
+
+    @Test func recurrentModelMatchesGolden() throws {
+        try Golden.check(try Self.recurrent().pngData(), "diagram-lstm-model.png")
+    }
+
+    @Test func lstmCellMatchesGolden() throws {
+        try Golden.check(try Self.lstmCell().pngData(), "diagram-lstm-cell.png")
+    }
+
+    @Test func computationGraphMatchesGolden() throws {
+        try Golden.check(try Self.computationGraph().pngData(), "diagram-computation-graph.png")
+    }
+}
