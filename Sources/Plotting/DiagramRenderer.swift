@@ -208,8 +208,8 @@ struct DiagramRenderer {
             let p = region.padding
             rect = Rect(x: minX - p, y: minY - p - top, width: maxX - minX + 2 * p, height: maxY - minY + 2 * p + top)
         }
-        let outline = Self.roundedRect(rect, radius: 8)
-        canvas.addPolygon(outline)
+        let outline = { (grow: Double) in Self.roundedRect(rect.insetBy(-grow, -grow), radius: 8 + grow) }
+        canvas.addPolygon(outline(0))
         canvas.flush(color: region.fill)
         strokeClosed(outline, width: 1.1, dashed: region.dashed, on: canvas)
         canvas.flush(color: region.stroke)
@@ -221,19 +221,22 @@ struct DiagramRenderer {
         let rect = Rect(x: c.x - size.width / 2, y: c.y - size.height / 2, width: size.width, height: size.height)
         let fill = node.fill ?? Diagram.defaultFill
         let stroke = node.stroke ?? (node.fill == nil ? Diagram.defaultStroke : fill.darkened(0.45))
-        var outline: [Point]? = nil
+        // The outline grown outwards by `grow` (inwards when negative): offsets of the same shape.
+        var outline: ((Double) -> [Point])? = nil
         switch node.shape {
-        case .box: outline = Self.roundedRect(rect, radius: min(6, size.height / 2))
-        case .square: outline = Self.roundedRect(rect, radius: 0)
-        case .circle: outline = Canvas.circle(center: c, radius: size.width / 2)
-        case .ellipse: outline = Self.ellipse(center: c, radiusX: size.width / 2, radiusY: size.height / 2)
+        case .box:
+            let radius = min(6, size.height / 2)
+            outline = { Self.roundedRect(rect.insetBy(-$0, -$0), radius: radius + $0) }
+        case .square: outline = { Self.roundedRect(rect.insetBy(-$0, -$0), radius: 0) }
+        case .circle: outline = { Canvas.circle(center: c, radius: size.width / 2 + $0) }
+        case .ellipse: outline = { Self.ellipse(center: c, radiusX: size.width / 2 + $0, radiusY: size.height / 2 + $0) }
         case .text: break
         case .junction:
             canvas.addCircle(center: c, radius: size.width / 2)
             canvas.flush(color: node.stroke ?? node.fill ?? Color(hex: 0x404040))
         }
         if let outline {
-            canvas.addPolygon(outline)
+            canvas.addPolygon(outline(0))
             canvas.flush(color: fill)
             strokeClosed(outline, width: 1.2, dashed: node.dashed, on: canvas)
             canvas.flush(color: stroke)
@@ -414,19 +417,19 @@ struct DiagramRenderer {
         return Point(c.x + dx * (t + air), c.y + dy * (t + air))
     }
 
-    private func strokeClosed(_ outline: [Point], width: Double, dashed: Bool, on canvas: Canvas) {
-        guard let first = outline.first, let last = outline.last else { return }
-        // From the middle of the closing stretch round to it again, the square caps of the two
-        // ends meeting on that stretch without overlapping (an overlap darkens the line's edges).
-        let middle = Point((first.x + last.x) / 2, (first.y + last.y) / 2)
-        let length = max(hypot(first.x - last.x, first.y - last.y), 1e-9)
-        let end = Point(middle.x - (first.x - last.x) / length * width, middle.y - (first.y - last.y) / length * width)
-        let closed = [middle] + outline + [end]
+    /// Strokes a closed outline `width` wide. Solid: the ring between the outline grown by half
+    /// the width and shrunk by as much, one polygon through a cut (its inner loop wound the
+    /// other way leaves the inside empty), so no line ends meet anywhere. Dashed: dashes along it.
+    private func strokeClosed(_ outline: (Double) -> [Point], width: Double, dashed: Bool, on canvas: Canvas) {
         if dashed {
-            for piece in Canvas.dashes(closed, on: 5, off: 3.5) { canvas.addStroke(piece, width: width) }
-        } else {
-            canvas.addStroke(closed, width: width)
+            let points = outline(0)
+            guard let first = points.first else { return }
+            for piece in Canvas.dashes(points + [first], on: 5, off: 3.5) { canvas.addStroke(piece, width: width) }
+            return
         }
+        let outer = outline(width / 2), inner = outline(-width / 2)
+        guard let start = outer.first, let innerStart = inner.first else { return }
+        canvas.addPolygon(outer + [start, innerStart] + inner.reversed())
     }
 
     /// `path` shortened by `length` at its end.

@@ -54,6 +54,25 @@ import ModelDiagrams
                             title: "The computation graph of the loss")
     }
 
+    /// binary-and-regression.md's 2-4-1 network.
+    static func network() -> Diagram {
+        Diagram.network(layerSizes: [2, 4, 1], activations: [nil, "tanh", "σ"], title: "A 2-4-1 network")
+    }
+
+    /// Dropout's picture in regularization-and-initialization.md; a wide layer elided.
+    static func dropout() -> Diagram {
+        Diagram.network(layerSizes: [784, 6, 6, 10], activations: [nil, "ReLU", "ReLU", nil], dropped: [1: [1, 4], 2: [0, 3, 5]],
+                        title: "Dropout: a different thinned network at each step")
+    }
+
+    @Test func networkMatchesGolden() throws {
+        try Golden.check(try Self.network().pngData(), "diagram-network.png")
+    }
+
+    @Test func dropoutMatchesGolden() throws {
+        try Golden.check(try Self.dropout().pngData(), "diagram-dropout.png")
+    }
+
     @Test func neuronMatchesGolden() throws {
         try Golden.check(try Self.neuron().pngData(), "diagram-neuron.png")
     }
