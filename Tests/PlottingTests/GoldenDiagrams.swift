@@ -65,35 +65,22 @@ import ModelDiagrams
                         title: "Dropout: a different thinned network at each step")
     }
 
-    @Test func networkMatchesGolden() throws {
-        try Golden.check(try Self.network().pngData(), "diagram-network.png")
+    /// Each diagram by the name of its golden image, Golden/diagram-NAME.png.
+    static func diagram(_ name: String) -> Diagram {
+        switch name {
+        case "neuron": return neuron()
+        case "network": return network()
+        case "dropout": return dropout()
+        case "mlp": return multilayerPerceptron()
+        case "lenet": return leNet()
+        case "lstm-model": return recurrent()
+        case "lstm-cell": return lstmCell()
+        default: return computationGraph()
+        }
     }
 
-    @Test func dropoutMatchesGolden() throws {
-        try Golden.check(try Self.dropout().pngData(), "diagram-dropout.png")
-    }
-
-    @Test func neuronMatchesGolden() throws {
-        try Golden.check(try Self.neuron().pngData(), "diagram-neuron.png")
-    }
-
-    @Test func multilayerPerceptronMatchesGolden() throws {
-        try Golden.check(try Self.multilayerPerceptron().pngData(), "diagram-mlp.png")
-    }
-
-    @Test func leNetMatchesGolden() throws {
-        try Golden.check(try Self.leNet().pngData(), "diagram-lenet.png")
-    }
-
-    @Test func recurrentModelMatchesGolden() throws {
-        try Golden.check(try Self.recurrent().pngData(), "diagram-lstm-model.png")
-    }
-
-    @Test func lstmCellMatchesGolden() throws {
-        try Golden.check(try Self.lstmCell().pngData(), "diagram-lstm-cell.png")
-    }
-
-    @Test func computationGraphMatchesGolden() throws {
-        try Golden.check(try Self.computationGraph().pngData(), "diagram-computation-graph.png")
+    @Test(arguments: ["neuron", "network", "dropout", "mlp", "lenet", "lstm-model", "lstm-cell", "computation-graph"])
+    func matchesGolden(_ name: String) throws {
+        try Golden.check(try Self.diagram(name).pngData(), "diagram-\(name).png")
     }
 }
