@@ -2,8 +2,9 @@
 // nbrun: a notebook runner for Swift, and the neural-network engine its notebooks call.
 // Dependencies point one way (see docs/architecture.md): C modules <- TensorCore <- Autodiff <-
 // NeuralNetwork <- Optimizers; Datasets (on TensorCore) beside Autodiff: NeuralNetwork's training
-// loop reads any BatchSource (TensorCore), which datasets adopt; Plotting beside them;
-// NotebookKernel re-exports all of it for generated notebook programs; Notebook and nbrun are the tool.
+// loop reads any BatchSource (TensorCore), which datasets adopt; Plotting beside them, and
+// ModelDiagrams (Plotting's diagrams of NeuralNetwork's models) on both; NotebookKernel re-exports
+// all of it for generated notebook programs; Notebook and nbrun are the tool.
 import Foundation
 import PackageDescription
 
@@ -62,11 +63,16 @@ let package = Package(
         .target(name: "Optimizers", dependencies: ["NeuralNetwork"], swiftSettings: vectorSettings),
         .target(name: "Datasets", dependencies: ["TensorCore", "CZlib"], swiftSettings: engineSettings),
         .target(name: "Plotting", dependencies: ["CGD", "TensorCore"], swiftSettings: engineSettings),
+        // Schematics of the engine's models drawn with Plotting's `Diagram`: a `Sequential`'s
+        // layers, a variable's recorded graph, the LSTM cell, a neuron. Its own target so that
+        // Plotting stays free of the engine and the diagrams are tested without the kernel.
+        .target(name: "ModelDiagrams", dependencies: ["Plotting", "NeuralNetwork"], swiftSettings: engineSettings),
         // The contract between the tool and the programs it generates: events, display items,
         // the cache manifest, the program plan. Dependency-free; both sides import it.
         .target(name: "KernelProtocol"),
         .target(name: "NotebookKernel",
-                dependencies: ["KernelProtocol", "TensorCore", "Autodiff", "NeuralNetwork", "Optimizers", "Datasets", "Plotting"]),
+                dependencies: ["KernelProtocol", "TensorCore", "Autodiff", "NeuralNetwork", "Optimizers", "Datasets", "Plotting",
+                               "ModelDiagrams"]),
 
         // The tool.
         .target(name: "Notebook", dependencies: [
@@ -97,7 +103,7 @@ let package = Package(
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Optimizers", "Datasets"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-        .testTarget(name: "PlottingTests", dependencies: ["Plotting", "CGD"], resources: [.copy("Golden")]),
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting", "CGD", "ModelDiagrams"], resources: [.copy("Golden")]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "NotebookWatch", .product(name: "FlyingSocks", package: "FlyingFox")]),
     ],
     swiftLanguageModes: [.v5]

@@ -3,7 +3,7 @@ import Foundation
 /// Shows `value` in the report, below the cell's output so far, like Jupyter's `display`.
 ///
 /// By type: `NotebookDisplayable` -> its item; any other `Module` -> its summary table;
-/// `PNGRepresentable` (a `Figure`) -> PNG;
+/// `PNGRepresentable` (a `Figure`, a `Diagram`) -> PNG;
 /// `Tensor` -> shape, dtype, min/mean/max and a preview; `DisplayItem` -> itself;
 /// anything else -> its `description`.
 ///

@@ -4,6 +4,7 @@
 @_exported import Optimizers
 @_exported import Datasets
 @_exported import Plotting
+@_exported import ModelDiagrams
 import Foundation
 
 /// What the engine runs on (BLAS library, kernel set, threads), as a C string the caller frees:

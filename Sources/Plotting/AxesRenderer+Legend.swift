@@ -51,7 +51,7 @@ extension AxesRenderer {
             case .line(let w, let marker, let dashed):
                 let points = [Point(x0, centerY), Point(x0 + handle, centerY)]
                 if dashed {
-                    for piece in dashes(points, on: 3.7 * w, off: 1.6 * w) { canvas.addStroke(piece, width: w) }
+                    for piece in Canvas.dashes(points, on: 3.7 * w, off: 1.6 * w) { canvas.addStroke(piece, width: w) }
                 } else {
                     canvas.addStroke(points, width: w)
                 }

@@ -35,7 +35,7 @@ extension AxesRenderer {
                 var markers: [Point] = []
                 func endRun() {
                     if s.dashed {
-                        for piece in dashes(run, on: 3.7 * s.width, off: 1.6 * s.width) { canvas.addStroke(piece, width: s.width) }
+                        for piece in Canvas.dashes(run, on: 3.7 * s.width, off: 1.6 * s.width) { canvas.addStroke(piece, width: s.width) }
                     } else {
                         canvas.addStroke(run, width: s.width)
                     }
@@ -146,32 +146,5 @@ extension AxesRenderer {
             }
             for bar in bars { canvas.addPolygon(bar.map { Point(p.x + $0.x, p.y + $0.y) }) }
         }
-    }
-
-    /// Splits a polyline into dashes `on` long separated by gaps `off` long (logical pixels).
-    func dashes(_ points: [Point], on: Double, off: Double) -> [[Point]] {
-        guard points.count >= 2, on > 0, off > 0 else { return [points] }
-        var pieces: [[Point]] = []
-        var current: [Point] = [points[0]]
-        var drawing = true
-        var remaining = on
-        for i in 1..<points.count {
-            var a = points[i - 1]
-            let b = points[i]
-            var length = hypot(b.x - a.x, b.y - a.y)
-            while length > remaining {
-                let t = remaining / length
-                let cut = Point(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t)
-                if drawing { current.append(cut); pieces.append(current); current = [] } else { current = [cut] }
-                drawing.toggle()
-                a = cut
-                length -= remaining
-                remaining = drawing ? on : off
-            }
-            remaining -= length
-            if drawing { current.append(b) }
-        }
-        if drawing && current.count >= 2 { pieces.append(current) }
-        return pieces
     }
 }

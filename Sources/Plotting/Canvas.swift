@@ -194,10 +194,43 @@ final class Canvas {
         }
     }
 
+    /// Splits a polyline into dashes `on` long separated by gaps `off` long (logical pixels).
+    static func dashes(_ points: [Point], on: Double, off: Double) -> [[Point]] {
+        guard points.count >= 2, on > 0, off > 0 else { return [points] }
+        var pieces: [[Point]] = []
+        var current: [Point] = [points[0]]
+        var drawing = true
+        var remaining = on
+        for i in 1..<points.count {
+            var a = points[i - 1]
+            let b = points[i]
+            var length = hypot(b.x - a.x, b.y - a.y)
+            while length > remaining {
+                let t = remaining / length
+                let cut = Point(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t)
+                if drawing { current.append(cut); pieces.append(current); current = [] } else { current = [cut] }
+                drawing.toggle()
+                a = cut
+                length -= remaining
+                remaining = drawing ? on : off
+            }
+            remaining -= length
+            if drawing { current.append(b) }
+        }
+        if drawing && current.count >= 2 { pieces.append(current) }
+        return pieces
+    }
+
     // MARK: Text
 
     static let fontPath = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
     static let boldFontPath = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+    /// For variables in diagrams (x, w, h), set in italics as in mathematics.
+    static let italicFontPath = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Oblique.ttf"
+
+    static func fontPath(bold: Bool, italic: Bool) -> String {
+        italic ? italicFontPath : bold ? boldFontPath : fontPath
+    }
     // DejaVu Sans vertical metrics, in ems.
     static let capHeight = 0.729
     static let descent = 0.236
@@ -208,8 +241,8 @@ final class Canvas {
     }()
 
     /// The advance width of `text` in logical pixels at `size` logical pixels per em.
-    func measure(_ text: String, size: Double, bold: Bool = false) -> Double {
-        Canvas.measure(text, size: size * scale, bold: bold) / scale
+    func measure(_ text: String, size: Double, bold: Bool = false, italic: Bool = false) -> Double {
+        Canvas.measure(text, size: size * scale, bold: bold, italic: italic) / scale
     }
 
     /// `text`, or its longest prefix followed by "…" that fits in `width` at `size` (logical units).
@@ -229,15 +262,15 @@ final class Canvas {
 
     /// The width of `text` in physical pixels at `pixelSize` pixels per em (FreeType, via
     /// `gdImageStringFT` with a null image, which measures without drawing).
-    static func measure(_ text: String, size pixelSize: Double, bold: Bool) -> Double {
+    static func measure(_ text: String, size pixelSize: Double, bold: Bool, italic: Bool = false) -> Double {
         guard !text.isEmpty else { return 0 }
-        let key = "\(bold ? "b" : "r")\(pixelSize)|\(text)"
+        let key = "\(italic ? "i" : bold ? "b" : "r")\(pixelSize)|\(text)"
         measureLock.lock()
         defer { measureLock.unlock() }
         if let w = measureCache[key] { return w }
         _ = fontCacheReady
         var box = [Int32](repeating: 0, count: 8)
-        var font = Array((bold ? boldFontPath : fontPath).utf8CString)
+        var font = Array(fontPath(bold: bold, italic: italic).utf8CString)
         var string = Array(text.utf8CString)
         let error = font.withUnsafeMutableBufferPointer { f in
             string.withUnsafeMutableBufferPointer { s in
@@ -258,11 +291,11 @@ final class Canvas {
     /// turn counter-clockwise (for y-axis labels), anchors then apply to the rotated box.
     func text(_ text: String, at p: Point, size: Double, color: Color = .text,
               horizontal: HorizontalAnchor = .left, vertical: VerticalAnchor = .baseline,
-              bold: Bool = false, rotated: Bool = false) {
+              bold: Bool = false, italic: Bool = false, rotated: Bool = false) {
         guard !text.isEmpty else { return }
         _ = Canvas.fontCacheReady
         let px = size * scale
-        let advance = Canvas.measure(text, size: px, bold: bold)
+        let advance = Canvas.measure(text, size: px, bold: bold, italic: italic)
         let along: Double
         switch horizontal {
         case .left: along = 0
@@ -287,7 +320,7 @@ final class Canvas {
             y = oy + across
         }
         var box = [Int32](repeating: 0, count: 8)
-        var font = Array((bold ? Canvas.boldFontPath : Canvas.fontPath).utf8CString)
+        var font = Array(Canvas.fontPath(bold: bold, italic: italic).utf8CString)
         var string = Array(text.utf8CString)
         font.withUnsafeMutableBufferPointer { f in
             string.withUnsafeMutableBufferPointer { s in

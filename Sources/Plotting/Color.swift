@@ -38,6 +38,13 @@ public struct Color: Equatable, Hashable, Sendable {
         return Color(red: mix(red), green: mix(green), blue: mix(blue), alpha: alpha)
     }
 
+    /// This colour mixed with black: `amount` 0 keeps it, 1 gives black.
+    public func darkened(_ amount: Double) -> Color {
+        let amount = amount.isNaN ? 0 : min(max(amount, 0), 1)
+        func mix(_ c: UInt8) -> UInt8 { UInt8((Double(c) * (1 - amount)).rounded()) }
+        return Color(red: mix(red), green: mix(green), blue: mix(blue), alpha: alpha)
+    }
+
     public static let black = Color(hex: 0x000000)
     public static let white = Color(hex: 0xffffff)
     /// Matplotlib's text and spine colour is pure black; labels here use a near-black.

@@ -32,9 +32,7 @@ import Testing
     }
 
     @Test func dashesAlternateOnAndOff() throws {
-        let renderer = AxesRenderer(figure: Figure(), canvas: try Canvas(width: 10, height: 10, scale: 1),
-                                    frame: Rect(x: 0, y: 0, width: 10, height: 10))
-        let pieces = renderer.dashes([Point(0, 0), Point(10, 0)], on: 3, off: 1)
+        let pieces = Canvas.dashes([Point(0, 0), Point(10, 0)], on: 3, off: 1)
         #expect(pieces.count == 3)
         #expect(pieces[0] == [Point(0, 0), Point(3, 0)])
         #expect(pieces[1] == [Point(4, 0), Point(7, 0)])
