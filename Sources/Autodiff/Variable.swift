@@ -37,7 +37,7 @@ public final class Variable {
     public var requiresGrad: Bool
     /// The primitive that produced this variable (nil for a leaf), and its operands.
     let primitive: Primitive?
-    let inputs: [Variable]
+    private(set) var inputs: [Variable]
 
     /// A leaf variable holding `value`; `requiresGrad: false` makes it a constant (a frozen weight).
     public init(_ value: Tensor, requiresGrad: Bool = true) {
@@ -61,6 +61,23 @@ public final class Variable {
             return Variable(value: value, primitive: primitive(), inputs: inputs)
         }
         return Variable(value, requiresGrad: false)
+    }
+
+    /// Releases the graph behind this variable one variable at a time. Left to Swift, each
+    /// variable's release would release its inputs from inside its own deinit, one stack frame
+    /// per recorded operation: a chain of tens of thousands (a loop in a cell, a long sequence)
+    /// overflowed the stack when its result was dropped.
+    deinit {
+        guard !inputs.isEmpty else { return }
+        var pending = inputs
+        inputs = []
+        while var next = pending.popLast() {
+            // Only what nothing else holds goes now; its inputs wait in `pending`, not in a deinit.
+            if isKnownUniquelyReferenced(&next) {
+                pending.append(contentsOf: next.inputs)
+                next.inputs = []
+            }
+        }
     }
 
     /// The shape of `value`.

@@ -3,7 +3,7 @@ import Testing
 
 @Suite struct ComputationGraphTests {
     @Test func operandsComeBeforeTheOperationsThatUseThem() {
-        let x = Variable(Tensor([[1, 2]]))
+        let x = Variable(Tensor([[1, 2]]), requiresGrad: false)
         let w = Variable(Tensor([[1], [2]]), requiresGrad: true)
         let b = Variable(Tensor([0.5]), requiresGrad: true)
         let loss = relu(matmul(x, w) + b).sum()

@@ -3,6 +3,26 @@ import Testing
 @testable import Autodiff
 
 @Suite struct TapeTests {
+    /// A chain of 300,000 recorded operations is differentiated and then dropped without
+    /// overflowing the stack (its release used to recurse once per operation), on a thread whose
+    /// stack is a small 512 KiB, as secondary threads' are.
+    @Test func longChainsAreReleasedWithoutRecursion() async {
+        let finished = await withCheckedContinuation { continuation in
+            let thread = Thread {
+                let x = Variable(Tensor([1]))
+                var y = x
+                for _ in 0..<300_000 { y = y * 1 }
+                y.sum().backward()
+                let gradient = x.grad?.scalars.first
+                y = x   // drops the chain
+                continuation.resume(returning: gradient)
+            }
+            thread.stackSize = 512 << 10
+            thread.start()
+        }
+        #expect(finished == 1)
+    }
+
     @Test func gradientsAccumulateUntilZeroGrad() {
         let x = Variable(Tensor([1, 2, 3]), requiresGrad: true)
         (x * x).sum().backward()

@@ -43,7 +43,7 @@ import ModelDiagrams
 
     /// backprop.md's network on a batch of 32, named as its prose names them.
     static func computationGraph() -> Diagram {
-        let x = Variable(Tensor.zeros([32, 784]))
+        let x = Variable(Tensor.zeros([32, 784]), requiresGrad: false)
         let w1 = Variable(Tensor.zeros([784, 256]), requiresGrad: true), b1 = Variable(Tensor.zeros([256]), requiresGrad: true)
         let w2 = Variable(Tensor.zeros([256, 10]), requiresGrad: true), b2 = Variable(Tensor.zeros([10]), requiresGrad: true)
         let z1 = matmul(x, w1) + b1
