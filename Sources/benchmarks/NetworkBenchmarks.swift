@@ -210,7 +210,7 @@ private func runLeNetLayerBreakdown() throws {
     let cpuTime = arguments.contains("cpu")
     arguments.removeAll { $0 == "cpu" }
     if cpuTime { arguments.append("1") }
-    let model = arguments.first.flatMap { ["lenet", "kcnn", "mlp"].contains($0) ? $0 : nil } ?? "lenet"
+    let model = arguments.first.flatMap { ["lenet", "kcnn", "mlp", "bn"].contains($0) ? $0 : nil } ?? "lenet"
     if arguments.first == model { arguments.removeFirst() }
     if let threads = Int(arguments.first ?? "") {
         Parallelism.workers = threads
@@ -225,13 +225,19 @@ private func runLeNetLayerBreakdown() throws {
                   Dropout(rate: 0.25), Flatten(), Linear(9216, 128), ReLU(), Dropout(rate: 0.5), Linear(128, 10)]
     case "mlp":
         layers = [Linear(784, 256), ReLU(), Linear(256, 128), ReLU(), Linear(128, 10)]
+    case "bn":
+        // notebooks/cnn-mnist.md's model, trained there in batches of 32.
+        layers = [Conv2D(1, 16, kernelSize: 5), BatchNorm(16), ReLU(), MaxPool2D(size: 2),
+                  Conv2D(16, 32, kernelSize: 5), BatchNorm(32), ReLU(), MaxPool2D(size: 2), Flatten(),
+                  Linear(32 * 4 * 4, 256), ReLU(), Dropout(rate: 0.2), Linear(256, 10)]
     default:
         layers = [Conv2D(1, 6, kernelSize: 5, padding: 2), ReLU(), MaxPool2D(size: 2),
                   Conv2D(6, 16, kernelSize: 5), ReLU(), MaxPool2D(size: 2), Flatten(),
                   Linear(400, 120), ReLU(), Linear(120, 84), ReLU(), Linear(84, 10)]
     }
-    let train = try MNIST.load(split: .train).prefix(128)
-    var input = train.images.reshaped(to: model == "mlp" ? [128, 784] : [128, 1, 28, 28])
+    let batch = model == "bn" ? 32 : 128
+    let train = try MNIST.load(split: .train).prefix(batch)
+    var input = train.images.reshaped(to: model == "mlp" ? [batch, 784] : [batch, 1, 28, 28])
     // As a Sequential runs them: a Linear or Conv2D followed by a ReLU is one fused step.
     var steps: [(name: String, layer: Layer)] = []
     var position = 0
@@ -273,7 +279,7 @@ private func runLeNetLayerBreakdown() throws {
     let network = Sequential(layers)
     let optimizer = Adam(learningRate: 1e-3)
     let parameters = network.parameters
-    let images = train.images.reshaped(to: model == "mlp" ? [128, 784] : [128, 1, 28, 28])
+    let images = train.images.reshaped(to: model == "mlp" ? [batch, 784] : [batch, 1, 28, 28])
     let labels = train.labelsTensor
     func step() {
         let lossValue = Loss.crossEntropy(network(images), labels)
