@@ -108,8 +108,10 @@ public struct NotebookBuilder: Sendable {
         }
         defer { if temporaryDirectory != work { try? fileManager.removeItem(atPath: temporaryDirectory) } }
         let start = Date()
+        // SIGINT when nbrun dies: swiftc then ends the swift-frontend and linker it started.
         let result = try Subprocess.capture(toolchain.swiftc, arguments + [sourcePath, "-o", temporaryBinary],
-                                            environment: ProcessInfo.processInfo.environment.merging(["TMPDIR": temporaryDirectory]) { $1 })
+                                            environment: ProcessInfo.processInfo.environment.merging(["TMPDIR": temporaryDirectory]) { $1 },
+                                            deathSignal: SIGINT)
         let seconds = Date().timeIntervalSince(start)
         let diagnostics = CompilerDiagnostics.parse(result.stdout + result.stderr, program: program,
                                                     notebook: notebook, generatedPath: sourcePath, keptPath: keptPath)
