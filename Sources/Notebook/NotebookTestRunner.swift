@@ -179,8 +179,8 @@ public struct NotebookTestRunner: Sendable {
             guard log >= 0 else { throw NotebookError("cannot write \(logPath): \(String(cString: strerror(errno)))") }
             child = try Subprocess.spawn(executable, arguments, descriptors: [1: log, 2: log], newProcessGroup: true)
         } catch {
-            return NotebookSummary(path: path, exitCode: ExitStatus.usage, seconds: 0, cells: [],
-                                   error: "\(path): cannot start \(executable): \(error)")
+            return NotebookSummary(path: path, exitCode: ExitStatus.environment, seconds: 0, cells: [],
+                                   error: "\(path): cannot start \(executable): \(error)", errorKind: .environment)
         }
         children?.add(child.pid)
         defer { children?.remove(child.pid) }

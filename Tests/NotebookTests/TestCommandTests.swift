@@ -257,3 +257,15 @@ extension TestCommandTests {
         }
     }
 }
+
+extension TestCommandTests {
+    /// `--junit` may name a file in the report folder nbrun is about to create.
+    @Test func theJUnitFileMayGoInTheReportFolderNbrunCreates() throws {
+        let folder = try EndToEnd.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "```swift\nprint(\"ran\")\n```\n".write(toFile: folder + "/a.md", atomically: true, encoding: .utf8)
+        let result = try nbrun(["test", folder + "/a.md", "-o", folder + "/reports", "--junit", folder + "/reports/junit.xml"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder + "/reports/junit.xml"))
+    }
+}
