@@ -31,13 +31,17 @@ public struct NotebookTestRunner: Sendable {
 
     /// The notebooks under `paths`: files as given, folders searched recursively for `.md` files
     /// holding at least one Swift cell (a README without cells is not a test), sorted.
+    ///
+    /// The search can only err towards running: a file that cannot be read or parsed is a
+    /// notebook (its run fails with the reason), and so is one with a ```swift fence the parser
+    /// did not take as a cell. Only a file that parses, without a cell or a fence, is left out.
     /// - Throws: `NotebookError` for a path that does not exist or a folder without notebooks.
     public static func discover(_ paths: [String]) throws -> [String] {
         var found: [String] = []
         let fileManager = FileManager.default
         for path in paths {
             var isDirectory: ObjCBool = false
-            guard fileManager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            guard fileManager.fileExists(atPath: path, isDirectory: &isDirectory) || isSymbolicLink(path) else {
                 throw NotebookError(file: path, "no such file or folder", hint: "give notebooks (.md) or folders holding them")
             }
             if !isDirectory.boolValue {
@@ -52,9 +56,7 @@ public struct NotebookTestRunner: Sendable {
                     if name.hasPrefix(".") || name == "output" { walker.skipDescendants(); continue }
                     guard relative.hasSuffix(".md") else { continue }
                     let file = base + "/" + relative
-                    if let notebook = try? NotebookParser.parse(fileAt: file), !notebook.cells.isEmpty {
-                        inFolder.append(file)
-                    }
+                    if isNotebook(file) { inFolder.append(file) }
                 }
             }
             if inFolder.isEmpty {
@@ -64,6 +66,38 @@ public struct NotebookTestRunner: Sendable {
         }
         var seen = Set<String>()
         return found.filter { seen.insert($0).inserted }
+    }
+
+    /// Whether a `.md` file found in a folder is a test: anything but a readable, parsable file
+    /// without a Swift cell or fence (a folder named `x.md` is not a file, and not a test).
+    static func isNotebook(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return false }
+        guard let data = FileManager.default.contents(atPath: path) else { return true }
+        do {
+            _ = try NotebookParser.parse(fileAt: path)
+            return true
+        } catch let error as NotebookError where error.diagnostics.first?.message == NotebookParser.noCellsMessage {
+            return hasSwiftFence(data)
+        } catch {
+            return true
+        }
+    }
+
+    /// A line opening a fenced block of Swift (up to three spaces, three backticks or tildes, `swift`).
+    static func hasSwiftFence(_ data: Data) -> Bool {
+        String(decoding: data, as: UTF8.self).split(separator: "\n").contains { line in
+            let indented = line.prefix { $0 == " " }.count
+            guard indented <= 3 else { return false }
+            let rest = line.dropFirst(indented)
+            guard rest.hasPrefix("```") || rest.hasPrefix("~~~") else { return false }
+            let info = rest.drop { $0 == "`" || $0 == "~" }.drop { $0 == " " || $0 == "{" }.lowercased()
+            return info.hasPrefix("swift")
+        }
+    }
+
+    private static func isSymbolicLink(_ path: String) -> Bool {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil
     }
 
     /// Checks each `-p` name is declared by at least one notebook, and returns each notebook's
