@@ -80,4 +80,13 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: "\(folder)/output/\(name).html"))
         #expect(NotebookBuilder.safeName(notebook).utf8.count <= NotebookBuilder.maxNameBytes)
     }
+
+    /// A NUL byte in a cell's output went into the page as it was: an HTML parse error, and
+    /// nothing visible where it was.
+    @Test func nulBytesInOutputAreShownVisibly() throws {
+        let (run, html) = try EndToEnd.run("```swift\nprint(\"a\\u{0}b\")\n```\n")
+        #expect(run.exitCode == 0)
+        #expect(!html.utf8.contains(0))
+        #expect(html.contains("<pre class=\"stdout\">a\u{2400}b\n</pre>"), "\(html)")
+    }
 }
