@@ -18,3 +18,10 @@ func medianSeconds(repetitions: Int = 7, _ body: () throws -> Void) rethrows -> 
 func report(_ name: String, _ value: Double, _ unit: String, decimals: Int = 3) {
     print("\(name): \(String(format: "%.\(decimals)f", value)) \(unit)")
 }
+
+/// The machine's cores and load averages (1, 5, 15 minutes), printed before timings: other
+/// processes holding a core inflate every figure.
+func machineLine() -> String {
+    let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+    return "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(load) (busy machines inflate these)"
+}

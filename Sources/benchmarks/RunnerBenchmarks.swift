@@ -30,7 +30,7 @@ func runRunnerBenchmarks() throws {
         _ = try runNBRun(nbrun, [notebook, "-o", directory + "/out"], environment: environment)
     }
     compileTimes.sort()
-    print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadAverage()) (busy machines inflate these)")
+    print(machineLine())
     report("runner cold, 10 cells to HTML (compile + run + report)", cold, "s")
     report("runner warm, 10 cells to HTML (binary reused)", warm, "s")
     if !compileTimes.isEmpty {
@@ -239,10 +239,6 @@ func runNBRun(_ nbrun: String, _ arguments: [String], environment: [String: Stri
     return stages
 }
 
-private func loadAverage() -> String {
-    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
-}
-
 /// Ten small cells: declarations used later, printing, tensors, a displayed value.
 private let tenCellNotebook = (1...10).map { index in
     """
@@ -271,7 +267,7 @@ func runWatchBenchmarks() throws {
     process.arguments = ["python3", root + "/Tests/Browser/watch_page.py", nbrun, "--bench", "5"]
     try process.run()
     process.waitUntilExit()
-    print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadAverage())")
+    print(machineLine())
     if process.terminationStatus != 0 {
         throw RunnerBenchmarkError("watch_page.py exited with \(process.terminationStatus) (77: Chromium, chromedriver or Selenium missing)")
     }

@@ -9,6 +9,7 @@ let suites: [String: () throws -> Void] = [
     "runner": runRunnerBenchmarks,
     "watch": runWatchBenchmarks,
     "large": runLargeNotebookBenchmarks,
+    "compile": runCompileBenchmarks,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
