@@ -89,7 +89,13 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     defer { interruption.remove() }
     // Ctrl-C before the program runs stops the run at once: each stage checks between its steps.
     let stopIfInterrupted: () throws -> Void = { if interruption.fired { throw NotebookInterrupted() } }
-    let notebook = try NotebookParser.parse(fileAt: path, checkpoint: stopIfInterrupted)
+    // The trace counts the parse's checks: tests signal nbrun at chosen points of a long parse.
+    var parseChecks = 0
+    let notebook = try NotebookParser.parse(fileAt: path, checkpoint: {
+        try stopIfInterrupted()
+        parseChecks += 1
+        if parseChecks % 100 == 0 { trace.note("parse checked \(parseChecks) times") }
+    })
     trace.mark("parse")
     let parameters = try Parameter.applying(options.parameters, to: notebook.parameters, path: path)
     let cacheLimit = try options.cacheLimit ?? CellCache.limit()
@@ -107,6 +113,7 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     // swift-syntax's parse cannot be asked to stop, and on some unclosed brackets it takes minutes.
     let plan = try InterruptWatch.exitingAtOnce {
         try stopIfInterrupted()
+        trace.note("plan begins")
         return try ExecutionPlan(notebook: notebook, parameters: parameters, salt: "\(toolchain.version)\n\(kernelHash)")
     }
     trace.mark("plan")

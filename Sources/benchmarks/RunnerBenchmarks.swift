@@ -232,7 +232,7 @@ func runNBRun(_ nbrun: String, _ arguments: [String], environment: [String: Stri
     var stages: [String: Double] = [:]
     for line in text.split(separator: "\n") where line.hasPrefix("trace: ") {
         let parts = line.dropFirst(7).split(separator: " ")
-        if parts.count >= 2, let seconds = Double(parts[parts.count - 2]) {
+        if parts.count >= 2, parts.last == "s", let seconds = Double(parts[parts.count - 2]) {
             stages[parts.dropLast(2).joined(separator: " ")] = seconds
         }
     }
