@@ -251,6 +251,7 @@ public struct ProgramRunner {
                 continue
             }
             do {
+                FaultInjection.reach("cache.commit")
                 try cache.commit(folder: staged.folder, key: staged.key, notebook: notebookPath,
                                  label: notebook.cells[index].options.label, outputs: result.outputs)
                 committed = true
@@ -261,6 +262,7 @@ public struct ProgramRunner {
         }
         for record in log.cells.values { if let restored = record.restored { cache.touch(key: restored.key) } }
         if committed {
+            FaultInjection.reach("cache.evict")
             do {
                 for entry in try cache.evict(limit: cacheLimit) {
                     warnings.append("cache limit \(cacheLimit) bytes reached: removed \((entry.notebook as NSString).lastPathComponent) \(entry.cellName) (\(entry.bytes) bytes, last used \(KernelCoding.formatDate(entry.lastUsed)))")

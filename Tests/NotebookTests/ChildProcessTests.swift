@@ -38,7 +38,7 @@ import Testing
         let run = try BackgroundRun(["slow.md", "-o", "output"], in: folder)
         // swift-frontend compiling (not answering `swiftc --version`).
         let compiling = Faults.wait(upTo: 300) {
-            Faults.processes(tagged: run.tag).contains { $0.name == "swift-frontend" && $0.arguments.contains("-c") } || !run.isRunning
+            Faults.processes(tagged: run.tag, named: "swift-frontend").contains { $0.arguments.contains("-c") } || !run.isRunning
         }
         try #require(compiling && run.isRunning, "swiftc did not start: \(run.stderr)")
         run.killNow()

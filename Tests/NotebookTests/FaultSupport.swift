@@ -13,8 +13,8 @@ enum Faults {
     static let tagVariable = "NBRUN_TEST_TAG"
 
     /// The live processes (not zombies) whose environment holds `tag`, with their command names
-    /// and arguments.
-    static func processes(tagged tag: String) -> [(pid: pid_t, name: String, arguments: [String])] {
+    /// and arguments; only those named `name` when given (a quicker look).
+    static func processes(tagged tag: String, named name: String? = nil) -> [(pid: pid_t, name: String, arguments: [String])] {
         let needle = Array("\(tagVariable)=\(tag)".utf8)
         var found: [(pid_t, String, [String])] = []
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
@@ -24,13 +24,15 @@ enum Faults {
             // "pid (name) S ...": a zombie has ended, it only waits to be reaped.
             let state = stat[stat.index(close, offsetBy: 2)...].first
             guard state != "Z", state != "X" else { continue }
+            let open = stat.firstIndex(of: "(").map { stat.index(after: $0) } ?? close
+            let command = String(stat[open..<close])
+            if let name, command != name { continue }
             guard let environment = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { continue }
             let variables = [UInt8](environment).split(separator: 0)
             guard variables.contains(where: { $0.elementsEqual(needle) }) else { continue }
-            let open = stat.firstIndex(of: "(").map { stat.index(after: $0) } ?? close
             let arguments = (FileManager.default.contents(atPath: "/proc/\(entry)/cmdline").map { [UInt8]($0) } ?? [])
                 .split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            found.append((pid, String(stat[open..<close]), arguments))
+            found.append((pid, command, arguments))
         }
         return found
     }
@@ -129,13 +131,32 @@ final class SmallDisk {
     let path: String
 
     /// Mounts a tmpfs of `bytes`, or cancels the test (with the reason) where that is not possible.
-    init(bytes: Int) throws {
-        path = try EndToEnd.temporaryDirectory()
-        let result = try Subprocess.capture("mount", ["-t", "tmpfs", "-o", "size=\(bytes)", "tmpfs", path])
-        guard result.termination == .exited(0) else {
-            try? FileManager.default.removeItem(atPath: path)
-            try Test.cancel("cannot mount a tmpfs to fill up (\(result.stderr.trimmingWhitespace())): needs root")
+    convenience init(bytes: Int) throws {
+        var reason = ""
+        guard let path = Self.mount(bytes: bytes, reason: &reason) else {
+            try Test.cancel("cannot mount a tmpfs to fill up (\(reason)): needs root")
         }
+        self.init(mountedAt: path)
+    }
+
+    private init(mountedAt path: String) {
+        self.path = path
+    }
+
+    /// A mounted tmpfs of `bytes`, or nil (and why) where that is not possible.
+    static func mountIfPossible(bytes: Int, reason: inout String) -> SmallDisk? {
+        mount(bytes: bytes, reason: &reason).map { SmallDisk(mountedAt: $0) }
+    }
+
+    private static func mount(bytes: Int, reason: inout String) -> String? {
+        guard let path = try? EndToEnd.temporaryDirectory() else { return nil }
+        let result = try? Subprocess.capture("mount", ["-t", "tmpfs", "-o", "size=\(bytes)", "tmpfs", path])
+        guard let result, result.termination == .exited(0) else {
+            try? FileManager.default.removeItem(atPath: path)
+            reason = result?.stderr.trimmingWhitespace() ?? "mount could not be run"
+            return nil
+        }
+        return path
     }
 
     /// Bytes still free.
