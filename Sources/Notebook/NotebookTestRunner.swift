@@ -214,7 +214,7 @@ public struct NotebookTestRunner: Sendable {
             child = try Subprocess.spawn(executable, arguments, descriptors: [1: log, 2: log], newProcessGroup: true)
         } catch {
             return NotebookSummary(path: path, exitCode: ExitStatus.environment, seconds: 0, cells: [],
-                                   error: "\(path): cannot start \(executable): \(error)", errorKind: .environment)
+                                   error: "\(path): \(EnvironmentError.reason(error))", errorKind: .environment)
         }
         children?.add(child.pid)
         defer { children?.remove(child.pid) }

@@ -33,6 +33,8 @@ struct Subprocess {
 
     /// Starts `executable` (searched in `PATH` when it has no `/`).
     ///
+    /// - Throws: `EnvironmentError` ("cannot start X: reason") when it cannot be started.
+    ///
     /// - Parameters:
     ///   - descriptors: child fd -> parent fd to give it; fds 0, 1, 2 not listed get /dev/null.
     ///   - deathSignal: what the child gets when nbrun ends. SIGKILL, but SIGINT for a driver
@@ -44,7 +46,7 @@ struct Subprocess {
                       descriptors: [Int32: Int32] = [:], deathSignal: Int32 = SIGKILL,
                       newProcessGroup: Bool = false) throws -> Subprocess {
         guard let path = resolve(executable) else {
-            throw NotebookError("cannot start \(executable): \(String(cString: strerror(ENOENT)))")
+            throw EnvironmentError.fromErrno("start \(executable)", ENOENT)
         }
         let environment = environment ?? ProcessInfo.processInfo.environment
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -58,7 +60,7 @@ struct Subprocess {
         let status = nbrun_spawn(path, argv, envp, children, parents, Int32(children.count),
                                  deathSignal, newProcessGroup ? 1 : 0, &pid)
         guard status == 0 else {
-            throw NotebookError("cannot start \(executable): \(String(cString: strerror(status)))")
+            throw EnvironmentError.fromErrno("start \(executable)", status)
         }
         return Subprocess(pid: pid)
     }
@@ -127,7 +129,7 @@ struct Pipe {
     static func make() throws -> Pipe {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
-            throw NotebookError("cannot create a pipe: \(String(cString: strerror(errno)))")
+            throw EnvironmentError.fromErrno("create a pipe")
         }
         for descriptor in fds { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         return Pipe(read: fds[0], write: fds[1])

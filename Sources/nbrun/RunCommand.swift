@@ -103,7 +103,15 @@ struct RunCommand: ParsableCommand {
         if let error = run.reportError {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
         }
-        if let summaryPath { try NotebookSummary(run: run).write(to: summaryPath) }
+        if let summaryPath {
+            do {
+                try NotebookSummary(run: run).write(to: summaryPath)
+            } catch {
+                let failure = EnvironmentError("cannot write the summary \(summaryPath): \(EnvironmentError.reason(error))")
+                FileHandle.standardError.write(Data((failure.description + "\n").utf8))
+                throw ExitCode(ExitStatus.environment)
+            }
+        }
         if let report = run.reportPath { print(report) }
         if run.exitCode != 0 { throw ExitCode(run.exitCode) }
     }

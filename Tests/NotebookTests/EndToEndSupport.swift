@@ -93,12 +93,13 @@ enum EndToEnd {
     /// Runs the `nbrun` executable built beside the tests with `arguments`, in `directory`
     /// (the current one when nil). stderr is read on another thread so that neither pipe can
     /// fill up and stall the child while the other is read.
-    static func nbrun(_ arguments: [String], in directory: String? = nil) throws -> CommandResult {
+    static func nbrun(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> CommandResult {
         let executable = try #require(nbrunExecutable(), "nbrun is not built beside the tests")
         _ = try kernel()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Foundation.Pipe(), err = Foundation.Pipe()
         process.standardOutput = out

@@ -26,7 +26,7 @@ import Testing
         let report = disk.path + "/out/nb.html"
         let good = try Data(contentsOf: URL(fileURLWithPath: report))
 
-        try disk.fill(leaving: 64 << 10)
+        try disk.fill(leaving: 16 << 10)
         try "# Full\n\n```swift\nlet a = 2\nprint(a)\n```\n".write(toFile: notebook, atomically: true, encoding: .utf8)
         let full = try nbrun([notebook, "-o", disk.path + "/out"], in: folder)
         #expect(full.status == ExitStatus.environment, "\(full.stderr)")
@@ -39,6 +39,34 @@ import Testing
         let again = try nbrun([notebook, "-o", disk.path + "/out"], in: folder)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try String(contentsOfFile: report, encoding: .utf8).contains("<pre class=\"stdout\">2\n</pre>"))
+    }
+
+    /// swiftc failing without an error at a line of the notebook (a broken compiler, here one that
+    /// only answers `--version`) is the machine's failure: it was shown as the notebook's.
+    @Test func aCompilerFailingOffTheNotebookIsAnEnvironmentError() throws {
+        let folder = try EndToEnd.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "```swift\nprint(\"ran\")\n```\n".write(toFile: folder + "/nb.md", atomically: true, encoding: .utf8)
+        let good = try nbrun(["nb.md"], in: folder)
+        try #require(good.status == 0, "\(good.stderr)")
+        let report = try Data(contentsOf: URL(fileURLWithPath: folder + "/output/nb.html"))
+        let broken = folder + "/broken-swiftc"
+        try """
+        #!/bin/sh
+        case "$1" in --version) exec swiftc --version ;; esac
+        echo "error: unable to load the standard library" >&2
+        exit 1
+        """.write(toFile: broken, atomically: true, encoding: .utf8)
+        chmod(broken, 0o755)
+        let result = try EndToEnd.nbrun(["nb.md", "--no-cache"], in: folder, environment: ["SWIFTC": broken])
+        #expect(result.status == ExitStatus.environment, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot build nb.md: swiftc failed without an error in the notebook"), "\(result.stderr)")
+        #expect(result.stderr.contains("unable to load the standard library"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/output/nb.html")) == report, "the last report is kept")
+
+        let missing = try EndToEnd.nbrun(["nb.md"], in: folder, environment: ["SWIFTC": folder + "/no-such-swiftc"])
+        #expect(missing.status == ExitStatus.environment, "\(missing.stderr)")
+        #expect(missing.stderr.contains("cannot start \(folder)/no-such-swiftc: No such file or directory"), "\(missing.stderr)")
     }
 
     /// A report path that is a folder: a raw `NSCocoaErrorDomain Code=640`-style dump, exit 2
