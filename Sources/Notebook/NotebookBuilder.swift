@@ -172,13 +172,15 @@ public struct NotebookBuilder: Sendable {
         return Result(binaryPath: binaryPath, lock: lock, cacheHit: false, compileSeconds: seconds, key: key, warnings: warnings)
     }
 
-    /// Why swiftc failed when the reason is the machine's, not the notebook's: a system error in
-    /// its output (a full disk, a file name too long...), or no error at a line of the notebook
-    /// at all. Nil for compile errors in the notebook.
+    /// Why swiftc failed when the reason is the machine's, not the notebook's: an error naming a
+    /// system failure (a full disk, a file name too long...) anywhere but at a notebook line, or
+    /// no error at a line of the notebook at all. Nil for compile errors in the notebook.
     static func environmentFailure(_ output: String, errors: [Diagnostic], notebook: Notebook, folder: String) -> String? {
         let systemErrors = [ENOSPC, EDQUOT, ENAMETOOLONG, EACCES, EROFS, EIO, EMFILE, ENFILE, ENOMEM].map { String(cString: strerror($0)) }
         let lines = output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        let system = lines.first { line in systemErrors.contains { line.contains($0) } }
+        let system = lines.first { line in
+            line.contains("error: ") && !line.hasPrefix(notebook.path + ":") && systemErrors.contains { line.contains($0) }
+        }
         let inNotebook = errors.contains { $0.severity == .error && $0.file == notebook.path && $0.line != nil }
         if system == nil, inNotebook { return nil }
         var reason = system ?? "swiftc failed without an error in the notebook:\n" + output.trimmingWhitespace()
@@ -246,7 +248,6 @@ public struct NotebookBuilder: Sendable {
         }
     }
 
-    /// A file name for a notebook path: `notebooks/x.md` -> `notebooks_x`.
     /// Bytes a name may take: file systems take 255 bytes per file name, and the name gets a
     /// key, a process id or a suffix such as `.warnings` around it.
     static let maxNameBytes = 96
