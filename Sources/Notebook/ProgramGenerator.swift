@@ -78,9 +78,10 @@ public enum ProgramGenerator {
                 writer.add("Figure.defaultWidth = \(cell.options.figWidth.map(String.init) ?? "_nbFigureSize.width")")
                 writer.add("Figure.defaultHeight = \(cell.options.figHeight.map(String.init) ?? "_nbFigureSize.height")")
             }
-            let next = plan.cells.indices.contains(position + 1) ? plan.cells[position + 1].cell.index : nil
-            let ending = next != nil && explicitBegins[position + 1] == nil
-                ? "\(cell.index)._nbNextCell(\(next!))" : "\(cell.index)._nbEndCell()"
+            var ending = "\(cell.index)._nbEndCell()"
+            if plan.cells.indices.contains(position + 1), explicitBegins[position + 1] == nil {
+                ending = "\(cell.index)._nbNextCell(\(plan.cells[position + 1].cell.index))"
+            }
             let cached = plan.cachedCells.contains(cell.index)
             if cell.options.error { writer.add("do {") }
             if cached {
