@@ -52,6 +52,8 @@ let package = Package(
         .systemLibrary(name: "CGD", pkgConfig: "gdlib", providers: [.apt(["libgd-dev"])]),
         .systemLibrary(name: "CMark", pkgConfig: "libcmark-gfm", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Starting child processes that die with nbrun (what posix_spawn cannot set up).
+        .target(name: "CChildProcess"),
 
         // Picks OpenBLAS's best kernel set for this CPU when the engine loads (see its header).
         .target(name: "CBLASKernels", dependencies: ["COpenBLAS"], linkerSettings: [.linkedLibrary("dl")]),
@@ -78,6 +80,7 @@ let package = Package(
         .target(name: "Notebook", dependencies: [
             "KernelProtocol",
             "CMark",
+            "CChildProcess",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "SwiftSyntax", package: "swift-syntax"),

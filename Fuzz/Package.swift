@@ -32,6 +32,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: source("COpenBLAS"), pkgConfig: "openblas"),
         .systemLibrary(name: "CMark", path: source("CMark"), pkgConfig: "libcmark-gfm"),
         .systemLibrary(name: "CZlib", path: source("CZlib"), pkgConfig: "zlib"),
+        .target(name: "CChildProcess", path: source("CChildProcess")),
 
         .target(name: "TensorCore", dependencies: ["COpenBLAS"], path: source("TensorCore"), swiftSettings: instrumented),
         .target(name: "Autodiff", dependencies: ["TensorCore"], path: source("Autodiff"), swiftSettings: instrumented),
@@ -42,6 +43,7 @@ let package = Package(
         .target(name: "Notebook", dependencies: [
             "KernelProtocol",
             "CMark",
+            "CChildProcess",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "SwiftSyntax", package: "swift-syntax"),

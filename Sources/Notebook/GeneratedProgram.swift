@@ -35,9 +35,14 @@ public struct GeneratedProgram: Sendable, Equatable {
 
     /// The column as written in the `.md`, undoing the display wrapper's shift.
     public func markdownColumn(_ column: Int, line: Int) -> Int {
-        // Insertions at one column add up (a willTry mark, then the display wrapper).
+        Self.markdownColumn(column, line: line, shifts: columnShifts)
+    }
+
+    /// `markdownColumn` for a list of shifts.
+    static func markdownColumn(_ column: Int, line: Int, shifts: [ColumnShift]) -> Int {
+        // Insertions at one column add up (a statement group's `do {`, a willTry mark, the display wrapper).
         var result = column, moved = 0
-        for shift in columnShifts.filter({ $0.markdownLine == line }).sorted(by: { $0.fromColumn < $1.fromColumn }) {
+        for shift in shifts.filter({ $0.markdownLine == line }).sorted(by: { $0.fromColumn < $1.fromColumn }) {
             if column >= shift.fromColumn + moved + shift.width {
                 result -= shift.width
                 moved += shift.width

@@ -3,6 +3,10 @@ import Foundation
 /// HTML text helpers.
 enum HTML {
     /// Escapes `&`, `<`, `>`, `"` and `'`: safe in element content and quoted attributes.
+    ///
+    /// Control characters other than tab, newline, form feed and carriage return (a NUL printed by
+    /// a cell, a stray ESC) are HTML parse errors, and a browser drops or hides them: they show as
+    /// their Unicode control pictures (NUL as ␀, ESC as ␛, DEL as ␡).
     static func escape(_ text: String) -> String {
         var result = ""
         result.reserveCapacity(text.utf8.count)
@@ -13,6 +17,9 @@ enum HTML {
             case ">": result += "&gt;"
             case "\"": result += "&quot;"
             case "'": result += "&#39;"
+            case "\t", "\n", "\u{0C}", "\r": result.unicodeScalars.append(character)
+            case "\u{00}"..."\u{1F}": result.unicodeScalars.append(Unicode.Scalar(0x2400 + character.value)!)
+            case "\u{7F}": result.unicodeScalars.append("\u{2421}")
             default: result.unicodeScalars.append(character)
             }
         }

@@ -60,6 +60,14 @@ public struct HTMLReport {
     public var options: Options
     /// Base name for files beside the report (`backprop` -> `backprop_files/...`).
     public var name: String
+
+    /// Where a file beside the page goes: `NAME_files/BASE-HASH.EXT`, the hash (eight hex digits of
+    /// its SHA-256) naming its content, so that a new run never writes over a file the old page
+    /// links to (`ReportWriter` relies on it).
+    func filePath(_ base: String, extension fileExtension: String, data: Data) -> String {
+        let hash = SHA256.hash(data: data).hex.prefix(8)
+        return "\(name)_files/\(base)-\(hash).\(fileExtension)"
+    }
     /// Compiler warnings, shown under the cell they point into.
     public var warnings: [Diagnostic] = []
     /// Set for a live page (`nbrun watch`): each cell's state, training progress, the status line.
@@ -300,8 +308,9 @@ public struct HTMLReport {
         guard lineCount > options.maxOutputLines || byteCount > options.maxOutputBytes else {
             return "<pre class=\"\(kind)\">\(HTML.escape(text))</pre>\n"
         }
-        let path = "\(name)_files/cell-\(cell.index + 1)-\(kind)-\(number).txt"
-        files.append((path, Data(raw.utf8)))
+        let data = Data(raw.utf8)
+        let path = filePath("cell-\(cell.index + 1)-\(kind)-\(number)", extension: "txt", data: data)
+        files.append((path, data))
         let headCount = options.maxOutputLines * 4 / 5
         let tailCount = min(options.maxOutputLines / 5, max(0, lineCount - headCount))
         // `lines.prefix(headCount)` and `lines.suffix(tailCount)` of the text split at "\n", joined again.
@@ -346,7 +355,7 @@ public struct HTMLReport {
             if options.embedFigures {
                 return "<figure><img alt=\"\(alt)\"\(size) src=\"data:image/png;base64,\(Data(bytes).base64EncodedString())\"></figure>\n"
             }
-            let path = "\(name)_files/cell-\(cell.index + 1)-figure-\(figureNumber).png"
+            let path = filePath("cell-\(cell.index + 1)-figure-\(figureNumber)", extension: "png", data: Data(bytes))
             files.append((path, Data(bytes)))
             return "<figure><img alt=\"\(alt)\"\(size) src=\"\(HTML.escape(HTML.fileURL(path)))\"></figure>\n"
         case .table(let headers, let rows):

@@ -2,26 +2,32 @@ import Foundation
 
 /// JUnit XML for CI systems: one `<testsuite>` per notebook, one `<testcase>` per cell, with
 /// its time and, for a failed cell, a `<failure>` carrying the message and the .md line.
-/// A notebook that did not compile is one failed test case named "compile".
+/// A notebook that could not be read or parsed is one failed test case named "notebook", one
+/// that did not compile one named "compile"; a failure of the machine (`EnvironmentError`: a
+/// full disk, a report that cannot be written) is an `<error>` in a case named "environment",
+/// beside the cells' cases when they ran: CI tells a broken build machine from a broken notebook.
 public enum JUnitReport {
     public static func xml(_ summaries: [NotebookSummary]) -> String {
         let failures = summaries.reduce(0) { $0 + failureCount($1) }
+        let errors = summaries.filter(isEnvironmentError).count
         let tests = summaries.reduce(0) { $0 + caseCount($1) }
         let seconds = summaries.reduce(0) { $0 + $1.seconds }
         var out = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
-        out += #"<testsuites name="nbrun" tests="\#(tests)" failures="\#(failures)" time="\#(format(seconds))">"# + "\n"
+        out += #"<testsuites name="nbrun" tests="\#(tests)" failures="\#(failures)" errors="\#(errors)" time="\#(format(seconds))">"# + "\n"
         for summary in summaries {
             let suiteName = escape(summary.path)
             let skipped = notRun(summary) ? 1 : summary.cells.filter { verdict($0).isSkipped }.count
-            out += #"  <testsuite name="\#(suiteName)" tests="\#(caseCount(summary))" failures="\#(failureCount(summary))" skipped="\#(skipped)" time="\#(format(summary.seconds))">"# + "\n"
+            out += #"  <testsuite name="\#(suiteName)" tests="\#(caseCount(summary))" failures="\#(failureCount(summary))" skipped="\#(skipped)" errors="\#(isEnvironmentError(summary) ? 1 : 0)" time="\#(format(summary.seconds))">"# + "\n"
             if notRun(summary) {
                 // Interrupted before it started: skipped, not failed.
                 out += #"    <testcase classname="\#(suiteName)" name="run" time="0">"# + "\n"
                 out += #"      <skipped message="\#(escape(firstLine(summary.error ?? "not run")))"/>"# + "\n"
                 out += "    </testcase>\n"
             } else if let error = summary.error {
-                out += #"    <testcase classname="\#(suiteName)" name="compile" time="0">"# + "\n"
-                out += #"      <failure message="\#(escape(firstLine(error)))" type="compile">\#(escape(error))</failure>"# + "\n"
+                let kind = summary.errorKind ?? .notebook
+                let element = kind == .environment ? "error" : "failure"
+                out += #"    <testcase classname="\#(suiteName)" name="\#(kind.rawValue)" time="0">"# + "\n"
+                out += #"      <\#(element) message="\#(escape(firstLine(error)))" type="\#(kind.rawValue)">\#(escape(error))</\#(element)>"# + "\n"
                 out += "    </testcase>\n"
             } else if failedWithoutFailedCell(summary) {
                 // The run failed (interrupted between cells, a crash outside them) though no cell did.
@@ -49,6 +55,17 @@ public enum JUnitReport {
         }
         out += "</testsuites>\n"
         return out
+    }
+
+    /// Writes the JUnit XML of `summaries` to `path`, whole or not at all.
+    ///
+    /// - Throws: `EnvironmentError` saying why it could not be written.
+    public static func write(_ summaries: [NotebookSummary], to path: String) throws {
+        do {
+            try ReportWriter.writeWhole(Data(xml(summaries).utf8), to: path)
+        } catch {
+            throw EnvironmentError("cannot write the JUnit report \(path): \(EnvironmentError.reason(error))")
+        }
     }
 
     /// Checks that the JUnit file can be written at `path` (it is written whole at the end, by
@@ -95,10 +112,16 @@ public enum JUnitReport {
         }
     }
 
-    /// Test cases: one per cell, plus one for a run that failed before or outside its cells.
+    /// Test cases: one per cell, plus one for a run that failed before, after or outside its cells.
     private static func caseCount(_ summary: NotebookSummary) -> Int {
-        if notRun(summary) || summary.error != nil { return max(summary.cells.count, 1) }
+        if notRun(summary) { return max(summary.cells.count, 1) }
+        if summary.error != nil { return summary.cells.count + 1 }
         return summary.cells.count + (failedWithoutFailedCell(summary) ? 1 : 0)
+    }
+
+    /// The machine failed the run: counted in `errors`, not `failures`.
+    private static func isEnvironmentError(_ summary: NotebookSummary) -> Bool {
+        summary.error != nil && summary.errorKind == .environment && !notRun(summary)
     }
 
     /// A notebook `nbrun test` never started (interrupted first): exit 130, no cells.
@@ -114,8 +137,8 @@ public enum JUnitReport {
 
     private static func failureCount(_ summary: NotebookSummary) -> Int {
         if notRun(summary) { return 0 }
-        if summary.error != nil { return 1 }
         let cells = summary.cells.filter { verdict($0).isFailed }.count
+        if summary.error != nil { return cells + (isEnvironmentError(summary) ? 0 : 1) }
         return cells + (failedWithoutFailedCell(summary) ? 1 : 0)
     }
 

@@ -75,7 +75,9 @@ public struct NotebookBuilder: Sendable {
     /// Builds `program` for `notebook`, or finds the binary built from the same inputs.
     ///
     /// - Parameter kernelHash: `kernelHash()`, when the caller has it already.
-    /// - Throws: `NotebookError` with swiftc's errors mapped to `.md` lines.
+    /// - Throws: `NotebookError` with swiftc's errors mapped to `.md` lines; `EnvironmentError`
+    ///   when the build fails for a reason outside the notebook (a full disk, a path the file
+    ///   system refuses, swiftc failing without pointing at a line of the notebook).
     public func build(_ program: GeneratedProgram, notebook: Notebook, kernelHash: String? = nil) throws -> Result {
         let arguments = compilerArguments()
         let key = binaryKey(program, kernelHash: try kernelHash ?? self.kernelHash(), arguments: arguments)
@@ -83,7 +85,14 @@ public struct NotebookBuilder: Sendable {
         let binDirectory = cacheDirectory + "/bin"
         let binaryPath = "\(binDirectory)/\(name).\(key.prefix(16))"  // names have no dots
         let fileManager = FileManager.default
-        try fileManager.createDirectory(atPath: binDirectory, withIntermediateDirectories: true)
+        func cannot(_ action: String, _ error: Error) -> EnvironmentError {
+            EnvironmentError("cannot build \(notebook.path): cannot \(action): \(EnvironmentError.reason(error))")
+        }
+        do {
+            try fileManager.createDirectory(atPath: binDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw cannot("create \(binDirectory)", error)
+        }
         if reuseBinaries, fileManager.isExecutableFile(atPath: binaryPath), let lock = BinaryLock(binaryPath) {
             return Result(binaryPath: binaryPath, lock: lock, cacheHit: true, compileSeconds: 0, key: key,
                           warnings: Self.readWarnings(binaryPath + ".warnings"))
@@ -91,10 +100,15 @@ public struct NotebookBuilder: Sendable {
 
         // Per process, so that two runs of one notebook (`nbrun test -j`) do not share files.
         let work = "\(cacheDirectory)/build/\(name)-\(getpid())"
-        try fileManager.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { try? fileManager.removeItem(atPath: work) }
         let sourcePath = "\(work)/\(name).swift"
-        try program.source.write(toFile: sourcePath, atomically: true, encoding: .utf8)
+        do {
+            try fileManager.createDirectory(atPath: work, withIntermediateDirectories: true)
+            try program.source.write(toFile: sourcePath, atomically: true, encoding: .utf8)
+        } catch {
+            try? fileManager.removeItem(atPath: work)
+            throw cannot("write \(sourcePath)", error)
+        }
+        defer { try? fileManager.removeItem(atPath: work) }
         // A copy to read when something looks wrong (`<cache>/build/NAME.swift`).
         let keptPath = "\(cacheDirectory)/build/\(name).swift"
         try? program.source.write(toFile: keptPath, atomically: true, encoding: .utf8)
@@ -108,22 +122,34 @@ public struct NotebookBuilder: Sendable {
         }
         defer { if temporaryDirectory != work { try? fileManager.removeItem(atPath: temporaryDirectory) } }
         let start = Date()
-        let result = try Subprocess.capture(toolchain.swiftc, arguments + [sourcePath, "-o", temporaryBinary],
-                                            environment: ProcessInfo.processInfo.environment.merging(["TMPDIR": temporaryDirectory]) { $1 })
+        // SIGINT when nbrun dies: swiftc then ends the swift-frontend and linker it started.
+        let result: (termination: Subprocess.Termination, stdout: String, stderr: String)
+        do {
+            result = try Subprocess.capture(toolchain.swiftc, arguments + [sourcePath, "-o", temporaryBinary],
+                                            environment: ProcessInfo.processInfo.environment.merging(["TMPDIR": temporaryDirectory]) { $1 },
+                                            deathSignal: SIGINT)
+        } catch {
+            throw EnvironmentError("cannot build \(notebook.path): \(EnvironmentError.reason(error))")
+        }
         let seconds = Date().timeIntervalSince(start)
-        let diagnostics = CompilerDiagnostics.parse(result.stdout + result.stderr, program: program,
+        let output = result.stdout + result.stderr
+        let diagnostics = CompilerDiagnostics.parse(output, program: program,
                                                     notebook: notebook, generatedPath: sourcePath, keptPath: keptPath)
         guard result.termination == .exited(0) else {
             var seen: Set<String> = []
             let errors = diagnostics.filter { $0.severity != .warning && seen.insert($0.description).inserted }
-            if errors.contains(where: { $0.severity == .error }) { throw NotebookError(errors) }
-            throw NotebookError(file: notebook.path, "swiftc failed:\n" + (result.stdout + result.stderr).trimmingWhitespace())
+            if let failure = Self.environmentFailure(output, errors: errors, notebook: notebook, folder: cacheDirectory) {
+                throw EnvironmentError("cannot build \(notebook.path): \(failure)")
+            }
+            var error = NotebookError(errors)
+            error.stage = .compile
+            throw error
         }
         if rename(temporaryBinary, binaryPath) != 0 {  // atomic: a concurrent run sees all or nothing
-            throw NotebookError("cannot store the built notebook at \(binaryPath): \(String(cString: strerror(errno)))")
+            throw EnvironmentError.fromErrno("build \(notebook.path): cannot store the program at \(binaryPath)")
         }
         guard let lock = BinaryLock(binaryPath) else {
-            throw NotebookError("cannot open the built notebook at \(binaryPath): \(String(cString: strerror(errno)))")
+            throw EnvironmentError.fromErrno("build \(notebook.path): cannot open the program at \(binaryPath)")
         }
         // Keep one binary per notebook: drop the ones built from older sources, unless a run holds one.
         for old in (try? fileManager.contentsOfDirectory(atPath: binDirectory)) ?? []
@@ -144,6 +170,28 @@ public struct NotebookBuilder: Sendable {
         }
         Self.writeWarnings(warnings, to: binaryPath + ".warnings")
         return Result(binaryPath: binaryPath, lock: lock, cacheHit: false, compileSeconds: seconds, key: key, warnings: warnings)
+    }
+
+    /// Why swiftc failed when the reason is the machine's, not the notebook's: an error naming a
+    /// system failure (a full disk, a file name too long...) anywhere but at a notebook line, or
+    /// no error at a line of the notebook at all. Nil for compile errors in the notebook.
+    static func environmentFailure(_ output: String, errors: [Diagnostic], notebook: Notebook, folder: String) -> String? {
+        let systemErrors = [ENOSPC, EDQUOT, ENAMETOOLONG, EACCES, EROFS, EIO, EMFILE, ENFILE, ENOMEM].map { String(cString: strerror($0)) }
+        let lines = output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let system = lines.first { line in
+            line.contains("error: ") && !line.hasPrefix(notebook.path + ":") && systemErrors.contains { line.contains($0) }
+        }
+        let inNotebook = errors.contains { $0.severity == .error && $0.file == notebook.path && $0.line != nil }
+        if system == nil, inNotebook { return nil }
+        var reason = system ?? "swiftc failed without an error in the notebook:\n" + output.trimmingWhitespace()
+        // A linker writing into a full disk can die of SIGBUS without saying why: the free space does.
+        var info = statvfs()
+        let spaceReason = String(cString: strerror(ENOSPC))
+        if statvfs(folder, &info) == 0, !reason.contains(spaceReason) {
+            let free = Int64(info.f_bavail) * Int64(info.f_frsize)
+            if free < 16 << 20 { reason += "\n\(spaceReason): only \(free >> 10) KiB free on the disk holding '\(folder)'" }
+        }
+        return reason
     }
 
     /// In a cached cell a `var` the cell never changes is returned from a closure: swiftc
@@ -200,12 +248,23 @@ public struct NotebookBuilder: Sendable {
         }
     }
 
-    /// A file name for a notebook path: `notebooks/x.md` -> `notebooks_x`.
+    /// Bytes a name may take: file systems take 255 bytes per file name, and the name gets a
+    /// key, a process id or a suffix such as `.warnings` around it.
+    static let maxNameBytes = 96
+
+    /// A file name for a notebook path: `notebooks/x.md` -> `notebooks_x`. A name longer than
+    /// `maxNameBytes` in UTF-8 (a Japanese character takes three) keeps its end, in whole
+    /// characters, and a hash of the whole name, so two long paths that end alike stay apart.
     static func safeName(_ path: String) -> String {
         let base = path.hasSuffix(".md") ? String(path.dropLast(3)) : path
         let name = String(base.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
             .trimmingCharacters(in: CharacterSet(charactersIn: "_"))
-        return name.isEmpty ? "notebook" : String(name.suffix(80))
+        guard !name.isEmpty else { return "notebook" }
+        guard name.utf8.count > maxNameBytes else { return name }
+        let hash = String(SHA256.hash(data: Data(name.utf8)).hex.prefix(8))
+        var kept = Substring(name)
+        while kept.utf8.count > maxNameBytes - hash.count - 1 { kept = kept.dropFirst() }
+        return kept + "-" + hash
     }
 }
 

@@ -6,6 +6,12 @@
 public struct NotebookError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Each problem found; usually one, several for compile errors.
     public var diagnostics: [Diagnostic]
+    /// Where the problem was found: in the notebook's text and options, or by swiftc.
+    public var stage: Stage = .notebook
+
+    public enum Stage: String, Sendable {
+        case notebook, compile
+    }
 
     public init(_ diagnostics: [Diagnostic]) {
         self.diagnostics = diagnostics

@@ -39,6 +39,9 @@ public enum NotebookParser {
         return try parse(text, path: path, checkpoint: checkpoint)
     }
 
+    /// What `parse` says of Markdown without a Swift cell (`nbrun test` leaves such files out).
+    static let noCellsMessage = "not a notebook: no ```swift cells found"
+
     /// Parses notebook text; `path` is only used to name places in errors.
     public static func parse(_ text: String, path: String, checkpoint: () throws -> Void = {}) throws -> Notebook {
         var text = text
@@ -97,7 +100,7 @@ public enum NotebookParser {
             cellNodes.append(node)
         }
         guard !cells.isEmpty else {
-            throw NotebookError(file: path, "not a notebook: no ```swift cells found",
+            throw NotebookError(file: path, noCellsMessage,
                                 hint: "a notebook is Markdown with fenced code blocks that start with ```swift")
         }
         try checkUniqueLabels(cells, path: path)

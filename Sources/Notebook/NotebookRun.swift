@@ -60,20 +60,29 @@ public struct NotebookRun: Sendable {
     public var swiftVersion = ""
     /// What the notebook program's engine ran on (BLAS library, kernel set, threads).
     public var engine: String?
+    /// Why the report could not be written (the cells ran; the last report was kept).
+    public var reportError: EnvironmentError?
 
     public var failedCells: [CellResult] { results.filter { $0.status == .failed } }
     public var verdict: RunVerdict { RunVerdict(results, interrupted: interrupted) }
     public var passedCount: Int { verdict.passed }
 
-    /// 0 when every evaluated cell ran; 1 when one failed; 130 after Ctrl-C.
-    public var exitCode: Int32 { verdict.exitStatus }
+    /// 0 when every evaluated cell ran; 1 when one failed; 3 when the report could not be
+    /// written; 130 after Ctrl-C.
+    public var exitCode: Int32 {
+        if reportError != nil, !interrupted { return ExitStatus.environment }
+        return verdict.exitStatus
+    }
 }
 
 /// Parse, generate, build, run, render: the whole pipeline, without exiting the process.
 ///
 /// - Throws: `NotebookError` for a bad notebook or bad usage (exit 2): a missing file,
 ///   bad front matter or options, unknown or mistyped parameters, compile errors, a
-///   missing kernel. A cell that fails at run time is not thrown: it is in `results`.
+///   missing kernel. `EnvironmentError` (exit 3) when the machine keeps the notebook from being
+///   built or run (a full disk, a path too long); no report is written then, the last one stays.
+///   A cell that fails at run time is not thrown: it is in `results`; a report that cannot be
+///   written is `reportError`.
 public func runNotebook(path: String, options: RunOptions = RunOptions()) throws -> NotebookRun {
     let start = Date()
     let trace = PhaseTrace()
@@ -82,7 +91,13 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     defer { interruption.remove() }
     // Ctrl-C before the program runs stops the run at once: each stage checks between its steps.
     let stopIfInterrupted: () throws -> Void = { if interruption.fired { throw NotebookInterrupted() } }
-    let notebook = try NotebookParser.parse(fileAt: path, checkpoint: stopIfInterrupted)
+    // The trace counts the parse's checks: tests signal nbrun at chosen points of a long parse.
+    var parseChecks = 0
+    let notebook = try NotebookParser.parse(fileAt: path, checkpoint: {
+        try stopIfInterrupted()
+        parseChecks += 1
+        if parseChecks % 100 == 0 { trace.note("parse checked \(parseChecks) times") }
+    })
     trace.mark("parse")
     let parameters = try Parameter.applying(options.parameters, to: notebook.parameters, path: path)
     let cacheLimit = try options.cacheLimit ?? CellCache.limit()
@@ -100,6 +115,7 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     // swift-syntax's parse cannot be asked to stop, and on some unclosed brackets it takes minutes.
     let plan = try InterruptWatch.exitingAtOnce {
         try stopIfInterrupted()
+        trace.note("plan begins")
         return try ExecutionPlan(notebook: notebook, parameters: parameters, salt: "\(toolchain.version)\n\(kernelHash)")
     }
     trace.mark("plan")
@@ -180,7 +196,11 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
         let rendered = try report.render(checkpoint: {
             if InterruptWatch.count > signalsBefore { throw NotebookInterrupted(when: "while writing the report (no report written)") }
         })
-        run.reportPath = try ReportWriter.write(rendered, to: outputDirectory, name: baseName)
+        do {
+            run.reportPath = try ReportWriter.write(rendered, to: outputDirectory, name: baseName)
+        } catch let error as EnvironmentError {
+            run.reportError = error
+        }
         trace.mark("report")
     }
     return run
@@ -209,55 +229,6 @@ public struct NotebookInterrupted: Error, CustomStringConvertible {
     }
 
     public var description: String { "interrupted \(when)" }
-}
-
-/// Writes a rendered report and its files.
-enum ReportWriter {
-    /// Creates the output folder and its cache, before anything is compiled or run.
-    ///
-    /// - Throws: `NotebookError` naming the folder and why it cannot be written.
-    static func prepare(_ directory: String, cacheDirectory: String) throws {
-        guard !directory.isEmpty else {
-            throw NotebookError("the report folder is empty ('-o \"\"')", hint: "give a folder with -o DIR, or leave -o out for 'output'")
-        }
-        var problem: (folder: String, reason: String)?
-        do {
-            try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
-            if access(directory, W_OK) != 0 {
-                problem = (directory, String(cString: strerror(errno)))
-            } else if access(cacheDirectory, W_OK) != 0 {
-                problem = (cacheDirectory, String(cString: strerror(errno)))
-            }
-        } catch {
-            let underlying = (error as? CocoaError)?.underlying.map { $0 as NSError }
-            var isFolder: ObjCBool = false
-            let folderExists = FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder) && isFolder.boolValue
-            let existing = folderExists ? cacheDirectory : directory
-            problem = (existing, underlying.map { String(cString: strerror(Int32($0.code))) } ?? error.localizedDescription)
-        }
-        if let problem, problem.folder == directory {
-            throw NotebookError("cannot write the report to the folder '\(directory)': \(problem.reason)",
-                                hint: "choose a folder you can write with -o DIR")
-        } else if let problem {
-            throw NotebookError("cannot write nbrun's cache folder '\(problem.folder)' (built notebooks and cached cells): \(problem.reason)",
-                                hint: "make it writable (or remove it), or choose another folder with -o DIR")
-        }
-    }
-
-    static func write(_ rendered: HTMLReport.Rendered, to directory: String, name: String) throws -> String {
-        let fileManager = FileManager.default
-        try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let filesDirectory = "\(directory)/\(name)_files"
-        try? fileManager.removeItem(atPath: filesDirectory)
-        for file in rendered.files {
-            let path = "\(directory)/\(file.path)"
-            try fileManager.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try file.data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        }
-        let path = "\(directory)/\(name).html"
-        try Data(rendered.html.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        return path
-    }
 }
 
 /// The short commit of the git repository holding `path`, if any.

@@ -21,24 +21,37 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
         public var outputDigest: String?
     }
 
+    /// Why `error` is set: the notebook could not be read, parsed or planned, it did not compile,
+    /// or the machine failed the run (`EnvironmentError`: then the cells may have run).
+    public enum ErrorKind: String, Codable, Sendable {
+        case notebook, compile, environment
+        /// `nbrun test --rerun`: the second run failed or showed something else.
+        case rerun
+    }
+
     public var path: String
-    /// 0 every cell ran, 1 a cell failed, 2 a bad notebook (nothing ran), 130 interrupted.
+    /// 0 every cell ran, 1 a cell failed, 2 a bad notebook (nothing ran), 3 the machine failed
+    /// the run, 130 interrupted.
     public var exitCode: Int32
     public var seconds: Double
     public var cells: [Cell]
-    /// For exit code 2: the diagnostics (compile errors, bad options), as printed.
+    /// For exit code 2: the diagnostics (compile errors, bad options), as printed; for exit code 3,
+    /// the environment's error.
     public var error: String?
+    public var errorKind: ErrorKind?
     public var reportPath: String?
     /// With `--rerun`: the second run's time and how many cells it restored from the cache.
     public var rerunSeconds: Double?
     public var rerunRestored: Int?
 
-    public init(path: String, exitCode: Int32, seconds: Double, cells: [Cell], error: String? = nil, reportPath: String? = nil) {
+    public init(path: String, exitCode: Int32, seconds: Double, cells: [Cell], error: String? = nil,
+                errorKind: ErrorKind? = nil, reportPath: String? = nil) {
         self.path = path
         self.exitCode = exitCode
         self.seconds = seconds
         self.cells = cells
         self.error = error
+        self.errorKind = error == nil ? nil : errorKind ?? .notebook
         self.reportPath = reportPath
     }
 
@@ -53,7 +66,7 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
                         errorLine: result.status == .failed ? (result.error?.line ?? cell.displayLine) : nil,
                         outputDigest: ExecutionPlan.sha256((try? KernelCoding.encoder(sorted: true).encode(result.outputs))
                             .map { [String(decoding: $0, as: UTF8.self)] } ?? []))
-        }, reportPath: run.reportPath)
+        }, error: run.reportError?.description, errorKind: run.reportError == nil ? nil : .environment, reportPath: run.reportPath)
     }
 
     /// The first failure, as `path:line: message`, or nil when the notebook passed.
@@ -80,10 +93,12 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
         if !rerun.passed {
             result.exitCode = rerun.exitCode == 0 ? 1 : rerun.exitCode
             result.error = "\(path): the second run failed: \(rerun.firstFailure ?? "exit status \(rerun.exitCode)")"
+            result.errorKind = rerun.errorKind == .environment ? .environment : .rerun
             return result
         }
         for (first, second) in zip(cells, rerun.cells) where first.outputDigest != second.outputDigest {
             result.exitCode = 1
+            result.errorKind = .rerun
             result.error = "\(path):\(first.line): \(first.name): its output on a second run\(second.cached ? ", restored from the cache," : "") "
                 + "differs from the first run's"
             return result

@@ -31,13 +31,17 @@ public struct NotebookTestRunner: Sendable {
 
     /// The notebooks under `paths`: files as given, folders searched recursively for `.md` files
     /// holding at least one Swift cell (a README without cells is not a test), sorted.
+    ///
+    /// The search can only err towards running: a file that cannot be read or parsed is a
+    /// notebook (its run fails with the reason), and so is one with a ```swift fence the parser
+    /// did not take as a cell. Only a file that parses, without a cell or a fence, is left out.
     /// - Throws: `NotebookError` for a path that does not exist or a folder without notebooks.
     public static func discover(_ paths: [String]) throws -> [String] {
         var found: [String] = []
         let fileManager = FileManager.default
         for path in paths {
             var isDirectory: ObjCBool = false
-            guard fileManager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            guard fileManager.fileExists(atPath: path, isDirectory: &isDirectory) || isSymbolicLink(path) else {
                 throw NotebookError(file: path, "no such file or folder", hint: "give notebooks (.md) or folders holding them")
             }
             if !isDirectory.boolValue {
@@ -52,9 +56,7 @@ public struct NotebookTestRunner: Sendable {
                     if name.hasPrefix(".") || name == "output" { walker.skipDescendants(); continue }
                     guard relative.hasSuffix(".md") else { continue }
                     let file = base + "/" + relative
-                    if let notebook = try? NotebookParser.parse(fileAt: file), !notebook.cells.isEmpty {
-                        inFolder.append(file)
-                    }
+                    if isNotebook(file) { inFolder.append(file) }
                 }
             }
             if inFolder.isEmpty {
@@ -64,6 +66,38 @@ public struct NotebookTestRunner: Sendable {
         }
         var seen = Set<String>()
         return found.filter { seen.insert($0).inserted }
+    }
+
+    /// Whether a `.md` file found in a folder is a test: anything but a readable, parsable file
+    /// without a Swift cell or fence (a folder named `x.md` is not a file, and not a test).
+    static func isNotebook(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return false }
+        guard let data = FileManager.default.contents(atPath: path) else { return true }
+        do {
+            _ = try NotebookParser.parse(fileAt: path)
+            return true
+        } catch let error as NotebookError where error.diagnostics.first?.message == NotebookParser.noCellsMessage {
+            return hasSwiftFence(data)
+        } catch {
+            return true
+        }
+    }
+
+    /// A line opening a fenced block of Swift (up to three spaces, three backticks or tildes, `swift`).
+    static func hasSwiftFence(_ data: Data) -> Bool {
+        String(decoding: data, as: UTF8.self).split(separator: "\n").contains { line in
+            let indented = line.prefix { $0 == " " }.count
+            guard indented <= 3 else { return false }
+            let rest = line.dropFirst(indented)
+            guard rest.hasPrefix("```") || rest.hasPrefix("~~~") else { return false }
+            let info = rest.drop { $0 == "`" || $0 == "~" }.drop { $0 == " " || $0 == "{" }.lowercased()
+            return info.hasPrefix("swift")
+        }
+    }
+
+    private static func isSymbolicLink(_ path: String) -> Bool {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil
     }
 
     /// Checks each `-p` name is declared by at least one notebook, and returns each notebook's
@@ -166,32 +200,35 @@ public struct NotebookTestRunner: Sendable {
     /// Runs one notebook in a child `nbrun`, its console output to `logPath`. A child that dies
     /// without a summary (or outlives its time limit by two minutes: a hung compiler) still
     /// yields a failed summary holding the end of its output.
+    ///
+    /// The child leads its own process group (the terminal's Ctrl-C comes here, and is passed
+    /// on), and dies with this process (`Subprocess`), taking its program and compiler with it.
     static func runChild(_ executable: String, _ arguments: [String], path: String, summaryPath: String,
                          logPath: String, timeout: Double?, children: Children? = nil) -> NotebookSummary {
         let start = Date()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = FileHandle(forWritingAtPath: logPath)
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
+        let log = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let child: Subprocess
         do {
-            try process.run()
+            defer { if log >= 0 { close(log) } }
+            guard log >= 0 else { throw NotebookError("cannot write \(logPath): \(String(cString: strerror(errno)))") }
+            child = try Subprocess.spawn(executable, arguments, descriptors: [1: log, 2: log], newProcessGroup: true)
         } catch {
-            return NotebookSummary(path: path, exitCode: ExitStatus.usage, seconds: 0, cells: [], error: "\(path): cannot start \(executable): \(error)")
+            return NotebookSummary(path: path, exitCode: ExitStatus.environment, seconds: 0, cells: [],
+                                   error: "\(path): \(EnvironmentError.reason(error))", errorKind: .environment)
         }
-        children?.add(process.processIdentifier)
-        defer { children?.remove(process.processIdentifier) }
+        children?.add(child.pid)
+        defer { children?.remove(child.pid) }
         let watchdog = Watchdog()
         if let timeout {
             DispatchQueue.global().asyncAfter(deadline: DispatchTime.now() + timeout + 120) {
-                if process.isRunning { watchdog.fired = true; kill(process.processIdentifier, SIGKILL) }
+                watchdog.fire { kill(child.pid, SIGKILL) }
             }
         }
-        process.waitUntilExit()
-        try? log?.close()
+        // Wait without reaping first: the watchdog must never signal a pid that was reused.
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(child.pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
+        watchdog.childEnded()
+        let termination = child.wait()
         if var summary = try? NotebookSummary.read(from: summaryPath) {
             summary.path = path
             if summary.error != nil { summary.seconds = Date().timeIntervalSince(start) }   // a compile error: time the compile
@@ -199,10 +236,17 @@ public struct NotebookTestRunner: Sendable {
         }
         let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         let tail = output.split(separator: "\n").suffix(20).joined(separator: "\n")
-        let reason = watchdog.fired ? "killed after exceeding its time limit by two minutes"
-                                      : "nbrun exited with status \(process.terminationStatus) without a result"
-        return NotebookSummary(path: path, exitCode: process.terminationStatus == 0 ? 1 : process.terminationStatus,
-                               seconds: Date().timeIntervalSince(start), cells: [], error: "\(path): \(reason)\n\(tail)")
+        let reason: String, status: Int32
+        switch termination {
+        case _ where watchdog.fired:
+            (reason, status) = ("killed after exceeding its time limit by two minutes", ExitStatus.failure)
+        case .exited(let code):
+            (reason, status) = ("nbrun exited with status \(code) without a result", code == 0 ? ExitStatus.failure : code)
+        case .signaled(let signal):
+            (reason, status) = ("nbrun was stopped by signal \(signal) (\(String(cString: strsignal(signal)))) without a result", ExitStatus.failure)
+        }
+        return NotebookSummary(path: path, exitCode: status, seconds: Date().timeIntervalSince(start), cells: [],
+                               error: "\(path): \(reason)\n\(tail)")
     }
 }
 
@@ -241,10 +285,24 @@ final class Children: @unchecked Sendable {
 /// Whether the watchdog killed a child (set on a timer thread, read after the child exits).
 private final class Watchdog: @unchecked Sendable {
     private let lock = NSLock()
-    private var value = false
+    private var killed = false
+    private var ended = false
+
+    /// Runs `kill` unless the child has ended.
+    func fire(_ kill: () -> Void) {
+        lock.lock(); defer { lock.unlock() }
+        guard !ended else { return }
+        killed = true
+        kill()
+    }
+
+    func childEnded() {
+        lock.lock(); ended = true; lock.unlock()
+    }
+
     var fired: Bool {
-        get { lock.lock(); defer { lock.unlock() }; return value }
-        set { lock.lock(); value = newValue; lock.unlock() }
+        lock.lock(); defer { lock.unlock() }
+        return killed
     }
 }
 

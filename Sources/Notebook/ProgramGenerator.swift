@@ -3,10 +3,14 @@ import Foundation
 /// The generate stage: `ExecutionPlan` -> one `main.swift` (`GeneratedProgram`).
 ///
 /// Every cell is top-level code of the same file, so what one cell declares the next can
-/// use. Around each cell: a call telling the kernel the cell begins (it flushes stdout, sends
-/// an event to the runner, and takes the earlier values the cell reads for the cell cache),
-/// `#sourceLocation(file:line:)` so diagnostics and backtraces name the `.md` line, and a call
-/// marking the end. Imports are hoisted to the top (blanked in place, so lines stay put); the
+/// use. Around each cell: `#sourceLocation(file:line:)` so diagnostics and backtraces name the
+/// `.md` line, and calls telling the kernel where cells end and begin (it flushes stdout, sends
+/// an event to the runner, and takes the earlier values a cell reads for the cell cache). What
+/// the generator adds costs the compiler the same for every cell, wherever it is: a boundary is
+/// one call on the cell's index literal (`3._nbNextCell(4)`), put inside the cell's last run of
+/// statements, and each run of statements is one `do { }` (`StatementGroups`); a cell that
+/// gives the cache more than its index at its beginning has a `beginCell` call of its own.
+/// Imports are hoisted to the top (blanked in place, so lines stay put); the
 /// last expression of a cell is wrapped in `_nbDisplayLast(...)`, whose `Void` overload
 /// displays nothing; an `error: true` cell is wrapped in `do { } catch { }` (so its
 /// declarations are local to it); a cached cell's statements go in a closure the kernel runs
@@ -44,24 +48,39 @@ public enum ProgramGenerator {
         var regions: [GeneratedProgram.Region] = []
         var shifts: [GeneratedProgram.ColumnShift] = []
         let tracking = !plan.cachedCells.isEmpty
-        for code in plan.cells {
+        // A cell whose beginning tells the cache more than its index begins with a call of its own;
+        // any other begins in the call that ends the cell before it (`3._nbNextCell(4)`), which costs
+        // the compiler no name lookup (see `Int._nbNextCell` in the kernel).
+        let explicitBegins: [String?] = plan.cells.map { code in
             let cell = code.cell
-            var begin = "NotebookSession.beginCell(\(cell.index), line: \(cell.line)"
+            var arguments = ""
             if tracking, let globals = plan.globals[cell.index], !globals.isEmpty {
                 let items = globals.map { global in
                     global.isVariable ? "NotebookGlobal(\"\(global.name)\", { \(global.name) }, set: { \(global.name) = $0 })"
                                       : "NotebookGlobal(\"\(global.name)\") { \(global.name) }"
                 }
-                begin += ", globals: [\(items.joined(separator: ", "))]"
+                arguments += ", globals: [\(items.joined(separator: ", "))]"
             }
             if tracking, let extra = cell.options.cacheExtra {
                 let line = cell.line + (CellOptions.optionLines(in: cell.source).first { $0.key == "cache-extra" }?.offset ?? 0)
-                begin += ", cacheExtra: {\n#sourceLocation(file: \(path), line: \(line))\n\(extra)\n#sourceLocation()\n}"
+                arguments += ", cacheExtra: {\n#sourceLocation(file: \(path), line: \(line))\n\(extra)\n#sourceLocation()\n}"
             }
-            writer.add(begin + ")")
+            return arguments.isEmpty ? nil : "NotebookSession.beginCell(\(cell.index), line: \(cell.line)\(arguments))"
+        }
+        for (position, code) in plan.cells.enumerated() {
+            let cell = code.cell
+            if let begin = explicitBegins[position] {
+                writer.add(begin)
+            } else if position == 0 {
+                writer.add("\(cell.index)._nbBeginCell()")
+            }
             if usesFigureSize {
                 writer.add("Figure.defaultWidth = \(cell.options.figWidth.map(String.init) ?? "_nbFigureSize.width")")
                 writer.add("Figure.defaultHeight = \(cell.options.figHeight.map(String.init) ?? "_nbFigureSize.height")")
+            }
+            var ending = "\(cell.index)._nbEndCell()"
+            if plan.cells.indices.contains(position + 1), explicitBegins[position + 1] == nil {
+                ending = "\(cell.index)._nbNextCell(\(plan.cells[position + 1].cell.index))"
             }
             let cached = plan.cachedCells.contains(cell.index)
             if cell.options.error { writer.add("do {") }
@@ -78,7 +97,18 @@ public enum ProgramGenerator {
             }
             writer.add("#sourceLocation(file: \(path), line: \(cell.line))")
             regions.append(.init(cellIndex: cell.index, generatedLine: writer.nextLine, markdownLine: cell.line, lineCount: cell.lineCount))
-            writer.add(cached ? code.statementText : code.text)
+            var endingWritten = false
+            if cached {
+                writer.add(code.statementText)
+            } else if cell.options.error {
+                writer.add(code.text)
+            } else {
+                // Its statements in `do { }` runs, the ending inside the last: see `StatementGroups`.
+                let groups = StatementGroups(text: code.text, cell: cell, shifts: code.shifts, ending: ending)
+                writer.add(groups.text)
+                shifts += groups.shifts
+                endingWritten = groups.holdsEnding
+            }
             writer.add("#sourceLocation()")
             if cached {
                 let bindings = code.bindings
@@ -103,7 +133,7 @@ public enum ProgramGenerator {
                 }
             }
             if cell.options.error { writer.add("} catch { NotebookSession.caught(error) }") }
-            writer.add("NotebookSession.endCell(\(cell.index))")
+            if !endingWritten { writer.add(ending) }
             shifts += code.shifts
         }
         writer.add("NotebookSession.finish()")

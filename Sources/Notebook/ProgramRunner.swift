@@ -58,18 +58,33 @@ public struct ProgramRunner {
     }
 
     /// Runs `binary`, built from `notebook`, and collects one result per cell.
+    ///
+    /// - Throws: `EnvironmentError` when the program cannot be started (its run folder or plan
+    ///   cannot be written, it cannot be executed); what happens once it runs is in the results.
     public func run(binary: String, notebook: Notebook) throws -> Outcome {
         let fileManager = FileManager.default
+        func cannot(_ action: String, _ error: Error) -> EnvironmentError {
+            EnvironmentError("cannot run \(notebook.path): cannot \(action): \(EnvironmentError.reason(error))")
+        }
         try? fileManager.removeItem(atPath: workDirectory)
-        try fileManager.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
+        do {
+            try fileManager.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw cannot("create \(workDirectory)", error)
+        }
 
-        let events = try Pipe.make()
+        let events: Pipe
+        do { events = try Pipe.make() } catch { throw cannot("create a pipe", error) }
         var environment = ProcessInfo.processInfo.environment
         environment[EnvironmentKey.eventDescriptor] = "3"
         environment[EnvironmentKey.outputDirectory] = workDirectory
         if let plan {
             let planPath = workDirectory + "/plan.json"
-            try KernelCoding.encoder(sorted: true).encode(plan).write(to: URL(fileURLWithPath: planPath))
+            do {
+                try KernelCoding.encoder(sorted: true).encode(plan).write(to: URL(fileURLWithPath: planPath))
+            } catch {
+                throw cannot("write \(planPath)", error)
+            }
             environment[EnvironmentKey.plan] = planPath
         }
         if let cacheDirectory {
@@ -85,8 +100,17 @@ public struct ProgramRunner {
         defer { interruption.remove() }
 
         let start = Date()
-        let child = try Subprocess.spawn(binary, [], environment: environment,
+        let child: Subprocess
+        do {
+            guard outside >= 0, outsideErrors >= 0 else {
+                throw EnvironmentError.fromErrno("write the output files in \(workDirectory)")
+            }
+            child = try Subprocess.spawn(binary, [], environment: environment,
                                          descriptors: [1: outside, 2: outsideErrors, 3: events.write])
+        } catch {
+            for descriptor in [events.read, events.write, outside, outsideErrors] where descriptor >= 0 { close(descriptor) }
+            throw EnvironmentError("cannot run \(notebook.path): \(EnvironmentError.reason(error))")
+        }
         close(events.write)
         close(outside)
         close(outsideErrors)
@@ -230,6 +254,7 @@ public struct ProgramRunner {
                 continue
             }
             do {
+                FaultInjection.reach("cache.commit")
                 try cache.commit(folder: staged.folder, key: staged.key, notebook: notebookPath,
                                  label: notebook.cells[index].options.label, outputs: result.outputs)
                 committed = true
@@ -240,6 +265,7 @@ public struct ProgramRunner {
         }
         for record in log.cells.values { if let restored = record.restored { cache.touch(key: restored.key) } }
         if committed {
+            FaultInjection.reach("cache.evict")
             do {
                 for entry in try cache.evict(limit: cacheLimit) {
                     warnings.append("cache limit \(cacheLimit) bytes reached: removed \((entry.notebook as NSString).lastPathComponent) \(entry.cellName) (\(entry.bytes) bytes, last used \(KernelCoding.formatDate(entry.lastUsed)))")

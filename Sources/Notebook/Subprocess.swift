@@ -1,12 +1,19 @@
+import CChildProcess
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A child process started with `posix_spawnp`, with chosen pipes as its file descriptors.
+/// A child process that cannot outlive nbrun, with chosen pipes as its file descriptors.
 ///
-/// Foundation's `Process` cannot hand a child an extra descriptor (the runner's event
-/// pipe is the child's fd 3), so the runner and the small helpers here share this.
+/// Foundation's `Process` cannot hand a child an extra descriptor (the runner's event pipe is
+/// the child's fd 3), and neither it nor `posix_spawn` can ask the kernel to end the child when
+/// nbrun ends: a notebook program in an endless loop, or swiftc, would run on for ever after
+/// nbrun was killed (SIGKILL leaves no chance to clean up). So children are started by
+/// `nbrun_spawn` (CChildProcess), which sets PR_SET_PDEATHSIG between fork and exec.
+///
+/// The signal comes when the *thread* that started the child ends: start a child on the
+/// thread that waits for it (every caller here does).
 struct Subprocess {
     let pid: pid_t
 
@@ -26,32 +33,21 @@ struct Subprocess {
 
     /// Starts `executable` (searched in `PATH` when it has no `/`).
     ///
-    /// - Parameter descriptors: child fd -> parent fd to give it; fds 0, 1, 2 not listed get /dev/null.
+    /// - Throws: `EnvironmentError` ("cannot start X: reason") when it cannot be started.
+    ///
+    /// - Parameters:
+    ///   - descriptors: child fd -> parent fd to give it; fds 0, 1, 2 not listed get /dev/null.
+    ///   - deathSignal: what the child gets when nbrun ends. SIGKILL, but SIGINT for a driver
+    ///     such as swiftc that ends its own children on SIGINT (and not on SIGKILL, which it
+    ///     cannot catch, nor on SIGTERM, which it does not); 0 for none.
+    ///   - newProcessGroup: the child leads a process group of its own, so the terminal's
+    ///     Ctrl-C does not reach it (the caller passes the signal on itself).
     static func spawn(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                      descriptors: [Int32: Int32] = [:]) throws -> Subprocess {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for standard in Int32(0)...2 where descriptors[standard] == nil {
-            posix_spawn_file_actions_addopen(&actions, standard, "/dev/null", standard == 0 ? O_RDONLY : O_WRONLY, 0)
+                      descriptors: [Int32: Int32] = [:], deathSignal: Int32 = SIGKILL,
+                      newProcessGroup: Bool = false) throws -> Subprocess {
+        guard let path = resolve(executable) else {
+            throw EnvironmentError.fromErrno("start \(executable)", ENOENT)
         }
-        for (child, parent) in descriptors {
-            posix_spawn_file_actions_adddup2(&actions, parent, child)
-        }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Default SIGINT/SIGPIPE handling in the child, whatever the runner set up.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGINT)
-        sigaddset(&signals, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attributes, &signals)
-        var noneBlocked = sigset_t()
-        sigemptyset(&noneBlocked)
-        posix_spawnattr_setsigmask(&attributes, &noneBlocked)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
         let environment = environment ?? ProcessInfo.processInfo.environment
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -59,12 +55,29 @@ struct Subprocess {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
+        let children = Array(descriptors.keys), parents = children.map { descriptors[$0]! }
         var pid: pid_t = 0
-        let status = posix_spawnp(&pid, executable, &actions, &attributes, argv, envp)
+        let status = nbrun_spawn(path, argv, envp, children, parents, Int32(children.count),
+                                 deathSignal, newProcessGroup ? 1 : 0, &pid)
         guard status == 0 else {
-            throw NotebookError("cannot start \(executable): \(String(cString: strerror(status)))")
+            throw EnvironmentError.fromErrno("start \(executable)", status)
         }
         return Subprocess(pid: pid)
+    }
+
+    /// The file `posix_spawnp` would run for `executable`: itself when it names a path, else
+    /// the first executable file of that name in `PATH`.
+    static func resolve(_ executable: String) -> String? {
+        if executable.contains("/") { return executable }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for folder in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (folder.isEmpty ? "." : String(folder)) + "/" + executable
+            if access(candidate, X_OK) == 0 {
+                var info = stat()
+                if stat(candidate, &info) == 0, info.st_mode & S_IFMT == S_IFREG { return candidate }
+            }
+        }
+        return nil
     }
 
     /// The child's end if it has ended, without waiting.
@@ -82,10 +95,11 @@ struct Subprocess {
     }
 
     /// Runs a command to the end and returns what it printed.
-    static func capture(_ executable: String, _ arguments: [String], environment: [String: String]? = nil)
-        throws -> (termination: Termination, stdout: String, stderr: String) {
+    static func capture(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                        deathSignal: Int32 = SIGKILL) throws -> (termination: Termination, stdout: String, stderr: String) {
         let out = try Pipe.make(), err = try Pipe.make()
-        let child = try spawn(executable, arguments, environment: environment, descriptors: [1: out.write, 2: err.write])
+        let child = try spawn(executable, arguments, environment: environment, descriptors: [1: out.write, 2: err.write],
+                              deathSignal: deathSignal)
         close(out.write)
         close(err.write)
         var outData = [UInt8](), errData = [UInt8]()
@@ -115,7 +129,7 @@ struct Pipe {
     static func make() throws -> Pipe {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
-            throw NotebookError("cannot create a pipe: \(String(cString: strerror(errno)))")
+            throw EnvironmentError.fromErrno("create a pipe")
         }
         for descriptor in fds { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         return Pipe(read: fds[0], write: fds[1])

@@ -59,17 +59,19 @@ public struct Toolchain: Sendable, Equatable {
         return "\(resolved) \(info.st_ino) \(info.st_size)"
     }
 
+    /// - Throws: `EnvironmentError`: without a working compiler nothing can be built.
     private static func ask(_ swiftc: String) throws -> Toolchain {
         let result: (termination: Subprocess.Termination, stdout: String, stderr: String)
         do {
             result = try Subprocess.capture(swiftc, ["--version"])
         } catch {
-            throw NotebookError("cannot run \(swiftc): is the Swift toolchain on PATH?")
+            throw EnvironmentError(EnvironmentError.reason(error),
+                                   hint: "install the Swift toolchain and put it on PATH, or name the compiler in SWIFTC")
         }
         let text = result.stdout + result.stderr
         guard result.termination == .exited(0),
               let line = text.split(separator: "\n").first(where: { $0.contains("Swift version") }) else {
-            throw NotebookError("`\(swiftc) --version` failed: \(text.trimmingWhitespace())")
+            throw EnvironmentError("cannot run \(swiftc): `\(swiftc) --version` failed: \(text.trimmingWhitespace())")
         }
         return Toolchain(swiftc: swiftc, version: line.trimmingWhitespace())
     }

@@ -4,7 +4,10 @@ import Foundation
 /// 50,000 math spans, run by the `nbrun` users run (`NBRUN_BINARY`, else `.build/debug/nbrun`):
 /// the parse and the report stages (from `NBRUN_TRACE=1`), the goal being <= 2 s for both
 /// together, and the whole run with its binary reused. A run over `NBRUN_BENCH_TIMEOUT` seconds
-/// (default 600) is stopped (SIGTERM, then SIGKILL) and reported as such.
+/// (default 600) is stopped (SIGTERM, then SIGKILL) and reported as such. Then how soon Ctrl-C
+/// stops nbrun (goal <= 0.5 s): at three points of the parse of a 30 MB notebook (after its
+/// 100th, 500th and 1000th check, as the trace says), and while swift-syntax parses a cell that
+/// takes it minutes.
 func runLargeNotebookBenchmarks() throws {
     let environment = ProcessInfo.processInfo.environment
     let nbrun = environment["NBRUN_BINARY"] ?? FileManager.default.currentDirectoryPath + "/.build/debug/nbrun"
@@ -37,6 +40,50 @@ func runLargeNotebookBenchmarks() throws {
     report("large notebook (3 MB, 50k math spans): report", median(render), "s")
     report("large notebook (3 MB, 50k math spans): parse + report (goal <= 2 s)", median(parse) + median(render), "s")
     report("large notebook (3 MB, 50k math spans): whole run, binary reused", median(whole), "s")
+
+    let huge = directory + "/huge.md"
+    try largeNotebook(bytes: 30_000_000).text.write(toFile: huge, atomically: true, encoding: .utf8)
+    for checks in [100, 500, 1000] {
+        guard let seconds = try secondsToStop(nbrun, [huge, "-o", directory + "/out"], after: "trace: parse checked \(checks) times") else {
+            print("Ctrl-C after the parse's \(checks)th check: the parse ended first")
+            continue
+        }
+        report("Ctrl-C after the parse's \(checks)th check (30 MB notebook): stopped in (goal <= 0.5 s)", seconds, "s")
+    }
+    let brackets = directory + "/brackets.md"
+    try ("```swift\nlet x: Int = " + String(repeating: "[", count: 24) + "\n```\n").write(toFile: brackets, atomically: true, encoding: .utf8)
+    if let seconds = try secondsToStop(nbrun, [brackets, "-o", directory + "/out"], after: "trace: plan begins") {
+        report("Ctrl-C while swift-syntax parses a cell: stopped in (goal <= 0.5 s)", seconds, "s")
+    }
+}
+
+/// Runs nbrun with `NBRUN_TRACE=1`, sends SIGINT when it prints `line`, and returns the seconds
+/// until it exited (nil if it exited before printing the line).
+func secondsToStop(_ nbrun: String, _ arguments: [String], after line: String) throws -> Double? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: nbrun)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(["NBRUN_TRACE": "1"]) { $1 }
+    let errors = Pipe()
+    process.standardError = errors
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    var seen = ""
+    var sent: UInt64?
+    let handle = errors.fileHandleForReading
+    while sent == nil {
+        let chunk = handle.availableData
+        if chunk.isEmpty { break }
+        seen += String(decoding: chunk, as: UTF8.self)
+        if seen.contains(line + "\n") {
+            sent = DispatchTime.now().uptimeNanoseconds
+            kill(process.processIdentifier, SIGINT)
+        }
+    }
+    _ = handle.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard let sent else { return nil }
+    return Double(DispatchTime.now().uptimeNanoseconds - sent) / 1e9
 }
 
 /// About `bytes` of Markdown: paragraphs with two math spans each (inline and display),

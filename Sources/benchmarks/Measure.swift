@@ -40,3 +40,10 @@ func processCPUSeconds() -> Double {
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
     return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
+
+/// The machine's cores and load averages (1, 5, 15 minutes), printed before timings: other
+/// processes holding a core inflate every figure.
+func machineLine() -> String {
+    let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+    return "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(load) (busy machines inflate these)"
+}

@@ -30,7 +30,7 @@ func runRunnerBenchmarks() throws {
         _ = try runNBRun(nbrun, [notebook, "-o", directory + "/out"], environment: environment)
     }
     compileTimes.sort()
-    print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load averages \(loadAverages()) (busy machines inflate these)")
+    print(machineLine())
     report("runner cold, 10 cells to HTML (compile + run + report)", cold, "s")
     report("runner warm, 10 cells to HTML (binary reused)", warm, "s")
     if !compileTimes.isEmpty {
@@ -232,16 +232,11 @@ func runNBRun(_ nbrun: String, _ arguments: [String], environment: [String: Stri
     var stages: [String: Double] = [:]
     for line in text.split(separator: "\n") where line.hasPrefix("trace: ") {
         let parts = line.dropFirst(7).split(separator: " ")
-        if parts.count >= 2, let seconds = Double(parts[parts.count - 2]) {
+        if parts.count >= 2, parts.last == "s", let seconds = Double(parts[parts.count - 2]) {
             stages[parts.dropLast(2).joined(separator: " ")] = seconds
         }
     }
     return stages
-}
-
-/// The 1, 5 and 15 minute load averages.
-func loadAverages() -> String {
-    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
 }
 
 /// Ten small cells: declarations used later, printing, tensors, a displayed value.

@@ -21,7 +21,7 @@ func runWatchBenchmarks() throws {
     guard FileManager.default.isExecutableFile(atPath: nbrun) else {
         throw RunnerBenchmarkError("no nbrun at \(nbrun): run `swift build --product nbrun` (or set NBRUN_BINARY)")
     }
-    print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load averages \(loadAverages())")
+    print(machineLine())
     try runWatchAttackBenchmarks(nbrun: nbrun)
     fflush(stdout)
     let process = Process()

@@ -10,6 +10,7 @@ let suites: [String: () throws -> Void] = [
     "runner": runRunnerBenchmarks,
     "watch": runWatchBenchmarks,
     "large": runLargeNotebookBenchmarks,
+    "compile": runCompileBenchmarks,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

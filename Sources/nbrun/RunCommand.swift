@@ -5,14 +5,17 @@ import Notebook
 /// `nbrun NOTEBOOK.md [-p name=value]... [-o DIR] [--timeout S] [--no-embed] [--no-cache] [--refresh]`
 ///
 /// Exit status: 0 every cell ran; 1 a cell failed; 2 bad usage or a bad notebook (parse,
-/// options, parameters, compile errors); 130 interrupted.
+/// options, parameters, compile errors); 3 the machine failed the run (a full disk, a path too
+/// long, a report that cannot be written); 130 interrupted.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a Markdown notebook of ```swift cells and write an HTML report (the default command).",
         discussion: """
         Exit status: 0 when every cell ran, 1 when a cell failed, 2 for bad usage or a bad \
-        notebook (parse, options, parameters, compile errors), 130 when interrupted.
+        notebook (parse, options, parameters, compile errors), 3 when the machine failed the run \
+        (it could not build, run or write: a full disk, a path too long, a report path that is a \
+        folder; the last report is kept), 130 when interrupted.
         """)
 
     @Argument(help: "The notebook (.md).")
@@ -67,9 +70,17 @@ struct RunCommand: ParsableCommand {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             if let summaryPath {
                 try? NotebookSummary(path: notebook, exitCode: ExitStatus.usage, seconds: 0, cells: [],
-                                     error: error.description).write(to: summaryPath)
+                                     error: error.description, errorKind: error.stage == .compile ? .compile : .notebook)
+                    .write(to: summaryPath)
             }
             throw ExitCode(ExitStatus.usage)
+        } catch let error as EnvironmentError {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            if let summaryPath {
+                try? NotebookSummary(path: notebook, exitCode: ExitStatus.environment, seconds: 0, cells: [],
+                                     error: error.description, errorKind: .environment).write(to: summaryPath)
+            }
+            throw ExitCode(ExitStatus.environment)
         } catch let error as NotebookInterrupted {
             FileHandle.standardError.write(Data("nbrun: \(error)\n".utf8))
             throw ExitCode(ExitStatus.interrupted)
@@ -89,7 +100,18 @@ struct RunCommand: ParsableCommand {
             let message = "\(run.notebook.path):\(line): error: \(cell.name) failed: \(result.error?.message ?? "")\n"
             FileHandle.standardError.write(Data(message.utf8))
         }
-        if let summaryPath { try NotebookSummary(run: run).write(to: summaryPath) }
+        if let error = run.reportError {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+        }
+        if let summaryPath {
+            do {
+                try NotebookSummary(run: run).write(to: summaryPath)
+            } catch {
+                let failure = EnvironmentError("cannot write the summary \(summaryPath): \(EnvironmentError.reason(error))")
+                FileHandle.standardError.write(Data((failure.description + "\n").utf8))
+                throw ExitCode(ExitStatus.environment)
+            }
+        }
         if let report = run.reportPath { print(report) }
         if run.exitCode != 0 { throw ExitCode(run.exitCode) }
     }

@@ -6,12 +6,17 @@ import Notebook
 ///
 /// Each notebook is a test and its cells are the steps. One line per notebook (PASS/FAIL,
 /// time, the first failure), then `N passed, N failed` alone on a line. Exit status: 0 when
-/// all passed, 1 when any failed, 2 for bad usage.
+/// all passed, 1 when any failed, 2 for bad usage, 3 when the only failures were the machine's
+/// (`EnvironmentError`: a full disk, a report or JUnit file that cannot be written).
 struct TestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "test",
         abstract: "Run notebooks as tests: each notebook a test, its cells the steps.",
-        discussion: "Exit status: 0 when every notebook passed, 1 when any failed, 2 for bad usage.")
+        discussion: """
+        Exit status: 0 when every notebook passed, 1 when any failed, 2 for bad usage, 3 when the only \
+        failures were the machine's (a notebook could not be built or its report written: a full disk, \
+        a path too long), 130 when interrupted.
+        """)
 
     @Argument(help: "Notebooks, or folders searched recursively for them (default: notebooks).")
     var paths: [String] = []
@@ -46,6 +51,11 @@ struct TestCommand: ParsableCommand {
         // Before any notebook runs: a run of an hour must not end in "cannot write".
         if let junit {
             do {
+                // A JUnit file in the report folder: nbrun creates that folder anyway.
+                let folder = (junit as NSString).deletingLastPathComponent
+                if !folder.isEmpty, Self.isInside(folder, output) {
+                    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                }
                 try JUnitReport.checkWritable(junit)
             } catch let error as NotebookError {
                 FileHandle.standardError.write(Data((error.description + "\n").utf8))
@@ -78,19 +88,34 @@ struct TestCommand: ParsableCommand {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             throw ExitCode(ExitStatus.usage)
         }
+        var junitError: EnvironmentError?
         if let junit {
             do {
-                try Data(JUnitReport.xml(summaries).utf8).write(to: URL(fileURLWithPath: junit), options: .atomic)
-            } catch {
-                FileHandle.standardError.write(Data("nbrun test: cannot write \(junit): \(error.localizedDescription)\n".utf8))
-                throw ExitCode(ExitStatus.usage)
+                try JUnitReport.write(summaries, to: junit)
+            } catch let error as EnvironmentError {
+                junitError = error
             }
         }
-        let failed = summaries.filter { !$0.passed }.count
+        let failed = summaries.filter { !$0.passed }
         let interrupted = summaries.contains { $0.exitCode == ExitStatus.interrupted }
-        print("\(summaries.count - failed) passed, \(failed) failed\(interrupted ? ", interrupted" : "")")
+        print("\(summaries.count - failed.count) passed, \(failed.count) failed\(interrupted ? ", interrupted" : "")")
+        if let junitError { FileHandle.standardError.write(Data((junitError.description + "\n").utf8)) }
         if interrupted { throw ExitCode(ExitStatus.interrupted) }
-        if failed > 0 { throw ExitCode(ExitStatus.failure) }
+        // A notebook's own failure first; the machine's when it is all there is.
+        if failed.contains(where: { $0.errorKind != .environment && $0.exitCode != ExitStatus.environment }) {
+            throw ExitCode(ExitStatus.failure)
+        }
+        if !failed.isEmpty || junitError != nil { throw ExitCode(ExitStatus.environment) }
+    }
+
+    /// Whether `path` is `folder` or inside it (by their standardized absolute paths).
+    static func isInside(_ path: String, _ folder: String) -> Bool {
+        func absolute(_ path: String) -> String {
+            let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+            return (full as NSString).standardizingPath
+        }
+        let inner = absolute(path), outer = absolute(folder)
+        return inner == outer || inner.hasPrefix(outer + "/")
     }
 
     /// This executable, to run each notebook in a child process.

@@ -112,11 +112,13 @@ extension CommandLineTests {
         """.write(toFile: directory + "/slow.md", atomically: true, encoding: .utf8)
         let errorLog = directory + "/stderr.txt"
         let process = try EndToEnd.startNBRun(["slow.md"], in: directory, log: errorLog, logsStandardError: true)
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline, !((try? String(contentsOfFile: errorLog, encoding: .utf8))?.contains("[1/3]") ?? false) {
-            usleep(100_000)
+        // Until the sleeper has printed (its output file in the run folder says so).
+        let sleeping = Faults.wait(upTo: 120) {
+            let runs = (try? FileManager.default.subpathsOfDirectory(atPath: directory + "/output/.cache/run")) ?? []
+            return !process.isRunning || runs.contains { $0.hasSuffix("cell-1.stdout")
+                && ((try? String(contentsOfFile: directory + "/output/.cache/run/" + $0, encoding: .utf8))?.contains("sleeping") ?? false) }
         }
-        usleep(500_000)
+        try #require(sleeping && process.isRunning, "the second cell did not start")
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         let stderr = try String(contentsOfFile: errorLog, encoding: .utf8)

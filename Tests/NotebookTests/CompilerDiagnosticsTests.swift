@@ -8,11 +8,11 @@ import Testing
         let generatedLine = program.regions[0].generatedLine + 2
         let output = """
         error: emit-module command failed with exit code 1 (use -v to see invocation)
-        nb/x.md:4:31: error: binary operator '+' cannot be applied to operands of type 'Int' and 'String'
-        let a = 1; _nbDisplayLast(a + "s")
-                                  ^
+        nb/x.md:4:36: error: binary operator '+' cannot be applied to operands of type 'Int' and 'String'
+        let a = 1; do { _nbDisplayLast(a + "s"); 0._nbEndCell() };
+                                           ^
         /tmp/cache/build/nb_x.swift:\(generatedLine):1: error: expected declaration
-        NotebookSession.endCell(0)
+        NotebookSession.finish()
         ^
         """
         let diagnostics = CompilerDiagnostics.parse(output, program: program, notebook: notebook,

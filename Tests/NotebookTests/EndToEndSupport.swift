@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 @testable import Notebook
@@ -37,6 +38,19 @@ enum EndToEnd {
         let run = try runNotebook(path: path, options: options)
         let html = try run.reportPath.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? ""
         return (run, html)
+    }
+
+    /// The path of the one file beside a report named `BASE-HASH.EXT` in `folder` (`HTMLReport`
+    /// names each file after its content).
+    static func fileBeside(in folder: String, _ base: String, extension fileExtension: String) throws -> String {
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder)
+            .filter { $0.hasPrefix(base + "-") && $0.hasSuffix("." + fileExtension) && $0.count == base.count + 10 + fileExtension.count }
+        return folder + "/" + (try #require(names.count == 1 ? names.first : nil, "\(base)-*.\(fileExtension) in \(names)"))
+    }
+
+    /// The name `HTMLReport` gives the file of `data`: `BASE-` and eight hex digits of its SHA-256.
+    static func contentName(_ base: String, _ data: Data, extension fileExtension: String) -> String {
+        "\(base)-\(SHA256.hash(data: data).hex.prefix(8)).\(fileExtension)"
     }
 
     /// The `nbrun` executable built beside the test bundle.
@@ -85,6 +99,7 @@ enum EndToEnd {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Foundation.Pipe(), err = Foundation.Pipe()

@@ -109,7 +109,8 @@ import Testing
         #expect(html.contains("<pre class=\"stdout\">code hidden"))
         #expect(html.contains("output cut"))
         let reportDirectory = (run.reportPath! as NSString).deletingLastPathComponent
-        let whole = try String(contentsOfFile: reportDirectory + "/nb_files/cell-9-stdout-1.txt", encoding: .utf8)
+        let whole = try String(contentsOfFile: try EndToEnd.fileBeside(in: reportDirectory + "/nb_files", "cell-9-stdout-1", extension: "txt"),
+                               encoding: .utf8)
         #expect(whole.split(separator: "\n").count == 200_000)
     }
 
@@ -274,9 +275,9 @@ import Testing
         // --no-embed: the same figures as files beside the report.
         let (beside, besideHTML) = try EndToEnd.run(markdown, in: directory) { $0.embedFigures = false }
         #expect(beside.binaryReused)
-        #expect(besideHTML.contains("src=\"nb_files/cell-1-figure-1.png\""))
+        #expect(besideHTML.contains("src=\"nb_files/\(EndToEnd.contentName("cell-1-figure-1", small, extension: "png"))\""))
         #expect(!besideHTML.contains("data:image/png"))
-        let file = directory + "/output/nb_files/cell-2-figure-1.png"
+        let file = try EndToEnd.fileBeside(in: directory + "/output/nb_files", "cell-2-figure-1", extension: "png")
         #expect(FileManager.default.contents(atPath: file) == large)
     }
 

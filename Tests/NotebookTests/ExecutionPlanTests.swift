@@ -166,7 +166,8 @@ import Testing
     @Test func eachTopLevelStatementThatMayThrowMarksItsLine() throws {
         let notebook = try NotebookParser.parse("```swift\nlet a = try f()\nprint(a)\ntry g()\n```\n", path: "p.md")
         let program = ProgramGenerator.generate(try ExecutionPlan(notebook: notebook))
-        #expect(program.source.contains("NotebookSession.willTry(2); let a = try f()\nprint(a)\nNotebookSession.willTry(4); _nbDisplayLast(try g())"))
+        #expect(program.source.contains(
+            "NotebookSession.willTry(2); let a = try f()\ndo { print(a)\nNotebookSession.willTry(4); _nbDisplayLast(try g()); 0._nbEndCell() };"))
         // Columns on those lines map back past both insertions.
         let column = "NotebookSession.willTry(4); _nbDisplayLast(".utf8.count + 5
         #expect(program.markdownColumn(column, line: 4) == 5)

@@ -112,8 +112,10 @@ import Testing
         #expect(embedded.html.contains("src=\"data:image/png;base64,\(Data(png).base64EncodedString())\""))
         #expect(embedded.files.isEmpty)
         let beside = render([result], embed: false)
-        #expect(beside.html.contains("src=\"report_files/cell-2-figure-1.png\""))
-        #expect(beside.files.map(\.path) == ["report_files/cell-2-figure-1.png"])
+        // Named after its content: a new run never writes over a file the old page links to.
+        let name = "report_files/" + EndToEnd.contentName("cell-2-figure-1", Data(png), extension: "png")
+        #expect(beside.html.contains("src=\"\(name)\""))
+        #expect(beside.files.map(\.path) == [name])
     }
 
     /// A few very long lines are cut by bytes: the start and the end, each shown once.
@@ -144,7 +146,7 @@ import Testing
         #expect(rendered.html.contains("<pre class=\"display\">[0, 1, 2, "))
         #expect(rendered.html.contains("output cut"))
         #expect(rendered.html.utf8.count < 300_000)
-        #expect(rendered.files.map(\.path) == ["report_files/cell-1-display-1.txt"])
+        #expect(rendered.files.map(\.path) == ["report_files/" + EndToEnd.contentName("cell-1-display-1", Data(text.utf8), extension: "txt")])
         #expect(rendered.files.first?.data == Data(text.utf8))
     }
 

@@ -53,8 +53,10 @@ import Testing
 
     @Test func displayWrapperColumnsMapBack() throws {
         let (_, program) = try generate("```swift\nlet a = 1; a + \"s\"\n```\n")
-        #expect(program.columnShifts == [.init(markdownLine: 2, fromColumn: 12, width: 15)])
-        #expect(program.markdownColumn(31, line: 2) == 16)  // `"s"` after the wrapper
+        // `a + "s"` is the cell's last statement run: `do { ` and the wrapper both come before it.
+        #expect(program.source.contains("let a = 1; do { _nbDisplayLast(a + \"s\"); 0._nbEndCell() };"))
+        #expect(program.columnShifts == [.init(markdownLine: 2, fromColumn: 12, width: 5), .init(markdownLine: 2, fromColumn: 12, width: 15)])
+        #expect(program.markdownColumn(36, line: 2) == 16)  // `"s"` after the wrapper
         #expect(program.markdownColumn(5, line: 2) == 5)
     }
 

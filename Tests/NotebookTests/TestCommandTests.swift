@@ -257,3 +257,55 @@ extension TestCommandTests {
         }
     }
 }
+
+extension TestCommandTests {
+    /// Every file a folder's search finds that could be a notebook is a test: one that cannot be
+    /// read or parsed is a failed test with its error, never left out (that made a green CI run
+    /// for a broken notebook, and "no notebooks found" for a folder of broken ones).
+    @Test func notebooksThatCannotBeReadOrParsedAreFailedTests() throws {
+        let folder = try EndToEnd.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "```swift\nprint(\"fine\")\n```\n".write(toFile: folder + "/fine.md", atomically: true, encoding: .utf8)
+        try "```swift\n//| timeout: abc\nprint(1)\n```\n".write(toFile: folder + "/option.md", atomically: true, encoding: .utf8)
+        try "---\ntitle: [unclosed\n---\n\n```swift\nprint(1)\n```\n".write(toFile: folder + "/yaml.md", atomically: true, encoding: .utf8)
+        try Data("```swift\nprint(\"caf\u{E9}\")\n```\n".utf8.map { $0 == 0xC3 ? 0xFF : $0 })
+            .write(to: URL(fileURLWithPath: folder + "/bytes.md"))
+        try FileManager.default.createSymbolicLink(atPath: folder + "/gone.md", withDestinationPath: folder + "/nowhere.md")
+        try "# Prose only\n\nNo cells.\n".write(toFile: folder + "/README.md", atomically: true, encoding: .utf8)
+
+        let found = try NotebookTestRunner.discover([folder]).map { String($0.dropFirst(folder.count + 1)) }
+        #expect(found == ["bytes.md", "fine.md", "gone.md", "option.md", "yaml.md"])
+
+        let junit = folder + "/junit.xml"
+        let result = try nbrun(["test", folder, "--junit", junit, "-o", folder + "/output"])
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.last == "1 passed, 4 failed")
+        #expect(lines.contains { $0.hasPrefix("FAIL \(folder)/option.md") && $0.contains("timeout") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("FAIL \(folder)/yaml.md") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("FAIL \(folder)/bytes.md") && $0.contains("UTF-8") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("FAIL \(folder)/gone.md") }, "\(lines)")
+        let suites = try JUnitParser.parse(junit)
+        #expect(suites.count == 5)
+        #expect(suites.filter { $0.failures == 1 }.count == 4)
+        #expect(suites.flatMap(\.cases).filter { $0.failure != nil }.allSatisfy { !$0.name.contains("compile") })
+
+        // A folder holding only a broken notebook is a failed run, not "no notebooks found".
+        let broken = try EndToEnd.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: broken) }
+        try "```swift\n//| timeout: abc\nprint(1)\n```\n".write(toFile: broken + "/option.md", atomically: true, encoding: .utf8)
+        let alone = try nbrun(["test", broken, "-o", broken + "/output"])
+        #expect(alone.status == 1, "\(alone.stderr)")
+        #expect(alone.stdout.split(separator: "\n").last == "0 passed, 1 failed")
+    }
+
+    /// `--junit` may name a file in the report folder nbrun is about to create.
+    @Test func theJUnitFileMayGoInTheReportFolderNbrunCreates() throws {
+        let folder = try EndToEnd.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "```swift\nprint(\"ran\")\n```\n".write(toFile: folder + "/a.md", atomically: true, encoding: .utf8)
+        let result = try nbrun(["test", folder + "/a.md", "-o", folder + "/reports", "--junit", folder + "/reports/junit.xml"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder + "/reports/junit.xml"))
+    }
+}

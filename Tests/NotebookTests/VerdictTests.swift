@@ -60,7 +60,8 @@ import Testing
         let printed = (0..<70).reduce(0) { $0 + "block \($1) ".utf8.count + (1 << 20) + 1 } + "the very last line\n".utf8.count
         #expect(html.contains("The cell printed \(printed) bytes, more than nbrun keeps"))
         let reportDirectory = (run.reportPath! as NSString).deletingLastPathComponent
-        let kept = try String(contentsOfFile: reportDirectory + "/nb_files/cell-1-stdout-1.txt", encoding: .utf8)
+        let kept = try String(contentsOfFile: try EndToEnd.fileBeside(in: reportDirectory + "/nb_files", "cell-1-stdout-1", extension: "txt"),
+                              encoding: .utf8)
         #expect(kept.hasSuffix("the very last line\n"))
         #expect(kept.contains("[nbrun: "))
         #expect(run.results[0].cacheNote?.contains("not cached: its stdout (\(printed) bytes) is longer than nbrun keeps") == true,
