@@ -10,6 +10,9 @@
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+/// close_range's flag to mark the range close-on-exec rather than close it (linux/close_range.h).
+enum { CLOSE_RANGE_CLOEXEC_FLAG = 1 << 2 };
 #endif
 
 /// Descriptors above every one a child is given: the parent's are moved here first, so that
@@ -17,6 +20,31 @@
 enum { first_free_descriptor = 64 };
 /// More descriptors than any child is given.
 enum { max_descriptors = 16 };
+
+/// Marks close-on-exec every descriptor from 3 up that `keep` (count of them) does not list,
+/// by ranges (close_range, a system call: async-signal-safe). Where the kernel lacks it (before
+/// Linux 5.11) the descriptors stay as they were.
+static void close_other_descriptors(const int *keep, int count) {
+#if defined(__linux__) && defined(SYS_close_range)
+    unsigned int from = 3;
+    for (;;) {
+        // The lowest kept descriptor at or above `from`, if any.
+        unsigned int next = ~0U;
+        for (int i = 0; i < count; i++) {
+            if (keep[i] >= 0 && (unsigned int)keep[i] >= from && (unsigned int)keep[i] < next) next = (unsigned int)keep[i];
+        }
+        if (next == ~0U) {
+            syscall(SYS_close_range, from, ~0U, CLOSE_RANGE_CLOEXEC_FLAG);
+            return;
+        }
+        if (next > from) syscall(SYS_close_range, from, next - 1, CLOSE_RANGE_CLOEXEC_FLAG);
+        from = next + 1;
+    }
+#else
+    (void)keep;
+    (void)count;
+#endif
+}
 
 /// In the child, between fork and exec: only async-signal-safe calls (the parent has other
 /// threads, whose locks may be held in this copy of it).
@@ -61,6 +89,10 @@ static void become_child(const char *path, char *const argv[], char *const envp[
         // dup2 leaves the copy without close-on-exec.
         if (dup2(moved[i], child_descriptors[i]) < 0) goto failed;
     }
+    // Every other descriptor closes at exec: the parent's sockets and files that were opened
+    // without close-on-exec (a library's listening socket, say) would otherwise live on in the
+    // child, keeping a connection or a port open until the child ends.
+    close_other_descriptors(child_descriptors, count);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);

@@ -45,4 +45,25 @@ import Testing
         let left = Faults.waitUntilGone(tagged: run.tag)
         #expect(left.isEmpty, "still running \(Faults.orphanDeadline) s after nbrun was killed: \(left.map { "\($0.pid) \($0.name)" })")
     }
+
+    /// A child holds only the descriptors it is given: one this process opened without
+    /// close-on-exec (as a library's socket may be) does not reach it, so it cannot keep that
+    /// file, socket or port open after nbrun has closed it.
+    @Test func aChildInheritsOnlyTheDescriptorsItIsGiven() throws {
+        // Without O_CLOEXEC, and numbered high, where nothing the child opens itself would land.
+        let opened = open("/dev/null", O_RDONLY)
+        let stray = fcntl(opened, F_DUPFD, 200)
+        close(opened)
+        try #require(stray >= 200)
+        defer { close(stray) }
+        var pipe: [Int32] = [0, 0]
+        try #require(Glibc.pipe(&pipe) == 0)
+        let child = try Subprocess.spawn("/bin/ls", ["/proc/self/fd"], descriptors: [1: pipe[1], 3: pipe[1]])
+        close(pipe[1])
+        let listing = FileHandle(fileDescriptor: pipe[0], closeOnDealloc: true).readDataToEndOfFile()
+        _ = child.wait()
+        let descriptors = Set(String(decoding: listing, as: UTF8.self).split(separator: "\n").compactMap { Int32($0) })
+        #expect(descriptors.contains(3), "the descriptor it was given: \(descriptors)")
+        #expect(!descriptors.contains(stray), "the parent's stray descriptor \(stray) reached the child: \(descriptors)")
+    }
 }
