@@ -51,7 +51,7 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
                         seconds: result.seconds, cached: result.cached,
                         message: result.status == .failed ? result.error?.message : nil,
                         errorLine: result.status == .failed ? (result.error?.line ?? cell.displayLine) : nil,
-                        outputDigest: ExecutionPlan.sha256((try? KernelCoding.encoder(sorted: true).encode(result.outputs))
+                        outputDigest: CacheAnalysis.sha256((try? KernelCoding.encoder(sorted: true).encode(result.outputs))
                             .map { [String(decoding: $0, as: UTF8.self)] } ?? []))
         }, reportPath: run.reportPath)
     }

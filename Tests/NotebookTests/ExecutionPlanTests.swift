@@ -26,10 +26,10 @@ import Testing
         #expect(!cached.reads.contains("r"))  // its own binding is not an input
         #expect(cached.binds == ["r"])
         #expect(cached.cached)
-        // The values handed to the kernel: earlier cells' lets and vars it touches, not functions or closures.
-        let globals = try plan(cells).globals[2]?.map(\.name)
-        #expect(globals == ["g", "h", "model"])
-        #expect(try plan(cells).globals[2]?.map(\.isVariable) == [true, true, false])
+        // The values each cell binds, handed to the kernel once bound: its lets and vars, not functions or closures.
+        #expect(try plan(cells).globals[0]?.map(\.name) == ["g", "h", "model"])
+        #expect(try plan(cells).globals[0]?.map(\.isVariable) == [true, true, false])
+        #expect(try plan(cells).globals[1] == nil)
     }
 
     /// A cell reads what its own code reads when it runs: a function it declares reads when

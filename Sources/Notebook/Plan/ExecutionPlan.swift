@@ -19,8 +19,9 @@ public struct ExecutionPlan: Sendable {
     public let program: ProgramPlan
     /// The evaluated cells, in order.
     let cells: [CellPlan]
-    /// Per cell index: the earlier values the cell reads or changes, in name order, and
-    /// whether each is a `var` (then the kernel can set it when it restores the cell).
+    /// Per cell index: the values the cell binds, and whether each is a `var`, which the
+    /// generated program hands to the kernel once bound (when a cell is cached: the kernel reads
+    /// and restores them by name).
     let globals: [Int: [(name: String, isVariable: Bool)]]
     /// `cache: true` cells the program caches.
     public let cachedCells: Set<Int>
@@ -40,83 +41,15 @@ public struct ExecutionPlan: Sendable {
         if !problems.isEmpty { throw NotebookError(problems) }
         self.cells = cells
 
-        // What using each declared name reads and changes, whichever cell declares it.
-        var effects: [String: CellSymbols.Effect] = [:]
-        var declaringCells: [String: [Int]] = [:]
-        var staticStored: Set<String> = []
-        for plan in cells {
-            for (name, effect) in plan.symbols.effects { effects[name, default: CellSymbols.Effect()].merge(effect) }
-            for name in plan.symbols.declarations { declaringCells[name, default: []].append(plan.cell.index) }
-            staticStored.formUnion(plan.symbols.staticStored)
-        }
-        var declarations: [String: String] = [:]
-        for (name, indices) in declaringCells {
-            declarations[name] = Self.sha256(["nbrun declaration 1"] + indices.map { notebook.cells[$0].displaySource })
-        }
-
-        // Every name some cell binds at top level, and the parameters: a local of the same name
-        // may shadow one, so a change to it counts; a change to any other local stays in its cell.
-        let globalNames = Set(cells.flatMap { $0.symbols.valueNames } + parameters.map(\.name))
-        var bound: [String: Bool] = [:]  // name -> is a var, for values of earlier cells
-        var facts: [ProgramPlan.Cell] = [], globals: [Int: [(name: String, isVariable: Bool)]] = [:]
-        var cached: Set<Int> = [], notes: [Int: String] = [:]
-        for plan in cells {
-            let cell = plan.cell, symbols = plan.symbols
-            let own = symbols.valueNames
-            // Member names count only as the notebook's own declarations (extension members).
-            var reads = symbols.written.union(symbols.members.intersection(declaringCells.keys))
-            var changes = symbols.changed.subtracting(symbols.locals.subtracting(globalNames))
-            var untrackedInput = symbols.untrackedInput, untrackedEffect = symbols.untrackedEffect
-            var pending = Array(reads), visited: Set<String> = []
-            while let name = pending.popLast() {
-                guard visited.insert(name).inserted, let effect = effects[name] else { continue }
-                for read in effect.reads.union(effect.members.intersection(declaringCells.keys)) where reads.insert(read).inserted {
-                    pending.append(read)
-                }
-                changes.formUnion(effect.changes)
-                untrackedInput = untrackedInput ?? effect.untrackedInput.map { "\($0) (in '\(name)')" }
-                untrackedEffect = untrackedEffect ?? effect.untrackedEffect.map { "\($0) (in '\(name)')" }
-            }
-            reads.subtract(own)
-            changes.subtract(own)
-            // What a cell can change that others read by name: the notebook's values and its own
-            // declarations (a type's static state). A static method of an engine type
-            // (`Tensor.zeros`, `Sequential.load`) changes nothing another cell names; the engine's
-            // own global state (random generator, figure defaults) is keyed on separately.
-            changes.formIntersection(globalNames.union(declaringCells.keys))
-            let touched = reads.union(changes).filter { bound[$0] != nil }.sorted()
-            globals[cell.index] = touched.map { ($0, bound[$0]!) }
-
-            var blocker = plan.cacheBlocker
-            if cell.options.cache, blocker == nil {
-                if let name = reads.intersection(staticStored).sorted().first {
-                    blocker = "it reads '\(name)', a static property of a type the notebook declares, whose changes the cache "
-                        + "cannot follow"
-                } else if let effect = untrackedEffect {
-                    blocker = "it changes the outside world through '\(effect)', which a restored cell would not do again"
-                }
-            }
-            let isCached = cell.options.cache && blocker == nil
-            if isCached { cached.insert(cell.index) }
-            if cell.options.cache, let blocker { notes[cell.index] = blocker }
-            facts.append(ProgramPlan.Cell(
-                index: cell.index, name: cell.name,
-                codeHash: Self.sha256(["nbrun cell code 1", cell.displaySource, Self.resultOptions(cell.options), cell.options.cacheExtra ?? ""]),
-                reads: reads.sorted(), changes: changes.sorted(),
-                binds: cell.options.error ? [] : symbols.values.map(\.name),
-                cached: isCached, cacheBlocker: cell.options.cache ? blocker : nil,
-                untrackedInput: cell.options.cacheExtra == nil ? untrackedInput : nil))
-            if !cell.options.error {
-                for (name, keyword) in symbols.values { bound[name] = keyword == "var" }
-            }
-        }
-        self.globals = globals
-        self.cachedCells = cached
-        self.cacheNotes = notes
+        let analysis = CacheAnalysis(cells: cells, notebook: notebook, parameters: parameters)
+        self.globals = analysis.registrations
+        self.cachedCells = analysis.cached
+        self.cacheNotes = analysis.notes
         self.program = ProgramPlan(
-            notebook: notebook.path, salt: salt,
+            notebook: CellCache.absolutePath(notebook.path), salt: salt,
             parameters: parameters.map { ProgramPlan.Parameter(name: $0.name, type: $0.value.swiftType, json: $0.value.json) },
-            declarations: declarations, cells: facts)
+            declarations: analysis.declarations, cells: analysis.facts, typeEffects: analysis.typeEffects,
+            observed: analysis.observed.sorted())
     }
 
     /// Names the generated program uses itself: a parameter (a top-level `let`) of one of these
@@ -148,19 +81,6 @@ public struct ExecutionPlan: Sendable {
         cells.first { $0.cell.index == index }
     }
 
-    /// The options that change what a cell computes or shows.
-    static func resultOptions(_ options: CellOptions) -> String {
-        "output=\(options.output) error=\(options.error) fig=\(options.figWidth.map(String.init) ?? "-")x\(options.figHeight.map(String.init) ?? "-")"
-    }
-
-    static func sha256(_ parts: [String]) -> String {
-        var hasher = SHA256()
-        for part in parts {
-            hasher.update(data: Data(part.utf8))
-            hasher.update(data: Data([0]))
-        }
-        return hasher.finalize().hex
-    }
 }
 
 // `CellPlan` holds swift-syntax values, which are not `Sendable`; the plan is built once and

@@ -1,132 +1,127 @@
 import Foundation
 
-/// An earlier cell's value that a cell reads or changes, as the generated program hands it to
-/// the kernel: its name, how to read it, and for a `var` how to set it (so a restored cell can
-/// put back what it did to it).
-public struct NotebookGlobal {
-    public let name: String
-    let get: () -> Any
-    /// Sets it to a value of its own type (false for another type); nil for a `let`.
-    let set: ((Any) -> Bool)?
-    /// Reads a value of its type from what `CachedValue.encode` wrote.
-    let decode: ((Data) throws -> Any)?
-
-    public init<T>(_ name: String, _ get: @escaping () -> T) {
-        self.name = name
-        self.get = get
-        self.set = nil
-        self.decode = nil
-    }
-
-    public init<T>(_ name: String, _ get: @escaping () -> T, set: @escaping (T) -> Void) {
-        self.name = name
-        self.get = get
-        self.set = { value in
-            guard let typed = value as? T else { return false }
-            set(typed)
-            return true
-        }
-        self.decode = { data in try CachedValue.load(T.self, from: data) }
-    }
-}
-
-/// Follows what each cell's values depend on while the program runs: the cell cache's key.
+/// Follows what each cell reads, changes and depends on while the program runs: the cell
+/// cache's key, and what a restore must put back.
 ///
-/// THE RULE (what a cached cell's key covers, and why it is never stale):
+/// THE RULE: a cached cell is restored only when everything its run could depend on is as it
+/// was when its entry was stored, and a restore puts back everything its run changed; what the
+/// cache cannot compare or put back makes the cell run, with a note naming the cause.
 ///
-/// Every value a cell can see is reached through a name: an earlier cell's `let`/`var`, a
-/// parameter, a function, type or closure declared in the notebook, or the engine's own
-/// state (the global random generator, figure defaults). The planner (in the tool) gives
-/// each cell the names it may read and may change, directly or through the notebook's
-/// functions, types and closures it uses, transitively. At run time each name's value is
-/// one of three kinds (`ValueKind`):
+/// What a cell reads. The planner (in the tool) gives each cell the names it may read and
+/// change: written in it, or in the notebook's functions, types, closures and observers it uses,
+/// followed transitively; a `var` holding a closure counts the code of every cell that assigns
+/// it. Code can also run inside a cell without being named there: a `subscript`, a
+/// `description`, a layer's forward that the engine calls. So when a cell starts, the kernel
+/// finds the notebook's own types among the values and objects it reaches, and counts each
+/// type's code (what it reads and changes, from the plan) as the cell's, until nothing new is
+/// found. A type it cannot find the code of (declared inside a function) makes the cell run.
 ///
-/// - a *value* (value semantics all the way down: numbers, strings, tensors, datasets,
-///   arrays of them, structs of them). Only code that names it can change it, so it is
-///   followed by name: each cell that binds or may change it gives it a new *version*, a
-///   hash of that cell's code and of the versions and contents of everything that cell read.
-/// - *objects* (models, layers, optimizers, variables, a notebook's own `Module`s, or
-///   values holding them). Aliases can change these without naming them (`let first =
-///   model.layers[0]`, then `first.weight.value = ...`), so they are followed by *content*:
-///   a digest of every object reachable from the names, their state and how they are
-///   connected (`ObjectGraph`), taken when a cell starts.
-/// - *opaque* (a closure, a class the kernel cannot capture). Neither works: a cell that
-///   reads one, or reads a value computed from one, is not cached, and the report says why.
+/// The key of a cached cell hashes: the toolchain, kernel and notebook (its absolute path); the
+/// cell's code and the options that change what it shows, and where the cell is when its code
+/// asks (`#line`, `#filePath`); the code of every notebook declaration it reads; for every
+/// earlier value it reads, the value's *content* (`ContentDigest`: numbers, strings, tensors,
+/// datasets, structs, arrays and dictionaries of them, hashed whatever order they iterate in),
+/// not the code that made it, so a value drawn from the clock, the system's random numbers or
+/// a dictionary's order keys the cell by what it is; the state of every object reachable from
+/// those values and how they are connected (`ObjectGraph`: parameters, buffers, training mode,
+/// optimizer state, and every other stored property of a layer or module); the engine's
+/// state (`EngineState`: random generator, gradient recording, registered layer types, threads,
+/// figure defaults); the `cache-extra` value. The files the cell reads are inputs too, hashed
+/// as they were when the cell first touched them (before its own writes; "absent" for a file
+/// that was not there): a restore checks each against the file now.
 ///
-/// A cell's execution digest hashes the toolchain and kernel, its own code and result
-/// options, the versions of the names it reads, the code of the notebook declarations it
-/// uses, the digest of the objects it reaches, the global random generator's state and the
-/// engine's settings (figure defaults, threading), and its `cache-extra` value. A cached cell's key is that digest. When it ran, the entry stores
-/// what it bound, every `var` it may have changed, and the state of every object it reached
-/// (old and new, with their connections), the random generator and engine settings after
-/// it, and the files the engine read (with content hashes: a changed file is a miss) and
-/// wrote (copied, written again on a restore). A restore puts all of it back into the
-/// program's own objects, so later cells see exactly what a full run would have left.
+/// A value the kernel cannot hash (a closure, an object of a class it cannot capture) makes
+/// every cell reading it run. So does a cell reading the outside world itself (`FileManager`,
+/// `ProcessInfo`, POSIX `open`/`read`...) unless `cache-extra` names what it reads, or changing
+/// it other than through the engine (the planner's blocker).
 ///
-/// What the key does not cover, so the cell is not cached, with a note: reading the outside
-/// world through APIs the engine does not see (`FileManager`, `ProcessInfo`, `Data(contentsOf:)`,
-/// in the cell or in a cell whose values it reads), unless `cache-extra` names what is read;
-/// writing files other than through the engine; objects it cannot capture; a notebook type's
-/// static stored properties.
+/// What a restore puts back: every value the cell bound, every earlier `var` it changed, the
+/// state of every object it reached (old and new, with their connections), the engine's state,
+/// and the files it wrote through the engine. Before storing, the kernel compares every value
+/// the notebook has bound before and after the cell ran: one that changed though the cell's
+/// code does not name it (code the planner could not see) makes the cell run every time.
+///
+/// A value the kernel cannot hash keeps a *version* instead: a hash of the code of the cell
+/// that made it and the versions of what that cell read, so it is still followed by name.
 final class CellTracker {
     nonisolated(unsafe) static let shared = CellTracker()
 
     struct Version {
         var digest: String
-        /// Why a cell reading this value cannot be cached, if it cannot.
+        /// Why a cell reading this value by version cannot be cached, if it cannot.
         var taint: String?
+        /// The source of run-to-run differences it was computed from, if any.
+        var nondeterministic: String?
     }
 
     /// One cell while it runs.
     final class Run {
         let index: Int
         let facts: ProgramPlan.Cell
-        let globals: [NotebookGlobal]
-        /// The execution digest (empty when nothing depends on it).
+        /// What the cell may read and change: the plan's names and what the types it reaches add.
+        var reads: Set<String>
+        var changes: Set<String>
+        /// The key material (empty for a cell that is not cached).
         var digest = ""
         /// Why the cell cannot be cached, as its note says.
         var taint: String?
-        /// The cause behind `taint`, handed on to the values the cell binds and changes (a note
-        /// names the cause, not the whole chain of cells that passed it on).
+        /// The cause behind `taint`, handed on to the values the cell binds and changes.
         var taintCause: String?
-        /// The objects reachable from the cell's globals when it began, numbered.
+        /// The first source of run-to-run differences the cell depends on.
+        var nondeterministic: String?
+        /// The objects reachable from the cell's values when it began, numbered.
         var preGraph = ObjectGraph()
-        /// Files the engine read, wrote or found absent while the cell ran.
-        var accesses: [(kind: FileAccess.Kind, path: String)] = []
+        /// Files the cell read, hashed when it first touched them, in order.
+        private(set) var fileInputs: [CacheManifest.FileInput] = []
+        /// Files the engine wrote for the cell, in order.
+        private(set) var writes: [String] = []
+        private var touched: Set<String> = []
         /// Set when the cell was restored: the file inputs stored with its entry.
         var restoredInputs: [CacheManifest.FileInput]?
 
-        init(index: Int, facts: ProgramPlan.Cell, globals: [NotebookGlobal]) {
+        init(index: Int, facts: ProgramPlan.Cell) {
             self.index = index
             self.facts = facts
-            self.globals = globals
+            self.reads = Set(facts.reads)
+            self.changes = Set(facts.changes)
         }
 
-        func global(_ name: String) -> NotebookGlobal? {
-            globals.first { $0.name == name }
+        /// The earlier values the cell may read or change that the program has bound, by name.
+        var globalNames: [String] {
+            reads.union(changes).filter { NotebookGlobals.shared[$0] != nil }.sorted()
         }
 
-        /// The files read and looked for, with content hashes ("absent" for a missing file).
-        private var cachedInputs: [CacheManifest.FileInput]?
-        func inputs() -> [CacheManifest.FileInput] {
-            if let restoredInputs { return restoredInputs }
-            if let cachedInputs { return cachedInputs }
-            var seen = Set<String>()
-            var result: [CacheManifest.FileInput] = []
-            for access in accesses where access.kind != .write {
-                let path = FileDigests.absolute(access.path)
-                guard seen.insert(path).inserted else { continue }
-                result.append(CacheManifest.FileInput(path: path, hash: FileDigests.hash(ofFileAt: path)))
+        func taint(_ reason: String, cause: String? = nil) {
+            if taint == nil {
+                taint = reason
+                taintCause = cause ?? reason
             }
-            cachedInputs = result
-            return result
         }
+
+        /// A file the engine read, looked for, or wrote for the cell. The first touch decides:
+        /// a file read (or found absent) before the cell wrote it is an input, hashed now.
+        func record(_ kind: FileAccess.Kind, _ path: String) {
+            let path = FileDigests.absolute(path)
+            if kind == .write {
+                touched.insert(path)
+                if !writes.contains(path) { writes.append(path) }
+                return
+            }
+            guard touched.insert(path).inserted else { return }
+            fileInputs.append(CacheManifest.FileInput(path: path, hash: FileDigests.hash(ofFileAt: path)))
+        }
+
+        /// The files read and looked for, with their content hashes before the cell changed them.
+        var inputs: [CacheManifest.FileInput] { restoredInputs ?? fileInputs }
     }
 
     private var versions: [String: Version] = [:]
     private var facts: [Int: ProgramPlan.Cell] = [:]
     private var declarations: [String: String] = [:]
+    private var typeEffects: [String: ProgramPlan.Effect] = [:]
     private var salt = ""
+    /// Values with `willSet`/`didSet` observers: a restore sets them first.
+    private(set) var observed: Set<String> = []
     /// Off when no cell is cached (nothing is followed) or the cache is off.
     private(set) var enabled = false
     private(set) var current: Run?
@@ -136,63 +131,123 @@ final class CellTracker {
     func start(plan: ProgramPlan) {
         facts = Dictionary(plan.cells.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
         declarations = plan.declarations
-        salt = plan.salt
+        typeEffects = plan.typeEffects
+        observed = Set(plan.observed)
+        salt = plan.salt + "\n" + plan.notebook
         enabled = plan.cells.contains(where: \.cached) && NotebookCache.mode != .off && NotebookCache.root != nil
         for parameter in plan.parameters {
             versions[parameter.name] = Version(digest: ContentHasher.digest("param \(parameter.name): \(parameter.type) = \(parameter.json)"))
         }
-        guard enabled else { return }
+        guard enabled || StateTrace.isOn else { return }
         FileAccess.observer = { [unowned self] kind, path in
             guard !self.suspended, let run = self.current else { return }
-            run.accesses.append((kind, path))
+            run.record(kind, path)
         }
     }
 
-    func begin(_ index: Int, globals: [NotebookGlobal], extra: (() -> Any)?) {
+    var isFollowing: Bool { enabled || StateTrace.isOn }
+
+    func begin(_ index: Int, extra: (() -> Any)?) {
         current = nil
-        guard enabled, let facts = facts[index] else { return }
-        let run = Run(index: index, facts: facts, globals: globals)
+        guard isFollowing, let facts = facts[index] else { return }
+        let run = Run(index: index, facts: facts)
         current = run
-        guard facts.cached || !facts.binds.isEmpty || !facts.changes.isEmpty else { return }
-        var hasher = ContentHasher()
-        hasher.combine("nbrun cell execution 1")
-        hasher.combine(salt)
-        hasher.combine(facts.codeHash)
-        func taint(_ reason: String, cause: String? = nil) {
-            if run.taint == nil {
-                run.taint = reason
-                run.taintCause = cause ?? reason
+        run.nondeterministic = facts.nondeterministic
+        for name in facts.reads.sorted() {
+            if run.nondeterministic == nil, let cause = versions[name]?.nondeterministic {
+                run.nondeterministic = "'\(name)' (\(cause))"
             }
         }
-        for name in facts.reads.sorted() {
-            if let version = versions[name] {
+        guard enabled, facts.cached else { return }
+        key(run, extra: extra)
+    }
+
+    /// Computes a cached cell's key (see the rule above) into `run.digest`.
+    private func key(_ run: Run, extra: (() -> Any)?) {
+        let facts = run.facts
+        var hasher = ContentHasher()
+        hasher.combine("nbrun cell execution 2")
+        hasher.combine(salt)
+        hasher.combine(facts.codeHash)
+
+        // The values the cell reaches, and the code of the notebook's types among them, until
+        // nothing new is found.
+        var graph = ObjectGraph()
+        var contents: [String: (digest: String?, problem: String?)] = [:]
+        var counted: Set<String> = []
+        while true {
+            graph = ObjectGraph()
+            var types: Set<String> = []
+            let names = run.globalNames
+            for name in names {
+                guard let global = NotebookGlobals.shared[name] else { continue }
+                graph.add(global.get(), name: name)
+            }
+            for name in names {
+                guard let global = NotebookGlobals.shared[name] else { continue }
+                let content = ContentDigest.of(global.get()) { graph.index(of: $0).map { "o\($0)" } }
+                contents[name] = (content.digest, content.problem)
+                types.formUnion(content.notebookTypes)
+            }
+            types.formUnion(graph.notebookTypes)
+            let fresh = types.subtracting(counted)
+            if fresh.isEmpty { break }
+            counted.formUnion(fresh)
+            var grew = false
+            for type in fresh.sorted() {
+                guard let effect = typeEffects[type] else {
+                    let what = type == "(local)" ? "a type declared inside a function" : "the type \(type)"
+                    run.taint("it reaches a value of \(what), whose code the cache cannot follow (declare the type at the top level)")
+                    continue
+                }
+                hasher.combine("type \(type)")
+                hasher.combine(declarations[type] ?? "")
+                let before = run.reads.count + run.changes.count
+                run.reads.formUnion(effect.reads)
+                run.changes.formUnion(effect.changes)
+                grew = grew || run.reads.count + run.changes.count != before
+                if let effect = effect.untrackedEffect {
+                    run.taint("it runs code of \(type) (through a value it reaches), which changes the outside world through '\(effect)'")
+                } else if let input = effect.untrackedInput, extra == nil {
+                    run.taint("it runs code of \(type) (through a value it reaches), which reads the outside world through '\(input)' "
+                        + "(name what it reads with '//| cache-extra: ...')")
+                }
+            }
+            if !grew { break }
+        }
+
+        for name in run.reads.sorted() {
+            if NotebookGlobals.shared[name] != nil {
                 hasher.combine(name)
-                hasher.combine(version.digest)
-                if let cause = version.taint {
-                    taint("it reads '\(name)', which an earlier cell made from state the cache cannot follow: \(cause)", cause: cause)
+                if let digest = contents[name]?.digest {
+                    hasher.combine("content")
+                    hasher.combine(digest)
+                } else if let version = versions[name] {
+                    hasher.combine("version")
+                    hasher.combine(version.digest)
+                    if let cause = version.taint {
+                        run.taint("it reads '\(name)', which an earlier cell made from state the cache cannot follow: \(cause)", cause: cause)
+                    }
+                } else {
+                    run.taint("it reads '\(name)', which the cache cannot hash: \(contents[name]?.problem ?? "unknown content")")
                 }
             } else if let declaration = declarations[name] {
                 hasher.combine(name)
                 hasher.combine(declaration)
             }
         }
-        let graph = ObjectGraph()
-        for global in globals.sorted(by: { $0.name < $1.name }) {
-            graph.add(global.get(), name: global.name)
-        }
-        if let problem = graph.problem { taint(problem) }
+        if let problem = graph.problem { run.taint(problem) }
         run.preGraph = graph
         hasher.combine("objects")
         hasher.combine(graph.digest())
-        hasher.combine("random")
-        hasher.combine(NotebookCache.randomStateDigest())
-        hasher.combine("engine settings")
-        hasher.combine(StateCapture.json(EngineSettings.current))
+        hasher.combine("engine")
+        hasher.combine(EngineState.current.digest)
         if let extra {
             hasher.combine("extra")
-            hasher.combine(String(reflecting: extra()))
+            let value = extra()
+            hasher.combine(ContentDigest.of(value) { _ in nil }.digest ?? String(reflecting: value))
         } else if let untracked = facts.untrackedInput {
-            taint("\(facts.name) reads the outside world through '\(untracked)', which the cache cannot follow "
+            run.taint("\(facts.name) reads the outside world through '\(untracked)', which the cache cannot follow "
                 + "(name what it reads with '//| cache-extra: ...' in that cell)")
         }
         run.digest = hasher.finalize()
@@ -200,20 +255,39 @@ final class CellTracker {
 
     func end(_ index: Int) {
         defer { current = nil }
-        guard enabled, let run = current, run.index == index, !run.digest.isEmpty else { return }
+        guard isFollowing, let run = current, run.index == index else { return }
         var hasher = ContentHasher()
-        hasher.combine(run.digest)
-        for input in run.inputs() {
+        if run.digest.isEmpty {
+            // Not cached: a version from its code and the versions of what it read.
+            hasher.combine("nbrun cell version 1")
+            hasher.combine(run.facts.codeHash)
+            for name in run.reads.sorted() {
+                if let version = versions[name] {
+                    hasher.combine(name)
+                    hasher.combine(version.digest)
+                    if let cause = version.taint { run.taint(cause, cause: cause) }
+                } else if let declaration = declarations[name] {
+                    hasher.combine(name)
+                    hasher.combine(declaration)
+                }
+            }
+            if let untracked = run.facts.untrackedInput { run.taint("'\(untracked)' in \(run.facts.name)") }
+        } else {
+            hasher.combine(run.digest)
+        }
+        for input in run.inputs {
             hasher.combine(input.path)
             hasher.combine(input.hash)
         }
         let output = hasher.finalize()
         for name in run.facts.binds {
-            versions[name] = Version(digest: ContentHasher.digest("\(output) binds \(name)"), taint: run.taintCause)
+            versions[name] = Version(digest: ContentHasher.digest("\(output) binds \(name)"), taint: run.taintCause,
+                                     nondeterministic: run.nondeterministic)
         }
-        for name in run.facts.changes {
-            let earlier = versions[name]?.taint
-            versions[name] = Version(digest: ContentHasher.digest("\(output) changes \(name)"), taint: run.taintCause ?? earlier)
+        for name in run.changes.subtracting(run.facts.binds) {
+            let earlier = versions[name]
+            versions[name] = Version(digest: ContentHasher.digest("\(output) changes \(name)"), taint: run.taintCause ?? earlier?.taint,
+                                     nondeterministic: run.nondeterministic ?? earlier?.nondeterministic)
         }
     }
 

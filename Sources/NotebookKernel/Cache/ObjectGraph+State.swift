@@ -24,6 +24,8 @@ struct StoredGraph: Codable, Equatable {
         var updates: [Int]?
         var buffers: [String]?
         var custom: Data?
+        /// `ObjectGraph.Node.fixedDigest`: a layer rebuilt from its configuration must have it.
+        var fixed: String?
     }
 
     var nodes: [Node]
@@ -111,6 +113,7 @@ enum StateCapture {
         var nodes: [StoredGraph.Node] = []
         for (index, node) in graph.nodes.enumerated() {
             var stored = StoredGraph.Node(kind: node.kind, type: String(reflecting: type(of: node.object)), edges: node.edges)
+            stored.fixed = node.fixedDigest
             switch node.kind {
             case .variable:
                 let variable = node.object as! Variable
@@ -210,7 +213,15 @@ enum StateCapture {
             case .sequential: objects[index] = Sequential([], inputShape: node.inputShape)
             case .layer:
                 guard let archive = node.archive else { throw GraphError(description: "layer \(index) has no configuration") }
-                objects[index] = try makeLayer(archive, type: node.type)
+                let layer = try makeLayer(archive, type: node.type)
+                // Rebuilt, it must hold what the stored one held besides its restorable state.
+                let module: Module = layer
+                module.isTraining = node.isTraining ?? module.isTraining
+                let check = ObjectGraph()
+                if let made = check.node(for: layer), check.nodes[made].fixedDigest != node.fixed {
+                    throw GraphError(description: "a \(node.type) rebuilt from its configuration differs from the stored one")
+                }
+                objects[index] = layer
             case .module:
                 throw GraphError(description: "a \(node.type) made in the cell cannot be rebuilt")
             case .optimizer:
@@ -288,7 +299,7 @@ enum StateCapture {
                 }
                 let training = node.isTraining ?? module.isTraining
                 moduleSteps.append {
-                    var target = module
+                    let target = module
                     target.isTraining = training
                     for (name, value) in buffers { module.setBuffer(name, value) }
                 }

@@ -34,9 +34,14 @@ public protocol NotebookCacheableObject: AnyObject {
 /// Edges are the references between them (a model's layers and optimizer, a layer's
 /// parameters, an optimizer's per-parameter state), so that sharing (the same layer in two
 /// models, a global naming a model's first layer, the optimizer a model was compiled with) is
-/// part of the digest and is kept on restore. Anything else reached (a closure, a class the
-/// cache cannot capture, a variable with a recorded graph) makes the graph `problem`atic: a
-/// cell reading it cannot be cached.
+/// part of the digest and is kept on restore.
+///
+/// What a restore cannot put back is not left out of the digest: every other stored property of
+/// a layer, a module or a variable (a layer's plain `var` its configuration leaves out, a tensor
+/// that is not one of its buffers, a flag) goes into the node's `fixedDigest`, so a change to it
+/// before a cached cell changes the key, and a change to it by a cached cell makes the cell run
+/// every time. Anything else reached (a closure, a class the cache cannot capture, a variable
+/// with a recorded graph) makes the graph `problem`atic: a cell reading it cannot be cached.
 final class ObjectGraph {
     enum Kind: String, Codable {
         case variable, sequential, layer, module, optimizer, custom
@@ -51,8 +56,9 @@ final class ObjectGraph {
         let object: AnyObject
         let kind: Kind
         var edges: [Edge] = []
-        /// For `.module`: a digest of its stored properties other than objects, tensors and
-        /// `isTraining`, which a cached cell must leave unchanged (the cache cannot put them back).
+        /// For layers, modules and variables: a digest of their stored properties that are not
+        /// restorable state (parameters, buffers, `isTraining`; a variable's value, gradient
+        /// and `requiresGrad`). A restore leaves them as they are.
         var fixedDigest: String?
 
         init(object: AnyObject, kind: Kind) {
@@ -61,26 +67,17 @@ final class ObjectGraph {
         }
     }
 
-    /// How a name's value reaches the graph's nodes.
-    indirect enum Root: Codable, Equatable {
-        case object(Int)
-        case array([Root])
-        case optional(Root?)
-        case dictionary(keys: [String], values: [Root])
-        /// A value holding objects in a way the cache cannot rebuild (a struct, a tuple):
-        /// only the objects found inside, in order.
-        case mixed([Root])
-        /// No object inside.
-        case value
-    }
+    typealias Root = CacheManifest.ObjectRoot
 
     private(set) var nodes: [Node] = []
     private var indices: [ObjectIdentifier: Int] = [:]
     private(set) var roots: [(name: String, root: Root)] = []
     /// Why a cell reaching this graph cannot be cached, if it cannot.
     private(set) var problem: String?
+    /// The notebook's own types among the objects and the values they hold.
+    private(set) var notebookTypes: Set<String> = []
     /// The name being walked, for `problem`.
-    private var currentName = ""
+    var currentName = ""
 
     /// A graph starting from nodes known already: they keep their numbers (0..<count) and their
     /// children are walked again, so their state now is captured too.
@@ -97,10 +94,13 @@ final class ObjectGraph {
     }
 
     /// Adds the objects `value` reaches, as the root `name`.
-    func add(_ value: Any, name: String) {
+    @discardableResult
+    func add(_ value: Any, name: String) -> Root {
         currentName = name
         var budget = ValueKind.partLimit
-        roots.append((name, root(value, budget: &budget)))
+        let root = root(value, budget: &budget)
+        roots.append((name, root))
+        return root
     }
 
     func index(of object: AnyObject) -> Int? {
@@ -173,7 +173,9 @@ final class ObjectGraph {
             + "(its parameters and buffers are its state) or adopt NotebookCacheableObject"
     }
 
-    private func node(for object: AnyObject) -> Int? {
+    /// The node of `object`, added (with what it reaches) when new; nil when it cannot be captured.
+    @discardableResult
+    func node(for object: AnyObject) -> Int? {
         if let index = indices[ObjectIdentifier(object)] { return index }
         let kind: Kind
         if let reason = Self.uncapturableReason(object) {
@@ -192,6 +194,7 @@ final class ObjectGraph {
         } else {
             kind = .module
         }
+        NotebookTypes.collect(from: type(of: object), into: &notebookTypes)
         let index = nodes.count
         indices[ObjectIdentifier(object)] = index
         nodes.append(Node(object: object, kind: kind))
@@ -205,7 +208,7 @@ final class ObjectGraph {
 
     /// A type of the engine or the standard libraries, not the notebook's own.
     static func isEngineType(_ type: Any.Type) -> Bool {
-        !String(reflecting: type).contains("NotebookProgram.")
+        !String(reflecting: type).contains(NotebookTypes.module + ".")
     }
 
     private func visitChildren(_ index: Int) {
@@ -215,29 +218,29 @@ final class ObjectGraph {
             if let child = self.node(for: object) { edges.append(Edge(label: label, node: child)) }
         }
         switch node.kind {
-        case .variable, .custom:
+        case .custom:
             break
+        case .variable:
+            node.fixedDigest = variableFixedDigest(node.object as! Variable)
         case .sequential:
             let model = node.object as! Sequential
             for (position, layer) in model.layers.enumerated() { link("layer.\(position)", layer) }
             if let optimizer = model.optimizer { link("optimizer", optimizer) }
         case .layer:
-            for (name, parameter) in (node.object as! Module).namedParameters { link("param.\(name)", parameter) }
+            // Rebuilt from its configuration when a cell made it: everything else it holds,
+            // sub-objects included, is fixed state, hashed in place.
+            let module = node.object as! Module
+            for (name, parameter) in module.namedParameters { link("param.\(name)", parameter) }
+            var fixed = FixedState(graph: self, owner: module, linksObjects: false)
+            fixed.addFields(of: module, prefix: "field")
+            edges += fixed.edges
+            node.fixedDigest = fixed.finalize()
         case .module:
             let module = node.object as! Module
             for (name, parameter) in module.namedParameters { link("param.\(name)", parameter) }
-            var fixed = ContentHasher()
-            fixed.combine(typeName(of: module))
-            let buffers = module.namedBuffers.map(\.1)
-            var mirror: Mirror? = Mirror(reflecting: module)
-            while let current = mirror {
-                for child in current.children {
-                    let label = child.label ?? "_"
-                    if label == "isTraining" || label == "_isTraining" { continue }
-                    fieldWalk(child.value, label: "field.\(label)", owner: typeName(of: module), edges: &edges, fixed: &fixed, buffers: buffers)
-                }
-                mirror = current.superclassMirror
-            }
+            var fixed = FixedState(graph: self, owner: module, linksObjects: true)
+            fixed.addFields(of: module, prefix: "field")
+            edges += fixed.edges
             node.fixedDigest = fixed.finalize()
         case .optimizer:
             let optimizer = node.object as! ParameterOptimizer
@@ -252,41 +255,145 @@ final class ObjectGraph {
         node.edges = edges
     }
 
-    /// A user module's stored property: objects become edges, values go into its fixed digest.
-    private func fieldWalk(_ value: Any, label: String, owner: String, edges: inout [Edge], fixed: inout ContentHasher,
-                           buffers: [Tensor]) {
-        if let tensor = value as? Tensor {
-            // A buffer's storage is restorable state, not fixed.
-            if buffers.contains(where: { $0.shape == tensor.shape && $0.scalars == tensor.scalars }) { return }
-            fixed.combine(label)
-            ValueHasher.combine(tensor, into: &fixed)
-            return
-        }
-        if value is NotebookValue {
-            fixed.combine(label)
-            ValueHasher.combine(value, into: &fixed)
-            return
-        }
-        let mirror = Mirror(reflecting: value)
-        switch mirror.displayStyle {
-        case .class:
-            if let child = node(for: value as AnyObject) { edges.append(Edge(label: label, node: child)) }
-        case .optional, .collection, .set, .dictionary, .tuple, .struct, .enum:
-            fixed.combine(label)
-            fixed.combine(String(describing: mirror.displayStyle))
-            fixed.combine(Int(mirror.children.count))
-            for (position, child) in mirror.children.enumerated() {
-                fieldWalk(child.value, label: "\(label).\(child.label ?? String(position))", owner: owner, edges: &edges,
-                          fixed: &fixed, buffers: buffers)
+    /// The stored properties of a variable besides its value, gradient, `requiresGrad` and graph.
+    private func variableFixedDigest(_ variable: Variable) -> String {
+        var hasher = ContentHasher()
+        var mirror: Mirror? = Mirror(reflecting: variable)
+        while let current = mirror {
+            for child in current.children {
+                let label = child.label ?? "_"
+                if ["value", "grad", "requiresGrad", "primitive", "inputs", "_value", "_grad", "_requiresGrad"].contains(label) { continue }
+                let content = ContentDigest.of(child.value) { _ in nil }
+                guard let digest = content.digest else {
+                    fail("'\(currentName)' reaches a Variable whose '\(label)' the cache cannot see into (\(content.problem ?? ""))")
+                    continue
+                }
+                hasher.combine(label)
+                hasher.combine(digest)
             }
-        default:
-            if ValueKind.isFunction(value) {
-                fail("'\(currentName)' reaches a closure stored in '\(label.dropFirst(6))' of a \(owner), whose captured "
-                    + "state the cache cannot see (store an Activation or another value there instead)")
+            mirror = current.superclassMirror
+        }
+        return hasher.finalize()
+    }
+
+    /// Walks a layer's or module's stored properties: the module's own parameters (edges
+    /// already), its buffers and training mode are restorable; the rest is fixed state.
+    private struct FixedState {
+        let graph: ObjectGraph
+        let owner: Module
+        /// For a module kept in place, objects it holds become edges (put back in place too);
+        /// for a layer rebuilt from its configuration, their state is hashed as fixed.
+        let linksObjects: Bool
+        var hasher = ContentHasher()
+        var edges: [Edge] = []
+        private let parameters: Set<ObjectIdentifier>
+        /// Each buffer's storage, with its name: a field holding that storage is the buffer.
+        private let buffers: [(name: String, storage: UnsafeRawPointer?)]
+        private var visited: Set<ObjectIdentifier> = []
+
+        init(graph: ObjectGraph, owner: Module, linksObjects: Bool) {
+            self.graph = graph
+            self.owner = owner
+            self.linksObjects = linksObjects
+            parameters = Set(owner.namedParameters.map { ObjectIdentifier($0.1) })
+            buffers = owner.namedBuffers.map { ($0.0, Self.storage(of: $0.1)) }
+            hasher.combine(typeName(of: owner))
+        }
+
+        static func storage(of tensor: Tensor) -> UnsafeRawPointer? {
+            tensor.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) }
+        }
+
+        mutating func finalize() -> String { hasher.finalize() }
+
+        mutating func addFields(of object: AnyObject, prefix: String) {
+            visited.insert(ObjectIdentifier(object))
+            var fields: [(label: String, value: Any)] = []
+            var mirror: Mirror? = Mirror(reflecting: object)
+            while let current = mirror {
+                for child in current.children { fields.append((child.label ?? "_", child.value)) }
+                mirror = current.superclassMirror
+            }
+            let isOwner = object === owner
+            for (label, value) in fields {
+                // The owner's own training mode is restored; a sub-object's is fixed state.
+                if isOwner, label == "isTraining" || label == "_isTraining" { continue }
+                if let tensor = value as? Tensor, isBuffer(tensor, label: label, among: fields) { continue }
+                add(value, label: "\(prefix).\(label)")
+            }
+        }
+
+        /// A tensor field is a buffer when it holds a buffer's storage and is the only field
+        /// that does, or the one named like the buffer: a field that merely holds equal values,
+        /// or a second field sharing the storage, is not put back by `setBuffer` and is fixed.
+        func isBuffer(_ tensor: Tensor, label: String, among fields: [(label: String, value: Any)]) -> Bool {
+            let storage = Self.storage(of: tensor)
+            guard storage != nil, let buffer = buffers.first(where: { $0.storage == storage }) else { return false }
+            let bare = label.hasPrefix("_") ? String(label.dropFirst()) : label
+            let bufferName = buffer.name.split(separator: ".").last.map(String.init) ?? buffer.name
+            if bare == bufferName { return true }
+            let sharing = fields.filter { ($0.value as? Tensor).map(Self.storage(of:)) == storage }
+            return sharing.count == 1 && !fields.contains { ($0.label == bufferName || $0.label == "_" + bufferName) }
+        }
+
+        mutating func add(_ value: Any, label: String) {
+            let mirror = Mirror(reflecting: value)
+            if mirror.displayStyle == .class {
+                let object = value as AnyObject
+                if let variable = object as? Variable, parameters.contains(ObjectIdentifier(variable)) { return }
+                if linksObjects {
+                    if let child = graph.node(for: object) { edges.append(Edge(label: label, node: child)) }
+                    return
+                }
+                hasher.combine(label)
+                if visited.contains(ObjectIdentifier(object)) {
+                    hasher.combine("seen")
+                    return
+                }
+                switch object {
+                case let variable as Variable:
+                    visited.insert(ObjectIdentifier(variable))
+                    hasher.combine(variable.requiresGrad ? "variable grad" : "variable")
+                    ValueHasher.combine(variable.value, into: &hasher)
+                    if let grad = variable.grad { ValueHasher.combine(grad, into: &hasher) }
+                    hasher.combine(graph.variableFixedDigest(variable))
+                case let cacheable as NotebookCacheableObject:
+                    visited.insert(ObjectIdentifier(cacheable))
+                    guard let state = try? cacheable.cacheState() else {
+                        graph.fail("'\(graph.currentName)' reaches a \(typeName(of: cacheable)) whose cacheState() throws")
+                        return
+                    }
+                    state.withUnsafeBytes { hasher.combine($0) }
+                case let module as Module:
+                    NotebookTypes.collect(from: type(of: module), into: &graph.notebookTypes)
+                    hasher.combine(typeName(of: module))
+                    addFields(of: module, prefix: label)
+                default:
+                    graph.fail("'\(graph.currentName)' reaches an object the cache cannot capture in '\(label)' of a "
+                        + "\(typeName(of: owner)): \(ObjectGraph.uncapturableReason(object) ?? typeName(of: object))")
+                }
                 return
             }
-            fixed.combine(label)
-            ValueHasher.combine(value, into: &fixed)
+            if value is NotebookValue || mirror.children.isEmpty || !ValueKind.holdsObjects(value) {
+                var content = ContentDigest { _ in nil }
+                content.add(value)
+                graph.notebookTypes.formUnion(content.notebookTypes)
+                if let problem = content.problem {
+                    graph.fail("'\(graph.currentName)' reaches '\(label.split(separator: ".").dropFirst().joined(separator: "."))' "
+                        + "of a \(typeName(of: owner)), which the cache cannot see into: \(problem)")
+                    return
+                }
+                hasher.combine(label)
+                hasher.combine(content.hasher.finalize())
+                return
+            }
+            // A value holding objects: its shape here, its parts one by one.
+            hasher.combine(label)
+            hasher.combine(String(describing: mirror.displayStyle))
+            hasher.combine(Int(mirror.children.count))
+            for (position, child) in mirror.children.enumerated() {
+                add(child.value, label: "\(label).\(child.label ?? String(position))")
+            }
         }
     }
 
@@ -297,28 +404,64 @@ final class ObjectGraph {
         return hasher.finalize()
     }
 
-    // MARK: Digest
+    // MARK: Digests
+
+    /// A node's own state (not its edges): its kind, type, restorable state and fixed state.
+    func stateDigest(of index: Int) -> String {
+        let node = nodes[index]
+        var hasher = ContentHasher()
+        hasher.combine(node.kind.rawValue)
+        hasher.combine(typeName(of: node.object))
+        StateCapture.combineState(of: node, in: self, into: &hasher)
+        hasher.combine(node.fixedDigest ?? "-")
+        return hasher.finalize()
+    }
 
     /// A digest of every node's state and every edge and root: equal digests, equal objects
     /// connected the same way.
     func digest() -> String {
         var hasher = ContentHasher()
-        hasher.combine("nbrun object graph 1")
+        hasher.combine("nbrun object graph 2")
         hasher.combine(nodes.count)
-        for node in nodes {
-            hasher.combine(node.kind.rawValue)
-            hasher.combine(typeName(of: node.object))
-            StateCapture.combineState(of: node, in: self, into: &hasher)
-            hasher.combine(node.edges.count)
-            for edge in node.edges {
+        for index in nodes.indices {
+            hasher.combine(stateDigest(of: index))
+            hasher.combine(nodes[index].edges.count)
+            for edge in nodes[index].edges {
                 hasher.combine(edge.label)
                 hasher.combine(edge.node)
             }
-            hasher.combine(node.fixedDigest ?? "-")
         }
         for (name, root) in roots {
             hasher.combine(name)
             hasher.combine(Self.describe(root))
+        }
+        return hasher.finalize()
+    }
+
+    /// A digest of what is reachable from `starts` alone, numbered from them (so it does not
+    /// depend on what else the graph holds): each object's state and its references.
+    func reachDigest(from starts: [Int]) -> String {
+        var local: [Int: Int] = [:]
+        var order: [Int] = []
+        func number(_ index: Int) -> Int {
+            if let known = local[index] { return known }
+            local[index] = order.count
+            order.append(index)
+            return order.count - 1
+        }
+        var hasher = ContentHasher()
+        hasher.combine(starts.count)
+        for start in starts { hasher.combine(number(start)) }
+        var position = 0
+        while position < order.count {
+            let index = order[position]
+            position += 1
+            hasher.combine(stateDigest(of: index))
+            hasher.combine(nodes[index].edges.count)
+            for edge in nodes[index].edges {
+                hasher.combine(edge.label)
+                hasher.combine(number(edge.node))
+            }
         }
         return hasher.finalize()
     }
@@ -336,35 +479,11 @@ final class ObjectGraph {
     }
 }
 
-/// Hashes values by content, for digests.
+/// Hashes tensors by content, for digests.
 enum ValueHasher {
     static func combine(_ tensor: Tensor, into hasher: inout ContentHasher) {
         hasher.combine(tensor.shape.count)
         for extent in tensor.shape { hasher.combine(extent) }
         tensor.withUnsafeBufferPointer { hasher.combine(UnsafeRawBufferPointer($0)) }
-    }
-
-    static func combine(_ value: Any, into hasher: inout ContentHasher) {
-        switch value {
-        case let tensor as Tensor: combine(tensor, into: &hasher)
-        case let floats as [Float]: hasher.combine(floats)
-        case let text as String: hasher.combine(text)
-        case let number as Int: hasher.combine(number)
-        case let number as Double: hasher.combine(number.bitPattern)
-        case let number as Float: hasher.combine(UInt64(number.bitPattern))
-        case let flag as Bool: hasher.combine(flag ? 1 : 0)
-        default:
-            let mirror = Mirror(reflecting: value)
-            hasher.combine(typeName(of: value))
-            if mirror.children.isEmpty {
-                hasher.combine(String(reflecting: value))
-                return
-            }
-            hasher.combine(Int(mirror.children.count))
-            for child in mirror.children {
-                hasher.combine(child.label ?? "_")
-                combine(child.value, into: &hasher)
-            }
-        }
     }
 }
