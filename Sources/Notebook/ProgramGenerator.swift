@@ -50,6 +50,7 @@ public enum ProgramGenerator {
 
         var regions: [GeneratedProgram.Region] = []
         var shifts: [GeneratedProgram.ColumnShift] = []
+        var wrapperLines: Set<Int> = []
         for code in plan.cells {
             let cell = code.cell
             var begin = "NotebookSession.beginCell(\(cell.index), line: \(cell.line)"
@@ -66,7 +67,7 @@ public enum ProgramGenerator {
             if cell.options.error { writer.add("do {") }
             if cached {
                 // The statements in a closure of their own, whose type swiftc infers from them alone.
-                writer.add("#sourceLocation(file: \(path), line: \(cell.line))")
+                wrapperLines.insert(writer.nextLine)
                 writer.add("let _nbBody\(cell.index) = { () \(code.mayThrow ? "throws " : "")in")
             }
             writer.add("#sourceLocation(file: \(path), line: \(cell.line))")
@@ -77,8 +78,7 @@ public enum ProgramGenerator {
                 let bindings = code.bindings
                 let names = bindings.map { swiftStringLiteral($0.name) }
                 let call = "\(code.mayThrow ? "try " : "")NotebookCache.cell(\(cell.index)"
-                // Errors about the wrapper (there should be none) point at the cell's first line.
-                writer.add("#sourceLocation(file: \(path), line: \(cell.line))")
+                let first = writer.nextLine
                 switch bindings.count {
                 case 0:
                     writer.add("}")
@@ -94,7 +94,7 @@ public enum ProgramGenerator {
                         writer.add("\(binding.keyword) \(binding.name) = _nbCached\(cell.index).\(position)")
                     }
                 }
-                writer.add("#sourceLocation()")
+                wrapperLines.formUnion(first..<writer.nextLine)
                 // Functions and types of the cell, compiled whether the cell runs or is restored.
                 if let declarations = code.declarationText {
                     writer.add("#sourceLocation(file: \(path), line: \(cell.line))")
@@ -110,7 +110,8 @@ public enum ProgramGenerator {
             shifts += code.shifts
         }
         writer.add("NotebookSession.finish()")
-        return GeneratedProgram(source: writer.text, regions: regions, columnShifts: shifts, cachedCells: plan.cachedCells)
+        return GeneratedProgram(source: writer.text, regions: regions, columnShifts: shifts, cachedCells: plan.cachedCells,
+                                cacheWrapperLines: wrapperLines)
     }
 
     /// Plans and generates in one step (tests, benchmarks).
