@@ -4,7 +4,9 @@ import Testing
 
 /// One way a restored run could leave the program otherwise than a full run: a notebook run
 /// once (storing its cached cells), then a second version of it (restoring what it can), both in
-/// the same folder, compared with a full run of the second version that uses no cache.
+/// the same folder, compared with a full run of the second version that uses no cache: what
+/// every cell prints and shows, and the content of every value after every cell (the
+/// differential check of `nbrun test --rerun`).
 ///
 /// `DIR` in a notebook stands for a folder of files it reads and writes. The full run gets its
 /// own copy of that folder, as the restoring run found it, so a notebook that changes its
@@ -52,6 +54,7 @@ enum CacheDifferential {
             try EndToEnd.run(markdown.replacingOccurrences(of: "DIR", with: folder), in: directory) { options in
                 options.writeReport = false
                 options.reuseBinaries = cache
+                options.stateTrace = true
             }.0
         }
         let first = try run(testCase.first, filesAt: files, in: directory, cache: true)
@@ -75,6 +78,10 @@ enum CacheDifferential {
                 + "\(ran.outputs) in the full run; note: \(restored.cacheNote ?? "none")"
             Issue.record(Comment(rawValue: what), sourceLocation: sourceLocation)
         }
+        // The differential check: every value the notebook bound, after every cell, as in the full run.
+        let difference = StateComparison.firstDifference(full: full.results.map(\.state), restored: restoring.results.map(\.state))
+        #expect(difference == nil, "\(difference.map(\.description) ?? "")", sourceLocation: sourceLocation)
+        #expect(restoring.results.allSatisfy { $0.state != nil } || !testCase.second.contains("cache: true"), sourceLocation: sourceLocation)
         if let cell = testCase.restoredCell {
             #expect(restoring.results[cell].cached, "cell \(cell + 1) was not restored: \(restoring.results[cell].cacheNote ?? "no note")",
                     sourceLocation: sourceLocation)

@@ -12,8 +12,17 @@ import Testing
              configure: (inout RunOptions) -> Void = { _ in }) throws -> NotebookRun {
         try EndToEnd.run(markdown, name: name, in: directory) { options in
             options.writeReport = false
+            options.stateTrace = true
             configure(&options)
         }.0
+    }
+
+    /// The differential check: every value the notebook bound has the same content after every
+    /// cell in the restored run as in the full one.
+    func expectSameState(_ restored: NotebookRun, _ full: NotebookRun, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(restored.results.contains { $0.state?.isEmpty == false }, sourceLocation: sourceLocation)
+        let difference = StateComparison.firstDifference(full: full.results.map(\.state), restored: restored.results.map(\.state))
+        #expect(difference == nil, "\(difference.map(\.description) ?? "")", sourceLocation: sourceLocation)
     }
 
     /// The same notebook run without any cache (a new folder, nothing stored or restored).
@@ -59,6 +68,7 @@ import Testing
         // Training on after the restore: the same losses, weights, batch-norm statistics, Adam
         // step and random numbers as a run that never touched the cache.
         #expect(outputs(restored) == outputs(full))
+        expectSameState(restored, full)
         #expect(outputs(stored) == outputs(full))
         #expect(full.results[2].stdout.contains("false 40"))  // evaluation mode after fit; 8 steps an epoch, 5 epochs
     }
@@ -95,6 +105,7 @@ import Testing
         #expect(restored.results[1].cached, "\(restored.results[1].cacheNote ?? "")")
         #expect(full.results[2].stdout.hasPrefix("true true 12 "))  // 4 steps an epoch, 3 epochs
         #expect(outputs(restored) == outputs(full))
+        expectSameState(restored, full)
     }
 
     /// Changes that reach a cached cell's inputs without naming them: the cell runs again.
@@ -137,6 +148,7 @@ import Testing
             let full = try fullRun(notebook(change))
             #expect(!cached.results[2].cached, "\(change)")
             #expect(cached.results[2].stdout == full.results[2].stdout, "\(change)")
+            expectSameState(cached, full)
             #expect(!seen.contains(full.results[2].stdout), "\(change)")
             seen.append(full.results[2].stdout)
             // Unchanged, it is restored.
@@ -213,6 +225,7 @@ import Testing
         #expect(restored.results[1].cached, "\(restored.results[1].cacheNote ?? "")")
         #expect(!full.results[2].stdout.hasPrefix("0 -1"))
         #expect(outputs(restored) == outputs(full))
+        expectSameState(restored, full)
     }
 
     @Test func aNotebooksOwnModuleIsCachedThroughItsParametersAndBuffers() throws {
@@ -260,6 +273,7 @@ import Testing
         #expect(restored.results[1].cached, "\(restored.results[1].cacheNote ?? "")")
         #expect(full.results[2].stdout.hasPrefix("false 20 "))
         #expect(outputs(restored) == outputs(full))
+        expectSameState(restored, full)
     }
 
     @Test func aModuleMadeInACachedCellOrChangedOutsideItsStateIsNotCachedAndSaysWhy() throws {

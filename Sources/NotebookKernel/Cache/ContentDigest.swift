@@ -143,6 +143,15 @@ struct ContentDigest {
         case let data as Data: hasher.combine("data"); hasher.combine(data.count); data.withUnsafeBytes { hasher.combine($0) }
         case let url as URL: hasher.combine("url"); hasher.combine(url.absoluteString)
         case let uuid as UUID: hasher.combine("uuid"); hasher.combine(uuid.uuidString)
+        case let record as EpochRecord:
+            // An epoch's `seconds` is a wall-clock measurement, not something the epoch computed.
+            hasher.combine("epoch")
+            hasher.combine(record.epoch)
+            hasher.combine(UInt64(record.loss.bitPattern))
+            addMetrics(record.metrics)
+            if let loss = record.validationLoss { hasher.combine(UInt64(loss.bitPattern)) } else { hasher.combine("none") }
+            addMetrics(record.validationMetrics)
+            hasher.combine(UInt64(record.learningRate.bitPattern))
         case let dataset as LabeledDataset:
             hasher.combine("dataset")
             dataset.withContentBytes { hasher.combine($0) }
@@ -150,6 +159,14 @@ struct ContentDigest {
             return false
         }
         return true
+    }
+
+    private mutating func addMetrics(_ metrics: [String: Float]) {
+        hasher.combine(metrics.count)
+        for (name, value) in metrics.sorted(by: { $0.key < $1.key }) {
+            hasher.combine(name)
+            hasher.combine(UInt64(value.bitPattern))
+        }
     }
 
     /// A value whose reflection does not show its content: its `Encodable` form, else a problem.
