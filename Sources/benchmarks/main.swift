@@ -9,6 +9,8 @@ let suites: [String: () throws -> Void] = [
     "runner": runRunnerBenchmarks,
     "watch": runWatchBenchmarks,
     "large": runLargeNotebookBenchmarks,
+    "notebooks": runNotebookCacheBenchmarks,
+    "cache-stress": runCacheStressBenchmarks,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
