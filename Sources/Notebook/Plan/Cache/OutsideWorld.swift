@@ -11,12 +11,13 @@ enum OutsideWorld {
     static let inputNames: Set<String> = [
         "ProcessInfo", "getenv", "environ", "FileManager", "FileHandle", "fopen", "fread", "fgets", "fgetc", "getline",
         "popen", "readLine", "Process", "URLSession", "CommandLine", "InputStream", "opendir", "readdir", "stat", "lstat",
-        "Bundle", "NSData", "NSString", "scandir", "glob", "realpath", "getcwd",
+        "Bundle", "NSData",
     ]
     /// POSIX calls that read, when called as functions (`open(path, O_RDONLY)`, `Glibc.read(...)`),
     /// not as a method of the same name.
     static let inputCalls: Set<String> = [
         "open", "openat", "read", "pread", "readv", "fstat", "fstatat", "mmap", "fdopen", "freopen", "fscanf", "access", "readlink",
+        "scandir", "glob", "realpath", "getcwd",
     ]
     /// Argument labels of Foundation's readers (`Data(contentsOf:)`, `String(contentsOfFile:)`).
     static let inputLabels: Set<String> = ["contentsOf", "contentsOfFile", "contentsOfURL", "contentsOfDirectory"]
