@@ -144,6 +144,48 @@ import Testing
         print(described)
         ```
         """, restoredCell: 1),
+        CacheCase("a type's method changing a value whose content cannot be hashed, from an uncached cell", first: """
+        ```swift
+        struct Sealed: CustomReflectable { var count: Int; var customMirror: Mirror { Mirror(self, children: []) } }
+        var sealed = Sealed(count: 1)
+        struct Bumper { func callAsFunction() { sealed.count += 1 } }
+        let bumper = Bumper()
+        ```
+
+        ```swift
+        bumper()
+        ```
+
+        ```swift
+        //| cache: true
+        let count = sealed.count
+        ```
+
+        ```swift
+        print(count)
+        ```
+        """, second: """
+        ```swift
+        struct Sealed: CustomReflectable { var count: Int; var customMirror: Mirror { Mirror(self, children: []) } }
+        var sealed = Sealed(count: 1)
+        struct Bumper { func callAsFunction() { sealed.count += 1 } }
+        let bumper = Bumper()
+        ```
+
+        ```swift
+        bumper()
+        bumper()
+        ```
+
+        ```swift
+        //| cache: true
+        let count = sealed.count
+        ```
+
+        ```swift
+        print(count)
+        ```
+        """),
     ]
 
     @Test(arguments: hiddenCode) func codeRunningInsideACachedCellCountsAsItsCode(_ testCase: CacheCase) throws {

@@ -136,6 +136,20 @@ import Testing
         #expect(restoredHTML.contains("restored from the cache stored "))
     }
 
+    /// An empty array of anything but tensors is stored as what it is (it once went into a
+    /// tensors file, and reading it back failed: the cell ran every time, with a warning).
+    @Test func emptyArraysAreRestored() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        let notebook = "```swift\n//| cache: true\nlet none: [Int] = []\nlet names: [String] = []\nlet tensors: [Tensor] = []\n```\n\n"
+            + "```swift\nprint(none, names, tensors.count)\n```\n"
+        for restored in [false, true] {
+            let (run, _) = try EndToEnd.run(notebook, in: directory) { $0.writeReport = false }
+            #expect(run.results[0].cached == restored, "\(run.results[0].cacheNote ?? "")")
+            #expect(run.cacheWarnings.isEmpty, "\(run.cacheWarnings)")
+            #expect(run.results[1].stdout == "[] [] 0\n")
+        }
+    }
+
     /// The report with timings, run date and cache marks taken out.
     static func withoutTimings(_ html: String) -> String {
         var text = html

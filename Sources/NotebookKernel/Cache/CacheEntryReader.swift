@@ -31,11 +31,16 @@ enum CacheEntryReader {
             }
         } catch let miss as NotebookCache.InputsChanged {
             NotebookCache.warn(index, "\(miss.description); running the cell")
+        } catch is Evicted {
+            // Another run trimmed the cache meanwhile: a plain miss.
         } catch {
             NotebookCache.warn(index, "its cache entry \(key.prefix(12)) is unreadable (\(error)); running the cell")
         }
         return nil
     }
+
+    /// The entry was removed between finding it and taking the lock to read it.
+    private struct Evicted: Error {}
 
     private struct Entry {
         var values: [Any]
@@ -49,6 +54,7 @@ enum CacheEntryReader {
         typealias Corrupt = NotebookCache.Corrupt
         CellTracker.shared.suspended = true
         defer { CellTracker.shared.suspended = false }
+        guard FileManager.default.fileExists(atPath: path + "/manifest.json") else { throw Evicted() }
         let manifest: CacheManifest
         do {
             manifest = try KernelCoding.decoder().decode(CacheManifest.self, from: Data(contentsOf: URL(fileURLWithPath: path + "/manifest.json")))

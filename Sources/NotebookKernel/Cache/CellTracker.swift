@@ -42,7 +42,9 @@ import Foundation
 /// code does not name it (code the planner could not see) makes the cell run every time.
 ///
 /// A value the kernel cannot hash keeps a *version* instead: a hash of the code of the cell
-/// that made it and the versions of what that cell read, so it is still followed by name.
+/// that made it and the versions of what that cell read, so it is still followed by name; a
+/// cell reading it by version runs every time if a notebook type's code (which may run from a
+/// cell that does not name it) changes it.
 final class CellTracker {
     nonisolated(unsafe) static let shared = CellTracker()
 
@@ -227,6 +229,11 @@ final class CellTracker {
                     hasher.combine(version.digest)
                     if let cause = version.taint {
                         run.taint("it reads '\(name)', which an earlier cell made from state the cache cannot follow: \(cause)", cause: cause)
+                    } else if let type = typeEffects.first(where: { $0.value.changes.contains(name) })?.key {
+                        // A version follows the cells that name the value; code of a type may have
+                        // changed it from a cell that does not.
+                        run.taint("it reads '\(name)', whose content the cache cannot hash (\(contents[name]?.problem ?? "")) and which "
+                            + "code of \(type) changes wherever it runs")
                     }
                 } else {
                     run.taint("it reads '\(name)', which the cache cannot hash: \(contents[name]?.problem ?? "unknown content")")
