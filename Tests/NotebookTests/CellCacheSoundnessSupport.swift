@@ -25,11 +25,18 @@ struct CacheCase: CustomTestStringConvertible, Sendable {
 
     var testDescription: String { name }
 
-    init(_ name: String, first: String, second: String? = nil, files: [String: String] = [:],
+    /// `replacing` makes the second version: the first occurrence of each key in the first
+    /// version replaced by its value.
+    init(_ name: String, first: String, replacing: [String: String] = [:], files: [String: String] = [:],
          between: [String: String?] = [:], restoredCell: Int? = nil) {
         self.name = name
         self.first = first
-        self.second = second ?? first
+        var second = first
+        for (old, new) in replacing {
+            guard let range = second.range(of: old) else { preconditionFailure("\(name): no '\(old)' to replace") }
+            second.replaceSubrange(range, with: new)
+        }
+        self.second = second
         self.files = files
         self.between = between
         self.restoredCell = restoredCell

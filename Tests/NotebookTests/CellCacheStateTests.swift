@@ -406,35 +406,45 @@ import Testing
         }
     }
 
-    @Test func concurrentRunsWithDifferentParametersAllPass() throws {
+    /// Four runs at once with different parameters (`benchmarks cache-stress` runs forty rounds):
+    /// every run passes, writes its report and no warning, and every entry is stored, none lost to
+    /// another run's cleaning. One round edits the notebook, so that builds and the pruning of old
+    /// binaries race too.
+    @Test func concurrentRunsWithDifferentParametersAllPassAndStoreEveryEntry() throws {
         let executable = try #require(EndToEnd.nbrunExecutable(), "nbrun is not built beside the tests")
         _ = try EndToEnd.kernel()
         let directory = try EndToEnd.temporaryDirectory()
-        let notebook = "---\nparams:\n  n: 1\n---\n\n```swift\n//| cache: true\nlet square = n * n\nprint(square)\n```\n"
+        let notebook = "---\nparams:\n  n: 1\n---\n\n```swift\n//| cache: true\nlet square = Tensor([Float(n)]) * Float(n)\nprint(square.scalars)\n```\n"
         try notebook.write(toFile: directory + "/nb.md", atomically: true, encoding: .utf8)
-        func start(_ n: Int) throws -> (Process, Foundation.Pipe) {
+        func start(_ n: Int) throws -> (Process, output: Foundation.Pipe, errors: Foundation.Pipe) {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = ["nb.md", "-p", "n=\(n)", "--output-name", "nb-\(n)"]
+            process.arguments = ["nb.md", "-p", "n=\(n)", "--output-name", "nb-\(n)", "--quiet"]
             process.currentDirectoryURL = URL(fileURLWithPath: directory)
-            let pipe = Foundation.Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
+            let output = Foundation.Pipe(), errors = Foundation.Pipe()
+            process.standardOutput = output
+            process.standardError = errors
             try process.run()
-            return (process, pipe)
+            return (process, output, errors)
         }
-        for round in 0..<20 {
-            // Each round also edits the notebook, so that builds and the pruning of old binaries race too.
-            if round % 5 == 4 {
+        var stored = 0
+        for round in 0..<4 {
+            if round == 2 {
                 try (notebook + "\n```swift\nprint(\(round))\n```\n").write(toFile: directory + "/nb.md", atomically: true, encoding: .utf8)
             }
-            let runs = try [start(round), start(round + 100)]
-            for (process, _) in runs { process.waitUntilExit() }
-            #expect(runs.map { $0.0.terminationStatus } == [0, 0], "round \(round)")
-            for (n, (_, pipe)) in zip([round, round + 100], runs) {
-                let report = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let ns = (0..<4).map { round * 4 + $0 }
+            let runs = try ns.map(start)
+            for (n, run) in zip(ns, runs) {
+                let errors = ReadInBackground(run.errors.fileHandleForReading)
+                let report = String(decoding: run.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                let warnings = String(decoding: errors.wait(), as: UTF8.self)
+                run.0.waitUntilExit()
+                #expect(run.0.terminationStatus == 0, "round \(round): \(warnings)")
                 #expect(report.hasSuffix("nb-\(n).html\n"), "round \(round): \(report)")
+                #expect(!warnings.contains("warning"), "round \(round): \(warnings)")
             }
+            stored += 4
+            #expect(CellCache(directory: directory + "/output/.cache").entries().count == stored, "round \(round)")
         }
     }
 }

@@ -61,8 +61,8 @@ enum StateCapture {
             let model = node.object as! Sequential
             hasher.combine(model.isTraining ? 1 : 0)
             hasher.combine(model.inputShape.map { "\($0)" } ?? "-")
-            hasher.combine(json(model.loss))
-            hasher.combine(json(model.metrics))
+            hasher.combine(EngineState.json(model.loss))
+            hasher.combine(EngineState.json(model.metrics))
         case .layer, .module:
             let module = node.object as! Module
             hasher.combine(module.isTraining ? 1 : 0)
@@ -75,7 +75,7 @@ enum StateCapture {
             }
         case .optimizer:
             let optimizer = node.object as! ParameterOptimizer
-            hasher.combine(json(optimizer.configuration))
+            hasher.combine(EngineState.json(optimizer.configuration))
             hasher.combine(UInt64(optimizer.learningRate.bitPattern))
             hasher.combine(optimizer.step)
             let slots = slotsByParameter(optimizer)
@@ -99,11 +99,6 @@ enum StateCapture {
         Dictionary(optimizer.parameterSlots.map { (ObjectIdentifier($0.parameter), $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    static func json<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
-    }
 
     // MARK: Capture
 

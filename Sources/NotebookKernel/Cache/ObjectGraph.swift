@@ -202,10 +202,6 @@ final class ObjectGraph {
         return index
     }
 
-    static func isEngineType(_ object: AnyObject) -> Bool {
-        String(reflecting: type(of: object)).hasPrefix("NeuralNetwork.")
-    }
-
     /// A type of the engine or the standard libraries, not the notebook's own.
     static func isEngineType(_ type: Any.Type) -> Bool {
         !String(reflecting: type).contains(NotebookTypes.module + ".")
@@ -226,19 +222,13 @@ final class ObjectGraph {
             let model = node.object as! Sequential
             for (position, layer) in model.layers.enumerated() { link("layer.\(position)", layer) }
             if let optimizer = model.optimizer { link("optimizer", optimizer) }
-        case .layer:
-            // Rebuilt from its configuration when a cell made it: everything else it holds,
+        case .layer, .module:
+            let module = node.object as! Module
+            for (name, parameter) in module.namedParameters { link("param.\(name)", parameter) }
+            // A module is put back in place, and so are the objects it holds (edges); a layer is
+            // rebuilt from its configuration when a cell made it, so everything else it holds,
             // sub-objects included, is fixed state, hashed in place.
-            let module = node.object as! Module
-            for (name, parameter) in module.namedParameters { link("param.\(name)", parameter) }
-            var fixed = FixedState(graph: self, owner: module, linksObjects: false)
-            fixed.addFields(of: module, prefix: "field")
-            edges += fixed.edges
-            node.fixedDigest = fixed.finalize()
-        case .module:
-            let module = node.object as! Module
-            for (name, parameter) in module.namedParameters { link("param.\(name)", parameter) }
-            var fixed = FixedState(graph: self, owner: module, linksObjects: true)
+            var fixed = FixedState(graph: self, owner: module, linksObjects: node.kind == .module)
             fixed.addFields(of: module, prefix: "field")
             edges += fixed.edges
             node.fixedDigest = fixed.finalize()

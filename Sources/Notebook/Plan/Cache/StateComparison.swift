@@ -6,7 +6,7 @@ import KernelProtocol
 /// and of the engine's state (`ValueDigest`, `EnvironmentKey.stateTrace`). A restore is exact
 /// when the restored run's digests equal the full run's, value by value and cell by cell. Values
 /// the kernel marks as computed from run-to-run differences (the clock, the system's random
-/// numbers) are not compared, nor values it cannot see into (closures); the check says how many.
+/// numbers) are not compared, nor values it cannot see into (closures).
 enum StateComparison {
     struct Difference: Equatable, CustomStringConvertible {
         /// 0-based cell index.
@@ -41,16 +41,5 @@ enum StateComparison {
             }
         }
         return nil
-    }
-
-    /// How many values the comparison skipped, and why, for the report line.
-    static func skipped(_ states: [[ValueDigest]?]) -> (nondeterministic: Set<String>, unseen: Set<String>) {
-        var nondeterministic: Set<String> = [], unseen: Set<String> = []
-        for state in states.compactMap({ $0 }) {
-            for value in state {
-                if value.nondeterministic != nil { nondeterministic.insert(value.name) } else if value.digest == nil { unseen.insert(value.name) }
-            }
-        }
-        return (nondeterministic, unseen)
     }
 }
