@@ -210,5 +210,5 @@ write("model", "layers.json", json.dumps({"format": "nbrun.sequential", "version
 for pattern in range(15):
     write("cache-state", "pattern-%02d" % pattern, bytes([0, pattern, 2, 3, pattern % 6, 0, pattern, 1]))
 write("cache-state", "mix-observer-training-file", bytes([2, 0, 1, 2, 10, 2, 2, 6, 3, 4, 4, 2, 5, 0]))
-write("cache-state", "mix-layer-registry-drawn", bytes([2, 3, 2, 4, 4, 1, 1, 5, 3, 3, 2, 1, 7, 1]))
+write("cache-state", "mix-layer-gradient-drawn", bytes([2, 3, 2, 4, 4, 1, 1, 5, 3, 3, 2, 1, 7, 1]))
 write("cache-state", "mix-checkpoint-parameter", bytes([1, 7, 1, 1, 11, 2, 2, 5, 0, 0, 2]))

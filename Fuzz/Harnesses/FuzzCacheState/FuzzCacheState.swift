@@ -67,8 +67,12 @@ public func fuzzCacheState(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt
 
     write(generated.first)
     guard let first = nbrun(["nb.md", "-p", "k=\(generated.firstParameter)"], in: directory), first.passed else {
-        return 0  // a generated notebook that does not run: nothing to compare
+        // A generated notebook that does not run: nothing to compare (the log says why, to fix the generator).
+        let why = (try? NotebookSummary.read(from: directory + "/summary.json")).flatMap(\.firstFailure) ?? "no summary"
+        FileHandle.standardError.write(Data("cache-state: the first version does not run (\(generated.description)): \(why)\n".utf8))
+        return 0
     }
+    FileHandle.standardError.write(Data("cache-state: compared \(generated.description)\n".utf8))
     // The files as the first run left them, edited: where both runs of the second version start.
     for (name, text) in generated.edits {
         if let text { try? text.write(toFile: "\(files)/\(name)", atomically: true, encoding: .utf8) } else {
