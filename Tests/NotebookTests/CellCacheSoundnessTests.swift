@@ -207,19 +207,34 @@ import Testing
         print(loaded.predict(Tensor([[1, 2]]), batchSize: 1).scalars, registered)
         ```
         """, restoredCell: 1),
-        CacheCase("the number of threads a product uses", first: """
+        CacheCase("figure defaults set in a cached cell", first: """
         ```swift
-        let before = Parallelism.blasThreads
+        let wide = 800
         ```
 
         ```swift
         //| cache: true
-        Parallelism.setBLASThreads(1)
-        let single = true
+        Figure.defaultWidth = wide
+        let widened = true
         ```
 
         ```swift
-        print(Parallelism.blasThreads, single)
+        print(Figure.defaultWidth, Figure(title: "t").width, widened)
+        ```
+        """, restoredCell: 1),
+        CacheCase("the random generator reseeded in a cached cell", first: """
+        ```swift
+        let seed: UInt64 = 9
+        ```
+
+        ```swift
+        //| cache: true
+        RandomGenerator.seedGlobal(seed)
+        let first = Tensor.randomNormal(shape: [2]).scalars
+        ```
+
+        ```swift
+        print(first.map(\\.bitPattern), Tensor.randomNormal(shape: [3]).scalars.map(\\.bitPattern))
         ```
         """, restoredCell: 1),
     ]

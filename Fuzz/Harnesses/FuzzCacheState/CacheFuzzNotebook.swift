@@ -119,9 +119,9 @@ struct CacheFuzzNotebook {
             ("print(tag_N)", true),
             ("print(described_N)", false),
         ]),
-        Pattern(name: "threads", cells: [
-            ("Parallelism.setBLASThreads(#A % 2 + 1)\nlet threads_N = Parallelism.blasThreads", true),
-            ("print(threads_N, Parallelism.blasThreads)", false),
+        Pattern(name: "figure defaults", cells: [
+            ("Figure.defaultWidth = 600 + #A\nlet width_N = Figure.defaultWidth", true),
+            ("print(width_N, Figure(title: \"t\").width)\nFigure.defaultWidth = 640", false),
         ]),
     ]
 
