@@ -63,6 +63,9 @@ let package = Package(
                           path: "Harnesses/FuzzCacheManifest", swiftSettings: harness, linkerSettings: linkFuzzer),
         .executableTarget(name: "FuzzDiagnostics", dependencies: ["Notebook"], path: "Harnesses/FuzzDiagnostics",
                           swiftSettings: harness, linkerSettings: linkFuzzer),
+        // Runs nbrun itself (built by the main package) on generated notebooks: the cell cache's differential check.
+        .executableTarget(name: "FuzzCacheState", dependencies: ["Notebook"], path: "Harnesses/FuzzCacheState",
+                          swiftSettings: harness, linkerSettings: linkFuzzer),
     ],
     swiftLanguageVersions: [.v5]
 )

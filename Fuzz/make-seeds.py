@@ -141,19 +141,26 @@ write("safetensors", "model.safetensors", safetensors({
     "2.weight": ("F32", [3, 2], f32([1, -1, 0.5, 0.25, 2, 3])),
 }, {"nbrun.architecture": json.dumps(architecture, sort_keys=True)}))
 
-# The cache manifest, as the kernel stages it and as the tool commits it.
+# The cache manifest, as the notebook program writes it: values in files, objects in the graph.
 manifest = {
-    "version": 2, "key": "3f2a9c", "notebook": "/notebooks/mlp-mnist.md", "cell": 2, "label": "train",
-    "stored": "2026-01-01T12:00:00.250Z", "bindings": ["model", "history"], "restores": ["losses"],
-    "files": [{"name": "b0.json", "size": 12, "hash": "ab" * 16}, {"name": "w0", "size": 3, "hash": "cd" * 16}],
+    "version": 3, "key": "3f2a9c", "notebook": "/notebooks/mlp-mnist.md", "cell": 2, "label": "train",
+    "stored": "2026-01-01T12:00:00.250Z",
+    "bindings": [{"name": "model", "type": "Sequential", "root": {"object": {"_0": 0}}},
+                 {"name": "history", "type": "History", "file": "b1.json"}],
+    "restores": [{"name": "losses", "type": "Array<Float>", "file": "r0.json"}],
+    "files": [{"name": "b1.json", "size": 12, "hash": "ab" * 16}, {"name": "r0.json", "size": 8, "hash": "12" * 16},
+              {"name": "graph.json", "size": 40, "hash": "34" * 16}, {"name": "engine.json", "size": 90, "hash": "56" * 16},
+              {"name": "w0", "size": 3, "hash": "cd" * 16}],
     "inputs": [{"path": "/data/mnist/train-images-idx3-ubyte.gz", "hash": "ef" * 16}],
     "writes": [{"path": "/notebooks/output/model.safetensors", "file": "w0"}],
+    "graph": "graph.json", "engine": "engine.json",
     "outputs": [{"stdout": {"_0": "epoch 1\n"}}],
 }
 write("cache-manifest", "committed.json", json.dumps(manifest, sort_keys=True))
-staged = dict(manifest, notebook="", label=None, outputs=[], writes=[], restores=[])
-del staged["label"]
-write("cache-manifest", "staged.json", json.dumps(staged, sort_keys=True))
+values = dict(manifest, bindings=[manifest["bindings"][1]], writes=[], outputs=[], graph=None,
+              files=[f for f in manifest["files"] if f["name"] not in ("graph.json", "w0")])
+del values["label"], values["graph"]
+write("cache-manifest", "values-only.json", json.dumps(values, sort_keys=True))
 write("cache-manifest", "bad-name.json", json.dumps(dict(manifest, files=[{"name": "../x", "size": 1, "hash": ""}])))
 
 # swiftc's output about a notebook (llvm diagnostic style), against the built-in notebook of the
@@ -196,3 +203,12 @@ write("model", "layers.json", json.dumps({"format": "nbrun.sequential", "version
     {"lstm": {"inputs": 2, "hidden": 1, "returnSequences": False}},
     {"sequential": {"layers": [{"activation": {"_0": {"softmax": {}}}}]}},
 ]}, sort_keys=True))
+
+# The cell cache's differential check: bytes choosing the patterns of a generated notebook
+# (CacheFuzzNotebook): [patterns - 1, (pattern, A, B) per pattern, edit, edited pattern, cell, k].
+# One seed per pattern, each with another of the six edits, and a few mixes.
+for pattern in range(15):
+    write("cache-state", "pattern-%02d" % pattern, bytes([0, pattern, 2, 3, pattern % 6, 0, pattern, 1]))
+write("cache-state", "mix-observer-training-file", bytes([2, 0, 1, 2, 10, 2, 2, 6, 3, 4, 4, 2, 5, 0]))
+write("cache-state", "mix-layer-gradient-drawn", bytes([2, 3, 2, 4, 4, 1, 1, 5, 3, 3, 2, 1, 7, 1]))
+write("cache-state", "mix-checkpoint-parameter", bytes([1, 7, 1, 1, 11, 2, 2, 5, 0, 0, 2]))

@@ -114,6 +114,7 @@ public enum IDX {
 
     /// The whole file at `path`, or a `DatasetError` naming it.
     static func readFile(atPath path: String) throws -> Data {
+        FileAccess.record(.read, path)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw DatasetError(file: (path as NSString).lastPathComponent, kind: .missingFile(searched: [path]))
@@ -122,9 +123,7 @@ public enum IDX {
             throw DatasetError(file: path, kind: .unreadable(reason: "it is a directory"))
         }
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            FileAccess.record(.read, path)
-            return data
+            return try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             throw DatasetError(file: path, kind: .unreadable(reason: "\(error)"))
         }

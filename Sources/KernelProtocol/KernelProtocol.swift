@@ -19,6 +19,9 @@ public enum EnvironmentKey {
     public static let cellCache = "NBRUN_CELL_CACHE"
     /// The path of the `ProgramPlan` JSON.
     public static let plan = "NBRUN_PLAN"
+    /// "1": after each cell the kernel sends the content digest of every value the notebook has
+    /// bound (`KernelEvent.state`), to compare a restored run with a full one.
+    public static let stateTrace = "NBRUN_STATE_TRACE"
 }
 
 /// How `cache: true` cells use their entries.
@@ -112,15 +115,37 @@ public enum KernelEvent: Codable, Sendable, Equatable {
     case trying(cell: Int, line: Int)
     /// A cached cell was restored from its entry instead of running.
     case restored(cell: Int, key: String, outputs: [CellOutput], stored: Date, seconds: Double)
-    /// A cached cell ran and the kernel wrote its entry to `folder` (staging); the tool
-    /// adds the outputs and commits it if the cell ends well.
-    case staged(cell: Int, key: String, folder: String)
+    /// A cached cell ran and the kernel stored its entry (whole, under `key`).
+    case stored(cell: Int, key: String)
     /// A `cache: true` cell runs instead of being cached, and why.
     case cacheNote(cell: Int, message: String)
     /// A problem with the cache that cost a restore or a store (an unreadable entry).
     case cacheWarning(cell: Int, message: String)
+    /// The content digest of every value the notebook has bound, and of the engine's state,
+    /// after a cell (sent when `EnvironmentKey.stateTrace` is set).
+    case state(cell: Int, values: [ValueDigest])
     /// The program reached its end.
     case finish
+}
+
+/// The content of one value the notebook has bound (or of a part of the engine's state), after
+/// a cell: what the differential check (`nbrun test --rerun`) compares between a restored run
+/// and a full one.
+public struct ValueDigest: Codable, Sendable, Equatable {
+    /// The name the notebook bound it to; engine state in parentheses, "(random generator)".
+    public var name: String
+    /// A digest of its content (objects it reaches included), nil when it holds something the
+    /// kernel cannot see into (a closure).
+    public var digest: String?
+    /// Why the value may differ from run to run whatever the cache does (it was computed from
+    /// the clock, the system's random numbers...), nil when it may not.
+    public var nondeterministic: String?
+
+    public init(name: String, digest: String?, nondeterministic: String? = nil) {
+        self.name = name
+        self.digest = digest
+        self.nondeterministic = nondeterministic
+    }
 }
 
 /// The JSON settings both sides use (dates as ISO 8601 with fractions of a second).

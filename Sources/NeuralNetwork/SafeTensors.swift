@@ -63,6 +63,7 @@ public enum SafeTensors {
     /// notebook's cached tensors load at about the disk's speed); other dtypes are converted.
     public static func read(from path: String) throws -> File {
         func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: path, problem: problem) }
+        FileAccess.record(.read, path)
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw fail("cannot be read (missing or not a file)") }
         defer { close(descriptor) }
@@ -103,7 +104,6 @@ public enum SafeTensors {
             guard complete else { throw fail("is truncated: entry \"\(entry.name)\" could not be read whole") }
             tensors[entry.name] = Tensor(scalars, shape: entry.shape)
         }
-        FileAccess.record(.read, path)
         return File(tensors: tensors, metadata: layout.metadata)
     }
 

@@ -121,6 +121,19 @@ struct SavedLayer: Codable {
         registered[type.savedTypeName] = type
     }
 
+    static func unregister(_ name: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        registered[name] = nil
+    }
+
+    /// Each registered name with its type's full Swift name.
+    static var registeredTypeNames: [String: String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return registered.mapValues { String(reflecting: $0) }
+    }
+
     /// A registered type, else the type of that Swift name (`Module.Type`) if it adopts `SavableLayer`.
     static func type(named name: String) -> (any SavableLayer.Type)? {
         lock.lock()
@@ -184,6 +197,20 @@ func checkedSum(_ terms: Int?...) -> Int? {
         result = next
     }
     return result
+}
+
+/// The layer types `Sequential.load` finds by saved name (the engine's, and those registered with
+/// `SavableLayer.register()`): engine-wide state, which the notebook cell cache keys cells on and
+/// puts back when it restores a cell that registered a type.
+public enum LayerTypeRegistry {
+    /// Each registered saved name with its type's full Swift name (`String(reflecting:)`).
+    public static var typeNames: [String: String] { SavedLayer.registeredTypeNames }
+
+    /// Registers `type` under its `savedTypeName`.
+    public static func register(_ type: any SavableLayer.Type) { SavedLayer.register(type) }
+
+    /// Forgets the type registered under `name`.
+    public static func remove(_ name: String) { SavedLayer.unregister(name) }
 }
 
 /// A layer's kind and configuration as `Sequential.save` writes it, `{"TYPE": CONFIGURATION}`

@@ -106,11 +106,10 @@ extension Sequential {
         let weightsFile = base + ".safetensors", jsonFile = base + ".json"
         let weights = try SafeTensors.read(from: weightsFile)
         let json: Data, source: String
+        FileAccess.record(.read, jsonFile)
         if let data = FileManager.default.contents(atPath: jsonFile) {
             json = data; source = jsonFile
-            FileAccess.record(.read, jsonFile)
         } else if let text = weights.metadata["nbrun.architecture"] {
-            FileAccess.record(.absent, jsonFile)
             json = Data(text.utf8); source = weightsFile
         } else {
             throw ModelFileError(file: jsonFile, problem: "missing, and \(weightsFile) carries no architecture: save the model with Sequential.save(to:)")

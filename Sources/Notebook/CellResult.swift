@@ -21,6 +21,9 @@ public struct CellResult: Sendable, Equatable {
     /// For a `cache: true` cell: why it was not cached or restored (a value the cache
     /// cannot store, an unreadable entry, a cache folder that cannot be written).
     public var cacheNote: String?
+    /// The content of every value the notebook had bound after the cell, when the run was asked
+    /// for it (`RunOptions.stateTrace`): what the differential check compares.
+    public var state: [ValueDigest]?
     /// Output streams longer than nbrun keeps (`ProgramRunner.maxOutputBytes`): `outputs` hold
     /// their beginning and end, with the cut's `note` line where the middle was.
     public var outputCuts: [OutputCut] = []

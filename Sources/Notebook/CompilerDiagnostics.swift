@@ -20,11 +20,13 @@ enum CompilerDiagnostics {
             excerpt = []
         }
         var skipping = false
+        var aboutCacheWrapper: [Bool] = []
         for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
             if let diagnostic = parseHeadline(line) {
                 finishExcerpt()
                 skipping = isAboutDisplayWrapper(diagnostic, program: program, notebook: notebook)
                 if skipping { continue }
+                aboutCacheWrapper.append(isAboutCacheWrapper(diagnostic, program: program, generatedPath: generatedPath))
                 diagnostics.append(map(diagnostic, program: program, notebook: notebook, generatedPath: generatedPath,
                                        keptPath: keptPath))
             } else if line.hasPrefix("error: ") || line.hasPrefix("<unknown>:0: error:") {
@@ -36,8 +38,8 @@ enum CompilerDiagnostics {
             }
         }
         finishExcerpt()
-        let shown = foldingLibraryNotes(droppingCacheWrapperEchoes(diagnostics, notebook: notebook), notebook: notebook,
-                                        keptPath: keptPath)
+        let shown = foldingLibraryNotes(droppingCacheWrapperEchoes(diagnostics, aboutCacheWrapper: aboutCacheWrapper, notebook: notebook),
+                                        notebook: notebook, keptPath: keptPath)
         return shown.map { diagnostic in
             var diagnostic = endOfCell(diagnostic, notebook: notebook)
             diagnostic.excerpt = diagnostic.excerpt?.trimmingCharacters(in: .newlines)
@@ -64,26 +66,33 @@ enum CompilerDiagnostics {
         return moved
     }
 
-    /// A cached cell runs inside the kernel's `NotebookCache.cell(_:names:_:)`, whose result type
-    /// swiftc infers from the cell's names. A cell with an error elsewhere (`Sequential([Dense(...)])`
-    /// with no `Dense`) then also gets "generic parameter 'each T' could not be inferred" and a note
-    /// pointing into the kernel's source: an echo of the real error, dropped. The note is dropped
-    /// in any case: it names nbrun's internals, not the notebook.
-    static func droppingCacheWrapperEchoes(_ diagnostics: [Diagnostic], notebook: Notebook) -> [Diagnostic] {
+    /// A cached cell's statements run in a closure handed to the kernel's
+    /// `NotebookCache.cell(_:names:_:)`. swiftc checks the closure alone, so an error in the cell
+    /// is reported at its line; but the closure's type is then unknown, and swiftc also complains
+    /// about the wrapper's lines ("converting non-escaping value...", "generic parameter 'each T'
+    /// could not be inferred", with a note into the kernel's source), or gives up on a later use
+    /// ("failed to produce diagnostic for expression"): echoes of the real error, dropped when
+    /// there is one. (A wrapper error alone would be nbrun's fault: it is shown at the cell, with
+    /// a hint.) The note into the kernel's source is dropped in any case.
+    static func droppingCacheWrapperEchoes(_ diagnostics: [Diagnostic], aboutCacheWrapper: [Bool], notebook: Notebook) -> [Diagnostic] {
         func isWrapperNote(_ index: Int) -> Bool {
             index < diagnostics.count && diagnostics[index].severity == .note
                 && diagnostics[index].message.hasPrefix("in call to function 'cell(")
         }
-        func cellIndex(_ diagnostic: Diagnostic) -> Int? {
-            guard diagnostic.file == notebook.path, let line = diagnostic.line else { return nil }
-            return notebook.cells.firstIndex { line >= $0.line && line <= $0.line + $0.lineCount }
+        func isEcho(_ index: Int) -> Bool {
+            aboutCacheWrapper[index] || isWrapperNote(index) || isWrapperNote(index + 1)
+                || diagnostics[index].message.hasPrefix("failed to produce diagnostic for expression")
         }
+        let hasRealError = diagnostics.indices.contains { diagnostics[$0].severity == .error && !isEcho($0) }
         var kept: [Diagnostic] = []
         for (index, diagnostic) in diagnostics.enumerated() {
             if isWrapperNote(index) { continue }
-            if diagnostic.severity == .error, diagnostic.message.hasPrefix("generic parameter"), isWrapperNote(index + 1),
-               let cell = cellIndex(diagnostic),
-               diagnostics.indices.contains(where: { $0 != index && diagnostics[$0].severity == .error && cellIndex(diagnostics[$0]) == cell }) {
+            if isEcho(index) {
+                if hasRealError || diagnostic.severity != .error { continue }
+                var shown = diagnostic
+                shown.hint = "swiftc says this of the code nbrun puts around a 'cache: true' cell; with 'cache: false' the "
+                    + "cell's own error may show instead"
+                kept.append(shown)
                 continue
             }
             kept.append(diagnostic)
@@ -135,6 +144,12 @@ enum CompilerDiagnostics {
             kept.append(diagnostic)
         }
         return kept
+    }
+
+    /// A diagnostic on one of the lines the generator writes around a cached cell.
+    static func isAboutCacheWrapper(_ diagnostic: Diagnostic, program: GeneratedProgram, generatedPath: String) -> Bool {
+        guard let line = diagnostic.line, let file = diagnostic.file else { return false }
+        return (file == generatedPath || generatedPath.hasSuffix(file)) && program.cacheWrapperLines.contains(line)
     }
 
     /// A cell whose last expression never returns (`fatalError(...)`, `exit(1)`) is wrapped in

@@ -7,6 +7,10 @@ public struct GeneratedProgram: Sendable, Equatable {
     public var columnShifts: [ColumnShift]
     /// The cells the program caches (`NotebookCache.cell` around their code).
     public var cachedCells: Set<Int> = []
+    /// Lines of `source` holding the cache's code around a cached cell (its closure's first and
+    /// last lines, the call, the bindings taken from it). They keep their place in the generated
+    /// file: what swiftc says about them is an echo of an error in the cell's code.
+    public var cacheWrapperLines: Set<Int> = []
 
     /// A cell's code in the generated file.
     public struct Region: Sendable, Equatable {

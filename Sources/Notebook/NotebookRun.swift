@@ -15,6 +15,9 @@ public struct RunOptions: Sendable {
     public var reuseBinaries = true
     /// Run `cache: true` cells again and overwrite their entries (`--refresh`).
     public var refreshCache = false
+    /// Have the program send the content digest of every value after each cell
+    /// (`CellResult.state`), for the differential check of `nbrun test --rerun`.
+    public var stateTrace = false
     /// Bytes the cell cache may hold; nil: `NBRUN_CACHE_LIMIT`, else 2 GiB.
     public var cacheLimit: Int64?
     /// Write the HTML report.
@@ -158,6 +161,7 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     runner.cacheDirectory = KernelLocation.absolute(cacheDirectory)
     runner.cellCacheMode = !options.reuseBinaries ? .off : options.refreshCache ? .refresh : .on
     runner.cacheNotes = plan.cacheNotes
+    runner.stateTrace = options.stateTrace
     runner.cacheLimit = cacheLimit
     runner.plan = plan.program
     runner.onEvent = options.onEvent

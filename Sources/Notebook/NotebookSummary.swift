@@ -19,6 +19,8 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
         public var errorLine: Int?
         /// A hash of everything the cell printed and showed (timings aside), to compare runs.
         public var outputDigest: String?
+        /// The content of every value bound after the cell, when the run traced it (`--state-trace`).
+        public var state: [ValueDigest]?
     }
 
     /// Why `error` is set: the notebook could not be read, parsed or planned, it did not compile,
@@ -64,8 +66,9 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
                         seconds: result.seconds, cached: result.cached,
                         message: result.status == .failed ? result.error?.message : nil,
                         errorLine: result.status == .failed ? (result.error?.line ?? cell.displayLine) : nil,
-                        outputDigest: ExecutionPlan.sha256((try? KernelCoding.encoder(sorted: true).encode(result.outputs))
-                            .map { [String(decoding: $0, as: UTF8.self)] } ?? []))
+                        outputDigest: CacheAnalysis.sha256((try? KernelCoding.encoder(sorted: true).encode(result.outputs))
+                            .map { [String(decoding: $0, as: UTF8.self)] } ?? []),
+                        state: result.state)
         }, error: run.reportError?.description, errorKind: run.reportError == nil ? nil : .environment, reportPath: run.reportPath)
     }
 
@@ -82,9 +85,11 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
 
     public var passed: Bool { exitCode == 0 }
 
-    /// Compares a second run of the notebook (`nbrun test --rerun`) with this one: it must pass,
-    /// and every cell must print and show exactly the same. Returns the summary to report: this
-    /// one with the second run's time noted, or a failure naming the first cell that differs.
+    /// Compares a second run of the notebook (`nbrun test --rerun`) with this one, a full run: it
+    /// must pass, every cell must print and show exactly the same, and leave every value the
+    /// notebook bound with the same content (`StateComparison`). Returns the summary to report:
+    /// this one with the second run's time noted, or a failure naming the first cell or value
+    /// that differs.
     public func comparing(rerun: NotebookSummary) -> NotebookSummary {
         var result = self
         result.rerunSeconds = rerun.seconds
@@ -102,6 +107,13 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
             result.error = "\(path):\(first.line): \(first.name): its output on a second run\(second.cached ? ", restored from the cache," : "") "
                 + "differs from the first run's"
             return result
+        }
+        if let difference = StateComparison.firstDifference(full: cells.map(\.state), restored: rerun.cells.map(\.state)) {
+            let cell = cells[difference.cell]
+            let restored = rerun.cells.prefix(difference.cell + 1).filter(\.cached).map(\.name)
+            result.exitCode = 1
+            result.error = "\(path):\(cell.line): \(cell.name): \(difference); cells restored so far: "
+                + (restored.isEmpty ? "none" : restored.joined(separator: ", "))
         }
         return result
     }

@@ -15,7 +15,9 @@ public struct NotebookTestRunner: Sendable {
         /// Applied to every notebook that declares the parameter.
         public var parameters: [(name: String, value: String)] = []
         public var noCache = false
-        /// Run each notebook that passed a second time, and fail it if any cell's output differs.
+        /// The differential check: run each notebook in full (`--refresh`), then again restoring its
+        /// cached cells, both tracing the content of every value after each cell; fail it if any
+        /// cell's output or any value differs (`NotebookSummary.comparing(rerun:)`).
         public var rerun = false
         public init() {}
     }
@@ -153,11 +155,13 @@ public struct NotebookTestRunner: Sendable {
                 continue
             }
             group.enter()
-            let arguments = childArguments(path: path, output: outputs[index], parameters: parameters[path] ?? [],
+            var arguments = childArguments(path: path, output: outputs[index], parameters: parameters[path] ?? [],
                                            summary: "\(scratch)/\(index).json")
+            if options.rerun { arguments.append("--state-trace") }
             let log = "\(scratch)/\(index).log"
-            Thread.detachNewThread { [executable, options] in
-                var summary = Self.runChild(executable, arguments, path: path, summaryPath: "\(scratch)/\(index).json",
+            Thread.detachNewThread { [executable, options, arguments] in
+                let first = options.rerun && !options.noCache ? arguments + ["--refresh"] : arguments
+                var summary = Self.runChild(executable, first, path: path, summaryPath: "\(scratch)/\(index).json",
                                             logPath: log, timeout: options.timeout, children: children)
                 if options.rerun, summary.passed {
                     let again = Self.runChild(executable, arguments, path: path, summaryPath: "\(scratch)/\(index).json",

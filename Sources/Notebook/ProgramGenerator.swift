@@ -4,18 +4,21 @@ import Foundation
 ///
 /// Every cell is top-level code of the same file, so what one cell declares the next can
 /// use. Around each cell: `#sourceLocation(file:line:)` so diagnostics and backtraces name the
-/// `.md` line, and calls telling the kernel where cells end and begin (it flushes stdout, sends
-/// an event to the runner, and takes the earlier values a cell reads for the cell cache). What
-/// the generator adds costs the compiler the same for every cell, wherever it is: a boundary is
-/// one call on the cell's index literal (`3._nbNextCell(4)`), put inside the cell's last run of
-/// statements, and each run of statements is one `do { }` (`StatementGroups`); a cell that
-/// gives the cache more than its index at its beginning has a `beginCell` call of its own.
-/// Imports are hoisted to the top (blanked in place, so lines stay put); the
-/// last expression of a cell is wrapped in `_nbDisplayLast(...)`, whose `Void` overload
-/// displays nothing; an `error: true` cell is wrapped in `do { } catch { }` (so its
-/// declarations are local to it); a cached cell's statements go in a closure the kernel runs
-/// or restores (`NotebookCache.cell`). Parameters are read from the plan at run time, so the
+/// `.md` line, and calls telling the kernel where cells end and begin (it flushes stdout and
+/// sends an event to the runner). What the generator adds costs the compiler the same for every
+/// cell, wherever it is: a boundary is one call on the cell's index literal (`3._nbNextCell(4)`),
+/// put inside the cell's last run of statements, and each run of statements is one `do { }`
+/// (`StatementGroups`); a cell that gives the cache its `cache-extra` at its beginning has a
+/// `beginCell` call of its own. Imports are hoisted to the top (blanked in place, so lines stay
+/// put); the last expression of a cell is wrapped in `_nbDisplayLast(...)`, whose `Void`
+/// overload displays nothing; an `error: true` cell is wrapped in `do { } catch { }` (so its
+/// declarations are local to it). Parameters are read from the plan at run time, so the
 /// binary does not depend on their values.
+///
+/// The cell cache's parts, when a cell is cached: the values each cell binds are handed to the
+/// kernel once bound (`NotebookSession.register`), and a cached cell's statements go in a
+/// closure of their own, checked by swiftc alone (an error in them is reported at its line, not
+/// as the cache call's generic parameters), which the kernel runs or restores (`NotebookCache.cell`).
 public enum ProgramGenerator {
     public static func generate(_ plan: ExecutionPlan) -> GeneratedProgram {
         let notebook = plan.notebook
@@ -35,10 +38,14 @@ public enum ProgramGenerator {
         }
         if plan.cells.contains(where: \.discardsLast) { writer.add(CellPlan.discardFunction) }
         writer.add("NotebookSession.start(cellCount: \(notebook.cells.count))")
+        let tracking = !plan.cachedCells.isEmpty
         for parameter in plan.parameters {
             writer.add("#sourceLocation(file: \(path), line: \(parameter.line))")
             writer.add("let \(parameter.name): \(parameter.value.swiftType) = NotebookSession.parameter(\(swiftStringLiteral(parameter.name)))")
             writer.add("#sourceLocation()")
+        }
+        if tracking, !plan.parameters.isEmpty {
+            writer.add(register(plan.parameters.map { ($0.name, false) }))
         }
         let usesFigureSize = plan.cells.contains { $0.cell.options.figWidth != nil || $0.cell.options.figHeight != nil }
         if usesFigureSize {
@@ -47,20 +54,13 @@ public enum ProgramGenerator {
 
         var regions: [GeneratedProgram.Region] = []
         var shifts: [GeneratedProgram.ColumnShift] = []
-        let tracking = !plan.cachedCells.isEmpty
-        // A cell whose beginning tells the cache more than its index begins with a call of its own;
-        // any other begins in the call that ends the cell before it (`3._nbNextCell(4)`), which costs
-        // the compiler no name lookup (see `Int._nbNextCell` in the kernel).
+        var wrapperLines: Set<Int> = []
+        // A cell whose beginning tells the cache more than its index (its `cache-extra`) begins with
+        // a call of its own; any other begins in the call that ends the cell before it
+        // (`3._nbNextCell(4)`), which costs the compiler no name lookup (see `Int._nbNextCell`).
         let explicitBegins: [String?] = plan.cells.map { code in
             let cell = code.cell
             var arguments = ""
-            if tracking, let globals = plan.globals[cell.index], !globals.isEmpty {
-                let items = globals.map { global in
-                    global.isVariable ? "NotebookGlobal(\"\(global.name)\", { \(global.name) }, set: { \(global.name) = $0 })"
-                                      : "NotebookGlobal(\"\(global.name)\") { \(global.name) }"
-                }
-                arguments += ", globals: [\(items.joined(separator: ", "))]"
-            }
             if tracking, let extra = cell.options.cacheExtra {
                 let line = cell.line + (CellOptions.optionLines(in: cell.source).first { $0.key == "cache-extra" }?.offset ?? 0)
                 arguments += ", cacheExtra: {\n#sourceLocation(file: \(path), line: \(line))\n\(extra)\n#sourceLocation()\n}"
@@ -82,18 +82,14 @@ public enum ProgramGenerator {
             if plan.cells.indices.contains(position + 1), explicitBegins[position + 1] == nil {
                 ending = "\(cell.index)._nbNextCell(\(plan.cells[position + 1].cell.index))"
             }
+            // The values the cell bound go to the cache before it ends.
+            if tracking, let bound = plan.globals[cell.index], !bound.isEmpty { ending = register(bound) + "; " + ending }
             let cached = plan.cachedCells.contains(cell.index)
             if cell.options.error { writer.add("do {") }
             if cached {
-                // Errors about the closure point at the cell.
-                writer.add("#sourceLocation(file: \(path), line: \(cell.line))")
-                let names = code.bindings.map { swiftStringLiteral($0.name) }
-                let call = "\(code.mayThrow ? "try " : "")NotebookCache.cell(\(cell.index)"
-                switch code.bindings.count {
-                case 0: writer.add("\(call)) {")
-                case 1: writer.add("let _nbCached\(cell.index) = \(call), name: \(names[0])) {")
-                default: writer.add("let _nbCached\(cell.index) = \(call), names: [\(names.joined(separator: ", "))]) {")
-                }
+                // The statements in a closure of their own, whose type swiftc infers from them alone.
+                wrapperLines.insert(writer.nextLine)
+                writer.add("let _nbBody\(cell.index) = { () \(code.mayThrow ? "throws " : "")in")
             }
             writer.add("#sourceLocation(file: \(path), line: \(cell.line))")
             regions.append(.init(cellIndex: cell.index, generatedLine: writer.nextLine, markdownLine: cell.line, lineCount: cell.lineCount))
@@ -112,17 +108,25 @@ public enum ProgramGenerator {
             writer.add("#sourceLocation()")
             if cached {
                 let bindings = code.bindings
+                let names = bindings.map { swiftStringLiteral($0.name) }
+                let call = "\(code.mayThrow ? "try " : "")NotebookCache.cell(\(cell.index)"
+                let first = writer.nextLine
                 switch bindings.count {
-                case 0: writer.add("}")
+                case 0:
+                    writer.add("}")
+                    writer.add("\(call), _nbBody\(cell.index))")
                 case 1:
                     writer.add("return \(bindings[0].name)\n}")
+                    writer.add("let _nbCached\(cell.index) = \(call), name: \(names[0]), _nbBody\(cell.index))")
                     writer.add("\(bindings[0].keyword) \(bindings[0].name) = _nbCached\(cell.index)")
                 default:
                     writer.add("return (\(bindings.map(\.name).joined(separator: ", ")))\n}")
+                    writer.add("let _nbCached\(cell.index) = \(call), names: [\(names.joined(separator: ", "))], _nbBody\(cell.index))")
                     for (position, binding) in bindings.enumerated() {
                         writer.add("\(binding.keyword) \(binding.name) = _nbCached\(cell.index).\(position)")
                     }
                 }
+                wrapperLines.formUnion(first..<writer.nextLine)
                 // Functions and types of the cell, compiled whether the cell runs or is restored.
                 if let declarations = code.declarationText {
                     writer.add("#sourceLocation(file: \(path), line: \(cell.line))")
@@ -137,12 +141,22 @@ public enum ProgramGenerator {
             shifts += code.shifts
         }
         writer.add("NotebookSession.finish()")
-        return GeneratedProgram(source: writer.text, regions: regions, columnShifts: shifts, cachedCells: plan.cachedCells)
+        return GeneratedProgram(source: writer.text, regions: regions, columnShifts: shifts, cachedCells: plan.cachedCells,
+                                cacheWrapperLines: wrapperLines)
     }
 
     /// Plans and generates in one step (tests, benchmarks).
     public static func generate(_ notebook: Notebook, parameters: [Parameter]? = nil, cacheSalt: String = "") throws -> GeneratedProgram {
         generate(try ExecutionPlan(notebook: notebook, parameters: parameters, salt: cacheSalt))
+    }
+
+    /// Hands values the notebook bound to the cell cache: a `var` with its setter.
+    static func register(_ globals: [(name: String, isVariable: Bool)]) -> String {
+        let items = globals.map { global in
+            global.isVariable ? "NotebookGlobal(\"\(global.name)\", { \(global.name) }, set: { \(global.name) = $0 })"
+                              : "NotebookGlobal(\"\(global.name)\") { \(global.name) }"
+        }
+        return "NotebookSession.register([\(items.joined(separator: ", "))])"
     }
 
     static func swiftStringLiteral(_ text: String) -> String {

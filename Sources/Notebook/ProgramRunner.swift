@@ -39,6 +39,8 @@ public struct ProgramRunner {
     public var cacheLimit: Int64 = CellCache.defaultLimit
     /// The plan the program reads at start (parameters and cache facts).
     public var plan: ProgramPlan?
+    /// Ask the program for the content of every value after each cell (`CellResult.state`).
+    public var stateTrace = false
 
     public init(workDirectory: String, timeout: Double? = nil) {
         self.workDirectory = workDirectory
@@ -90,6 +92,12 @@ public struct ProgramRunner {
         if let cacheDirectory {
             environment[EnvironmentKey.cacheDirectory] = cacheDirectory
             environment[EnvironmentKey.cellCache] = cellCacheMode.rawValue
+        }
+        if stateTrace {
+            environment[EnvironmentKey.stateTrace] = "1"
+            // The same iteration order of dictionaries and sets in both runs compared: a value
+            // built from that order is then the same, as it should be, in a restored run.
+            environment["SWIFT_DETERMINISTIC_HASHING"] = "1"
         }
         if environment["SWIFT_BACKTRACE"] == nil {
             environment["SWIFT_BACKTRACE"] = "enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=none,sanitize=no"
@@ -230,41 +238,14 @@ public struct ProgramRunner {
         return CellResult(cellIndex: cell.index, status: .failed, error: error)
     }
 
-    /// Commits the entries of cached cells that ran and ended well, marks restored ones used,
-    /// evicts beyond the limit; a cache that cannot be written only costs warnings.
+    /// Marks restored entries used and evicts beyond the limit once the program stored some (the
+    /// program writes its entries itself, whole); a cache that cannot be trimmed only costs a warning.
     func finishCellCache(log: EventLog, results: inout [CellResult], notebook: Notebook) -> [String] {
         var warnings = log.cacheWarnings.map(\.message)
         guard let cacheDirectory else { return warnings }
         let cache = CellCache(directory: cacheDirectory)
-        let notebookPath = CellCache.absolutePath(notebook.path)
-        var committed = false
-        for (index, record) in log.cells.sorted(by: { $0.key < $1.key }) {
-            guard let staged = record.staged else { continue }
-            let result = results.first { $0.cellIndex == index }
-            guard let result, result.status == .passed, !result.cached else {
-                try? FileManager.default.removeItem(atPath: staged.folder)
-                continue
-            }
-            if let cut = result.outputCuts.first {
-                // Restored, it would show a cut output as the cell's whole output.
-                try? FileManager.default.removeItem(atPath: staged.folder)
-                let note = "not cached: its \(cut.stream) (\(cut.totalBytes) bytes) is longer than nbrun keeps (\(Self.maxOutputBytes >> 20) MiB)"
-                if let position = results.firstIndex(where: { $0.cellIndex == index }) { results[position].cacheNote = note }
-                warnings.append("\(notebook.cells[index].name): \(note)")
-                continue
-            }
-            do {
-                FaultInjection.reach("cache.commit")
-                try cache.commit(folder: staged.folder, key: staged.key, notebook: notebookPath,
-                                 label: notebook.cells[index].options.label, outputs: result.outputs)
-                committed = true
-            } catch {
-                try? FileManager.default.removeItem(atPath: staged.folder)
-                warnings.append("cell \(index + 1): could not store it in the cache (\(error))")
-            }
-        }
         for record in log.cells.values { if let restored = record.restored { cache.touch(key: restored.key) } }
-        if committed {
+        if log.cells.values.contains(where: { $0.stored != nil }) {
             FaultInjection.reach("cache.evict")
             do {
                 for entry in try cache.evict(limit: cacheLimit) {
@@ -290,6 +271,8 @@ public struct ProgramRunner {
             result.cacheKey = restored.key
             result.cacheStored = restored.stored
             result.restoreSeconds = restored.seconds
+            result.cacheNote = record.cacheNote
+            result.state = record.state
             return result
         }
         let capturedStdout = Self.read(workDirectory + "/cell-\(cell.index).stdout", stream: "stdout")
@@ -331,22 +314,9 @@ public struct ProgramRunner {
             error = CellError(kind: kind, message: message, line: errorLine,
                               sourceLine: line.flatMap { cell.sourceLine(atMarkdownLine: $0) }, details: details)
         }
-        var outputs: [CellOutput] = []
-        var outOffset = 0, errOffset = 0
-        func appendText(upTo newOut: Int, _ newErr: Int) {
-            let outEnd = min(max(newOut, outOffset), stdout.count)
-            let errEnd = min(max(newErr, errOffset), stderr.count)
-            if outEnd > outOffset { outputs.append(.stdout(String(decoding: stdout[outOffset..<outEnd], as: UTF8.self))) }
-            if errEnd > errOffset { outputs.append(.stderr(String(decoding: stderr[errOffset..<errEnd], as: UTF8.self))) }
-            outOffset = max(outOffset, outEnd)
-            errOffset = max(errOffset, errEnd)
-        }
-        for display in record.displays {
-            appendText(upTo: capturedStdout.position(ofFileOffset: display.stdoutOffset),
-                       capturedStderr.position(ofFileOffset: display.stderrOffset))
-            outputs.append(.display(display.item))
-        }
-        appendText(upTo: stdout.count, stderr.count)
+        let outputs = CellOutput.interleaving(stdout: stdout, stderr: stderr, displays: record.displays.map { display in
+            (display.item, capturedStdout.position(ofFileOffset: display.stdoutOffset), capturedStderr.position(ofFileOffset: display.stderrOffset))
+        })
 
         var status: CellResult.Status = failure == nil ? .passed : .failed
         if failure == nil, let caught = record.caught {
@@ -361,6 +331,7 @@ public struct ProgramRunner {
                                 seconds: max(0, ended.timeIntervalSince(began)), error: error)
         result.cacheNote = record.cacheNote ?? cacheNotes[cell.index].map { "not cached: " + $0 }
         result.outputCuts = [capturedStdout.cut, capturedStderr.cut].compactMap { $0 }
+        result.state = record.state
         return result
     }
 
@@ -382,7 +353,7 @@ public struct ProgramRunner {
     }
 
     /// Most of one cell's stdout or stderr kept in memory (and so in the report's text file).
-    static let maxOutputBytes = 64 << 20
+    static let maxOutputBytes = CellOutputLimit.bytes
 
     /// An output file as read: all of it, or when it is longer than the limit its first three
     /// quarters and its last quarter (cut at line ends), with a note line between them.
@@ -496,8 +467,10 @@ struct CellRecord {
     var caught: (type: String, message: String)?
     /// Set when the cell was restored from the cache.
     var restored: (key: String, outputs: [CellOutput], stored: Date, seconds: Double)?
-    /// The entry the kernel wrote for the cell, to commit when it ends well.
-    var staged: (key: String, folder: String)?
+    /// The key of the entry the program stored for the cell.
+    var stored: String?
+    /// The content of every value bound after the cell (`EnvironmentKey.stateTrace`).
+    var state: [ValueDigest]?
     /// Why a `cache: true` cell ran instead of being cached.
     var cacheNote: String?
     var cacheWarnings: [String] = []
@@ -539,8 +512,10 @@ struct EventLog {
             self[cell].caught = (type, message)
         case .restored(let cell, let key, let outputs, let stored, let seconds):
             self[cell].restored = (key, outputs, stored, seconds)
-        case .staged(let cell, let key, let folder):
-            self[cell].staged = (key, folder)
+        case .stored(let cell, let key):
+            self[cell].stored = key
+        case .state(let cell, let values):
+            self[cell].state = values
         case .cacheNote(let cell, let message):
             self[cell].cacheNote = "not cached: " + message
         case .cacheWarning(let cell, let message):

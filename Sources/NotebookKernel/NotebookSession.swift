@@ -16,7 +16,11 @@ import Glibc
 /// cache keys on (see `CellTracker`).
 public enum NotebookSession {
     nonisolated(unsafe) private static var eventDescriptor: Int32 = -1
-    nonisolated(unsafe) private static var outputDirectory: String?
+    /// Where each cell's stdout and stderr files are, when the runner set it.
+    nonisolated(unsafe) private(set) static var outputDirectory: String?
+    /// The items the running cell has displayed, with the stdout and stderr offsets at which it
+    /// showed them (a cached cell's entry keeps its outputs).
+    nonisolated(unsafe) private(set) static var cellDisplays: [(item: DisplayItem, stdoutOffset: Int, stderrOffset: Int)] = []
     nonisolated(unsafe) private static var encoder = KernelCoding.encoder()
     /// The cell running now, or -1 outside cells.
     nonisolated(unsafe) public private(set) static var currentCell = -1
@@ -65,17 +69,24 @@ public enum NotebookSession {
         }
     }
 
-    /// A cell begins. `globals` are the earlier cells' values it reads or changes (for the cell
-    /// cache; empty when the notebook caches nothing); `cacheExtra` is its `cache-extra` value.
-    public static func beginCell(_ index: Int, line: Int, globals: [NotebookGlobal] = [], cacheExtra: (() -> Any)? = nil) {
+    /// A cell begins; `cacheExtra` is its `cache-extra` value.
+    public static func beginCell(_ index: Int, line: Int, cacheExtra: (() -> Any)? = nil) {
         redirectOutput(to: "cell-\(index)")
         currentCell = index
+        cellDisplays = []
         emit(.begin(cell: index))
-        CellTracker.shared.begin(index, globals: globals, extra: cacheExtra)
+        CellTracker.shared.begin(index, extra: cacheExtra)
+    }
+
+    /// Values the notebook has bound (a cell's top-level `let`s and `var`s, once bound; the
+    /// parameters): the cell cache reads and restores them by name.
+    public static func register(_ globals: [NotebookGlobal]) {
+        NotebookGlobals.shared.register(globals)
     }
 
     public static func endCell(_ index: Int) {
         CellTracker.shared.end(index)
+        StateTrace.send(cell: index)
         emit(.end(cell: index))
         currentCell = -1
         redirectOutput(to: "outside")
@@ -100,7 +111,9 @@ public enum NotebookSession {
     /// Sends a display item for the current cell.
     public static func send(_ item: DisplayItem) {
         fflush(stdout)
-        emit(.display(cell: currentCell, item: item, stdoutOffset: offset(1), stderrOffset: offset(2)))
+        let stdoutOffset = offset(1), stderrOffset = offset(2)
+        cellDisplays.append((item, stdoutOffset, stderrOffset))
+        emit(.display(cell: currentCell, item: item, stdoutOffset: stdoutOffset, stderrOffset: stderrOffset))
     }
 
     /// Points fds 1 and 2 at `<outputDirectory>/<name>.stdout` and `.stderr`.

@@ -3,11 +3,14 @@
 /// the content of the files it read, keeps copies of the files it wrote, and checks that the
 /// files a search passed over are still absent.
 ///
-/// Every reading and writing entry point of the engine calls `record`; code outside the engine
-/// that reads files (Foundation's `FileManager`, `Data(contentsOf:)`) is not seen here.
+/// Every reading entry point of the engine calls `record(.read, path)` before it reads, whether
+/// or not the file is there (a missing file is an input too: creating it changes what the read
+/// gives), and every writing one calls `record(.write, path)` once it has written. Code outside
+/// the engine that reads files (Foundation's `FileManager`, `Data(contentsOf:)`, POSIX `open`)
+/// is not seen here.
 package enum FileAccess {
     public enum Kind: Sendable, Equatable {
-        /// The file was read whole.
+        /// The file is about to be read whole (it may turn out to be missing).
         case read
         /// The file was written (replaced whole).
         case write

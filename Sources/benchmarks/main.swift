@@ -11,6 +11,8 @@ let suites: [String: () throws -> Void] = [
     "watch": runWatchBenchmarks,
     "large": runLargeNotebookBenchmarks,
     "compile": runCompileBenchmarks,
+    "notebooks": runNotebookCacheBenchmarks,
+    "cache-stress": runCacheStressBenchmarks,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

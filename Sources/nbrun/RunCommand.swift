@@ -47,6 +47,10 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("summary"), help: .hidden)
     var summaryPath: String?
 
+    /// The content of every value after each cell, in the summary (`nbrun test --rerun`).
+    @Flag(name: .customLong("state-trace"), help: .hidden)
+    var stateTrace = false
+
     mutating func validate() throws {
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
     }
@@ -60,6 +64,7 @@ struct RunCommand: ParsableCommand {
         options.embedFigures = !noEmbed
         options.reuseBinaries = !noCache
         options.refreshCache = refresh
+        options.stateTrace = stateTrace
         let terminal = TerminalProgress()
         options.progress = { line in terminal.line(line) }
         if !quiet { terminal.install(on: &options) }

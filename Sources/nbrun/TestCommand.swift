@@ -39,7 +39,10 @@ struct TestCommand: ParsableCommand {
     @Flag(help: "No reused binaries, no restored 'cache: true' cells.")
     var noCache = false
 
-    @Flag(help: "Run each notebook a second time, restoring its cached cells, and fail it if any cell's output differs.")
+    @Flag(help: """
+        Run each notebook twice: in full (its cached cells run again and are stored), then restoring them; fail it if \
+        any cell's output, or any value the notebook bound, differs after any cell.
+        """)
     var rerun = false
 
     mutating func validate() throws {

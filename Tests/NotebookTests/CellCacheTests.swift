@@ -4,16 +4,21 @@ import Testing
 
 /// `cache: true`: the store (no Swift run), and end to end (see also ExecutionPlanTests for the plan's facts).
 @Suite struct CellCacheStoreTests {
-    /// A committed entry written by hand: `bytes` of payload, last used `age` seconds ago.
+    /// A committed entry written by hand, as a notebook program writes one: `bytes` of payload,
+    /// last used `age` seconds ago.
     func makeEntry(_ cache: CellCache, key: String, notebook: String, cell: Int, bytes: Int, age: Double) throws {
-        let staging = cache.cellsDirectory + "/.staging/\(key).\(getpid())"
-        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
-        try Data(count: bytes).write(to: URL(fileURLWithPath: staging + "/b0.json"))
-        let manifest = CacheManifest(key: key, cell: cell, bindings: ["x"], files: [.init(name: "b0.json", size: bytes, hash: "h")])
-        try KernelCoding.encoder().encode(manifest).write(to: URL(fileURLWithPath: staging + "/staged-manifest.json"))
-        try cache.commit(folder: staging, key: key, notebook: notebook, label: cell == 0 ? "train" : nil, outputs: [.stdout("hi\n")])
+        let folder = cache.cellsDirectory + "/\(key)"
+        try? FileManager.default.removeItem(atPath: folder)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Data(count: bytes).write(to: URL(fileURLWithPath: folder + "/b0.json"))
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: folder + "/engine.json"))
+        let manifest = CacheManifest(key: key, notebook: notebook, cell: cell, label: cell == 0 ? "train" : nil,
+                                     bindings: [.init(name: "x", type: "Int", file: "b0.json")],
+                                     files: [.init(name: "b0.json", size: bytes, hash: "h"), .init(name: "engine.json", size: 2, hash: "h")],
+                                     outputs: [.stdout("hi\n")])
+        try KernelCoding.encoder().encode(manifest).write(to: URL(fileURLWithPath: folder + "/manifest.json"))
         let used = Date().addingTimeInterval(-age)
-        try FileManager.default.setAttributes([.modificationDate: used], ofItemAtPath: "\(cache.cellsDirectory)/\(key)/manifest.json")
+        try FileManager.default.setAttributes([.modificationDate: used], ofItemAtPath: "\(folder)/manifest.json")
     }
 
     @Test func sizeLimits() throws {
@@ -60,7 +65,8 @@ import Testing
         let directory = try EndToEnd.temporaryDirectory()
         let cache = CellCache(directory: directory + "/.cache")
         try FileManager.default.createDirectory(atPath: cache.cellsDirectory + "/k", withIntermediateDirectories: true)
-        let manifest = #"{"version":2,"key":"k","notebook":"/n/a.md","cell":0,"bindings":[],"restores":[],"files":[],"#
+        let manifest = #"{"version":3,"key":"k","notebook":"/n/a.md","cell":0,"bindings":[],"restores":[],"#
+            + #""files":[{"name":"engine.json","size":2,"hash":"h"}],"engine":"engine.json","#
             + #""inputs":[],"writes":[],"outputs":[],"stored":"2026-01-01T12:00:00."# + String(repeating: "2", count: 40) + #"Z"}"#
         try Data(manifest.utf8).write(to: URL(fileURLWithPath: cache.cellsDirectory + "/k/manifest.json"))
         let entries = cache.entries()
@@ -68,18 +74,6 @@ import Testing
         #expect(entries.first?.stored == KernelCoding.parseDate("2026-01-01T12:00:00.222Z"))
         #expect(KernelCoding.parseDate("2026-01-01T12:00:00." + String(repeating: "9", count: 60) + "+01:00") != nil)
         #expect(KernelCoding.parseDate("2026-01-01T12:00:00.5Z") == KernelCoding.parseDate("2026-01-01T12:00:00.500Z"))
-    }
-
-    @Test func committingReplacesAnEntryWhole() throws {
-        let directory = try EndToEnd.temporaryDirectory()
-        let cache = CellCache(directory: directory + "/.cache")
-        try makeEntry(cache, key: "k", notebook: "/n/a.md", cell: 0, bytes: 10, age: 0)
-        try makeEntry(cache, key: "k", notebook: "/n/a.md", cell: 0, bytes: 20, age: 0)
-        let files = try FileManager.default.contentsOfDirectory(atPath: cache.cellsDirectory).filter { !$0.hasPrefix(".") }
-        #expect(files == ["k"])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.cellsDirectory + "/.staging").isEmpty)
-        let size = try FileManager.default.attributesOfItem(atPath: cache.cellsDirectory + "/k/b0.json")[.size] as? Int
-        #expect(size == 20)
     }
 }
 
@@ -140,6 +134,20 @@ import Testing
         #expect(ran.results[3].stdout.contains("w="))
         #expect(Self.withoutTimings(restoredHTML) == Self.withoutTimings(ranHTML))
         #expect(restoredHTML.contains("restored from the cache stored "))
+    }
+
+    /// An empty array of anything but tensors is stored as what it is (it once went into a
+    /// tensors file, and reading it back failed: the cell ran every time, with a warning).
+    @Test func emptyArraysAreRestored() throws {
+        let directory = try EndToEnd.temporaryDirectory()
+        let notebook = "```swift\n//| cache: true\nlet none: [Int] = []\nlet names: [String] = []\nlet tensors: [Tensor] = []\n```\n\n"
+            + "```swift\nprint(none, names, tensors.count)\n```\n"
+        for restored in [false, true] {
+            let (run, _) = try EndToEnd.run(notebook, in: directory) { $0.writeReport = false }
+            #expect(run.results[0].cached == restored, "\(run.results[0].cacheNote ?? "")")
+            #expect(run.cacheWarnings.isEmpty, "\(run.cacheWarnings)")
+            #expect(run.results[1].stdout == "[] [] 0\n")
+        }
     }
 
     /// The report with timings, run date and cache marks taken out.

@@ -26,10 +26,10 @@ import Testing
         #expect(!cached.reads.contains("r"))  // its own binding is not an input
         #expect(cached.binds == ["r"])
         #expect(cached.cached)
-        // The values handed to the kernel: earlier cells' lets and vars it touches, not functions or closures.
-        let globals = try plan(cells).globals[2]?.map(\.name)
-        #expect(globals == ["g", "h", "model"])
-        #expect(try plan(cells).globals[2]?.map(\.isVariable) == [true, true, false])
+        // The values each cell binds, handed to the kernel once bound: its lets and vars, not functions or closures.
+        #expect(try plan(cells).globals[0]?.map(\.name) == ["g", "h", "model"])
+        #expect(try plan(cells).globals[0]?.map(\.isVariable) == [true, true, false])
+        #expect(try plan(cells).globals[1] == nil)
     }
 
     /// A cell reads what its own code reads when it runs: a function it declares reads when
@@ -91,6 +91,21 @@ import Testing
         #expect(try facts(["//| cache-extra: 1\nimport Foundation\nlet e = ProcessInfo.processInfo.environment[\"X\"]"], 0).untrackedInput == nil)
         // The engine's and kernel's own readers are followed: nothing to name.
         #expect(try facts(["let m = try MNIST.load(split: .test)\nlet t = try readTextFile(\"a.txt\")"], 0).untrackedInput == nil)
+        // POSIX reads, called as functions (module-qualified or not), in the cell or in what it calls.
+        let posix = try facts(["import Foundation\nfunc peek(_ p: String) -> Int32 { let d = open(p, O_RDONLY); defer { close(d) }; return d }",
+                               "let fd = peek(\"a\")"], 1)
+        #expect(posix.untrackedInput == "open (in 'peek')")
+        #expect(try facts(["import Foundation\nvar b: UInt8 = 0\n_ = Glibc.read(0, &b, 1)"], 0).untrackedInput == "read")
+        // A method or a value of those names is not one; nor is bridging a String for String(format:).
+        #expect(try facts(["struct Door { func open() {} }\nlet door = Door()\ndoor.open()\nlet read = 3\nlet glob = read + 1"], 0)
+            .untrackedInput == nil)
+        #expect(try facts(["import Foundation\nlet s = String(format: \"%@\", \"x\" as NSString)"], 0).untrackedInput == nil)
+    }
+
+    @Test func changesToTheOutsideWorldThroughPOSIXCallsInAHelperBlockCaching() throws {
+        let plan = try plan(["import Foundation\nfunc stamp(_ p: String) { let d = open(p, O_WRONLY); _ = pwrite(d, \"x\", 1, 0) }",
+                             "//| cache: true\nstamp(\"a\")"])
+        #expect(plan.cacheNotes[1] == "it changes the outside world through 'pwrite (in 'stamp')', which a restored cell would not do again")
     }
 
     @Test func cachedCellsThatCannotBeKeptRunEveryTimeWithANote() throws {

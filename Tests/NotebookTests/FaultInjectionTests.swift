@@ -18,7 +18,9 @@ import Testing
         case compile
         /// SIGKILL while the program runs a cell (one that waits to be killed).
         case run
-        /// nbrun kills itself before committing the cached cell's entry, or after committing it.
+        /// The notebook program kills nbrun (and so itself) once the cached cell's entry is
+        /// written, before it is renamed into place; nbrun kills itself once entries are stored,
+        /// before the cache is trimmed.
         case cacheCommit = "cache.commit", cacheEvict = "cache.evict"
         /// nbrun kills itself once the first new file beside the page is in place, once the
         /// page is written under its temporary name, once it is in place (old files not removed).

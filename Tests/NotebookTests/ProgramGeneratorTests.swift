@@ -121,15 +121,19 @@ import Testing
         ```
         """)
         #expect(program.cachedCells == [1, 2])
-        #expect(program.source.contains("let _nbCached1 = NotebookCache.cell(1, names: [\"model\", \"x\", \"y\"]) {"))
-        #expect(program.source.contains("return (model, x, y)\n}\nlet model = _nbCached1.0\nvar x = _nbCached1.1\nvar y = _nbCached1.2"))
-        #expect(program.source.contains("let _nbCached2 = try NotebookCache.cell(2, name: \"only\") {"))
-        #expect(program.source.contains("return only\n}\nlet only = _nbCached2"))
-        // The earlier values a cell reads, handed to the kernel (a var with a setter).
-        #expect(program.source.contains("NotebookSession.beginCell(1, line: 6, globals: [NotebookGlobal(\"a\") { a }])"))
+        // The statements in a closure of their own, handed to the cache by name.
+        #expect(program.source.contains("let _nbBody1 = { () in\n"))
+        #expect(program.source.contains("return (model, x, y)\n}\nlet _nbCached1 = NotebookCache.cell(1, names: [\"model\", \"x\", \"y\"], _nbBody1)\n"
+            + "let model = _nbCached1.0\nvar x = _nbCached1.1\nvar y = _nbCached1.2"))
+        #expect(program.source.contains("let _nbBody2 = { () throws in\n"))
+        #expect(program.source.contains("return only\n}\nlet _nbCached2 = try NotebookCache.cell(2, name: \"only\", _nbBody2)\nlet only = _nbCached2"))
+        // The values each cell binds, handed to the kernel once bound (a var with a setter).
+        #expect(program.source.contains("NotebookSession.register([NotebookGlobal(\"a\") { a }])\nNotebookSession.endCell(0)"))
+        #expect(program.source.contains("NotebookSession.register([NotebookGlobal(\"model\") { model }, "
+            + "NotebookGlobal(\"x\", { x }, set: { x = $0 }), NotebookGlobal(\"y\", { y }, set: { y = $0 })])"))
     }
 
-    @Test func aCachedCellGetsSettersForTheVarsItMayChangeAndItsCacheExtra() throws {
+    @Test func theValuesOfEveryCellGetSettersWhenACellIsCachedAndTheCacheExtra() throws {
         let (_, program) = try generate("""
         ```swift
         var xs = [1]
@@ -142,12 +146,12 @@ import Testing
         xs.append(scale)
         ```
         """)
-        #expect(program.source.contains("globals: [NotebookGlobal(\"scale\") { scale }, NotebookGlobal(\"xs\", { xs }, set: { xs = $0 })]"))
+        #expect(program.source.contains("NotebookSession.register([NotebookGlobal(\"xs\", { xs }, set: { xs = $0 }), NotebookGlobal(\"scale\") { scale }])"))
         #expect(program.source.contains("cacheExtra: {\n#sourceLocation(file: \"nb/x.md\", line: 8)\nscale + 1\n#sourceLocation()\n})"))
-        #expect(program.source.contains("NotebookCache.cell(1) {"))
+        #expect(program.source.contains("NotebookCache.cell(1, _nbBody1)"))
         // Without any cached cell, nothing is followed.
         let (_, plain) = try generate("```swift\nvar xs = [1]\n```\n\n```swift\nxs.append(2)\n```\n")
-        #expect(!plain.source.contains("globals:"))
+        #expect(!plain.source.contains("NotebookSession.register"))
     }
 
     @Test func cachedCellsKeepTheirFunctionsAndTypesOutsideTheClosure() throws {

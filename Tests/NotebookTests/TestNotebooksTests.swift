@@ -15,13 +15,17 @@ import Testing
         #expect(Self.notebooks.contains("custom-layers.md"))
     }
 
-    /// Each notebook runs twice: the second run restores its cached cells, and every cell passes
-    /// and prints and shows the same bits as in the first.
+    /// Each notebook runs twice, as `nbrun test --rerun` runs it: in full, then restoring its
+    /// cached cells; every cell passes, prints and shows the same bits in both, and leaves every
+    /// value with the same content (the differential check).
     @Test(arguments: notebooks) func everyCellPassesAndRestoresTheSame(_ name: String) throws {
         var options = RunOptions()
         options.outputDirectory = try EndToEnd.temporaryDirectory()
         options.kernel = try EndToEnd.kernel()
-        let first = try runNotebook(path: Self.folder.appendingPathComponent(name).path, options: options)
+        options.stateTrace = true
+        var full = options
+        full.refreshCache = true
+        let first = try runNotebook(path: Self.folder.appendingPathComponent(name).path, options: full)
         let second = try runNotebook(path: Self.folder.appendingPathComponent(name).path, options: options)
         for (label, run) in [("first run", first), ("second run", second)] {
             for cell in run.failedCells {
@@ -34,5 +38,7 @@ import Testing
         for (one, two) in zip(first.results, second.results) {
             #expect(one.outputs == two.outputs, "\(name), cell \(one.cellIndex + 1): a second run shows something else")
         }
+        let difference = StateComparison.firstDifference(full: first.results.map(\.state), restored: second.results.map(\.state))
+        #expect(difference == nil, "\(name): \(difference.map(\.description) ?? "")")
     }
 }

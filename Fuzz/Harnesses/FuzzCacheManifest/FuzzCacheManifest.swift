@@ -1,9 +1,8 @@
-// libFuzzer harness: a cell cache entry's `manifest.json`, read as the kernel and the tool read
-// it (`KernelCoding.decoder()`, then `problem`), committed as the tool commits a staged one
-// (where, when and the outputs set, encoded, decoded again: the entry must stay readable), and
-// listed by `CellCache.entries()` from a cache folder (`nbrun cache list`), its date formatted as
-// the report and the cache's warnings show it. A crash, a sanitizer
-// report, a hang, or an entry the tool cannot read back after committing it is a finding.
+// libFuzzer harness: a cell cache entry's `manifest.json`, read as the notebook program and the
+// tool read it (`KernelCoding.decoder()`, then `problem`), written back as the program writes one
+// (encoded, decoded again: the entry must stay readable), and listed by `CellCache.entries()` from
+// a cache folder (`nbrun cache list`), its date formatted as the report and the cache's warnings
+// show it. A crash, a sanitizer report, a hang, or an entry the tool cannot read back is a finding.
 import Foundation
 import KernelProtocol
 @testable import Notebook
@@ -25,25 +24,22 @@ public func fuzzCacheManifest(_ start: UnsafePointer<UInt8>?, _ count: Int) -> C
         _ = KernelCoding.formatDate(decoded.stored)
     }
     if var manifest = decoded, manifest.problem == nil {
-        // CellCache.commit: the staged manifest gets the notebook, label, date and outputs.
-        manifest.notebook = "/notebooks/fuzz.md"
-        manifest.label = "fuzz"
+        // As the program writes an entry: sorted keys, dates as ISO 8601 with milliseconds.
         manifest.stored = Date(timeIntervalSince1970: 1_700_000_000.5)
-        manifest.outputs = [.stdout("out\n"), .stderr("err\n")]
         let encoded: Data
         do {
             encoded = try KernelCoding.encoder(sorted: true).encode(manifest)
         } catch {
-            preconditionFailure("a committed manifest cannot be encoded: \(error)")
+            preconditionFailure("a manifest cannot be encoded: \(error)")
         }
         let again: CacheManifest
         do {
             again = try KernelCoding.decoder().decode(CacheManifest.self, from: encoded)
         } catch {
-            preconditionFailure("a committed manifest cannot be read back: \(error)")
+            preconditionFailure("a written manifest cannot be read back: \(error)")
         }
-        precondition(again == manifest, "a committed manifest reads back differently")
-        precondition(again.problem == nil, "a committed manifest reads back with a problem")
+        precondition(again == manifest, "a written manifest reads back differently")
+        precondition(again.problem == nil, "a written manifest reads back with a problem")
     }
     // `nbrun cache list`: the entry from its folder, readable exactly when the manifest is.
     let manifestPath = cacheDirectory + "/cells/entry/manifest.json"

@@ -4,12 +4,13 @@ import KernelProtocol
 import Glibc
 #endif
 
-/// The store of `cache: true` cells: `<output>/.cache/cells/<key>/`, one folder per entry
-/// (binding files, `random.state`, `manifest.json`), written by the kernel into
-/// `cells/.staging/` and committed here by a rename, under an exclusive `flock` on
-/// `cells/.lock` (the kernel reads entries holding it shared). A manifest's modification
-/// time is when the entry was last used; beyond the size limit (`NBRUN_CACHE_LIMIT`,
-/// default 2 GiB) the least recently used entries are removed.
+/// The store of `cache: true` cells as the tool sees it: `<output>/.cache/cells/<key>/`, one
+/// folder per entry, described by its `manifest.json` (`CacheManifest`). The notebook program
+/// writes each entry whole and puts it in place itself (`CacheEntryWriter` in NotebookKernel);
+/// here entries are listed, marked used, evicted and cleared, and what stopped programs left is
+/// removed, under an exclusive `flock` on `cells/.lock` (programs read entries holding it shared).
+/// A manifest's modification time is when the entry was last used; beyond the size limit
+/// (`NBRUN_CACHE_LIMIT`, default 2 GiB) the least recently used entries are removed.
 public struct CellCache: Sendable {
     /// `<output>/.cache`.
     public var directory: String
@@ -82,7 +83,7 @@ public struct CellCache: Sendable {
                          lastUsed: .distantPast, bindings: [], readable: false)
         }
         return Entry(key: key, notebook: manifest.notebook, cellIndex: manifest.cell, label: manifest.label, bytes: bytes,
-                     stored: manifest.stored, lastUsed: modified, bindings: manifest.bindings, readable: true)
+                     stored: manifest.stored, lastUsed: modified, bindings: manifest.bindingNames, readable: true)
     }
 
     static func folderSize(_ path: String) -> Int64 {
@@ -92,32 +93,7 @@ public struct CellCache: Sendable {
         }
     }
 
-    // MARK: Writing
-
-    /// Completes the manifest the kernel staged in `folder` with where, when and what the cell
-    /// showed, and renames the folder into place, replacing an older entry of the same key.
-    func commit(folder: String, key: String, notebook: String, label: String?, outputs: [CellOutput], date: Date = Date()) throws {
-        let stagedPath = folder + "/staged-manifest.json"
-        var manifest = try KernelCoding.decoder().decode(CacheManifest.self, from: Data(contentsOf: URL(fileURLWithPath: stagedPath)))
-        guard manifest.key == key, manifest.problem == nil else { throw NotebookError("the staged cache entry \(folder) is not for key \(key)") }
-        manifest.notebook = notebook
-        manifest.label = label
-        manifest.stored = date
-        manifest.outputs = outputs
-        try KernelCoding.encoder(sorted: true).encode(manifest).write(to: URL(fileURLWithPath: folder + "/manifest.json"), options: .atomic)
-        try? FileManager.default.removeItem(atPath: stagedPath)
-        let target = "\(cellsDirectory)/\(key)"
-        try withExclusiveLock {
-            if FileManager.default.fileExists(atPath: target) {
-                let trash = "\(cellsDirectory)/.trash-\(key)-\(getpid())"
-                guard rename(target, trash) == 0 else { throw NotebookError("cannot replace \(target): \(String(cString: strerror(errno)))") }
-                try? FileManager.default.removeItem(atPath: trash)
-            }
-            guard rename(folder, target) == 0 else {
-                throw NotebookError("cannot store \(target): \(String(cString: strerror(errno)))")
-            }
-        }
-    }
+    // MARK: Using and evicting
 
     /// Marks an entry used now (its manifest's modification time).
     func touch(key: String) {
@@ -162,8 +138,8 @@ public struct CellCache: Sendable {
         }
     }
 
-    /// Removes what stopped runs left behind: staging folders and run folders named
-    /// `<name>.<pid>` or `<name>-<pid>` whose process is gone. (A live run's are kept: two runs
+    /// Removes what stopped runs left behind: staging folders and run folders whose names end in
+    /// `.<pid>` or `-<pid>` of a process that is gone. (A live run's are kept: two runs
     /// may share a cache.) Returns how many were removed.
     @discardableResult
     static func removeLeftovers(in directory: String) -> Int {

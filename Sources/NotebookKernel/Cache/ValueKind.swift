@@ -112,6 +112,19 @@ enum ValueKind: Equatable {
         }
     }
 
+    /// Whether `value` holds a class instance anywhere inside.
+    static func holdsObjects(_ value: Any) -> Bool {
+        var budget = partLimit
+        func walk(_ value: Any) -> Bool {
+            budget -= 1
+            if budget < 0 || value is NotebookValue { return false }
+            let mirror = Mirror(reflecting: value)
+            if mirror.displayStyle == .class { return true }
+            return mirror.children.contains { walk($0.value) }
+        }
+        return walk(value)
+    }
+
     static func isFunction(_ value: Any) -> Bool {
         String(describing: type(of: value)).contains("->")
     }

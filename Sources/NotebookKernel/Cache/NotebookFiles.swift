@@ -6,9 +6,8 @@ import Foundation
 ///
 /// - Throws: `CocoaError` naming the file when it cannot be read.
 public func readFile(_ path: String) throws -> Data {
-    let data = try Data(contentsOf: URL(fileURLWithPath: path))
     FileAccess.record(.read, path)
-    return data
+    return try Data(contentsOf: URL(fileURLWithPath: path))
 }
 
 /// Reads a UTF-8 text file whole, followed by the cell cache as `readFile` is.

@@ -40,6 +40,22 @@ struct CellSymbols {
     var untrackedInput: String?
     /// The first API the cell's own code uses to change the outside world untracked, if any.
     var untrackedEffect: String?
+    /// The first source of run-to-run differences the cell's own code uses, if any.
+    var nondeterministic: String?
+    /// The cell's own code uses `#line`, `#filePath` or another location literal.
+    var usesLocation = false
+    /// Top-level `var`s declared with `willSet` or `didSet` (data, whose setting runs code).
+    var observed: Set<String> = []
+    /// Top-level `var`s bound to a closure literal: other cells may assign them other code.
+    var closureVariables: Set<String> = []
+    /// The cell's top-level assignments of a closure literal or a function's name to a name
+    /// (`onStep = { ... }`): what the assigned code does.
+    var closureAssignments: [String: Effect] = [:]
+    /// Names of the types the cell declares (struct, class, enum, actor, protocol), nested ones too.
+    var typeDeclarations: Set<String> = []
+    /// Extensions adding conformances (`extension Linear: CustomStringConvertible`): code that
+    /// generic code (the engine, `print`) may call without the cell naming it, by extended type.
+    var conformances: [(type: String, effect: Effect)] = []
 
     struct Effect: Equatable {
         var reads: Set<String> = []
@@ -48,6 +64,8 @@ struct CellSymbols {
         var changes: Set<String> = []
         var untrackedInput: String?
         var untrackedEffect: String?
+        var nondeterministic: String?
+        var usesLocation = false
 
         mutating func merge(_ other: Effect) {
             reads.formUnion(other.reads)
@@ -55,6 +73,8 @@ struct CellSymbols {
             changes.formUnion(other.changes)
             untrackedInput = untrackedInput ?? other.untrackedInput
             untrackedEffect = untrackedEffect ?? other.untrackedEffect
+            nondeterministic = nondeterministic ?? other.nondeterministic
+            usesLocation = usesLocation || other.usesLocation
         }
     }
 
@@ -73,15 +93,23 @@ struct CellSymbols {
                 for binding in variable.bindings {
                     var names: Set<String> = []
                     Self.names(in: binding.pattern, into: &names)
-                    let isCode = binding.accessorBlock != nil || binding.initializer.map { Self.isClosureLiteral($0.value) } == true
+                    let isClosure = binding.initializer.map { Self.isClosureLiteral($0.value) } == true
+                    let isCode = (binding.accessorBlock != nil && !Self.isObserved(binding)) || isClosure
                     if isCode {
                         declarations.formUnion(names)
                         codeValues.formUnion(names)
+                        if isClosure && keyword == "var" { closureVariables.formUnion(names) }
                         let effect = Self.effect(of: Syntax(binding), locals: Self.namesDeclared(in: binding.accessorBlock.map(Syntax.init)
                             ?? binding.initializer.map(Syntax.init) ?? Syntax(binding)))
                         for name in names { effects[name, default: Effect()].merge(effect) }
                     } else {
                         for name in names.sorted() { values.append((name, keyword)) }
+                        if let accessors = binding.accessorBlock {
+                            // Setting it runs its observers: their code counts wherever it is set.
+                            observed.formUnion(names)
+                            let effect = Self.effect(of: Syntax(accessors), locals: Self.namesDeclared(in: Syntax(accessors)))
+                            for name in names { effects[name, default: Effect()].merge(effect) }
+                        }
                     }
                 }
             } else {
@@ -90,6 +118,10 @@ struct CellSymbols {
                 let effect = Self.effect(of: Syntax(decl), locals: Self.namesDeclared(in: Syntax(decl)))
                 for name in names { effects[name, default: Effect()].merge(effect) }
                 staticStored.formUnion(Self.staticStoredProperties(decl))
+                typeDeclarations.formUnion(Self.typeNames(in: decl))
+                if let extensionDecl = decl.as(ExtensionDeclSyntax.self), extensionDecl.inheritanceClause != nil {
+                    conformances.append((extensionDecl.extendedType.trimmedDescription, effect))
+                }
             }
         }
         // What the cell's own code reads when it runs: its functions', types' and closures' bodies
@@ -110,6 +142,14 @@ struct CellSymbols {
             }
             written.formUnion(Self.writtenNames(in: item))
             members.formUnion(Self.memberNames(in: item))
+            if case .expr(let expression) = item.item, let (name, value) = Self.assignment(expression) {
+                // `name = { ... }` or `name = function`: the code a closure variable now holds.
+                if Self.isClosureLiteral(value) {
+                    closureAssignments[name] = Self.effect(of: Syntax(value), locals: Self.namesDeclared(in: Syntax(value)))
+                } else if let reference = value.as(DeclReferenceExprSyntax.self) {
+                    closureAssignments[name] = Effect(reads: [Self.unquoted(reference.baseName.text)])
+                }
+            }
         }
         let finder = MutationFinder(viewMode: .sourceAccurate)
         finder.walk(tree)
@@ -121,8 +161,31 @@ struct CellSymbols {
                   called[name] == nil else { continue }
             called[name] = token.positionAfterSkippingLeadingTrivia
         }
-        untrackedInput = Self.untrackedInput(in: Syntax(tree))
-        untrackedEffect = Self.untrackedEffect(in: Syntax(tree))
+        untrackedInput = OutsideWorld.untrackedInput(in: Syntax(tree))
+        untrackedEffect = OutsideWorld.untrackedEffect(in: Syntax(tree))
+        nondeterministic = OutsideWorld.nondeterministicSource(in: Syntax(tree))
+        usesLocation = OutsideWorld.usesLocation(in: Syntax(tree))
+    }
+
+    /// `name = value` written as a statement (the parser leaves the sequence unfolded).
+    static func assignment(_ expression: ExprSyntax) -> (String, ExprSyntax)? {
+        guard let sequence = expression.as(SequenceExprSyntax.self), sequence.elements.count == 3 else { return nil }
+        let parts = Array(sequence.elements)
+        guard parts[1].is(AssignmentExprSyntax.self), let target = parts[0].as(DeclReferenceExprSyntax.self) else { return nil }
+        return (unquoted(target.baseName.text), parts[2])
+    }
+
+    /// The names of the types a declaration declares, nested ones included.
+    static func typeNames(in decl: DeclSyntax) -> Set<String> {
+        var result: Set<String> = []
+        if decl.is(StructDeclSyntax.self) || decl.is(ClassDeclSyntax.self) || decl.is(EnumDeclSyntax.self)
+            || decl.is(ActorDeclSyntax.self) || decl.is(ProtocolDeclSyntax.self), let named = decl.asProtocol(NamedDeclSyntax.self) {
+            result.insert(unquoted(named.name.text))
+        }
+        if let group = decl.asProtocol(DeclGroupSyntax.self) {
+            for member in group.memberBlock.members { result.formUnion(typeNames(in: member.decl)) }
+        }
+        return result
     }
 
     /// What using a declaration reads and may change (its own locals and parameters aside).
@@ -130,7 +193,8 @@ struct CellSymbols {
         let finder = MutationFinder(viewMode: .sourceAccurate)
         finder.walk(node)
         return Effect(reads: writtenNames(in: node), members: memberNames(in: node), changes: finder.changed.subtracting(locals),
-                      untrackedInput: untrackedInput(in: node), untrackedEffect: untrackedEffect(in: node))
+                      untrackedInput: OutsideWorld.untrackedInput(in: node), untrackedEffect: OutsideWorld.untrackedEffect(in: node),
+                      nondeterministic: OutsideWorld.nondeterministicSource(in: node), usesLocation: OutsideWorld.usesLocation(in: node))
     }
 
     static func isClosureLiteral(_ expression: ExprSyntax) -> Bool {
@@ -259,101 +323,8 @@ struct CellSymbols {
         return result
     }
 
-    private static func isObserved(_ binding: PatternBindingSyntax) -> Bool {
+    static func isObserved(_ binding: PatternBindingSyntax) -> Bool {
         guard case .accessors(let accessors)? = binding.accessorBlock?.accessors else { return false }
         return accessors.contains { $0.accessorSpecifier.tokenKind == .keyword(.willSet) || $0.accessorSpecifier.tokenKind == .keyword(.didSet) }
-    }
-
-    // MARK: The outside world
-
-    /// APIs that read files, the environment or other programs without the engine seeing it.
-    static let inputNames: Set<String> = [
-        "ProcessInfo", "getenv", "environ", "FileManager", "FileHandle", "fopen", "fread", "fgets", "fgetc", "getline",
-        "popen", "readLine", "Process", "URLSession", "CommandLine", "InputStream", "opendir", "readdir", "stat", "lstat",
-        "Bundle", "NSData",
-    ]
-    /// Argument labels of Foundation's readers (`Data(contentsOf:)`, `String(contentsOfFile:)`).
-    static let inputLabels: Set<String> = ["contentsOf", "contentsOfFile", "contentsOfURL", "contentsOfDirectory"]
-    /// APIs that change files, the environment or the process outside what the engine tracks.
-    static let effectNames: Set<String> = [
-        "fwrite", "fputs", "fprintf", "remove", "unlink", "rename", "mkdir", "rmdir", "system", "popen", "Process",
-        "URLSession", "setenv", "unsetenv", "putenv", "chdir", "createFile", "removeItem", "moveItem", "copyItem",
-        "createDirectory", "changeCurrentDirectoryPath", "trashItem", "setAttributes", "linkItem", "createSymbolicLink",
-        "replaceItem", "truncateFile", "seekToEndOfFile",
-    ]
-
-    static func untrackedInput(in node: Syntax) -> String? {
-        for token in node.tokens(viewMode: .sourceAccurate) {
-            guard case .identifier(let name) = token.tokenKind else { continue }
-            if let label = token.parent?.as(LabeledExprSyntax.self), label.label?.id == token.id {
-                if inputLabels.contains(name) { return "\(name):" }
-                continue
-            }
-            if inputNames.contains(name) { return name }
-        }
-        return nil
-    }
-
-    static func untrackedEffect(in node: Syntax) -> String? {
-        for token in node.tokens(viewMode: .sourceAccurate) {
-            guard case .identifier(let name) = token.tokenKind else { continue }
-            if token.parent?.is(LabeledExprSyntax.self) == true { continue }
-            if effectNames.contains(name) { return name }
-            // `data.write(to:)`, `text.write(toFile:)`, `handle.write(...)`; the engine's own writers are tracked.
-            if name == "write", let member = token.parent?.parent?.as(MemberAccessExprSyntax.self),
-               member.declName.baseName.id == token.id {
-                let base = member.base?.trimmedDescription ?? ""
-                if base != "SafeTensors" { return "write" }
-            }
-        }
-        return nil
-    }
-}
-
-/// Names used where they may be changed: assigned (`x = `, `x.a += `, `x[i] = `), passed
-/// `inout`, or the base of a method call.
-final class MutationFinder: SyntaxVisitor {
-    /// The names that may change.
-    var changed: Set<String> = []
-
-    override func visit(_ node: DeclReferenceExprSyntax) -> SyntaxVisitorContinueKind {
-        guard case .identifier(let name) = node.baseName.tokenKind else { return .visitChildren }
-        var current = Syntax(node)
-        var calledAsMethod = false
-        // Climb the access chain rooted at the name: x.a, x[i], x!, x?.a
-        while let parent = current.parent {
-            if let member = parent.as(MemberAccessExprSyntax.self), member.base.map(Syntax.init) == current {
-                if let call = member.parent?.as(FunctionCallExprSyntax.self), Syntax(call.calledExpression) == Syntax(member) {
-                    calledAsMethod = true
-                }
-                current = parent
-            } else if let subscriptCall = parent.as(SubscriptCallExprSyntax.self), Syntax(subscriptCall.calledExpression) == current {
-                current = parent
-            } else if parent.is(ForceUnwrapExprSyntax.self) || parent.is(OptionalChainingExprSyntax.self) {
-                current = parent
-            } else {
-                break
-            }
-        }
-        let written = current.parent?.is(InOutExprSyntax.self) == true || Self.isAssigned(current)
-        if calledAsMethod || written { changed.insert(CellSymbols.unquoted(name)) }
-        return .visitChildren
-    }
-
-    /// The left operand of `=` or a compound assignment (in the parser's unfolded sequence).
-    static func isAssigned(_ node: Syntax) -> Bool {
-        guard let list = node.parent?.as(ExprListSyntax.self) else { return false }
-        var iterator = list.makeIterator()
-        while let element = iterator.next() {
-            if Syntax(element) == node, let next = iterator.next() {
-                if next.is(AssignmentExprSyntax.self) { return true }
-                if let binary = next.as(BinaryOperatorExprSyntax.self) {
-                    let name = binary.operator.text
-                    return name.hasSuffix("=") && !["==", "!=", "<=", ">=", "===", "!=="].contains(name)
-                }
-                return false
-            }
-        }
-        return false
     }
 }

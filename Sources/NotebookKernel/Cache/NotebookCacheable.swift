@@ -30,15 +30,16 @@ enum CachedValue {
         type is any NotebookCacheable.Type || type == [Tensor].self || (type is any Encodable.Type && type is any Decodable.Type)
     }
 
+    // By exact type: an empty array of anything casts to `[Tensor]`.
     static func fileExtension(_ value: Any) -> String {
-        if value is Tensor || value is [Tensor] { return "safetensors" }
+        if value is Tensor || type(of: value) == [Tensor].self { return "safetensors" }
         return value is any NotebookCacheable ? "value" : "json"
     }
 
     static func encode(_ value: Any) throws -> Data {
         if let value = value as? any NotebookCacheable {
             return try value.cacheData()
-        } else if let tensors = value as? [Tensor] {
+        } else if type(of: value) == [Tensor].self, let tensors = value as? [Tensor] {
             var named: [String: Tensor] = [:]
             for (position, tensor) in tensors.enumerated() { named[String(position)] = tensor }
             return Data(SafeTensors.encode(named, metadata: ["count": String(tensors.count)]))

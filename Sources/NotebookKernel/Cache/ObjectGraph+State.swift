@@ -24,6 +24,8 @@ struct StoredGraph: Codable, Equatable {
         var updates: [Int]?
         var buffers: [String]?
         var custom: Data?
+        /// `ObjectGraph.Node.fixedDigest`: a layer rebuilt from its configuration must have it.
+        var fixed: String?
     }
 
     var nodes: [Node]
@@ -59,8 +61,8 @@ enum StateCapture {
             let model = node.object as! Sequential
             hasher.combine(model.isTraining ? 1 : 0)
             hasher.combine(model.inputShape.map { "\($0)" } ?? "-")
-            hasher.combine(json(model.loss))
-            hasher.combine(json(model.metrics))
+            hasher.combine(EngineState.json(model.loss))
+            hasher.combine(EngineState.json(model.metrics))
         case .layer, .module:
             let module = node.object as! Module
             hasher.combine(module.isTraining ? 1 : 0)
@@ -73,7 +75,7 @@ enum StateCapture {
             }
         case .optimizer:
             let optimizer = node.object as! ParameterOptimizer
-            hasher.combine(json(optimizer.configuration))
+            hasher.combine(EngineState.json(optimizer.configuration))
             hasher.combine(UInt64(optimizer.learningRate.bitPattern))
             hasher.combine(optimizer.step)
             let slots = slotsByParameter(optimizer)
@@ -97,11 +99,6 @@ enum StateCapture {
         Dictionary(optimizer.parameterSlots.map { (ObjectIdentifier($0.parameter), $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    static func json<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
-    }
 
     // MARK: Capture
 
@@ -111,6 +108,7 @@ enum StateCapture {
         var nodes: [StoredGraph.Node] = []
         for (index, node) in graph.nodes.enumerated() {
             var stored = StoredGraph.Node(kind: node.kind, type: String(reflecting: type(of: node.object)), edges: node.edges)
+            stored.fixed = node.fixedDigest
             switch node.kind {
             case .variable:
                 let variable = node.object as! Variable
@@ -210,7 +208,15 @@ enum StateCapture {
             case .sequential: objects[index] = Sequential([], inputShape: node.inputShape)
             case .layer:
                 guard let archive = node.archive else { throw GraphError(description: "layer \(index) has no configuration") }
-                objects[index] = try makeLayer(archive, type: node.type)
+                let layer = try makeLayer(archive, type: node.type)
+                // Rebuilt, it must hold what the stored one held besides its restorable state.
+                let module: Module = layer
+                module.isTraining = node.isTraining ?? module.isTraining
+                let check = ObjectGraph()
+                if let made = check.node(for: layer), check.nodes[made].fixedDigest != node.fixed {
+                    throw GraphError(description: "a \(node.type) rebuilt from its configuration differs from the stored one")
+                }
+                objects[index] = layer
             case .module:
                 throw GraphError(description: "a \(node.type) made in the cell cannot be rebuilt")
             case .optimizer:
@@ -288,7 +294,7 @@ enum StateCapture {
                 }
                 let training = node.isTraining ?? module.isTraining
                 moduleSteps.append {
-                    var target = module
+                    let target = module
                     target.isTraining = training
                     for (name, value) in buffers { module.setBuffer(name, value) }
                 }
