@@ -33,7 +33,7 @@ import Testing
         ("a user type missing a requirement, used by a cached cell", """
         ```swift
         final class Scale: Layer {
-            func callAsFunction(_ x: Variable) -> Variable { x * 2 }
+            func callAsFunction(_ x: Tensor) -> Tensor { x * 2 }
         }
         ```
 
@@ -42,7 +42,7 @@ import Testing
         let model = Sequential([Scale()], inputShape: [2])
         let out = model.predict(Tensor([[1, 2]]), batchSize: 1)
         ```
-        """, ["nb.md:2:13: error: type 'Scale' does not conform to protocol 'Module'"]),
+        """, ["nb.md:2:13: error: type 'Scale' does not conform to protocol 'Layer'"]),
         ("a wrong label in an earlier cell whose value a cached cell reads", """
         ```swift
         struct Point { var x: Int }

@@ -128,7 +128,7 @@ import Testing
         #expect(program.source.contains("let _nbBody2 = { () throws in\n"))
         #expect(program.source.contains("return only\n}\nlet _nbCached2 = try NotebookCache.cell(2, name: \"only\", _nbBody2)\nlet only = _nbCached2"))
         // The values each cell binds, handed to the kernel once bound (a var with a setter).
-        #expect(program.source.contains("NotebookSession.register([NotebookGlobal(\"a\") { a }])\nNotebookSession.endCell(0)"))
+        #expect(program.source.contains("NotebookSession.register([NotebookGlobal(\"a\") { a }]); 0._nbNextCell(1)"))
         #expect(program.source.contains("NotebookSession.register([NotebookGlobal(\"model\") { model }, "
             + "NotebookGlobal(\"x\", { x }, set: { x = $0 }), NotebookGlobal(\"y\", { y }, set: { y = $0 })])"))
     }
