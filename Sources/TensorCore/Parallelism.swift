@@ -3,8 +3,8 @@ import Foundation
 
 /// How the engine splits large elementwise and reduction loops across cores.
 ///
-/// Loops over at least `minimumElements` values run in `workers` chunks through
-/// `DispatchQueue.concurrentPerform`; smaller ones run on the calling thread, where
+/// Loops over at least `minimumElements` values run in `workers` chunks on the engine's own
+/// threads (`PartPool`); smaller ones run on the calling thread, where
 /// waking a second core (several microseconds) costs more than it saves. The threshold
 /// comes from `benchmarks engine` (`add_2^N_parallel_speedup` lines).
 ///
@@ -53,7 +53,7 @@ package enum Parallelism {
     /// optimizer's update). `body` must only write data of its own part.
     public static func runParts(_ parts: [Range<Int>], work: Int, minimumWork: Int, _ body: (Int, Range<Int>) -> Void) {
         if parts.count > 1 && work >= minimumWork && !(adaptsToLoad && machineIsBusy) {
-            DispatchQueue.concurrentPerform(iterations: parts.count) { body($0, parts[$0]) }
+            PartPool.shared.run(parts.count) { body($0, parts[$0]) }
         } else {
             for (index, part) in parts.enumerated() { body(index, part) }
         }
@@ -165,7 +165,7 @@ func parallelRanges(_ count: Int, cost: Int = 1, _ body: (Range<Int>) -> Void) {
         body(0..<count)
         return
     }
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+    PartPool.shared.run(chunks) { chunk in
         let start = count * chunk / chunks, end = count * (chunk + 1) / chunks
         if start < end { body(start..<end) }
     }

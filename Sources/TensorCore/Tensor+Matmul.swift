@@ -117,12 +117,27 @@ func useOneBLASThread() { _ = oneBLASThread }
 
 private let oneBLASThread: Void = openblas_set_num_threads(1)
 
-/// C (m, n) = op(A) op(B) on row-major matrices, as fixed blocks of C's rows, one
-/// single-threaded sgemm each: side by side when the product is large enough
+/// C (m, n) = op(A) op(B) on row-major matrices, as fixed blocks of C's rows or of its columns,
+/// one single-threaded sgemm each: side by side when the product is large enough
 /// (`Parallelism.blasMinimumWork`) and the machine not busy, else one after another. The
-/// blocks depend only on m and `Parallelism.blasThreads`, so the bits do not depend on the load.
+/// blocks depend only on m, n and `Parallelism.blasThreads`, so the bits do not depend on the load.
+///
+/// Each block packs the operand it shares with the others again, so the cut goes where that
+/// operand is the smaller: across columns (repeating op(A), m x k) when m < n, else across rows
+/// (repeating op(B), k x n). Measured in C, two threads, SkylakeX kernels, GFLOP/s by rows /
+/// by columns: 128x784x256 207 / 240, 784x128x256 244 / 196, 64x288x2304 163 / 222.
 func sgemmInParts(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                   b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    if m < n {
+        let columns = Parallelism.evenParts(n, parts: Swift.max(1, Swift.min(Parallelism.blasThreadLimit, n / 16)))
+        runBatchParts(columns, work: m * n * k, minimumWork: Parallelism.blasMinimumWork) { _, r in
+            // Columns r of op(B): B stored (k, n) starts at column r; stored (n, k), at row r.
+            let bStart = transposeB ? b + r.lowerBound * ldb : b + r.lowerBound
+            sgemmBlock(transposeA: transposeA, transposeB: transposeB, m: m, n: r.count, k: k, a: a, lda: lda,
+                       b: bStart, ldb: ldb, c: c + r.lowerBound, ldc: ldc)
+        }
+        return
+    }
     let rows = Parallelism.evenParts(m, parts: Swift.max(1, Swift.min(Parallelism.blasThreadLimit, m / 16)))
     runBatchParts(rows, work: m * n * k, minimumWork: Parallelism.blasMinimumWork) { _, r in
         // Rows r of op(A): row-major A (m, k) starts at row r; A stored (k, m) at column r.

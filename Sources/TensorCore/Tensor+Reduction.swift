@@ -208,7 +208,7 @@ func reduceValues(_ x: Tensor, _ axes: [Int], keepDims: Bool, _ operation: Strin
                     partial[chunk] = run(p + start, end - start)
                 }
                 if chunks > 1 && parallelChunks(n) > 1 {
-                    DispatchQueue.concurrentPerform(iterations: chunks) { block($0) }
+                    PartPool.shared.run(chunks) { block($0) }
                 } else {
                     for chunk in 0..<chunks { block(chunk) }
                 }
