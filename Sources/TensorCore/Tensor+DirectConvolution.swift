@@ -31,16 +31,17 @@ func convolvesDirectly(_ window: Window2D, filters: Int, backward: Bool = false)
         && window.paddingHeight < window.kernelHeight && window.paddingWidth < window.kernelWidth
     switch ConvolutionKernel.forced {
     case .direct?: return possible
-    case .columns?: return false
+    case .columns?, .winograd?: return false
     case nil: return possible && filters < (backward ? 32 : 64)
     }
 }
 
-/// The two ways `convolution2D` computes, for `benchmarks cnn conv` to time each on any shape
+/// The three ways `convolution2D` computes, for `benchmarks cnn conv` to time each on any shape
 /// and the tests to check each: `ConvolutionKernel.$forced.withValue(.columns) { ... }`.
 package enum ConvolutionKernel: Sendable {
-    case direct, columns
-    /// Every convolution in this task runs this kernel where it can (nil: chosen by shape, `convolvesDirectly`).
+    case direct, columns, winograd
+    /// Every convolution in this task runs this kernel where it can (nil: chosen by shape,
+    /// `convolvesByWinograd`, then `convolvesDirectly`).
     @TaskLocal package static var forced: ConvolutionKernel?
 }
 

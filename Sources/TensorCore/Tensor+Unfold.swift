@@ -140,9 +140,11 @@ package func fold(_ cols: Tensor, imageShape: [Int], window: Window2D) -> Tensor
 /// in (channel, row, column) order) plus `bias` (F): output (N, F, OH, OW); with `rectified`,
 /// max(0, ·) of it, computed on the way (the Conv2D-then-ReLU of a `Sequential`, fused).
 ///
-/// Two kernels, chosen by shape (`convolvesDirectly`): the direct SIMD loops, which also return
-/// the zero-padded input the backward pass reads, or chunks of unfolded columns through sgemm,
-/// which keep nothing (`saved` is `x` itself, shared; the backward unfolds again). Either way the batch is cut
+/// Three kernels, chosen by shape: Winograd's F(2x2, 3x3) for 3x3 kernels of stride 1 between
+/// enough channels (`convolvesByWinograd`, Tensor+Winograd.swift); the direct SIMD loops for few
+/// filters (`convolvesDirectly`), which also return the zero-padded input the backward pass
+/// reads; else chunks of unfolded columns through sgemm. The last two keep nothing (`saved` is
+/// `x` itself, shared; the backward transforms or unfolds it again). Either way the batch is cut
 /// into `batchParts` fixed parts (one per core), run side by side when the machine has idle
 /// cores, else one after another: the bits do not depend on the load.
 package func convolution2D(_ x: Tensor, weight: Tensor, bias: Tensor, window: Window2D, rectified: Bool = false)
@@ -152,6 +154,9 @@ package func convolution2D(_ x: Tensor, weight: Tensor, bias: Tensor, window: Wi
     if weight.rank != 2 || weight.shape[0] != rows || bias.shape != [weight.shape[1]] {
         shapeMismatch("convolution2D", x.shape, weight.shape,
                       "do not match (input vs weight, which must be (\(rows), filters), with bias (filters), got bias \(bias.shape))")
+    }
+    if convolvesByWinograd(window, channels: g.c, filters: weight.shape[1]) {
+        return (winogradConvolutionForward(x, weight: weight, bias: bias, window: window, rectified: rectified), x)
     }
     if convolvesDirectly(window, filters: weight.shape[1]) {
         let planes = convolutionInputPlanes(x, window: window)
@@ -177,6 +182,10 @@ package func convolution2DBackward(_ gradient: Tensor, input: Tensor, saved: Ten
     }
     if let rectifiedOutput, rectifiedOutput.shape != gradient.shape {
         shapeMismatch("convolution2DBackward", rectifiedOutput.shape, gradient.shape, "differ (rectified output vs gradient)")
+    }
+    if convolvesByWinograd(window, channels: g.c, filters: weight.shape[1]) {
+        return winogradConvolutionBackward(gradient, input: input, weight: weight, window: window, needsInput: needsInput,
+                                           rectifiedOutput: rectifiedOutput)
     }
     if convolvesDirectly(window, filters: weight.shape[1], backward: true) {
         let masked = rectifiedOutput.map { reluBackward(gradient, input: $0) } ?? gradient

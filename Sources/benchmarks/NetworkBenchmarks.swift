@@ -303,9 +303,10 @@ private func minorPageFaults() -> Int {
 
 
 /// `benchmarks cnn conv [CHUNK...]`: each convolution of LeNet-5, the Keras-example CNN and the
-/// notebooks' CNN, forward and backward, by the direct loops and by chunks of columns through
-/// sgemm (with each chunk size given, in values), interleaved; on one core, the least CPU time
-/// of 9 runs (comparable on a busy machine).
+/// notebooks' CNN, forward and backward, by the direct loops, by chunks of columns through
+/// sgemm (with each chunk size given, in values) and, for 3x3 kernels of stride 1, by Winograd's
+/// F(2x2, 3x3) (its chunk, in values, from `WINOGRAD_CHUNK` when set), interleaved; on one core,
+/// the least CPU time of 9 runs (comparable on a busy machine).
 func runConvolutionComparison() {
     print("# BLAS: \(BLASLibrary.current); one thread, least CPU time of 9 runs")
     Parallelism.workers = 1
@@ -319,7 +320,10 @@ func runConvolutionComparison() {
         ("bn2", [32, 16, 12, 12], 32, Window2D(size: 5)),
         ("bn2_predict1000", [1000, 16, 12, 12], 32, Window2D(size: 5)),
         ("wide", [64, 64, 14, 14], 128, Window2D(size: 3, padding: 1)),
+        ("narrow", [128, 32, 26, 26], 32, Window2D(size: 3)),
+        ("small", [128, 8, 14, 14], 16, Window2D(size: 3, padding: 1)),
     ]
+    if let values = ProcessInfo.processInfo.environment["WINOGRAD_CHUNK"].flatMap(Int.init) { winogradChunkValues = values }
     let chunks = CommandLine.arguments.dropFirst(3).compactMap { Int($0) }
     let chunkSizes = chunks.isEmpty ? [columnChunkValues] : chunks
     for (name, shape, filters, window) in shapes {
@@ -344,6 +348,9 @@ func runConvolutionComparison() {
         }
         for _ in 0..<9 {
             ConvolutionKernel.$forced.withValue(.direct) { measure("direct") }
+            if window.kernelHeight == 3 && window.kernelWidth == 3 && window.strideHeight == 1 {
+                ConvolutionKernel.$forced.withValue(.winograd) { measure("winograd") }
+            }
             for chunk in chunkSizes {
                 columnChunkValues = chunk
                 ConvolutionKernel.$forced.withValue(.columns) { measure("columns\(chunk)") }

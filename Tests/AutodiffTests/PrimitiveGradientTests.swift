@@ -225,7 +225,7 @@ import TensorCore
 
     /// The fused convolution by each kernel, with and without its ReLU, against finite differences.
     /// (The first seeds whose pre-activations all lie 0.05 or more from the ReLU's kink.)
-    @Test(arguments: windows, [ConvolutionKernel.direct, .columns])
+    @Test(arguments: windows, [ConvolutionKernel.direct, .columns, .winograd])
     func fusedConvolution(_ window: Window2D, _ kernel: ConvolutionKernel) throws {
         let rows = 2 * window.kernelHeight * window.kernelWidth
         let seed = try #require((UInt64(27)...).prefix(200).first { seed in

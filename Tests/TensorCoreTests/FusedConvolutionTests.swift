@@ -5,7 +5,7 @@ import Testing
 /// chunks of unfolded columns through sgemm (any stride), forced, and as chosen by shape,
 /// against the oracle loops.
 @Suite(.serialized) struct FusedConvolutionTests {
-    static let kernels: [ConvolutionKernel?] = [nil, .direct, .columns]
+    static let kernels: [ConvolutionKernel?] = [nil, .direct, .columns, .winograd]
 
     /// (batch, channels, filters, height, width, window): widths off and on multiples of 8,
     /// filter and channel counts on both sides of 8 and 16 (where the loops change layout),
@@ -22,6 +22,9 @@ import Testing
         (3, 2, 9, 8, 7, Window2D(kernel: (3, 2), stride: (2, 1))),
         (2, 3, 40, 6, 7, Window2D(size: 3, padding: 1)),     // direct forward, columns backward
         (2, 5, 70, 7, 6, Window2D(size: 3)),                 // columns both ways
+        // Winograd by shape: rows of tiles longer than one group of eight, padding 0 and 2.
+        (2, 16, 32, 5, 19, Window2D(size: 3, padding: 2)),
+        (2, 16, 33, 9, 21, Window2D(size: 3)),
     ]
 
     /// Weight as (C*KH*KW, F) from (F, C, KH, KW), the oracle's layout.
@@ -98,6 +101,26 @@ import Testing
         expectClose(fused.input!, plain.input!, tolerance: 1e-5)
         expectClose(fused.weight, plain.weight, tolerance: 1e-5)
         expectClose(fused.bias, plain.bias, tolerance: 1e-5)
+    }
+
+    /// Winograd's transforms run a chunk of images at a time: a batch whose parts hold several
+    /// chunks (32x32 outputs of 16 -> 48 channels: two images a chunk) gives the results of the
+    /// columns, forward and backward, to rounding.
+    @Test func winogradAcrossChunksMatchesTheColumns() {
+        let x = sample([5, 16, 34, 34], seed: 80), weight = sample([144, 48], seed: 81) * 0.3, bias = sample([48], seed: 82)
+        let window = Window2D(size: 3)
+        func run(_ kernel: ConvolutionKernel) -> [Tensor] {
+            ConvolutionKernel.$forced.withValue(kernel) {
+                let (output, kept) = convolution2D(x, weight: weight, bias: bias, window: window, rectified: true)
+                let g = sample(output.shape, seed: 83)
+                let (dx, dw, db) = convolution2DBackward(g, input: x, saved: kept, weight: weight, window: window,
+                                                         needsInput: true, rectifiedOutput: output)
+                return [output, dx!, dw, db]
+            }
+        }
+        for (winograd, columns) in zip(run(.winograd), run(.columns)) {
+            expectClose(winograd, columns, tolerance: 1e-4)
+        }
     }
 
     @Test(arguments: kernels)

@@ -1,0 +1,429 @@
+// 3x3 convolutions of stride 1 by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray,
+// "Fast Algorithms for Convolutional Neural Networks", 2016): each 2x2 block of outputs comes
+// from a 4x4 tile of the input with 16 multiplications per (channel, filter) pair instead of 36.
+//
+// In one dimension, F(2, 3) computes y = Aᵀ[(G g) ⊙ (Bᵀ d)] for a tile d of 4 inputs and a
+// filter g of 3 taps, with
+//     Bᵀ = | 1  0 -1  0 |     G = | 1    0    0  |     Aᵀ = | 1  1  1  0 |
+//          | 0  1  1  0 |         | 1/2  1/2  1/2|          | 0  1 -1 -1 |
+//          | 0 -1  1  0 |         | 1/2 -1/2  1/2|
+//          | 0  1  0 -1 |         | 0    0    1  |
+// and in two, Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A. Summed over channels, the 16 products of a tile are
+// 16 matrix products, one per position ξ of the 4x4 transform:
+//     M[ξ] (F, tiles) = U[ξ] (F, C) x V[ξ] (C, tiles),  U = G g Gᵀ, V = Bᵀ d B
+// which run through sgemm. The input gradient is the same computation on the output gradient
+// (padded by 2 - padding) with the filters turned by 180 degrees and transposed. The weight
+// gradient is F(3x3, 2x2), the transposed algorithm: for each tile, the 3x3 sum
+//     Gᵀ[(A e Aᵀ) ⊙ (Bᵀ d B)]G
+// with e the tile's 2x2 block of the output gradient; summed over tiles it is again 16 matrix
+// products, S[ξ] (F, C) = Z[ξ] (F, tiles) x V[ξ]ᵀ, Z = A e Aᵀ, now over a long inner dimension.
+//
+// Measured with `benchmarks cnn conv` against the unfolded columns (see `convolvesByWinograd`).
+// The transforms add and subtract halves, so the results differ from the direct sums by
+// rounding (about 1e-6 relative on values of order 1, well inside the tests' tolerance).
+
+/// Whether `convolution2D` and its backward pass run Winograd's F(2x2, 3x3): a 3x3 kernel of
+/// stride 1 from at least 16 channels to at least 32 filters. Chosen before the direct loops
+/// and the columns, by `benchmarks cnn conv` (one core, CPU time, 128 images):
+///
+///     3x3 stride 1          forward ms: Winograd / direct / columns   backward ms
+///     32 -> 64, 26x26               19.0 / 36.8 / 30.2               53.9 / 89.0 / 59.2
+///     32 -> 32, 26x26               11.8 / 19.6 / 21.3               30.6 / 44.3 / 40.1
+///     64 -> 128, 14x14 (64 imgs)    16.8 / 28.9 / 18.2               33.3 / 50.3 / 33.8
+///     8 -> 16, 14x14                 1.6 /  1.0 /  1.8                3.4 /  2.5 /  3.5
+///
+/// Forward and backward choose alike, so the backward reads what the forward saved.
+func convolvesByWinograd(_ window: Window2D, channels: Int, filters: Int) -> Bool {
+    let possible = window.kernelHeight == 3 && window.kernelWidth == 3 && window.strideHeight == 1 && window.strideWidth == 1
+        && window.paddingHeight <= 2 && window.paddingWidth <= 2
+    switch ConvolutionKernel.forced {
+    case .winograd?: return possible
+    case .direct?, .columns?: return false
+    case nil: return possible && channels >= 16 && filters >= 32
+    }
+}
+
+/// Values a chunk of tiles holds in its two transforms: 2 MB, so that a chunk's transforms and
+/// products stay in the core's caches (measured on the 32 -> 64 layer: 2^18-2^19 best, 2^21
+/// 15-20% slower, 2^23 twice as slow).
+nonisolated(unsafe) package var winogradChunkValues = 1 << 19
+
+/// The distance between two of the 16 planes (one per ξ) of a transform holding `values`
+/// values each. A whole number of pages apart, the 16 streams the transforms read and write at
+/// once would fall in the same few sets of the L1 cache and evict each other; one cache line
+/// more per plane spreads them.
+@inline(__always)
+private func planeStride(_ values: Int) -> Int { (values + 15) / 16 * 16 + 16 }
+
+/// The 16 transformed filters U[ξ] (outputs, inputs), U = G g Gᵀ, of a pass from `inputs` to
+/// `outputs` channels. Forward, `weight` is (inputs*9, outputs): the kernel from input i to
+/// output o, tap (ky, kx), at row (i*3+ky)*3+kx, column o. `turned`, the pass is the input
+/// gradient's: `weight` is (outputs*9, inputs), the forward's, and the kernel from (its filter)
+/// i to (its channel) o is the forward's turned by 180 degrees.
+private func transformFilters(_ weight: UnsafePointer<Float>, inputs: Int, outputs: Int, turned: Bool) -> [Float] {
+    var u = [Float](repeating: 0, count: 16 * outputs * inputs)
+    u.withUnsafeMutableBufferPointer { buffer in
+        let u = buffer.baseAddress!
+        let stride = outputs * inputs
+        for o in 0..<outputs {
+            for i in 0..<inputs {
+                var g = [[Float]](repeating: [0, 0, 0], count: 3)
+                for ky in 0..<3 {
+                    for kx in 0..<3 {
+                        g[ky][kx] = turned ? weight[((o * 3 + 2 - ky) * 3 + 2 - kx) * inputs + i]
+                                           : weight[((i * 3 + ky) * 3 + kx) * outputs + o]
+                    }
+                }
+                // G g: 4x3
+                var t = [[Float]](repeating: [0, 0, 0], count: 4)
+                for c in 0..<3 {
+                    t[0][c] = g[0][c]
+                    t[1][c] = 0.5 * (g[0][c] + g[1][c] + g[2][c])
+                    t[2][c] = 0.5 * (g[0][c] - g[1][c] + g[2][c])
+                    t[3][c] = g[2][c]
+                }
+                // (G g) Gᵀ: 4x4
+                for r in 0..<4 {
+                    let row = [t[r][0], 0.5 * (t[r][0] + t[r][1] + t[r][2]), 0.5 * (t[r][0] - t[r][1] + t[r][2]), t[r][2]]
+                    for c in 0..<4 { u[(r * 4 + c) * stride + o * inputs + i] = row[c] }
+                }
+            }
+        }
+    }
+    return u
+}
+
+/// Eight consecutive tiles at once: tile tx of a row starts at column 2tx, so for tiles
+/// t..<t+8 the columns 2tx + j (j = 0...3) are the even and odd lanes of the 16 values from
+/// column 2t and of the 16 from column 2t + 2. The rows are first copied, zero-padded, into a
+/// line buffer, so the loads never leave it and the padding needs no test per value.
+private typealias Lanes = SIMD8<Float>
+
+@inline(__always)
+private func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+@inline(__always)
+private func load8(_ p: UnsafePointer<Float>) -> Lanes {
+    UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
+}
+
+@inline(__always)
+private func store(_ value: Lanes, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: value, as: Lanes.self)
+}
+
+@inline(__always)
+private func interleave(_ a: Lanes, _ b: Lanes) -> SIMD16<Float> {
+    SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7])
+}
+
+/// Values a line buffer holds for rows of `tilesWide` tiles: whole groups of eight tiles, and
+/// the two columns and one 16-value load past the last group.
+@inline(__always)
+private func lineWidth(tilesWide: Int) -> Int { (tilesWide + 7) / 8 * 16 + 32 }
+
+/// Copies row `y` of the `h` x `w` `plane` into `line` (`width` values), shifted right by
+/// `shift` columns; zero outside the image.
+@inline(__always)
+private func copyLine(_ plane: UnsafePointer<Float>, y: Int, h: Int, w: Int, shift: Int,
+                      into line: UnsafeMutablePointer<Float>, width: Int) {
+    guard y >= 0 && y < h else {
+        line.update(repeating: 0, count: width)
+        return
+    }
+    let first = Swift.max(0, -shift), last = Swift.max(first, Swift.min(w, width - shift))
+    for i in 0..<(shift + first) { line[i] = 0 }
+    (line + shift + first).update(from: plane + y * w + first, count: last - first)
+    for i in (shift + last)..<width { line[i] = 0 }
+}
+
+/// V[ξ][c][p] = (Bᵀ d B)[ξ] for the 4x4 tiles of `images` of the NCHW `source` (channels C,
+/// height h, width w), tile (ty, tx) starting at input row 2ty - padding, column 2tx - padding
+/// (outside the image: 0). `v` holds 16 planes `planeStride(C * tiles)` apart, channel c's
+/// tiles at c * tiles in each; tile p = image * th * tw + ty * tw + tx.
+private func transformInput(_ source: UnsafePointer<Float>, images: Range<Int>, channels: Int, h: Int, w: Int,
+                            padding: (Int, Int), th: Int, tw: Int, into v: UnsafeMutablePointer<Float>) {
+    let tiles = images.count * th * tw
+    let stride = planeStride(channels * tiles)
+    let width = lineWidth(tilesWide: tw)
+    let lines = UnsafeMutablePointer<Float>.allocate(capacity: 4 * width)
+    defer { lines.deallocate() }
+    // Channel by channel, then image by image, row by row: the order the tiles lie in each
+    // plane, so the lanes a row's last group stores past its end land on tiles stored later
+    // (the last channel's, on the plane's slack), and every store can be a whole one.
+    for c in 0..<channels {
+        for (position, image) in images.enumerated() {
+            let plane = source + (image * channels + c) * h * w
+            for ty in 0..<th {
+                for r in 0..<4 {
+                    copyLine(plane, y: 2 * ty - padding.0 + r, h: h, w: w, shift: padding.1, into: lines + r * width, width: width)
+                }
+                var group = 0
+                while group < tw {
+                    // Row r of the eight tiles: its columns 0...3.
+                    @inline(__always) func row(_ r: Int) -> (Lanes, Lanes, Lanes, Lanes) {
+                        let a = load16(lines + r * width + 2 * group), b = load16(lines + r * width + 2 * group + 2)
+                        return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                    }
+                    let d0 = row(0), d1 = row(1), d2 = row(2), d3 = row(3)
+                    // Bᵀ d: rows (d0 - d2, d1 + d2, d2 - d1, d1 - d3), column by column.
+                    let t0 = (d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3)
+                    let t1 = (d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3)
+                    let t2 = (d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3)
+                    let t3 = (d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3)
+                    let out = v + c * tiles + (position * th + ty) * tw + group
+                    // (Bᵀ d) B: within each row, the same combinations of its columns.
+                    @inline(__always) func put(_ t: (Lanes, Lanes, Lanes, Lanes), _ r: Int) {
+                        store(t.0 - t.2, out + (r * 4 + 0) * stride)
+                        store(t.1 + t.2, out + (r * 4 + 1) * stride)
+                        store(t.2 - t.1, out + (r * 4 + 2) * stride)
+                        store(t.1 - t.3, out + (r * 4 + 3) * stride)
+                    }
+                    put(t0, 0); put(t1, 1); put(t2, 2); put(t3, 3)
+                    group += 8
+                }
+            }
+        }
+    }
+}
+
+/// The forward of F(2x2, 3x3) for `images`: out (N, outputs, oh, ow) of the NCHW `source`
+/// (inputs channels) with the transformed filters `u`, plus `bias` (outputs) when given, and
+/// max(0, ·) when `rectified`. `scratch` holds `winogradScratch(tiles:, inputs + outputs)` values.
+private func winogradConvolve(_ source: UnsafePointer<Float>, images: Range<Int>, inputs: Int, outputs: Int, h: Int, w: Int,
+                              padding: (Int, Int), oh: Int, ow: Int, u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                              rectified: Bool, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+    let th = (oh + 1) / 2, tw = (ow + 1) / 2
+    let tiles = images.count * th * tw
+    let vStride = planeStride(inputs * tiles), stride = planeStride(outputs * tiles)
+    let v = scratch, m = scratch + 16 * vStride
+    transformInput(source, images: images, channels: inputs, h: h, w: w, padding: padding, th: th, tw: tw, into: v)
+    for xi in 0..<16 {
+        sgemmBlock(transposeA: false, transposeB: false, m: outputs, n: tiles, k: inputs,
+                   a: u + xi * outputs * inputs, lda: inputs, b: v + xi * vStride, ldb: tiles,
+                   c: m + xi * stride, ldc: tiles)
+    }
+    for (position, image) in images.enumerated() {
+        for o in 0..<outputs {
+            let plane = out + (image * outputs + o) * oh * ow
+            let offset = Lanes(repeating: bias?[o] ?? 0)
+            for ty in 0..<th {
+                var group = 0
+                while group < tw {
+                    // Eight tiles at once: m[ξ] of tiles group..<group+8 (lanes past the row's
+                    // last tile read values of the next tiles or of the plane's slack, unused).
+                    let at = m + o * tiles + (position * th + ty) * tw + group
+                    @inline(__always) func row(_ r: Int) -> (Lanes, Lanes, Lanes, Lanes) {
+                        (load8(at + (r * 4) * stride), load8(at + (r * 4 + 1) * stride),
+                         load8(at + (r * 4 + 2) * stride), load8(at + (r * 4 + 3) * stride))
+                    }
+                    let m0 = row(0), m1 = row(1), m2 = row(2), m3 = row(3)
+                    // Aᵀ m: 2 rows; then each row times A: 2 values.
+                    let t0 = (m0.0 + m1.0 + m2.0, m0.1 + m1.1 + m2.1, m0.2 + m1.2 + m2.2, m0.3 + m1.3 + m2.3)
+                    let t1 = (m1.0 - m2.0 - m3.0, m1.1 - m2.1 - m3.1, m1.2 - m2.2 - m3.2, m1.3 - m2.3 - m3.3)
+                    var y00 = t0.0 + t0.1 + t0.2 + offset, y01 = t0.1 - t0.2 - t0.3 + offset
+                    var y10 = t1.0 + t1.1 + t1.2 + offset, y11 = t1.1 - t1.2 - t1.3 + offset
+                    if rectified {
+                        y00.replace(with: 0, where: y00 .< 0); y01.replace(with: 0, where: y01 .< 0)
+                        y10.replace(with: 0, where: y10 .< 0); y11.replace(with: 0, where: y11 .< 0)
+                    }
+                    let y = 2 * ty, x = 2 * group
+                    let top = interleave(y00, y01), bottom = interleave(y10, y11)
+                    let values = Swift.min(16, ow - x)
+                    @inline(__always) func put(_ line: SIMD16<Float>, _ to: UnsafeMutablePointer<Float>) {
+                        if values == 16 {
+                            UnsafeMutableRawPointer(to).storeBytes(of: line, as: SIMD16<Float>.self)
+                            return
+                        }
+                        var i = 0
+                        if values >= 8 {
+                            UnsafeMutableRawPointer(to).storeBytes(of: line.lowHalf, as: Lanes.self)
+                            i = 8
+                        }
+                        while i < values { to[i] = line[i]; i += 1 }
+                    }
+                    put(top, plane + y * ow + x)
+                    if y + 1 < oh { put(bottom, plane + (y + 1) * ow + x) }
+                    group += 8
+                }
+            }
+        }
+    }
+}
+
+/// The scratch values of a chunk of `tiles` tiles with `first` and `second` values per tile in its
+/// two transforms.
+private func winogradScratch(tiles: Int, _ first: Int, _ second: Int) -> Int {
+    16 * (planeStride(first * tiles) + planeStride(second * tiles))
+}
+
+/// Images per chunk for tiles of `tilesPerImage` and `values` per tile (at least one image).
+private func winogradChunk(tilesPerImage: Int, values: Int, images: Int) -> Int {
+    Swift.max(1, Swift.min(images, winogradChunkValues / Swift.max(1, 16 * values * tilesPerImage)))
+}
+
+/// `convolution2D` by F(2x2, 3x3): (N, F, OH, OW), with the bias, and max(0, ·) when `rectified`.
+func winogradConvolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor?, window: Window2D, rectified: Bool) -> Tensor {
+    let g = window.geometry(x.shape, "convolution2D")
+    let filters = weight.shape[1]
+    return winogradApply(x, channels: g.c, h: g.h, w: g.w, oh: g.oh, ow: g.ow, padding: (window.paddingHeight, window.paddingWidth),
+                         outputs: filters, filters: weight, turned: false, bias: bias, rectified: rectified)
+}
+
+/// The pass both the forward and the input gradient are: `source` (N, channels, h, w) convolved
+/// with `filters` (read as the forward's, or `turned`) into (N, outputs, oh, ow).
+private func winogradApply(_ source: Tensor, channels: Int, h: Int, w: Int, oh: Int, ow: Int, padding: (Int, Int), outputs: Int,
+                           filters: Tensor, turned: Bool, bias: Tensor?, rectified: Bool) -> Tensor {
+    let n = source.shape[0]
+    let th = (oh + 1) / 2, tw = (ow + 1) / 2
+    let u = filters.scalars.withUnsafeBufferPointer {
+        transformFilters($0.baseAddress!, inputs: channels, outputs: outputs, turned: turned)
+    }
+    let parts = batchParts(n)
+    let chunk = winogradChunk(tilesPerImage: th * tw, values: channels + outputs, images: parts.map(\.count).max() ?? 1)
+    let perPart = winogradScratch(tiles: chunk * th * tw, channels, outputs)
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: parts.count * perPart)
+    defer { scratch.deallocate() }
+    let zeros = [Float](repeating: 0, count: outputs)
+    return Tensor(shape: [n, outputs, oh, ow]) { result in
+        source.scalars.withUnsafeBufferPointer { sourceBuffer in
+        u.withUnsafeBufferPointer { uBuffer in
+        (bias?.scalars ?? zeros).withUnsafeBufferPointer { biasBuffer in
+            let (input, transformed, offsets, out) = (sourceBuffer.baseAddress!, uBuffer.baseAddress!, biasBuffer.baseAddress!, result.baseAddress!)
+            runBatchParts(parts, work: n * th * tw * 16 * channels * outputs) { part, images in
+                var first = images.lowerBound
+                while first < images.upperBound {
+                    let last = Swift.min(images.upperBound, first + chunk)
+                    winogradConvolve(input, images: first..<last, inputs: channels, outputs: outputs, h: h, w: w, padding: padding,
+                                     oh: oh, ow: ow, u: transformed, bias: offsets, rectified: rectified, out: out,
+                                     scratch: scratch + part * perPart)
+                    first = last
+                }
+            }
+        }
+        }
+        }
+    }
+}
+
+/// The gradients of a F(2x2, 3x3) convolution of `x` (N, C, H, W) by `weight` (C*9, F): for
+/// the input (when `needsInput`), the weight and the bias, given the output gradient (N, F, OH,
+/// OW), masked where `rectifiedOutput` is not positive when given. The weight and bias gradients
+/// are summed part by part, in part order.
+func winogradConvolutionBackward(_ gradient: Tensor, input x: Tensor, weight: Tensor, window: Window2D, needsInput: Bool,
+                                 rectifiedOutput: Tensor?) -> (input: Tensor?, weight: Tensor, bias: Tensor) {
+    let g = window.geometry(x.shape, "convolution2DBackward")
+    let filters = weight.shape[1], channels = g.c
+    let upstream = rectifiedOutput.map { reluBackward(gradient, input: $0) } ?? gradient
+    let padding = (window.paddingHeight, window.paddingWidth)
+    // dx: the output gradient, padded by 2 - padding, convolved with the turned filters.
+    let inputGradient = needsInput
+        ? winogradApply(upstream, channels: filters, h: g.oh, w: g.ow, oh: g.h, ow: g.w, padding: (2 - padding.0, 2 - padding.1),
+                        outputs: channels, filters: weight, turned: true, bias: nil, rectified: false)
+        : nil
+    // dW: S[ξ] (F, C) = Σ over tiles Z[ξ] (F, tiles) x V[ξ]ᵀ, then Gᵀ S G per (f, c).
+    let th = (g.oh + 1) / 2, tw = (g.ow + 1) / 2
+    let parts = batchParts(g.n)
+    let chunk = winogradChunk(tilesPerImage: th * tw, values: channels + filters, images: parts.map(\.count).max() ?? 1)
+    let perPart = winogradScratch(tiles: chunk * th * tw, channels, filters)
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: parts.count * perPart)
+    defer { scratch.deallocate() }
+    var partialSums = [Float](repeating: 0, count: parts.count * 16 * filters * channels)
+    var partialBiases = [Float](repeating: 0, count: parts.count * filters)
+    x.scalars.withUnsafeBufferPointer { xBuffer in
+    upstream.scalars.withUnsafeBufferPointer { dyBuffer in
+    partialSums.withUnsafeMutableBufferPointer { sumBuffer in
+    partialBiases.withUnsafeMutableBufferPointer { biasBuffer in
+        let (source, dy, sums, biases) = (xBuffer.baseAddress!, dyBuffer.baseAddress!, sumBuffer.baseAddress!, biasBuffer.baseAddress!)
+        runBatchParts(parts, work: g.n * th * tw * 16 * channels * filters) { part, images in
+            let s = sums + part * 16 * filters * channels
+            var first = images.lowerBound
+            while first < images.upperBound {
+                let last = Swift.min(images.upperBound, first + chunk)
+                let tiles = (last - first) * th * tw
+                let vStride = planeStride(channels * tiles), zStride = planeStride(filters * tiles)
+                let v = scratch + part * perPart, z = v + 16 * vStride
+                transformInput(source, images: first..<last, channels: channels, h: g.h, w: g.w, padding: padding, th: th, tw: tw, into: v)
+                transformGradient(dy, images: first..<last, filters: filters, oh: g.oh, ow: g.ow, th: th, tw: tw, into: z,
+                                  biases: biases + part * filters)
+                for xi in 0..<16 {
+                    sgemmBlock(transposeA: false, transposeB: true, m: filters, n: channels, k: tiles,
+                               a: z + xi * zStride, lda: tiles, b: v + xi * vStride, ldb: tiles,
+                               c: s + xi * filters * channels, ldc: channels, accumulate: first > images.lowerBound)
+                }
+                first = last
+            }
+        }
+    }
+    }
+    }
+    }
+    let sum = sumOverParts(partialSums, parts: parts.count, size: 16 * filters * channels)
+    var weightGradient = [Float](repeating: 0, count: channels * 9 * filters)
+    for f in 0..<filters {
+        for c in 0..<channels {
+            // Gᵀ S G: S is 4x4 (ξ = row * 4 + column); Gᵀ is 3x4.
+            var t = [[Float]](repeating: [0, 0, 0, 0], count: 3)   // Gᵀ S: 3x4
+            for column in 0..<4 {
+                let s0 = sum[(0 * 4 + column) * filters * channels + f * channels + c]
+                let s1 = sum[(1 * 4 + column) * filters * channels + f * channels + c]
+                let s2 = sum[(2 * 4 + column) * filters * channels + f * channels + c]
+                let s3 = sum[(3 * 4 + column) * filters * channels + f * channels + c]
+                t[0][column] = s0 + 0.5 * (s1 + s2)
+                t[1][column] = 0.5 * (s1 - s2)
+                t[2][column] = 0.5 * (s1 + s2) + s3
+            }
+            for ky in 0..<3 {
+                let r = t[ky]
+                let row = [r[0] + 0.5 * (r[1] + r[2]), 0.5 * (r[1] - r[2]), 0.5 * (r[1] + r[2]) + r[3]]
+                for kx in 0..<3 { weightGradient[((c * 3 + ky) * 3 + kx) * filters + f] = row[kx] }
+            }
+        }
+    }
+    return (inputGradient, Tensor(weightGradient, shape: [channels * 9, filters]),
+            Tensor(sumOverParts(partialBiases, parts: parts.count, size: filters), shape: [filters]))
+}
+
+/// Z[ξ][f][p] = (A e Aᵀ)[ξ] for the 2x2 blocks e of the output gradient (values past oh, ow: 0),
+/// and each filter's gradient summed into `biases`. Eight blocks at once: the even and odd
+/// lanes of 16 values of a row are the blocks' two columns.
+private func transformGradient(_ dy: UnsafePointer<Float>, images: Range<Int>, filters: Int, oh: Int, ow: Int, th: Int, tw: Int,
+                               into z: UnsafeMutablePointer<Float>, biases: UnsafeMutablePointer<Float>) {
+    let tiles = images.count * th * tw
+    let stride = planeStride(filters * tiles)
+    let width = lineWidth(tilesWide: tw)
+    let lines = UnsafeMutablePointer<Float>.allocate(capacity: 2 * width)
+    defer { lines.deallocate() }
+    // Filter by filter, then image by image: whole stores, as in `transformInput`.
+    for f in 0..<filters {
+        for (position, image) in images.enumerated() {
+            let plane = dy + (image * filters + f) * oh * ow
+            biases[f] += laneSum(plane, count: oh * ow)
+            for ty in 0..<th {
+                copyLine(plane, y: 2 * ty, h: oh, w: ow, shift: 0, into: lines, width: width)
+                copyLine(plane, y: 2 * ty + 1, h: oh, w: ow, shift: 0, into: lines + width, width: width)
+                var group = 0
+                while group < tw {
+                    let upper = load16(lines + 2 * group), lower = load16(lines + width + 2 * group)
+                    let e00 = upper.evenHalf, e01 = upper.oddHalf, e10 = lower.evenHalf, e11 = lower.oddHalf
+                    // A = (Aᵀ)ᵀ is 4x2: rows (1, 0), (1, 1), (1, -1), (0, -1). A e: column 0 of e
+                    // gives a, column 1 gives b; then (A e) Aᵀ: each row (a_r, b_r) becomes
+                    // (a_r, a_r + b_r, a_r - b_r, -b_r).
+                    let a = (e00, e00 + e10, e00 - e10, -e10)
+                    let b = (e01, e01 + e11, e01 - e11, -e11)
+                    let out = z + f * tiles + (position * th + ty) * tw + group
+                    @inline(__always) func put(_ a: Lanes, _ b: Lanes, _ r: Int) {
+                        store(a, out + (r * 4 + 0) * stride)
+                        store(a + b, out + (r * 4 + 1) * stride)
+                        store(a - b, out + (r * 4 + 2) * stride)
+                        store(-b, out + (r * 4 + 3) * stride)
+                    }
+                    put(a.0, b.0, 0); put(a.1, b.1, 1); put(a.2, b.2, 2); put(a.3, b.3, 3)
+                    group += 8
+                }
+            }
+        }
+    }
+}
