@@ -152,29 +152,44 @@ private func maxPool2x2(_ p: UnsafeBufferPointer<Float>, _ out: UnsafeMutableBuf
 public func maxPool2D(_ x: Tensor, window: Window2D) -> Tensor { maxPool2DWithIndices(x, window: window).output }
 
 /// Gradient of max pooling: each output gradient goes to the input position that was the maximum.
+/// Plane by plane (image and channel), side by side: each part clears its planes of the result
+/// just before it adds their gradients in, so the clearing is not a pass of its own over memory
+/// and no two parts write the same plane. A maximum's index lies in its own plane (the forward
+/// never takes one from another); an index that does not is an error, as one outside the input.
 package func maxPool2DBackward(_ gradient: Tensor, indices: [Int32], inputShape: [Int]) -> Tensor {
     if gradient.count != indices.count {
         shapeMismatch("maxPool2DBackward", gradient.shape, inputShape, "do not match \(indices.count) indices")
     }
-    var result = Tensor.zeros(inputShape)
-    let inputCount = result.count
-    gradient.scalars.withUnsafeBufferPointer { g in
-        result.scalars.withUnsafeMutableBufferPointer { out in
-            for i in 0..<indices.count {
-                // The indices are public input: one compare each (a scatter's bounds test) keeps a
-                // wrong one from writing outside the result.
-                let index = Int(indices[i])
-                if UInt(bitPattern: index) >= UInt(inputCount) { maxPoolIndexOutOfRange(index, at: i, inputShape) }
-                out[index] += g[i]
+    let inputCount = inputShape.reduce(1, *)
+    let planes = inputShape.count == 4 ? inputShape[0] * inputShape[1] : 1
+    let planeSize = planes > 0 ? inputCount / planes : 0
+    let outputsPerPlane = planes > 0 ? indices.count / planes : 0
+    if planes == 0 || outputsPerPlane * planes != indices.count {
+        shapeMismatch("maxPool2DBackward", gradient.shape, inputShape, "do not match (not a whole number of outputs per plane)")
+    }
+    return Tensor(shape: inputShape) { out in
+        gradient.scalars.withUnsafeBufferPointer { g in
+        indices.withUnsafeBufferPointer { index in
+            let (out, g, index) = (out.baseAddress!, g.baseAddress!, index.baseAddress!)
+            parallelRanges(planes, cost: planeSize + outputsPerPlane) { range in
+                let first = range.lowerBound * planeSize, end = range.upperBound * planeSize
+                (out + first).update(repeating: 0, count: end - first)
+                for i in (range.lowerBound * outputsPerPlane)..<(range.upperBound * outputsPerPlane) {
+                    // The indices are public input: one compare each (a scatter's bounds test) keeps a
+                    // wrong one from writing outside the part's planes.
+                    let target = Int(index[i])
+                    if target < first || target >= end { maxPoolIndexOutOfRange(target, at: i, inputShape) }
+                    out[target] += g[i]
+                }
             }
         }
+        }
     }
-    return result
 }
 
 @inline(never)
 private func maxPoolIndexOutOfRange(_ index: Int, at position: Int, _ inputShape: [Int]) -> Never {
-    engineFailure("maxPool2DBackward: index \(index) (position \(position)) is outside the input of shape \(inputShape)")
+    engineFailure("maxPool2DBackward: index \(index) (position \(position)) is outside its plane of the input of shape \(inputShape)")
 }
 
 /// Average pooling of NCHW `x`: each output is the mean of its window, padding counted as zeros

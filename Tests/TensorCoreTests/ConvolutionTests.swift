@@ -91,6 +91,19 @@ func convolutionOracle(_ x: Tensor, _ w: Tensor, _ window: Window2D) -> Tensor {
         #expect(zip(gradient.scalars, x.scalars).allSatisfy { $0.0 == 0 || y.scalars.contains($0.1) })
     }
 
+    /// The backward runs plane by plane in parts: over many planes (several parts) and
+    /// overlapping windows (where one input takes several outputs' gradients), the same result as
+    /// adding each output's gradient at its maximum one after another.
+    @Test(arguments: [Window2D(size: 2, stride: 2), Window2D(size: 3, stride: 2, padding: 1), Window2D(size: 3)])
+    func maxPoolBackwardAddsEachGradientAtItsMaximum(_ window: Window2D) {
+        let x = sample([8, 16, 13, 12], seed: 56)
+        let (y, indices) = maxPool2DWithIndices(x, window: window)
+        let g = sample(y.shape, seed: 57)
+        var expected = [Float](repeating: 0, count: x.count)
+        for (i, index) in indices.enumerated() { expected[Int(index)] += g.scalars[i] }
+        #expect(maxPool2DBackward(g, indices: indices, inputShape: x.shape).scalars == expected)
+    }
+
     @Test func avgPoolIsConvolutionWithUniformKernelAndItsBackwardIsTheAdjoint() {
         let window = Window2D(size: 3, stride: 2, padding: 1)
         let x = sample([2, 3, 7, 6], seed: 55)
