@@ -66,6 +66,19 @@ import Testing
         }
     }
 
+    /// A comment would swallow what the generator writes after the expression (`/*` the rest of
+    /// the program): refused at its line.
+    @Test func aCommentIsRefused() throws {
+        for source in ["x /* open", "x // note", "x /* closed */"] {
+            let notebook = try NotebookParser.parse("```swift\nlet x = 1\n```\n\nHere: `{swift} \(source)`.\n", path: "comment.md")
+            #expect {
+                try ExecutionPlan(notebook: notebook)
+            } throws: { error in
+                (error as? NotebookError)?.diagnostics.first?.message.contains("(it holds a comment)") == true
+            }
+        }
+    }
+
     @Test func theGeneratorEvaluatesThemAtTheEndOfTheirCellBeforeItEnds() throws {
         let notebook = try NotebookParser.parse("""
             Count: `{swift} count`.

@@ -163,8 +163,8 @@ private final class JUnitParser: NSObject, XMLParserDelegate {
         let first = try #require(results[0]), second = try #require(results[1])
         #expect(first.status == 1 && second.status == 1)
         func outcomes(_ result: CommandResult) -> [String] {
-            result.stdout.split(separator: "\n").map { line in
-                // "PASS path (1.2 s)..." -> "PASS path": times differ between runs.
+            // "PASS path (1.2 s)..." -> "PASS path", and no total time: times differ between runs.
+            result.stdout.split(separator: "\n").filter { !$0.hasPrefix("runs: ") }.map { line in
                 line.split(separator: " ").prefix(2).joined(separator: " ")
             }.sorted()
         }

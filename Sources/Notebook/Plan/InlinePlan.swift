@@ -34,9 +34,14 @@ struct InlinePlan {
             }
             let tree = Parser.parse(source: expression.source)
             let items = Array(tree.statements)
-            guard !tree.hasError, items.count == 1, case .expr = items[0].item else {
+            // A comment would hide the call's end that the generator writes after the expression.
+            let hasComment = tree.tokens(viewMode: .all).contains { token in
+                (token.leadingTrivia + token.trailingTrivia).contains { $0.isComment }
+            }
+            guard !tree.hasError, !hasComment, items.count == 1, case .expr = items[0].item else {
                 problems.append(Diagnostic(file: notebook.path, line: expression.line, column: expression.column, severity: .error,
-                                           message: "the inline expression '\(expression.source)' is not one Swift expression",
+                                           message: "the inline expression '\(expression.source)' is not one Swift expression"
+                                               + (hasComment ? " (it holds a comment)" : ""),
                                            hint: "write an expression whose value the prose shows, such as `{swift} answer` or "
                                                + "`{swift} String(format: \"%.1f\", accuracy * 100)`",
                                            excerpt: expression.lineText))
