@@ -47,6 +47,9 @@ public enum DisplayItem: Codable, Sendable, Equatable {
     case table(headers: [String], rows: [[String]])
     /// Trusted HTML (from engine types, never from printed output).
     case html(String)
+    /// The value of an inline expression of the prose (`` `{swift} expression` ``), the
+    /// notebook's `index`-th, as text: shown in the prose, not under the cell.
+    case inline(index: Int, expression: String, value: String)
 }
 
 /// One piece of a cell's output, in the order it happened.

@@ -220,7 +220,7 @@ enum CompilerDiagnostics {
         for cell in notebook.cells {
             if let text = cell.sourceLine(atMarkdownLine: line) { return text }
         }
-        return nil
+        return notebook.inlineExpressions.first { $0.line == line }?.lineText
     }
 
     private static func caretExcerpt(_ line: String, column: Int?) -> String {

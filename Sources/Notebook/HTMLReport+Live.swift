@@ -43,13 +43,16 @@ extension HTMLReport {
     public static func compileErrorResults(_ diagnostics: [Diagnostic], notebook: Notebook) -> [CellResult] {
         var results: [Int: CellResult] = [:]
         for diagnostic in diagnostics where diagnostic.severity == .error {
+            // An error in an inline expression of the prose goes to the cell before it.
+            let inline = diagnostic.line.flatMap { line in notebook.inlineExpressions.first { $0.line == line } }
             let cell = diagnostic.line.flatMap { line in notebook.cells.first { $0.sourceLine(atMarkdownLine: line) != nil } }
+                ?? inline.flatMap { expression in notebook.cells.first { $0.index == expression.cellIndex ?? 0 } }
                 ?? notebook.cells.first
             guard let cell, results[cell.index] == nil else { continue }
             var message = diagnostic.message
             if let hint = diagnostic.hint { message += " (\(hint))" }
             let error = CellError(kind: .compile, message: message, line: diagnostic.line,
-                                  sourceLine: diagnostic.line.flatMap { cell.sourceLine(atMarkdownLine: $0) },
+                                  sourceLine: diagnostic.line.flatMap { cell.sourceLine(atMarkdownLine: $0) } ?? inline?.lineText,
                                   details: diagnostics.count > 1 ? diagnostics.map(\.description).joined(separator: "\n") : nil)
             results[cell.index] = CellResult(cellIndex: cell.index, status: .failed, error: error)
         }
@@ -95,6 +98,17 @@ extension HTMLReport {
             section.insert(contentsOf: Self.renderTraining(updates, running: state == .running), at: end.lowerBound)
         }
         return section
+    }
+
+    /// What stands for each inline expression of the prose evaluated in cell `index` (its value,
+    /// or why there is none yet), by the expression's index: a live page replaces them when the
+    /// cell changes.
+    public func renderLiveInlineValues(ofCell index: Int) -> [(index: Int, html: String)] {
+        let firstEvaluated = notebook.cells.first { $0.options.eval }?.index ?? 0
+        let expressions = notebook.inlineExpressions.filter { ($0.cellIndex ?? firstEvaluated) == index }
+        guard !expressions.isEmpty else { return [] }
+        let values = InlineValues(notebook: notebook, results: results, states: live?.states)
+        return expressions.map { ($0.index, values.element($0.index)) }
     }
 
     public func renderLiveStatus() -> String {
@@ -169,7 +183,7 @@ extension HTMLReport {
     """
 
     /// Connects to the server's WebSocket and applies each update: a whole new page content, a
-    /// cell's section, the status line. Math in new content is rendered by KaTeX, when the page has it.
+    /// cell's section, an inline value of the prose, the status line. Math in new content is rendered by KaTeX, when the page has it.
     static let liveScript = """
     (function () {
       function renderMath(root) {
@@ -194,6 +208,12 @@ extension HTMLReport {
           box.innerHTML = message.html;
           var section = box.firstElementChild;
           if (section) { cell.replaceWith(section); renderMath(section); }
+        } else if (message.type === 'inline') {
+          var value = document.querySelector('span.inline-value[data-inline="' + Number(message.index) + '"]');
+          if (!value) return;
+          var span = document.createElement('span');
+          span.innerHTML = message.html;
+          if (span.firstElementChild) value.replaceWith(span.firstElementChild);
         } else if (message.type === 'status') {
           status.innerHTML = message.html;
         }

@@ -91,11 +91,12 @@ public struct HTMLReport {
         var files: [(path: String, data: Data)] = []
         var headings = HeadingIDs()
         var body = ""
+        let inlineValues = InlineValues(notebook: notebook, results: results, states: live?.states)
         for block in notebook.blocks {
             try checkpoint()
             switch block {
             case .prose(let html):
-                body += try headings.add(to: html, checkpoint: checkpoint)
+                body += try headings.add(to: inlineValues.fill(html), checkpoint: checkpoint)
             case .cell(let cell):
                 let result = results.first { $0.cellIndex == cell.index }
                 body += live != nil ? (renderLiveCell(cell.index) ?? "") : renderCell(cell, result: result, files: &files)
@@ -266,7 +267,7 @@ public struct HTMLReport {
         if cell.options.echo {
             html += "<pre class=\"code\"><code class=\"language-swift\">\(SwiftHighlighter.html(cell.displaySource))</code></pre>\n"
         }
-        if let result, cell.options.output, !result.outputs.isEmpty {
+        if let result, cell.options.output, result.outputs.contains(where: { !$0.isInlineValue }) {
             html += "<div class=\"outputs\">\n"
             var figureNumber = 0
             var streamNumber = 0
@@ -369,6 +370,9 @@ public struct HTMLReport {
         case .html(let html):
             // Markup a cell made (`display(DisplayItem.html(...))`): the prose's allow-list applies.
             return "<div class=\"display-html\">\(HTMLSanitizer().sanitize(html))</div>\n"
+        case .inline:
+            // Shown in the prose (`InlineValues`).
+            return ""
         }
     }
 
@@ -460,6 +464,7 @@ public struct HTMLReport {
     .error .lineno{color:var(--muted);user-select:none}
     .k{color:#cf222e}.s{color:#0a3069}.n{color:#0550ae}.t{color:#8250df}.c{color:#6e7781;font-style:italic}.a{color:#953800}
     .math.display{display:block;overflow-x:auto;margin:12px 0}
+    .inline-value.missing{color:var(--bad)}.inline-value.missing em{font-size:.85em}.inline-value.stale{opacity:.45}
     """
 }
 

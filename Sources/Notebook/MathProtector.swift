@@ -6,13 +6,14 @@ import Foundation
 /// Markdown: derived from the text's SHA-256 and checked absent, so the author cannot write a
 /// mark, not even through an entity (`&#78;...`), which cmark decodes before nbrun reads the HTML.
 ///
-/// A mark is the prefix, a kind letter, and for math and cells the index and `z`:
+/// A mark is the prefix, a kind letter, and for math, cells and inline expressions the index and `z`:
 /// `PREFIXm12z`, `PREFIXc0z`, `PREFIXp`. Letters and digits only, so cmark leaves it whole.
 struct Placeholder {
     enum Kind: UInt8 {
         case math = 0x6D  // m
         case cell = 0x63  // c
         case padding = 0x70  // p
+        case inline = 0x69  // i: an inline expression (`{swift} x`)
     }
 
     let prefix: [UInt8]
@@ -184,7 +185,7 @@ struct MathProtector {
     }
 
     /// Copies `bytes` to `output` with each math placeholder written by `writeMath` and the
-    /// padding lines removed. Cell placeholders are left for the parser.
+    /// padding lines removed. Cell and inline-expression placeholders are left for the parser.
     private func appendReplacingPlaceholders(_ bytes: UnsafeBufferPointer<UInt8>, to output: ByteWriter,
                                              writeMath: (Span, ByteWriter) -> Void,
                                              checkpoint: () throws -> Void) rethrows {

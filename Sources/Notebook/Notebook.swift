@@ -15,6 +15,9 @@ public struct Notebook: Sendable {
     public var blocks: [Block]
     /// True when the prose holds `$...$` or `$$...$$`: the report then inlines KaTeX.
     public var hasMath: Bool
+    /// The prose's inline expressions (`` `{swift} x` ``), in document order; each stands in the
+    /// prose HTML as its `InlineExpression.element`.
+    public var inlineExpressions: [InlineExpression] = []
 
     public init(path: String, title: String? = nil, metadata: [String: String] = [:],
                 parameters: [Parameter] = [], blocks: [Block], hasMath: Bool = false) {

@@ -8,7 +8,8 @@ internal import CMark
 /// cells; fenced blocks in other languages and indented code stay prose, shown and not run.
 /// Each cell is replaced in the tree by a placeholder paragraph, the tree is rendered to
 /// HTML once (so reference links work across cells), the HTML passes `HTMLSanitizer`'s
-/// allow-list, and it is cut at the placeholders into the prose blocks between cells.
+/// allow-list, and it is cut at the placeholders into the prose blocks between cells. Inline
+/// code that starts with `{swift}` is an inline expression (`InlineExpressionFinder`).
 /// Time and memory grow in proportion to the text; `checkpoint` is called often enough
 /// (at least every few milliseconds of work) to stop a 3 MB parse on Ctrl-C at once.
 public enum NotebookParser {
@@ -104,6 +105,9 @@ public enum NotebookParser {
                                 hint: "a notebook is Markdown with fenced code blocks that start with ```swift")
         }
         try checkUniqueLabels(cells, path: path)
+        let inline = try InlineExpressionFinder(document: document, cellNodes: cellNodes, markdown: markdown,
+                                                placeholder: math.placeholder, path: path)
+        try checkpoint()
 
         for (index, node) in cellNodes.enumerated() {
             let paragraph = cmark_node_new(CMARK_NODE_PARAGRAPH)
@@ -116,14 +120,16 @@ public enum NotebookParser {
         let rendered = try whileChecking(checkpoint) { tree.renderHTML() }
         // Math marks inside attributes (a link's address) become their TeX again while the HTML is
         // filtered; those left are in text, where they become math spans for KaTeX.
-        let sanitizer = HTMLSanitizer(rewriteLiteral: { math.restoreLiteral($0) })
-        let html = try math.restore(try sanitizer.sanitize(rendered, checkpoint: checkpoint), checkpoint: checkpoint)
+        let sanitizer = HTMLSanitizer(rewriteLiteral: { inline.restoreLiteral(math.restoreLiteral($0)) })
+        let html = inline.insertElements(try math.restore(try sanitizer.sanitize(rendered, checkpoint: checkpoint), checkpoint: checkpoint))
         try checkpoint()
 
         let blocks = try splitAtCells(html, cells: cells, placeholder: math.placeholder, path: path)
-        return Notebook(path: path, title: frontMatter.title ?? headingTitle.map { math.restoreLiteral($0) },
-                        metadata: frontMatter.metadata, parameters: frontMatter.parameters, blocks: blocks,
-                        hasMath: !math.spans.isEmpty)
+        var notebook = Notebook(path: path, title: frontMatter.title ?? headingTitle.map { math.restoreLiteral($0) },
+                                metadata: frontMatter.metadata, parameters: frontMatter.parameters, blocks: blocks,
+                                hasMath: !math.spans.isEmpty)
+        notebook.inlineExpressions = inline.expressions
+        return notebook
     }
 
     /// Runs `work` (cmark, in C: a few tenths of a second for a 3 MB notebook, where Ctrl-C

@@ -13,7 +13,8 @@ import Foundation
 /// put); the last expression of a cell is wrapped in `_nbDisplayLast(...)`, whose `Void`
 /// overload displays nothing; an `error: true` cell is wrapped in `do { } catch { }` (so its
 /// declarations are local to it). Parameters are read from the plan at run time, so the
-/// binary does not depend on their values.
+/// binary does not depend on their values. The prose's inline expressions (`{swift} x`) are
+/// evaluated at the end of the cell before them, before its ending (`InlinePlan`).
 ///
 /// The cell cache's parts, when a cell is cached: the values each cell binds are handed to the
 /// kernel once bound (`NotebookSession.register`), and a cached cell's statements go in a
@@ -78,6 +79,14 @@ public enum ProgramGenerator {
                 writer.add("Figure.defaultWidth = \(cell.options.figWidth.map(String.init) ?? "_nbFigureSize.width")")
                 writer.add("Figure.defaultHeight = \(cell.options.figHeight.map(String.init) ?? "_nbFigureSize.height")")
             }
+            // The prose's inline expressions written before every cell, at the start of the first.
+            if position == 0, !plan.inline.beforeCells.isEmpty {
+                let inline = plan.inline.code(plan.inline.beforeCells, ending: nil, path: path)
+                writer.add(inline.text)
+                shifts += inline.shifts
+            }
+            // Those after the cell, at its end: the cell's ending goes after them (see `InlinePlan`).
+            let inlineAfter = plan.inline.byCell[cell.index] ?? []
             var ending = "\(cell.index)._nbEndCell()"
             if plan.cells.indices.contains(position + 1), explicitBegins[position + 1] == nil {
                 ending = "\(cell.index)._nbNextCell(\(plan.cells[position + 1].cell.index))"
@@ -100,10 +109,10 @@ public enum ProgramGenerator {
                 writer.add(code.text)
             } else {
                 // Its statements in `do { }` runs, the ending inside the last: see `StatementGroups`.
-                let groups = StatementGroups(text: code.text, cell: cell, shifts: code.shifts, ending: ending)
+                let groups = StatementGroups(text: code.text, cell: cell, shifts: code.shifts, ending: inlineAfter.isEmpty ? ending : "")
                 writer.add(groups.text)
                 shifts += groups.shifts
-                endingWritten = groups.holdsEnding
+                endingWritten = groups.holdsEnding && inlineAfter.isEmpty
             }
             writer.add("#sourceLocation()")
             if cached {
@@ -137,7 +146,13 @@ public enum ProgramGenerator {
                 }
             }
             if cell.options.error { writer.add("} catch { NotebookSession.caught(error) }") }
-            if !endingWritten { writer.add(ending) }
+            if !inlineAfter.isEmpty {
+                let inline = plan.inline.code(inlineAfter, ending: ending, path: path)
+                writer.add(inline.text)
+                shifts += inline.shifts
+            } else if !endingWritten {
+                writer.add(ending)
+            }
             shifts += code.shifts
         }
         writer.add("NotebookSession.finish()")

@@ -265,7 +265,11 @@ public struct ProgramRunner {
     func collect(_ cell: Cell, log: EventLog, failure: (kind: CellError.Kind, message: String)?) -> CellResult {
         let record = log[cell.index]
         if failure == nil, let restored = record.restored {
-            var result = CellResult(cellIndex: cell.index, status: .passed, outputs: restored.outputs,
+            // The entry holds what the cell printed and showed; the inline values shown in the prose
+            // were computed in this run, from the restored state (see `InlinePlan`).
+            let displays = record.displays.map { CellOutput.display($0.item) }
+            let outputs = displays.prefix(record.displaysBeforeRestore) + restored.outputs + displays.dropFirst(record.displaysBeforeRestore)
+            var result = CellResult(cellIndex: cell.index, status: .passed, outputs: Array(outputs),
                                     seconds: (record.ended ?? Date()).timeIntervalSince(record.began ?? Date()))
             result.cached = true
             result.cacheKey = restored.key
@@ -467,6 +471,9 @@ struct CellRecord {
     var caught: (type: String, message: String)?
     /// Set when the cell was restored from the cache.
     var restored: (key: String, outputs: [CellOutput], stored: Date, seconds: Double)?
+    /// How many of `displays` came before the restore: the prose's inline values (`{swift} x`)
+    /// evaluated before and after the cell's restored outputs.
+    var displaysBeforeRestore = 0
     /// The key of the entry the program stored for the cell.
     var stored: String?
     /// The content of every value bound after the cell (`EnvironmentKey.stateTrace`).
@@ -512,6 +519,7 @@ struct EventLog {
             self[cell].caught = (type, message)
         case .restored(let cell, let key, let outputs, let stored, let seconds):
             self[cell].restored = (key, outputs, stored, seconds)
+            self[cell].displaysBeforeRestore = self[cell].displays.count
         case .stored(let cell, let key):
             self[cell].stored = key
         case .state(let cell, let values):

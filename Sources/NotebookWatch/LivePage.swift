@@ -168,6 +168,8 @@ final class LivePage: @unchecked Sendable {
         let changed = dirty.sorted()
         dirty = []
         var messages = changed.compactMap { index in report.renderLiveCell(index).map { LiveMessage.cell(id: "cell-\(index + 1)", html: $0) } }
+        // The prose's inline values computed in those cells (or waiting for them).
+        messages += changed.flatMap { report.renderLiveInlineValues(ofCell: $0).map { LiveMessage.inline(index: $0.index, html: $0.html) } }
         if !changed.isEmpty { messages.append(.status(report.renderLiveStatus())) }
         return messages
     }
@@ -194,6 +196,8 @@ enum LiveMessage: Equatable {
     case cell(id: String, html: String)
     /// Replace the status line.
     case status(String)
+    /// Replace what stands for an inline expression of the prose (its value).
+    case inline(index: Int, html: String)
 
     var json: String {
         let object: [String: String]
@@ -201,6 +205,7 @@ enum LiveMessage: Equatable {
         case .page(let html): object = ["type": "page", "html": html]
         case .cell(let id, let html): object = ["type": "cell", "id": id, "html": html]
         case .status(let html): object = ["type": "status", "html": html]
+        case .inline(let index, let html): object = ["type": "inline", "index": String(index), "html": html]
         }
         let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)

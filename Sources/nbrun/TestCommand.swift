@@ -5,7 +5,9 @@ import Notebook
 /// `nbrun test [PATHS...] [-j N] [--junit FILE] [--timeout S] [-p name=value]... [-o DIR]`
 ///
 /// Each notebook is a test and its cells are the steps. One line per notebook (PASS/FAIL,
-/// time, the first failure), then `N passed, N failed` alone on a line. Exit status: 0 when
+/// time, the first failure), then the runs' total time (with `--rerun`, of the first runs,
+/// which run cached cells too: the notebooks' first-run time), then `N passed, N failed` alone
+/// on a line. Exit status: 0 when
 /// all passed, 1 when any failed, 2 for bad usage, 3 when the only failures were the machine's
 /// (`EnvironmentError`: a full disk, a report or JUnit file that cannot be written).
 struct TestCommand: ParsableCommand {
@@ -101,6 +103,10 @@ struct TestCommand: ParsableCommand {
         }
         let failed = summaries.filter { !$0.passed }
         let interrupted = summaries.contains { $0.exitCode == ExitStatus.interrupted }
+        // With --rerun each notebook's first run runs its cached cells too: a first run's time.
+        let total = summaries.reduce(0) { $0 + $1.seconds }
+        print(String(format: rerun ? "first runs: %.1f s in all (cached cells run), then %.1f s restoring" : "runs: %.1f s in all",
+                     total, summaries.reduce(0) { $0 + ($1.rerunSeconds ?? 0) }))
         print("\(summaries.count - failed.count) passed, \(failed.count) failed\(interrupted ? ", interrupted" : "")")
         if let junitError { FileHandle.standardError.write(Data((junitError.description + "\n").utf8)) }
         if interrupted { throw ExitCode(ExitStatus.interrupted) }

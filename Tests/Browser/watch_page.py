@@ -10,7 +10,8 @@ and then edits the notebook file as a user would:
    outputs, greyed as stale, and the status line says the notebook did not compile;
 3. the error fixed: the page is current again, nothing stale.
 
-A heading named like a cell (`## Cell 1`) stays a heading while cell 1 updates. Hostile pages
+A heading named like a cell (`## Cell 1`) stays a heading while cell 1 updates. Inline values
+in the prose (`{swift} total`) show in place, greyed while their cell is stale. Hostile pages
 read nothing: one served from another loopback address (127.0.0.2) and one from another port
 of 127.0.0.1 (the same site, so the browser sends the page's cookie) open the page's WebSocket,
 fetch the page and load it with a 64 KB URL; a name resolved to 127.0.0.1 (as DNS rebinding
@@ -60,9 +61,16 @@ def notebook(last_line, training_epochs=2, broken=False):
         "let total = (1...10).reduce(0, +)\nprint(total)",
         ("let broken = 1 +\n" if broken else "") + f"print(\"{last_line}\")",
     ]
+    # Inline values in the prose after the training cell and after the sum.
+    after = {2: "\n\nIt trained `{swift} history.loss.count` epochs.", 8: "\n\nThe sum is `{swift} total`."}
     # A heading named like the first cell: its id must not be the cell's.
     return ("---\ntitle: Live page check\n---\n\n## Cell 1\n\n"
-            + "\n\n".join(f"Cell {i + 1}.\n\n```swift\n{c}\n```" for i, c in enumerate(cells)) + "\n")
+            + "\n\n".join(f"Cell {i + 1}.\n\n```swift\n{c}\n```{after.get(i, '')}" for i, c in enumerate(cells)) + "\n")
+
+
+def prose(text):
+    """Whether the page's prose (inline values in place) reads `text`."""
+    return f"return document.querySelector('main').textContent.includes({text!r})"
 
 
 def write(path, text):
@@ -215,6 +223,8 @@ def main():
         driver.get(url)
         wait(driver, "return document.querySelector('.live-dot.passed') !== null", "the first run to pass", timeout=180)
         wait(driver, f"return {output(10)}.textContent.includes('first version')", "the first output")
+        wait(driver, prose("The sum is 55."), "the inline value of the sum")
+        wait(driver, prose("It trained 2 epochs."), "the inline value after the training cell")
         assert "token=" in url and driver.current_url.rstrip("/") == url.split("?")[0].rstrip("/"), \
             f"the token URL did not redirect to the plain one: {driver.current_url}"
         driver.execute_script("window.nbrunMarker = 'kept';")
@@ -245,6 +255,8 @@ def main():
         assert "live.md:" in driver.execute_script(f"return {cell(10)}.textContent"), "the error names no .md line"
         stale = driver.execute_script("return document.querySelectorAll('section.live-stale').length")
         assert stale == 9, f"{stale} stale cells, expected 9"
+        assert driver.execute_script("return document.querySelectorAll('span.inline-value.stale').length") == 2, \
+            "the inline values of stale cells are not marked stale"
         assert "trained" in driver.execute_script(f"return {output(3)}.textContent"), "the other cells' outputs went away"
         assert driver.execute_script("return window.nbrunMarker") == "kept", "the page reloaded"
         if args.screenshots:
@@ -268,6 +280,7 @@ def main():
         if args.screenshots:
             driver.save_screenshot(os.path.join(args.screenshots, "watch-training.png"))
         wait(driver, "return document.querySelector('.live-dot.passed') !== null", "the training run to pass", timeout=300)
+        wait(driver, prose("It trained 40 epochs."), "the inline value of the longer training")
 
         if args.bench:
             write(path, notebook("bench 0"))

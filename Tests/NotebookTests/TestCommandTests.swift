@@ -141,6 +141,10 @@ private final class JUnitParser: NSObject, XMLParserDelegate {
         let passing = try nbrun(["test", folder, "-o", folder + "/output"])
         #expect(passing.status == 0)
         #expect(passing.stdout.split(separator: "\n").last == "1 passed, 0 failed")
+        #expect(passing.stdout.split(separator: "\n").dropLast().last?.hasPrefix("runs: ") == true, "\(passing.stdout)")
+        #expect(passing.stdout.contains(" s in all"))
+        let twice = try nbrun(["test", "--rerun", folder, "-o", folder + "/output"])
+        #expect(twice.stdout.contains("first runs: ") && twice.stdout.contains(" s in all (cached cells run), then "), "\(twice.stdout)")
         let unknown = try nbrun(["test", folder, "-p", "nope=1", "-o", folder + "/output"])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("nope"))
@@ -159,8 +163,8 @@ private final class JUnitParser: NSObject, XMLParserDelegate {
         let first = try #require(results[0]), second = try #require(results[1])
         #expect(first.status == 1 && second.status == 1)
         func outcomes(_ result: CommandResult) -> [String] {
-            result.stdout.split(separator: "\n").map { line in
-                // "PASS path (1.2 s)..." -> "PASS path": times differ between runs.
+            // "PASS path (1.2 s)..." -> "PASS path", and no total time: times differ between runs.
+            result.stdout.split(separator: "\n").filter { !$0.hasPrefix("runs: ") }.map { line in
                 line.split(separator: " ").prefix(2).joined(separator: " ")
             }.sorted()
         }

@@ -74,6 +74,24 @@ import Testing
         #expect(html.contains("<h2 id=\"cell-1-2\">Cell 1</h2>"))
     }
 
+    /// An inline value of the prose waits while its cell runs and appears in place when it comes.
+    @Test func inlineValuesAppearInPlace() throws {
+        let page = LivePage(name: "live")
+        page.runStarted(try NotebookParser.parse("```swift\nlet answer = 6 * 7\n```\n\nThe answer is `{swift} answer`.\n", path: "live.md"))
+        _ = page.takeChanges()
+        page.cellStarted(0)
+        func inline(_ messages: [LiveMessage]) -> String? {
+            for case .inline(0, let html) in messages { return html }
+            return nil
+        }
+        #expect(inline(page.takeChanges())?.contains("<em>(waiting)</em>") == true)
+        page.event(.display(cell: 0, item: .inline(index: 0, expression: "answer", value: "42"), stdoutOffset: 0, stderrOffset: 0))
+        #expect(inline(page.takeChanges()) == #"<span class="inline-value" data-inline="0">42</span>"#)
+        page.cellEnded(CellResult(cellIndex: 0, status: .passed, outputs: [.display(.inline(index: 0, expression: "answer", value: "42"))]))
+        _ = page.takeChanges()
+        #expect(page.page().contains(#"The answer is <span class="inline-value" data-inline="0">42</span>."#))
+    }
+
     /// After a compile error the header gives the failed attempt's date and time, not the
     /// previous run's; while a run goes on, it says so instead of a time.
     @Test func theHeaderNeverShowsAnEarlierRunsTime() throws {

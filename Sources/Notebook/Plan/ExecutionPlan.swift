@@ -27,6 +27,8 @@ public struct ExecutionPlan: Sendable {
     public let cachedCells: Set<Int>
     /// `cache: true` cells that run every time, and why (their text alone decides it).
     public let cacheNotes: [Int: String]
+    /// The prose's inline expressions that are compiled, by the cell that evaluates them.
+    let inline: InlinePlan
 
     /// - Throws: `NotebookError` when a cell does not close what it opens (`{`, `(`, a string
     ///   or a comment: it would swallow the code after it, and swiftc would report the damage
@@ -36,7 +38,9 @@ public struct ExecutionPlan: Sendable {
         let parameters = parameters ?? notebook.parameters
         self.parameters = parameters
         let cells = notebook.cells.filter(\.options.eval).map { CellPlan($0, path: notebook.path) }
-        var problems = cells.flatMap(\.problems)
+        let inline = InlinePlan(notebook: notebook, evaluatedCells: Set(cells.map(\.cell.index)))
+        self.inline = inline
+        var problems = cells.flatMap(\.problems) + inline.problems
         problems += Self.parameterProblems(parameters, cells: cells, path: notebook.path)
         if !problems.isEmpty { throw NotebookError(problems) }
         self.cells = cells

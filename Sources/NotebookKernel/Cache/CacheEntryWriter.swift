@@ -162,7 +162,9 @@ enum CacheEntryWriter {
             }
             streams.append([UInt8](FileManager.default.contents(atPath: path) ?? Data()))
         }
-        let displays = NotebookSession.cellDisplays.map { (item: $0.item, stdoutPosition: $0.stdoutOffset, stderrPosition: $0.stderrOffset) }
+        // Not the prose's inline values: every run computes them, a restored one from the restored state.
+        let displays = NotebookSession.cellDisplays.filter { if case .inline = $0.item { return false } else { return true } }
+            .map { (item: $0.item, stdoutPosition: $0.stdoutOffset, stderrPosition: $0.stderrOffset) }
         return CellOutput.interleaving(stdout: streams[0], stderr: streams[1], displays: displays)
     }
 
