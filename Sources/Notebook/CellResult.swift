@@ -123,7 +123,7 @@ public struct CellError: Codable, Sendable, Equatable {
 
 /// The verdict on a run, from its cells' results: how many passed, failed, never ran, and the
 /// exit status. The report's header, the run's exit status and `nbrun test` all read it here.
-public struct RunVerdict: Sendable, Equatable {
+public struct RunVerdict: Codable, Sendable, Equatable {
     /// Cells that ran to their end (or threw as `error: true` expects).
     public var passed = 0
     public var failed = 0

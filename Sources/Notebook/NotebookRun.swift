@@ -44,36 +44,29 @@ public struct RunOptions: Sendable {
     public init() {}
 }
 
-/// A finished run: per-cell results, the report's path, and the verdict.
+/// A finished run: the executed notebook, where its report went, and the verdict.
 public struct NotebookRun: Sendable {
-    public var notebook: Notebook
-    public var results: [CellResult]
-    /// The parameters the run used, after `-p` overrides.
-    public var parameters: [Parameter]
+    public var document: ExecutedNotebook
+    /// The HTML report, when one was written.
     public var reportPath: String?
-    public var seconds: Double
-    public var compileSeconds: Double
-    public var binaryReused: Bool
-    public var interrupted: Bool
-    /// swiftc's warnings about the notebook's cells.
-    public var warnings: [Diagnostic] = []
-    /// Problems with the cell cache: the run went on without it where it had to.
-    public var cacheWarnings: [String] = []
-    /// The Swift toolchain's version line.
-    public var swiftVersion = ""
-    /// What the notebook program's engine ran on (BLAS library, kernel set, threads).
-    public var engine: String?
     /// Why the report could not be written (the cells ran; the last report was kept).
     public var reportError: EnvironmentError?
 
-    public var failedCells: [CellResult] { results.filter { $0.status == .failed } }
-    public var verdict: RunVerdict { RunVerdict(results, interrupted: interrupted) }
-    public var passedCount: Int { verdict.passed }
+    public init(document: ExecutedNotebook, reportPath: String? = nil, reportError: EnvironmentError? = nil) {
+        self.document = document
+        self.reportPath = reportPath
+        self.reportError = reportError
+    }
+
+    /// Every cell's result, in order.
+    public var results: [CellResult] { document.results }
+    public var failedCells: [CellResult] { document.failedCells }
+    public var verdict: RunVerdict { document.verdict }
 
     /// 0 when every evaluated cell ran; 1 when one failed; 3 when the report could not be
     /// written; 130 after Ctrl-C.
     public var exitCode: Int32 {
-        if reportError != nil, !interrupted { return ExitStatus.environment }
+        if reportError != nil, !document.run.interrupted { return ExitStatus.environment }
         return verdict.exitStatus
     }
 }
@@ -136,12 +129,11 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
         if interruption.fired { throw NotebookInterrupted() }
         // A report that says so, errors at their cells, rather than the last run's looking current.
         if options.writeReport {
-            let info = HTMLReport.RunInfo(date: start, seconds: Date().timeIntervalSince(start), swiftVersion: toolchain.version,
-                                          gitCommit: gitCommit(near: path), parameters: parameters)
+            let facts = ExecutedNotebook.RunFacts(date: start, seconds: Date().timeIntervalSince(start), swiftVersion: toolchain.version,
+                                                  gitCommit: gitCommit(near: path))
             let name = try reportName(options.reportName, notebook: path, parameters: parameters)
-            let results = HTMLReport.compileErrorResults(error.diagnostics, notebook: notebook)
-            let report = HTMLReport(notebook: notebook, results: results, info: info, options: HTMLReport.Options(embedFigures: options.embedFigures),
-                                    name: name)
+            let document = ExecutedNotebook(notebook: notebook, compileErrors: error.diagnostics, parameters: parameters, run: facts)
+            let report = HTMLReport(document: document, options: HTMLReport.Options(embedFigures: options.embedFigures), name: name)
             _ = try? ReportWriter.write(report.render(), to: outputDirectory, name: name)
         }
         throw error
@@ -179,22 +171,17 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     trace.mark("run")
     try? FileManager.default.removeItem(atPath: runner.workDirectory)
 
-    var run = NotebookRun(notebook: notebook, results: outcome.results, parameters: parameters, reportPath: nil,
-                          seconds: Date().timeIntervalSince(start), compileSeconds: build.compileSeconds,
-                          binaryReused: build.cacheHit, interrupted: outcome.interrupted, warnings: build.warnings,
-                          cacheWarnings: outcome.cacheWarnings)
-    run.swiftVersion = toolchain.version
-    run.engine = outcome.engine
+    let facts = ExecutedNotebook.RunFacts(date: start, seconds: Date().timeIntervalSince(start), compileSeconds: build.compileSeconds,
+                                          swiftVersion: toolchain.version, gitCommit: gitCommit(near: path), binaryReused: build.cacheHit,
+                                          interrupted: outcome.interrupted, engine: outcome.engine)
+    let document = ExecutedNotebook(notebook: notebook, results: outcome.results, parameters: parameters, run: facts,
+                                    warnings: build.warnings, cacheWarnings: outcome.cacheWarnings)
+    var run = NotebookRun(document: document)
     if options.writeReport {
-        var info = HTMLReport.RunInfo(date: start, seconds: run.seconds, swiftVersion: toolchain.version,
-                                      gitCommit: gitCommit(near: path), parameters: parameters,
-                                      binaryReused: build.cacheHit, interrupted: outcome.interrupted)
-        info.engine = run.engine
         var reportOptions = HTMLReport.Options()
         reportOptions.embedFigures = options.embedFigures
         let baseName = try reportName(options.reportName, notebook: path, parameters: parameters)
-        var report = HTMLReport(notebook: notebook, results: outcome.results, info: info, options: reportOptions, name: baseName)
-        report.warnings = build.warnings
+        let report = HTMLReport(document: document, options: reportOptions, name: baseName)
         // A run stopped by Ctrl-C still gets its report; another Ctrl-C while it is written stops that.
         let signalsBefore = InterruptWatch.count
         let rendered = try report.render(checkpoint: {

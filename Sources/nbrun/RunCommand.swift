@@ -90,19 +90,20 @@ struct RunCommand: ParsableCommand {
             FileHandle.standardError.write(Data("nbrun: \(error)\n".utf8))
             throw ExitCode(ExitStatus.interrupted)
         }
-        for warning in run.warnings {
+        let document = run.document
+        for warning in document.warnings {
             FileHandle.standardError.write(Data((warning.headline + "\n").utf8))
         }
-        for warning in run.cacheWarnings {
+        for warning in document.cacheWarnings {
             FileHandle.standardError.write(Data("nbrun: warning: \(warning)\n".utf8))
         }
         let failed = run.failedCells
-        let summary = run.verdict.summary + String(format: " in %.2f s", run.seconds)
+        let summary = document.verdict.summary + String(format: " in %.2f s", document.run.seconds)
         FileHandle.standardError.write(Data((summary + "\n").utf8))
         for result in failed {
-            let cell = run.notebook.cells[result.cellIndex]
+            let cell = document.cells[result.cellIndex].cell
             let line = result.error?.line ?? cell.displayLine
-            let message = "\(run.notebook.path):\(line): error: \(cell.name) failed: \(result.error?.message ?? "")\n"
+            let message = "\(document.path):\(line): error: \(cell.name) failed: \(result.error?.message ?? "")\n"
             FileHandle.standardError.write(Data(message.utf8))
         }
         if let error = run.reportError {

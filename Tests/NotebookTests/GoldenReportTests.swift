@@ -19,22 +19,18 @@ import Testing
         .appendingPathComponent("GoldenReports").path
 
     /// The facts of the fixed run every golden page shows.
-    static let info: HTMLReport.RunInfo = {
-        var info = HTMLReport.RunInfo(date: Date(timeIntervalSince1970: 1_767_225_600), seconds: 12.345,
-                                      swiftVersion: "Swift version 6.3 (swift-6.3-RELEASE)", nbrunVersion: "0.1.0", cores: 2,
-                                      gitCommit: "abc1234", parameters: [], binaryReused: true, interrupted: false)
-        info.engine = "OpenBLAS 0.3.21, kernels Haswell (chosen by nbrun: the CPU has AVX2 and FMA), 2 threads"
-        return info
-    }()
+    static let facts = ExecutedNotebook.RunFacts(
+        date: Date(timeIntervalSince1970: 1_767_225_600), seconds: 12.345, compileSeconds: 3.5,
+        swiftVersion: "Swift version 6.3 (swift-6.3-RELEASE)", nbrunVersion: "0.1.0", cores: 2, gitCommit: "abc1234",
+        binaryReused: true, interrupted: false,
+        engine: "OpenBLAS 0.3.21, kernels Haswell (chosen by nbrun: the CPU has AVX2 and FMA), 2 threads")
 
     // MARK: The curriculum notebook, with a real run's results
 
     @Test func backpropReport() throws {
         let notebook = try Self.notebook("backprop.md", path: "notebooks/backprop.md")
         let results = try KernelCoding.decoder().decode([CellResult].self, from: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/backprop.results.json")))
-        var info = Self.info
-        info.parameters = notebook.parameters
-        let report = HTMLReport(notebook: notebook, results: results, info: info, name: "backprop")
+        let report = HTMLReport(document: ExecutedNotebook(notebook: notebook, results: results, run: Self.facts), name: "backprop")
         try Self.check(report.render(), "backprop")
     }
 
@@ -98,26 +94,23 @@ import Testing
                        message: "value of type 'Int' has no member 'foo'", hint: "did you mean 'description'?"),
             Diagnostic(file: "notebooks/features.md", line: 3, column: nil, severity: .error, message: "an error outside every cell"),
         ]
-        var info = Self.info
-        info.parameters = notebook.parameters
-        info.binaryReused = false
-        let report = HTMLReport(notebook: notebook, results: HTMLReport.compileErrorResults(diagnostics, notebook: notebook),
-                                info: info, name: "features")
+        var facts = Self.facts
+        facts.binaryReused = false
+        let report = HTMLReport(document: ExecutedNotebook(notebook: notebook, compileErrors: diagnostics, run: facts), name: "features")
         try Self.check(report.render(), "features-compile-error")
     }
 
     static func featuresReport(embedFigures: Bool) throws -> HTMLReport {
         let notebook = try notebook("features.md", path: "notebooks/features.md")
-        var info = Self.info
-        info.parameters = try Parameter.applying([("epochs", "5")], to: notebook.parameters, path: notebook.path)
-        var report = HTMLReport(notebook: notebook, results: featuresResults(notebook), info: info,
-                                options: .init(embedFigures: embedFigures), name: "features")
-        report.warnings = [
+        let parameters = try Parameter.applying([("epochs", "5")], to: notebook.parameters, path: notebook.path)
+        let warnings = [
             Diagnostic(file: "notebooks/features.md", line: 41, column: 5, severity: .warning,
                        message: "initialization of immutable value 'x' was never used; consider <replacing>"),
             Diagnostic(file: "notebooks/features.md", line: 4, column: nil, severity: .warning, message: "a warning outside every cell"),
         ]
-        return report
+        let document = ExecutedNotebook(notebook: notebook, results: featuresResults(notebook), parameters: parameters, run: facts,
+                                        warnings: warnings)
+        return HTMLReport(document: document, options: .init(embedFigures: embedFigures), name: "features")
     }
 
     /// One result of each kind, cell by cell (see features.md).

@@ -155,8 +155,7 @@ import Testing
         let error = try #require(outcome.results[0].error)
         #expect(error.message.contains("before the cell began") && error.message.contains("status 127"), "\(error.message)")
         #expect(error.details?.contains("error while loading shared libraries") == true, "\(error.details ?? "")")
-        let run = NotebookRun(notebook: Self.notebook, results: outcome.results, parameters: [], reportPath: nil, seconds: 0,
-                              compileSeconds: 0, binaryReused: false, interrupted: false)
+        let run = NotebookRun(document: ExecutedNotebook(notebook: Self.notebook, results: outcome.results))
         #expect(run.exitCode == 1)
     }
 
