@@ -71,7 +71,8 @@ public struct NotebookRun: Sendable {
     }
 }
 
-/// Parse, generate, build, run, render: the whole pipeline, without exiting the process.
+/// Parse, plan, generate, build, run, document, render: the whole pipeline, without exiting the
+/// process. Each stage takes the one before's output (see `RunPipeline`).
 ///
 /// - Throws: `NotebookError` for a bad notebook or bad usage (exit 2): a missing file,
 ///   bad front matter or options, unknown or mistyped parameters, compile errors, a
@@ -80,121 +81,15 @@ public struct NotebookRun: Sendable {
 ///   A cell that fails at run time is not thrown: it is in `results`; a report that cannot be
 ///   written is `reportError`.
 public func runNotebook(path: String, options: RunOptions = RunOptions()) throws -> NotebookRun {
-    let start = Date()
-    let trace = PhaseTrace()
-    if options.handlesInterrupts { InterruptWatch.reset() }
-    let interruption = InterruptWatch.install()
-    defer { interruption.remove() }
-    // Ctrl-C before the program runs stops the run at once: each stage checks between its steps.
-    let stopIfInterrupted: () throws -> Void = { if interruption.fired { throw NotebookInterrupted() } }
-    // The trace counts the parse's checks: tests signal nbrun at chosen points of a long parse.
-    var parseChecks = 0
-    let notebook = try NotebookParser.parse(fileAt: path, checkpoint: {
-        try stopIfInterrupted()
-        parseChecks += 1
-        if parseChecks % 100 == 0 { trace.note("parse checked \(parseChecks) times") }
-    })
-    trace.mark("parse")
-    let parameters = try Parameter.applying(options.parameters, to: notebook.parameters, path: path)
-    let cacheLimit = try options.cacheLimit ?? CellCache.limit()
-    let kernel = try options.kernel ?? KernelLocation.locate()
-    let outputDirectory = options.outputDirectory
-    let cacheDirectory = outputDirectory + "/.cache"
-    try ReportWriter.prepare(outputDirectory, cacheDirectory: cacheDirectory)
-    let toolchain = try Toolchain.detect(cacheDirectory: cacheDirectory)
-    let builder = NotebookBuilder(kernel: kernel, toolchain: toolchain, cacheDirectory: cacheDirectory,
-                                  reuseBinaries: options.reuseBinaries)
-    try stopIfInterrupted()
-    let kernelHash = try builder.kernelHash()
-    try stopIfInterrupted()
-    trace.mark("toolchain")
-    // swift-syntax's parse cannot be asked to stop, and on some unclosed brackets it takes minutes.
-    let plan = try InterruptWatch.exitingAtOnce {
-        try stopIfInterrupted()
-        trace.note("plan begins")
-        return try ExecutionPlan(notebook: notebook, parameters: parameters, salt: "\(toolchain.version)\n\(kernelHash)")
-    }
-    trace.mark("plan")
-    let program = ProgramGenerator.generate(plan)
-    try stopIfInterrupted()
-    trace.mark("generate")
-    CellCache(directory: cacheDirectory).cleanUpAfterStoppedRuns()
-    let cells = notebook.cells
-    let progress = options.progress
-    progress?(cells.count == 1 ? "compiling 1 cell" : "compiling \(cells.count) cells")
-    let build: NotebookBuilder.Result
-    do {
-        build = try builder.build(program, notebook: notebook, kernelHash: kernelHash)
-    } catch let error as NotebookError {
-        if interruption.fired { throw NotebookInterrupted() }
-        // A report that says so, errors at their cells, rather than the last run's looking current.
-        if options.writeReport {
-            let facts = ExecutedNotebook.RunFacts(date: start, seconds: Date().timeIntervalSince(start), swiftVersion: toolchain.version,
-                                                  gitCommit: gitCommit(near: path))
-            let name = try reportName(options.reportName, notebook: path, parameters: parameters)
-            let document = ExecutedNotebook(notebook: notebook, compileErrors: error.diagnostics, parameters: parameters, run: facts)
-            let report = HTMLReport(document: document, options: HTMLReport.Options(embedFigures: options.embedFigures), name: name)
-            _ = try? ReportWriter.write(report.render(), to: outputDirectory, name: name)
-        }
-        throw error
-    } catch {
-        if interruption.fired { throw NotebookInterrupted() }
-        throw error
-    }
-    if interruption.fired { throw NotebookInterrupted() }
-    trace.mark(build.cacheHit ? "build (reused)" : "build")
-    progress?(build.cacheHit ? "binary reused (source, toolchain and kernel unchanged)"
-                             : String(format: "compiled in %.2f s", build.compileSeconds))
-
-    let name = NotebookBuilder.safeName((path as NSString).lastPathComponent)
-    // Absolute: the program opens each cell's output files there, and a cell may change its working directory.
-    var runner = ProgramRunner(workDirectory: KernelLocation.absolute("\(cacheDirectory)/run/\(name)-\(getpid())"),
-                               timeout: options.timeout)
-    runner.cacheDirectory = KernelLocation.absolute(cacheDirectory)
-    runner.cellCacheMode = !options.reuseBinaries ? .off : options.refreshCache ? .refresh : .on
-    runner.cacheNotes = plan.cacheNotes
-    runner.stateTrace = options.stateTrace
-    runner.cacheLimit = cacheLimit
-    runner.plan = plan.program
-    runner.onEvent = options.onEvent
-    runner.onOutput = options.onOutput
-    runner.shouldStop = options.shouldStop
-    let reporter = ProgressReporter(cells: cells, progress: progress)
-    let onCellEnd = options.onCellEnd
-    runner.onCellEnd = { cell, result in
-        onCellEnd?(result)
-        reporter.report(cell, result)
-        if let seconds = result.restoreSeconds { trace.note(String(format: "%@ restored %.4f s", cell.name, seconds)) }
-    }
-    let outcome = try withExtendedLifetime(build.lock) { try runner.run(binary: build.binaryPath, notebook: notebook) }
-    reporter.finish()
-    trace.mark("run")
-    try? FileManager.default.removeItem(atPath: runner.workDirectory)
-
-    let facts = ExecutedNotebook.RunFacts(date: start, seconds: Date().timeIntervalSince(start), compileSeconds: build.compileSeconds,
-                                          swiftVersion: toolchain.version, gitCommit: gitCommit(near: path), binaryReused: build.cacheHit,
-                                          interrupted: outcome.interrupted, engine: outcome.engine)
-    let document = ExecutedNotebook(notebook: notebook, results: outcome.results, parameters: parameters, run: facts,
-                                    warnings: build.warnings, cacheWarnings: outcome.cacheWarnings)
-    var run = NotebookRun(document: document)
-    if options.writeReport {
-        var reportOptions = HTMLReport.Options()
-        reportOptions.embedFigures = options.embedFigures
-        let baseName = try reportName(options.reportName, notebook: path, parameters: parameters)
-        let report = HTMLReport(document: document, options: reportOptions, name: baseName)
-        // A run stopped by Ctrl-C still gets its report; another Ctrl-C while it is written stops that.
-        let signalsBefore = InterruptWatch.count
-        let rendered = try report.render(checkpoint: {
-            if InterruptWatch.count > signalsBefore { throw NotebookInterrupted(when: "while writing the report (no report written)") }
-        })
-        do {
-            run.reportPath = try ReportWriter.write(rendered, to: outputDirectory, name: baseName)
-        } catch let error as EnvironmentError {
-            run.reportError = error
-        }
-        trace.mark("report")
-    }
-    return run
+    let pipeline = RunPipeline(options: options)
+    defer { pipeline.end() }
+    let notebook = try pipeline.parse(path)
+    let plan = try pipeline.plan(notebook)
+    let program = try pipeline.generate(plan)
+    let built = try pipeline.build(program)
+    let ran = try pipeline.run(built)
+    let document = pipeline.document(ran)
+    return try pipeline.render(document)
 }
 
 /// The report's base name: `template` with `{parameter}` replaced by the values, or the notebook's name.
@@ -229,60 +124,4 @@ func gitCommit(near path: String) -> String? {
           result.termination == .exited(0) else { return nil }
     let commit = result.stdout.trimmingWhitespace()
     return commit.isEmpty ? nil : commit
-}
-
-/// One progress line per cell, in notebook order (cells with `eval: false` included).
-private final class ProgressReporter {
-    let cells: [Cell]
-    let progress: (@Sendable (String) -> Void)?
-    var next = 0
-
-    init(cells: [Cell], progress: (@Sendable (String) -> Void)?) {
-        self.cells = cells
-        self.progress = progress
-    }
-
-    func report(_ cell: Cell, _ result: CellResult) {
-        skipUnevaluated(upTo: cell.index)
-        var line = "[\(cell.index + 1)/\(cells.count)] \(cell.name)"
-        switch result.status {
-        case .passed:
-            line += result.cached ? " (cache hit)" : String(format: " (%.2f s)", result.seconds)
-            if let note = result.cacheNote { line += " (\(note))" }
-        case .expectedError: line += " (error, as expected)"
-        case .failed: line += " FAILED: \(result.error?.message ?? "")"
-        case .notEvaluated, .notRun: break
-        }
-        progress?(line)
-        next = cell.index + 1
-    }
-
-    func finish() {
-        skipUnevaluated(upTo: cells.count)
-    }
-
-    private func skipUnevaluated(upTo index: Int) {
-        while next < index {
-            if !cells[next].options.eval { progress?("[\(next + 1)/\(cells.count)] \(cells[next].name) (eval: false)") }
-            next += 1
-        }
-    }
-}
-
-/// With `NBRUN_TRACE=1`, prints how long each stage took to stderr (for tuning and benchmarks).
-private final class PhaseTrace {
-    let enabled = ProcessInfo.processInfo.environment["NBRUN_TRACE"] == "1"
-    var last = Date()
-
-    func note(_ text: String) {
-        guard enabled else { return }
-        FileHandle.standardError.write(Data("trace: \(text)\n".utf8))
-    }
-
-    func mark(_ phase: String) {
-        guard enabled else { return }
-        let now = Date()
-        FileHandle.standardError.write(Data(String(format: "trace: %@ %.3f s\n", phase, now.timeIntervalSince(last)).utf8))
-        last = now
-    }
 }
