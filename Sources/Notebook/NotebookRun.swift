@@ -20,9 +20,11 @@ public struct RunOptions: Sendable {
     public var stateTrace = false
     /// Bytes the cell cache may hold; nil: `NBRUN_CACHE_LIMIT`, else 2 GiB.
     public var cacheLimit: Int64?
-    /// Write the HTML report.
+    /// Write the reports (`formats`).
     public var writeReport = true
-    /// The report's file name without `.html` (`--output-name`); `{name}` in it becomes the
+    /// What the run writes (`--to html,ipynb`): the HTML report, the Jupyter notebook, or both.
+    public var formats: [ReportFormat] = [.html]
+    /// The report's file name without its extension (`--output-name`); `{name}` in it becomes the
     /// value of parameter `name`, so a sweep writes one report per value. Default: the notebook's name.
     public var reportName: String?
     /// Where the kernel is; found from the environment when nil.
@@ -44,19 +46,43 @@ public struct RunOptions: Sendable {
     public init() {}
 }
 
-/// A finished run: the executed notebook, where its report went, and the verdict.
+/// What a run can write: an HTML report, a Jupyter notebook.
+public enum ReportFormat: String, CaseIterable, Sendable {
+    case html
+    case ipynb
+
+    /// `html,ipynb` as the command line writes it.
+    ///
+    /// - Throws: `NotebookError` naming what is not a format.
+    public static func list(_ text: String) throws -> [ReportFormat] {
+        var formats: [ReportFormat] = []
+        for name in text.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingWhitespace().lowercased() }) {
+            guard let format = ReportFormat(rawValue: name) else {
+                throw NotebookError("--to '\(text)': '\(name)' is not a format nbrun writes",
+                                    hint: "give html, ipynb or both: --to html,ipynb")
+            }
+            if !formats.contains(format) { formats.append(format) }
+        }
+        return formats
+    }
+}
+
+/// A finished run: the executed notebook, where its reports went, and the verdict.
 public struct NotebookRun: Sendable {
     public var document: ExecutedNotebook
-    /// The HTML report, when one was written.
-    public var reportPath: String?
-    /// Why the report could not be written (the cells ran; the last report was kept).
+    /// The reports written, in the order of `RunOptions.formats`.
+    public var reportPaths: [String]
+    /// Why a report could not be written (the cells ran; the last report was kept).
     public var reportError: EnvironmentError?
 
-    public init(document: ExecutedNotebook, reportPath: String? = nil, reportError: EnvironmentError? = nil) {
+    public init(document: ExecutedNotebook, reportPaths: [String] = [], reportError: EnvironmentError? = nil) {
         self.document = document
-        self.reportPath = reportPath
+        self.reportPaths = reportPaths
         self.reportError = reportError
     }
+
+    /// The first report written (the HTML one unless only `ipynb` was asked for).
+    public var reportPath: String? { reportPaths.first }
 
     /// Every cell's result, in order.
     public var results: [CellResult] { document.results }
@@ -96,7 +122,7 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
 func reportName(_ template: String?, notebook path: String, parameters: [Parameter]) throws -> String {
     guard var name = template else { return ((path as NSString).lastPathComponent as NSString).deletingPathExtension }
     for parameter in parameters { name = name.replacingOccurrences(of: "{\(parameter.name)}", with: parameter.value.text) }
-    if name.hasSuffix(".html") { name.removeLast(5) }
+    for suffix in [".html", ".ipynb"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
     guard !name.isEmpty, !name.contains("/"), name != ".", name != "..", !name.contains("{") else {
         throw NotebookError("--output-name '\(template!)' does not give a file name (\(name.isEmpty ? "empty" : name))",
                             hint: "give a name without '/', with {param} for a parameter's value, e.g. --output-name 'run-{epochs}'")

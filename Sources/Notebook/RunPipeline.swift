@@ -104,7 +104,7 @@ final class RunPipeline {
             if options.writeReport {
                 let document = ExecutedNotebook(notebook: program.plan.notebook, compileErrors: error.diagnostics,
                                                 parameters: program.plan.parameters, run: facts(toolchain: builder.toolchain, notebook: program.plan.notebook))
-                _ = try? render(document, interruptible: false)
+                _ = try? write(document, interruptible: false)
             }
             throw error
         } catch {
@@ -164,7 +164,7 @@ final class RunPipeline {
         var run = NotebookRun(document: document)
         guard options.writeReport else { return run }
         do {
-            run.reportPath = try render(document, interruptible: true)
+            run.reportPaths = try write(document, interruptible: true)
         } catch let error as EnvironmentError {
             run.reportError = error
         }
@@ -180,17 +180,26 @@ final class RunPipeline {
                                   gitCommit: gitCommit(near: notebook.path))
     }
 
-    /// Renders and writes the HTML report; returns its path.
-    private func render(_ document: ExecutedNotebook, interruptible: Bool) throws -> String {
+    /// Renders and writes each report the options ask for; returns their paths.
+    private func write(_ document: ExecutedNotebook, interruptible: Bool) throws -> [String] {
         let name = try reportName(options.reportName, notebook: document.path, parameters: document.parameters)
-        let report = HTMLReport(document: document, options: HTMLReport.Options(embedFigures: options.embedFigures), name: name)
-        let signalsBefore = InterruptWatch.count
-        let rendered = try report.render(checkpoint: {
-            if interruptible, InterruptWatch.count > signalsBefore {
-                throw NotebookInterrupted(when: "while writing the report (no report written)")
+        var paths: [String] = []
+        for format in options.formats {
+            switch format {
+            case .html:
+                let report = HTMLReport(document: document, options: HTMLReport.Options(embedFigures: options.embedFigures), name: name)
+                let signalsBefore = InterruptWatch.count
+                let rendered = try report.render(checkpoint: {
+                    if interruptible, InterruptWatch.count > signalsBefore {
+                        throw NotebookInterrupted(when: "while writing the report (no report written)")
+                    }
+                })
+                paths.append(try ReportWriter.write(rendered, to: options.outputDirectory, name: name))
+            case .ipynb:
+                paths.append(try ReportWriter.write(notebookFile: JupyterNotebook.render(document), to: options.outputDirectory, name: name))
             }
-        })
-        return try ReportWriter.write(rendered, to: options.outputDirectory, name: name)
+        }
+        return paths
     }
 }
 

@@ -101,6 +101,11 @@ import Testing
     }
 
     static func featuresReport(embedFigures: Bool) throws -> HTMLReport {
+        HTMLReport(document: try featuresDocument(), options: .init(embedFigures: embedFigures), name: "features")
+    }
+
+    /// The features notebook with every kind of result, `-p epochs=5` and two warnings.
+    static func featuresDocument() throws -> ExecutedNotebook {
         let notebook = try notebook("features.md", path: "notebooks/features.md")
         let parameters = try Parameter.applying([("epochs", "5")], to: notebook.parameters, path: notebook.path)
         let warnings = [
@@ -108,9 +113,8 @@ import Testing
                        message: "initialization of immutable value 'x' was never used; consider <replacing>"),
             Diagnostic(file: "notebooks/features.md", line: 4, column: nil, severity: .warning, message: "a warning outside every cell"),
         ]
-        let document = ExecutedNotebook(notebook: notebook, results: featuresResults(notebook), parameters: parameters, run: facts,
-                                        warnings: warnings)
-        return HTMLReport(document: document, options: .init(embedFigures: embedFigures), name: "features")
+        return ExecutedNotebook(notebook: notebook, results: featuresResults(notebook), parameters: parameters, run: facts,
+                                warnings: warnings)
     }
 
     /// One result of each kind, cell by cell (see features.md).

@@ -119,6 +119,19 @@ public struct CellError: Codable, Sendable, Equatable {
         self.sourceLine = sourceLine
         self.details = details
     }
+
+    /// What the error is called in a report ("Crash", "Check failed"); `expected` for an
+    /// `error: true` cell's.
+    public func title(expected: Bool) -> String {
+        switch kind {
+        case .thrown: return expected ? "Error (expected)" : "Error thrown"
+        case .crash: return "Crash"
+        case .timeout: return "Time limit"
+        case .interrupted: return "Interrupted"
+        case .check: return "Check failed"
+        case .compile: return "Compile error"
+        }
+    }
 }
 
 /// The verdict on a run, from its cells' results: how many passed, failed, never ran, and the

@@ -339,15 +339,7 @@ public struct HTMLReport {
     }
 
     private func renderError(_ error: CellError, status: CellResult.Status) -> String {
-        let title: String
-        switch error.kind {
-        case .thrown: title = status == .expectedError ? "Error (expected)" : "Error thrown"
-        case .crash: title = "Crash"
-        case .timeout: title = "Time limit"
-        case .interrupted: title = "Interrupted"
-        case .check: title = "Check failed"
-        case .compile: title = "Compile error"
-        }
+        let title = error.title(expected: status == .expectedError)
         var html = "<div class=\"error \(status == .expectedError ? "expected" : "")\">\n"
         html += "<p class=\"error-title\">\(title): \(HTML.escape(error.message))</p>\n"
         if let line = error.line {
