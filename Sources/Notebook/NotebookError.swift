@@ -27,8 +27,8 @@ public struct NotebookError: Error, CustomStringConvertible, Sendable, Equatable
 }
 
 /// One compiler-style message: where, how bad, what, and optionally how to fix it.
-public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
-    public enum Severity: String, Sendable { case error, warning, note }
+public struct Diagnostic: Codable, Sendable, Equatable, CustomStringConvertible {
+    public enum Severity: String, Codable, Sendable { case error, warning, note }
 
     public var file: String?
     public var line: Int?

@@ -87,9 +87,11 @@ public enum NotebookSession {
     public static func endCell(_ index: Int) {
         CellTracker.shared.end(index)
         StateTrace.send(cell: index)
-        emit(.end(cell: index))
         currentCell = -1
+        // The cell's output is in its files (flushed, and nothing more goes there) before the
+        // runner hears that it ended: it reads them then, once.
         redirectOutput(to: "outside")
+        emit(.end(cell: index))
     }
 
     /// Marks the `.md` line of a top-level statement that may throw, before it runs (the

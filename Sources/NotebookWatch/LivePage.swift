@@ -15,7 +15,9 @@ final class LivePage: @unchecked Sendable {
     private var progress: [Int: [TrainingUpdate]] = [:]
     private var compileErrors: [Diagnostic] = []
     private var status = HTMLReport.LiveStatus(state: .running, text: "starting")
-    private var info = HTMLReport.RunInfo()
+    private var facts = ExecutedNotebook.RunFacts()
+    /// The last run's parameters (none shown before a run ended).
+    private var parameters: [Parameter] = []
     /// When the run in progress started (parsing included).
     private var started = Date()
     /// Cells whose section changed since the last `takeChanges`.
@@ -53,8 +55,7 @@ final class LivePage: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         // The header tells of this attempt (as a report of a notebook that did not compile does), not of the last run.
         let start = start ?? started
-        info = HTMLReport.RunInfo(date: start, seconds: Date().timeIntervalSince(start), swiftVersion: info.swiftVersion,
-                                  parameters: info.parameters)
+        facts = ExecutedNotebook.RunFacts(date: start, seconds: Date().timeIntervalSince(start), swiftVersion: facts.swiftVersion)
         if let parsed, parsed.path == notebook?.path || notebook == nil { notebook = parsed }
         compileErrors = error.diagnostics
         for (index, state) in states where state != .stale { states[index] = results[index] == nil ? .pending : .stale }
@@ -116,20 +117,24 @@ final class LivePage: @unchecked Sendable {
     /// The run ended: every result, the header's facts.
     func runEnded(_ run: NotebookRun) {
         lock.lock(); defer { lock.unlock() }
-        for result in run.results where result.status != .notRun || results[result.cellIndex] == nil {
+        let document = run.document
+        for result in document.results where result.status != .notRun || results[result.cellIndex] == nil {
             results[result.cellIndex] = result
             states[result.cellIndex] = .done
         }
-        info = HTMLReport.RunInfo(date: Date(), seconds: run.seconds, swiftVersion: run.swiftVersion, parameters: run.parameters,
-                                  binaryReused: run.binaryReused, interrupted: run.interrupted)
-        info.engine = run.engine
-        let failed = run.failedCells.count
-        let time = String(format: "%.2f s", run.seconds)
-        if run.interrupted {
+        // The header's date is when the run ended, as it was shown while the page was live.
+        facts = document.run
+        facts.date = Date()
+        facts.gitCommit = nil
+        facts.compileSeconds = 0
+        parameters = document.parameters
+        let failed = document.failedCells.count
+        let time = String(format: "%.2f s", document.run.seconds)
+        if document.run.interrupted {
             status = HTMLReport.LiveStatus(state: .stale, text: "stopped: the notebook changed")
         } else {
             status = HTMLReport.LiveStatus(state: failed > 0 ? .failed : .passed,
-                                           text: "\(run.verdict.summary) in \(time); watching for changes")
+                                           text: "\(document.verdict.summary) in \(time); watching for changes")
         }
         pageChanged = true
     }
@@ -178,11 +183,13 @@ final class LivePage: @unchecked Sendable {
         let notebook = self.notebook ?? Notebook(path: name, blocks: [])
         var shown = results, states = self.states
         // A compile error shows at its cell; the other cells keep their last outputs, greyed.
-        for result in HTMLReport.compileErrorResults(compileErrors, notebook: notebook) {
+        for result in ExecutedNotebook.compileErrorResults(compileErrors, notebook: notebook) {
             shown[result.cellIndex] = result
             states[result.cellIndex] = .done
         }
-        var report = HTMLReport(notebook: notebook, results: notebook.cells.compactMap { shown[$0.index] }, info: info, name: name)
+        let document = ExecutedNotebook(notebook: notebook, results: notebook.cells.compactMap { shown[$0.index] },
+                                        parameters: parameters, run: facts)
+        var report = HTMLReport(document: document, name: name)
         report.live = HTMLReport.Live(states: states, progress: progress, status: status)
         return report
     }

@@ -189,7 +189,7 @@ public final class WatchSession: @unchecked Sendable {
         do {
             let run = try runNotebook(path: path, options: options)
             page.runEnded(run)
-            report(run.verdict.summary + String(format: " in %.2f s", run.seconds))
+            report(run.verdict.summary + String(format: " in %.2f s", run.document.run.seconds))
         } catch let error as NotebookError {
             page.failedToBuild(error, notebook: parsed)
             report("not run: the errors above", details: error.description)

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Notebook
 
-/// `nbrun NOTEBOOK.md [-p name=value]... [-o DIR] [--timeout S] [--no-embed] [--no-cache] [--refresh]`
+/// `nbrun NOTEBOOK.md [-p name=value]... [-o DIR] [--to html,ipynb] [--timeout S] [--no-embed] [--no-cache] [--refresh]`
 ///
 /// Exit status: 0 every cell ran; 1 a cell failed; 2 bad usage or a bad notebook (parse,
 /// options, parameters, compile errors); 3 the machine failed the run (a full disk, a path too
@@ -10,7 +10,7 @@ import Notebook
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a Markdown notebook of ```swift cells and write an HTML report (the default command).",
+        abstract: "Run a Markdown notebook of ```swift cells and write an HTML report or a Jupyter notebook (the default command).",
         discussion: """
         Exit status: 0 when every cell ran, 1 when a cell failed, 2 for bad usage or a bad \
         notebook (parse, options, parameters, compile errors), 3 when the machine failed the run \
@@ -28,6 +28,11 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("The report's name (without .html); {param} becomes that parameter's value.", valueName: "NAME"))
     var outputName: String?
+
+    @Option(name: .customLong("to"),
+            help: ArgumentHelp("What to write: html (the report), ipynb (a Jupyter notebook with the outputs), or both: html,ipynb.",
+                               valueName: "FORMATS"))
+    var formats: String = "html"
 
     @Option(help: ArgumentHelp("Time limit in seconds for the whole run.", valueName: "S"))
     var timeout: Double?
@@ -53,12 +58,19 @@ struct RunCommand: ParsableCommand {
 
     mutating func validate() throws {
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        do {
+            _ = try ReportFormat.list(formats)
+        } catch let error as NotebookError {
+            // ArgumentParser says "error:" itself.
+            throw ValidationError(error.diagnostics.map { $0.message + ($0.hint.map { " (\($0))" } ?? "") }.joined(separator: "\n"))
+        }
     }
 
     func run() throws {
         var options = RunOptions()
         options.outputDirectory = output
         options.reportName = outputName
+        options.formats = (try? ReportFormat.list(formats)) ?? [.html]
         options.parameters = parameters.pairs
         options.timeout = timeout
         options.embedFigures = !noEmbed
@@ -90,19 +102,20 @@ struct RunCommand: ParsableCommand {
             FileHandle.standardError.write(Data("nbrun: \(error)\n".utf8))
             throw ExitCode(ExitStatus.interrupted)
         }
-        for warning in run.warnings {
+        let document = run.document
+        for warning in document.warnings {
             FileHandle.standardError.write(Data((warning.headline + "\n").utf8))
         }
-        for warning in run.cacheWarnings {
+        for warning in document.cacheWarnings {
             FileHandle.standardError.write(Data("nbrun: warning: \(warning)\n".utf8))
         }
         let failed = run.failedCells
-        let summary = run.verdict.summary + String(format: " in %.2f s", run.seconds)
+        let summary = document.verdict.summary + String(format: " in %.2f s", document.run.seconds)
         FileHandle.standardError.write(Data((summary + "\n").utf8))
         for result in failed {
-            let cell = run.notebook.cells[result.cellIndex]
+            let cell = document.cells[result.cellIndex].cell
             let line = result.error?.line ?? cell.displayLine
-            let message = "\(run.notebook.path):\(line): error: \(cell.name) failed: \(result.error?.message ?? "")\n"
+            let message = "\(document.path):\(line): error: \(cell.name) failed: \(result.error?.message ?? "")\n"
             FileHandle.standardError.write(Data(message.utf8))
         }
         if let error = run.reportError {
@@ -117,7 +130,7 @@ struct RunCommand: ParsableCommand {
                 throw ExitCode(ExitStatus.environment)
             }
         }
-        if let report = run.reportPath { print(report) }
+        for report in run.reportPaths { print(report) }
         if run.exitCode != 0 { throw ExitCode(run.exitCode) }
     }
 }

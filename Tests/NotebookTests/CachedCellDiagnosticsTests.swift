@@ -10,7 +10,7 @@ import Testing
     func diagnostics(_ markdown: String) throws -> [Diagnostic] {
         do {
             let run = try EndToEnd.run(markdown) { $0.writeReport = false }.0
-            return run.warnings
+            return run.document.warnings
         } catch let error as NotebookError {
             return error.diagnostics
         }

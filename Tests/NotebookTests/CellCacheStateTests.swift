@@ -335,7 +335,7 @@ import Testing
         try "y".write(toFile: directory + "/other.txt", atomically: true, encoding: .utf8)
         let edited = try run(notebook, in: directory)
         #expect(!edited.results[1].cached && edited.results[1].stdout == "20 [1.0] y\n")
-        #expect(edited.cacheWarnings.contains { $0.contains("other.txt, which the cell read, has changed") })
+        #expect(edited.document.cacheWarnings.contains { $0.contains("other.txt, which the cell read, has changed") })
         // Files read by the cell computing its inputs, same size: the key changes.
         try "c d".write(toFile: directory + "/words.txt", atomically: true, encoding: .utf8)
         #expect(try run(notebook, in: directory).results[1].stdout == "20 [1.0] y\n")

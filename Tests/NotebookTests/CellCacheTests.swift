@@ -145,7 +145,7 @@ import Testing
         for restored in [false, true] {
             let (run, _) = try EndToEnd.run(notebook, in: directory) { $0.writeReport = false }
             #expect(run.results[0].cached == restored, "\(run.results[0].cacheNote ?? "")")
-            #expect(run.cacheWarnings.isEmpty, "\(run.cacheWarnings)")
+            #expect(run.document.cacheWarnings.isEmpty, "\(run.document.cacheWarnings)")
             #expect(run.results[1].stdout == "[] [] 0\n")
         }
     }
@@ -210,7 +210,7 @@ import Testing
         #expect(truncated.results.map(\.status) == [.passed, .passed, .passed, .passed, .passed])
         #expect(!truncated.results[2].cached)
         #expect(truncated.results[3].stdout == first.results[3].stdout)
-        #expect(truncated.cacheWarnings.contains { $0.contains("cell 3: its cache entry") && $0.contains("has changed since it was stored") })
+        #expect(truncated.document.cacheWarnings.contains { $0.contains("cell 3: its cache entry") && $0.contains("has changed since it was stored") })
         #expect(html.contains("unreadable"))
         // The entry was stored again: restored next time.
         #expect(try EndToEnd.run(notebook(), in: directory).0.results[2].cached)
@@ -221,7 +221,7 @@ import Testing
         let (garbage, _) = try EndToEnd.run(notebook(), in: directory)
         #expect(!garbage.results[2].cached)
         #expect(garbage.results[3].stdout == first.results[3].stdout)
-        #expect(garbage.cacheWarnings.contains { $0.contains("manifest.json cannot be read") })
+        #expect(garbage.document.cacheWarnings.contains { $0.contains("manifest.json cannot be read") })
         #expect(try EndToEnd.run(notebook(), in: directory).0.results[2].cached)
         // Same size, one float changed: the content hash catches it (sizes alone would not).
         var bytes = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(tensorFile)"))
@@ -230,7 +230,7 @@ import Testing
         let (scrambled, _) = try EndToEnd.run(notebook(), in: directory)
         #expect(!scrambled.results[2].cached)
         #expect(scrambled.results[3].stdout == first.results[3].stdout)
-        #expect(scrambled.cacheWarnings.contains { $0.contains("\(tensorFile) has changed since it was stored") })
+        #expect(scrambled.document.cacheWarnings.contains { $0.contains("\(tensorFile) has changed since it was stored") })
     }
 
     @Test func aCacheFolderThatCannotBeWrittenOnlyWarns() throws {
@@ -241,7 +241,7 @@ import Testing
         let (run, html) = try EndToEnd.run(notebook(), in: directory)
         #expect(run.results.map(\.status) == [.passed, .passed, .passed, .passed, .passed])
         #expect(run.exitCode == 0)
-        #expect(run.cacheWarnings.contains { $0.contains("cell 3: could not store it in the cache") })
+        #expect(run.document.cacheWarnings.contains { $0.contains("cell 3: could not store it in the cache") })
         #expect(html.contains("could not store it in the cache"))
         #expect(try !EndToEnd.run(notebook(), in: directory).0.results[2].cached)
     }

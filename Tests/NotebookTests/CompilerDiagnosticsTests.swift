@@ -144,11 +144,11 @@ extension CrashReportTests {
     /// An error thrown at top level names the line of the cell's only `try`, or else of its only `throw`.
     @Test func anUncaughtErrorNamesItsTryOrThrowLine() {
         let thrown = Cell(index: 0, source: "struct Oops: Error {}\nprint(1)\nthrow Oops()", line: 4)
-        #expect(ProgramRunner.onlyTryLine(in: thrown) == 6)
+        #expect(RunCollector.onlyTryLine(in: thrown) == 6)
         let tried = Cell(index: 0, source: "func f() throws { throw Oops() }\nlet x = try f()", line: 4)
-        #expect(ProgramRunner.onlyTryLine(in: tried) == 5)
+        #expect(RunCollector.onlyTryLine(in: tried) == 5)
         let two = Cell(index: 0, source: "throw A()\nthrow B()", line: 4)
-        #expect(ProgramRunner.onlyTryLine(in: two) == nil)
+        #expect(RunCollector.onlyTryLine(in: two) == nil)
     }
 }
 

@@ -118,12 +118,12 @@ import Testing
         let directory = try EndToEnd.temporaryDirectory()
         let markdown = "# W\n\n```swift\nfunc f() -> Int {\n    var y = 1\n    return y\n}\nprint(f())\n```\n"
         let (run, html) = try EndToEnd.run(markdown, in: directory)
-        #expect(run.warnings.map(\.line) == [5])
-        #expect(run.warnings.first?.message.contains("never mutated") == true)
+        #expect(run.document.warnings.map(\.line) == [5])
+        #expect(run.document.warnings.first?.message.contains("never mutated") == true)
         #expect(html.contains("warning (line 5): variable &#39;y&#39; was never mutated"))
         let (again, _) = try EndToEnd.run(markdown, in: directory)
-        #expect(again.binaryReused)
-        #expect(again.warnings == run.warnings)  // kept with the binary
+        #expect(again.document.run.binaryReused)
+        #expect(again.document.warnings == run.document.warnings)  // kept with the binary
     }
 
     /// Warnings about nbrun's wrappers, not the notebook: an `output: false` cell ending in a
@@ -147,8 +147,8 @@ import Testing
         """
         let (run, html) = try EndToEnd.run(markdown)
         #expect(run.exitCode == 0)
-        #expect(run.warnings.map(\.message) == ["the cell has 'error: true', but nothing in it throws"])
-        #expect(run.warnings.first?.line == 13)  // the cell's last line
+        #expect(run.document.warnings.map(\.message) == ["the cell has 'error: true', but nothing in it throws"])
+        #expect(run.document.warnings.first?.line == 13)  // the cell's last line
         #expect(!html.contains("unused"))
         #expect(!html.contains("never"))
     }
@@ -274,7 +274,7 @@ import Testing
 
         // --no-embed: the same figures as files beside the report.
         let (beside, besideHTML) = try EndToEnd.run(markdown, in: directory) { $0.embedFigures = false }
-        #expect(beside.binaryReused)
+        #expect(beside.document.run.binaryReused)
         #expect(besideHTML.contains("src=\"nb_files/\(EndToEnd.contentName("cell-1-figure-1", small, extension: "png"))\""))
         #expect(!besideHTML.contains("data:image/png"))
         let file = try EndToEnd.fileBeside(in: directory + "/output/nb_files", "cell-2-figure-1", extension: "png")
@@ -399,12 +399,12 @@ import Testing
         let (first, _) = try EndToEnd.run("```swift\nprint(1)\n```\n", in: directory)
         let (second, _) = try EndToEnd.run("```swift\nprint(1)\n```\n", in: directory)
         let (third, _) = try EndToEnd.run("```swift\nprint(2)\n```\n", in: directory)
-        #expect(!first.binaryReused)
-        #expect(second.binaryReused)
-        #expect(!third.binaryReused)
+        #expect(!first.document.run.binaryReused)
+        #expect(second.document.run.binaryReused)
+        #expect(!third.document.run.binaryReused)
         #expect(third.results[0].stdout == "2\n")
         let (forced, _) = try EndToEnd.run("```swift\nprint(2)\n```\n", in: directory) { $0.reuseBinaries = false }
-        #expect(!forced.binaryReused)
+        #expect(!forced.document.run.binaryReused)
     }
 }
 

@@ -7,7 +7,7 @@ import Testing
 @Suite struct EngineDescriptionTests {
     @Test func theReportHeaderNamesTheBLASKernelsTheProgramRan() throws {
         let (run, html) = try EndToEnd.run("```swift\nlet a = Tensor([[1, 2], [3, 4]])\nmatmul(a, a)\n```\n")
-        let engine = try #require(run.engine)
+        let engine = try #require(run.document.run.engine)
         #expect(engine.hasPrefix("OpenBLAS "))
         #expect(engine.contains(" kernels ("))
         #expect(html.contains("<dt>BLAS</dt><dd>\(HTML.escape(engine))</dd>"))

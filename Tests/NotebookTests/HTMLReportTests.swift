@@ -29,8 +29,10 @@ import Testing
     ```
     """, path: "nb/report.md")
 
-    func render(_ results: [CellResult], embed: Bool = true, info: HTMLReport.RunInfo = .init()) -> HTMLReport.Rendered {
-        HTMLReport(notebook: notebook, results: results, info: info, options: .init(embedFigures: embed), name: "report").render()
+    func render(_ results: [CellResult], embed: Bool = true, parameters: [Parameter] = [],
+                run: ExecutedNotebook.RunFacts = .init()) -> HTMLReport.Rendered {
+        HTMLReport(document: ExecutedNotebook(notebook: notebook, results: results, parameters: parameters, run: run),
+                   options: .init(embedFigures: embed), name: "report").render()
     }
 
     /// A notebook given by its absolute path is named relative to the folder nbrun ran in, so
@@ -41,7 +43,7 @@ import Testing
         #expect(HTMLReport.displayPath("notebooks/./a.md", from: "/home/ci/work") == "notebooks/a.md")
         let here = FileManager.default.currentDirectoryPath
         let absolute = try NotebookParser.parse("```swift\nlet x = 1\n```\n", path: here + "/nb/absolute.md")
-        let html = HTMLReport(notebook: absolute, results: [CellResult(cellIndex: 0, status: .passed)], info: .init(), name: "a")
+        let html = HTMLReport(document: ExecutedNotebook(notebook: absolute, results: [CellResult(cellIndex: 0, status: .passed)]), name: "a")
             .render().html
         #expect(html.contains("<span class=\"where\">nb/absolute.md:"))
         #expect(html.contains("<dd>nb/absolute.md</dd>"))
@@ -68,14 +70,13 @@ import Testing
     }
 
     @Test func headerTableOfContentsAndCells() {
-        let info = HTMLReport.RunInfo(seconds: 1.5, swiftVersion: "Swift version 6.3.1", cores: 2, gitCommit: "abc1234",
-                                      parameters: [Parameter(name: "epochs", value: .int(3), line: 3)])
+        let facts = ExecutedNotebook.RunFacts(seconds: 1.5, swiftVersion: "Swift version 6.3.1", cores: 2, gitCommit: "abc1234")
         let html = render([
             CellResult(cellIndex: 0, status: .passed, outputs: [.stdout("hi\n")], seconds: 0.25),
             CellResult(cellIndex: 1, status: .failed, seconds: 0.1,
                        error: CellError(kind: .crash, message: "Fatal error: Index out of range", line: 16, sourceLine: "let x = 1")),
             CellResult(cellIndex: 2, status: .notRun),
-        ], info: info).html
+        ], parameters: [Parameter(name: "epochs", value: .int(3), line: 3)], run: facts).html
         #expect(html.contains("1 passed, 1 failed, 1 not run"))
         #expect(html.contains("abc1234"))
         #expect(html.contains("Swift version 6.3.1"))
@@ -95,7 +96,7 @@ import Testing
     @Test func headingIdsNeverTakeACellsId() throws {
         let notebook = try NotebookParser.parse("## Cell 1\n\n```swift\nprint(1)\n```\n\n# cell-2\n\n```swift\nprint(2)\n```\n",
                                                 path: "ids.md")
-        let html = HTMLReport(notebook: notebook, results: [], info: .init(), name: "ids").render().html
+        let html = HTMLReport(document: ExecutedNotebook(notebook: notebook, results: []), name: "ids").render().html
         let ids = html.components(separatedBy: " id=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
         #expect(Set(ids).count == ids.count, "repeated ids: \(ids)")
         #expect(html.contains("<section class=\"cell notRun\" id=\"cell-1\">"))
@@ -132,7 +133,7 @@ import Testing
     /// Math in a heading is math in the contents and in the header's title too, not raw TeX.
     @Test func headingMathIsRenderedInTheContentsAndTitle() throws {
         let notebook = try NotebookParser.parse("# Math $\\alpha$ & prices\n\n```swift\n1\n```\n", path: "m.md")
-        let html = HTMLReport(notebook: notebook, results: [], info: .init(), name: "m").render().html
+        let html = HTMLReport(document: ExecutedNotebook(notebook: notebook, results: []), name: "m").render().html
         let math = "<span class=\"math inline\">\\alpha</span>"
         #expect(html.contains("\">Math \(math) &amp; prices</a></li>"))
         #expect(html.contains("<p class=\"doc-title\">Math \(math) &amp; prices</p>"))
@@ -181,7 +182,7 @@ import Testing
 
     @Test func mathPullsInKaTeX() throws {
         let math = try NotebookParser.parse("Euler: $e^{i\\pi} + 1 = 0$\n\n```swift\n1\n```\n", path: "m.md")
-        let html = HTMLReport(notebook: math, results: [], info: .init(), name: "m").render().html
+        let html = HTMLReport(document: ExecutedNotebook(notebook: math, results: []), name: "m").render().html
         if FileManager.default.fileExists(atPath: KaTeXAssets.directory + "/katex.min.js") {
             #expect(html.contains("katex.render"))
             #expect(html.contains("data:font/woff2;base64,"))

@@ -144,7 +144,7 @@ import Testing
             CellResult(cellIndex: 2, status: .notRun),
             CellResult(cellIndex: 3, status: .notEvaluated),
         ]
-        let html = HTMLReport(notebook: notebook, results: results, info: .init(), name: "values").render().html
+        let html = HTMLReport(document: ExecutedNotebook(notebook: notebook, results: results), name: "values").render().html
         #expect(html.contains(#"Shown: <span class="inline-value" data-inline="0">&lt;b&gt;&amp;&lt;/b&gt;</span>."#))
         #expect(html.contains("(not run: cell 2 failed)"))
         #expect(html.contains("(not run: an earlier cell failed)"))
@@ -153,18 +153,46 @@ import Testing
         #expect(!html.contains("<div class=\"outputs\">\n</div>"))
     }
 
+    /// In a `.ipynb`, whose Markdown Jupyter renders itself, each inline expression's code span
+    /// becomes its value (Markdown-escaped) or why there is none; the value is not also an output.
+    @Test func anIpynbHasTheValuesInItsMarkdown() throws {
+        let notebook = try NotebookParser.parse("""
+            ```swift
+            let x = 6 * 7
+            ```
+
+            The answer is `{swift} x`, and `` {swift} "a*b" `` stays text; `{swift} y` is missing.
+
+            ```swift
+            let y = 1
+            ```
+            """, path: "ipynb.md")
+        let results = [
+            CellResult(cellIndex: 0, status: .passed, outputs: [.display(.inline(index: 0, expression: "x", value: "42")),
+                                                                .display(.inline(index: 1, expression: "\"a*b\"", value: "a*b"))]),
+            CellResult(cellIndex: 1, status: .failed, error: CellError(kind: .crash, message: "Fatal error")),
+        ]
+        let data = JupyterNotebook.render(ExecutedNotebook(notebook: notebook, results: results))
+        let file = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let cells = try #require(file["cells"] as? [[String: Any]])
+        let markdown = cells.filter { $0["cell_type"] as? String == "markdown" }.compactMap { $0["source"] as? String }
+        #expect(markdown.first == #"The answer is 42, and a\*b stays text; *(no value)* is missing."#)
+        let outputs = try #require(cells.first { $0["cell_type"] as? String == "code" }?["outputs"] as? [Any])
+        #expect(outputs.isEmpty)
+    }
+
     /// A value computed for another expression (the prose changed since) is never shown.
     @Test func aValueForAnotherExpressionIsNotShown() throws {
         let notebook = try NotebookParser.parse("```swift\nlet x = 1\n```\n\nNow `{swift} x + 1`.\n", path: "changed.md")
         let results = [CellResult(cellIndex: 0, status: .passed, outputs: [.display(.inline(index: 0, expression: "x", value: "1"))])]
-        let html = HTMLReport(notebook: notebook, results: results, info: .init(), name: "changed").render().html
+        let html = HTMLReport(document: ExecutedNotebook(notebook: notebook, results: results), name: "changed").render().html
         #expect(html.contains(#"<code>{swift} x + 1</code> <em>(no value)</em>"#))
     }
 
     @Test func aCompileErrorInAnExpressionGoesToTheCellBeforeItWithItsLine() throws {
         let notebook = try NotebookParser.parse("```swift\nprint(1)\n```\n\n```swift\nlet x = 1\n```\n\nSee `{swift} x.nope`.\n", path: "err.md")
         let diagnostic = Diagnostic(file: "err.md", line: 9, column: 14, severity: .error, message: "value of type 'Int' has no member 'nope'")
-        let results = HTMLReport.compileErrorResults([diagnostic], notebook: notebook)
+        let results = ExecutedNotebook.compileErrorResults([diagnostic], notebook: notebook)
         #expect(results.map(\.cellIndex) == [1])
         #expect(results.first?.error?.line == 9 && results.first?.error?.sourceLine == "See `{swift} x.nope`.")
     }

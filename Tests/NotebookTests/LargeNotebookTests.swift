@@ -22,7 +22,7 @@ import Testing
     @Test func thousandsOfMathSpansParseAndRender() throws {
         let text = Self.notebook(paragraphs: 2000)
         let notebook = try NotebookParser.parse(text, path: "big.md")
-        let html = HTMLReport(notebook: notebook, results: [], info: .init(), name: "big").render().html
+        let html = HTMLReport(document: ExecutedNotebook(notebook: notebook, results: []), name: "big").render().html
         #expect(html.components(separatedBy: "<span class=\"math inline\">").count - 1 == 2000)
         #expect(html.components(separatedBy: "<span class=\"math display\">").count - 1 == 2000)
         #expect(html.contains("<h2 id=\"section-b-9\">Section B</h2>"))
@@ -35,7 +35,7 @@ import Testing
         let text = Self.notebook(paragraphs: 20_000)  // 3 MB
         var parseChecks = 0, renderChecks = 0
         let notebook = try NotebookParser.parse(text, path: "big.md", checkpoint: { parseChecks += 1 })
-        let rendered = try HTMLReport(notebook: notebook, results: [], info: .init(), name: "big").render(checkpoint: { renderChecks += 1 })
+        let rendered = try HTMLReport(document: ExecutedNotebook(notebook: notebook, results: []), name: "big").render(checkpoint: { renderChecks += 1 })
         #expect(rendered.html.contains("Term 19999"))
         #expect(parseChecks > 3 && renderChecks > 3, "checks: \(parseChecks) while parsing, \(renderChecks) while rendering")
 
@@ -44,7 +44,7 @@ import Testing
         #expect(throws: Stop.self) { try NotebookParser.parse(text, path: "big.md") { count += 1; if count == 3 { throw Stop() } } }
         count = 0
         #expect(throws: Stop.self) {
-            try HTMLReport(notebook: notebook, results: [], info: .init(), name: "big").render { count += 1; if count == 3 { throw Stop() } }
+            try HTMLReport(document: ExecutedNotebook(notebook: notebook, results: []), name: "big").render { count += 1; if count == 3 { throw Stop() } }
         }
     }
 

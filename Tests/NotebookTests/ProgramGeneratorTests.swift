@@ -120,7 +120,7 @@ import Testing
         let only = try f()
         ```
         """)
-        #expect(program.cachedCells == [1, 2])
+        #expect(program.plan.cachedCells == [1, 2])
         // The statements in a closure of their own, handed to the cache by name.
         #expect(program.source.contains("let _nbBody1 = { () in\n"))
         #expect(program.source.contains("return (model, x, y)\n}\nlet _nbCached1 = NotebookCache.cell(1, names: [\"model\", \"x\", \"y\"], _nbBody1)\n"

@@ -169,14 +169,14 @@ import Testing
         let result = CellResult(cellIndex: 0, status: .passed, outputs: [
             .display(.html(#"<b onclick="alert(1)">bold</b><img src=x onerror=alert(2)><script>alert(3)</script>"#)),
         ])
-        let html = HTMLReport(notebook: notebook, results: [result], info: .init(), name: "x").render().html
+        let html = HTMLReport(document: ExecutedNotebook(notebook: notebook, results: [result]), name: "x").render().html
         #expect(html.contains("<div class=\"display-html\"><b>bold</b><img src=\"x\" />&lt;script&gt;alert(3)&lt;/script&gt;</div>"))
     }
 
     /// The page says which scripts may run (KaTeX and its render call, by hash) and nothing else.
     @Test func theReportCarriesAContentSecurityPolicy() throws {
         let withMath = try NotebookParser.parse("Euler: $e^{i\\pi} + 1 = 0$\n\n```swift\n1\n```\n", path: "m.md")
-        let html = HTMLReport(notebook: withMath, results: [], info: .init(), name: "m").render().html
+        let html = HTMLReport(document: ExecutedNotebook(notebook: withMath, results: []), name: "m").render().html
         let policy = try #require(Self.policy(in: html))
         #expect(policy.contains("default-src 'none'"))
         #expect(policy.contains("base-uri 'none'"))
@@ -198,12 +198,12 @@ import Testing
 
         // No math: no script at all.
         let plain = try NotebookParser.parse("Plain.\n\n```swift\n1\n```\n", path: "p.md")
-        let plainHTML = HTMLReport(notebook: plain, results: [], info: .init(), name: "p").render().html
+        let plainHTML = HTMLReport(document: ExecutedNotebook(notebook: plain, results: []), name: "p").render().html
         #expect(Self.policy(in: plainHTML)?.contains("script-src 'none'") == true)
         #expect(!plainHTML.contains("<script"))
 
         // Figures written beside the report are the report's own files.
-        let beside = HTMLReport(notebook: plain, results: [], info: .init(), options: .init(embedFigures: false), name: "p").render().html
+        let beside = HTMLReport(document: ExecutedNotebook(notebook: plain, results: []), options: .init(embedFigures: false), name: "p").render().html
         #expect(Self.policy(in: beside)?.contains("img-src 'self' data:") == true)
     }
 
@@ -251,7 +251,7 @@ extension ProseSafetyTests {
             .stdout((0..<1000).map { "line \($0)" }.joined(separator: "\n")), .display(.png(Data([0x89, 0x50]))),
         ])
         for (name, encoded) in [("javascript:alert(1)", "./javascript:alert(1)"), ("a#b?c%d e", "a%23b%3Fc%25d%20e")] {
-            let html = HTMLReport(notebook: notebook, results: [result], info: .init(), options: .init(embedFigures: false),
+            let html = HTMLReport(document: ExecutedNotebook(notebook: notebook, results: [result]), options: .init(embedFigures: false),
                                   name: name).render().html
             let urls = Self.tags(html).flatMap { tag in tag.attributes.filter { $0.name == "href" || $0.name == "src" }.map(\.value) }
                 .filter { !$0.hasPrefix("#") }

@@ -31,9 +31,9 @@ import Testing
             for cell in run.failedCells {
                 Issue.record("\(name), \(label), cell \(cell.cellIndex + 1): \(cell.error.map { "\($0)" } ?? "failed")")
             }
-            #expect(run.exitCode == 0 && run.passedCount == run.results.count, "\(label)")
+            #expect(run.exitCode == 0 && run.verdict.passed == run.results.count, "\(label)")
         }
-        let cached = first.notebook.cells.filter(\.options.cache).map(\.index)
+        let cached = first.document.cells.map(\.cell).filter(\.options.cache).map(\.index)
         #expect(cached.allSatisfy { second.results[$0].cached }, "not restored: \(cached.filter { !second.results[$0].cached }.map { second.results[$0].cacheNote ?? "cell \($0 + 1)" })")
         for (one, two) in zip(first.results, second.results) {
             #expect(one.outputs == two.outputs, "\(name), cell \(one.cellIndex + 1): a second run shows something else")

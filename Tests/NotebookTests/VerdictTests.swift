@@ -150,13 +150,12 @@ import Testing
     /// It died before its first cell (a library that does not load, say).
     @Test func aProgramThatDiesBeforeItsFirstCellFailsIt() throws {
         let (binary, work) = try Self.program("echo 'error while loading shared libraries: libNotebookKernel.so' >&2\nexit 127\n")
-        let outcome = try ProgramRunner(workDirectory: work).run(binary: binary, notebook: Self.notebook)
+        let outcome = try ProgramRunner.run(.init(binaryPath: binary, plan: try ExecutionPlan(notebook: Self.notebook), workDirectory: work))
         #expect(outcome.results.map(\.status) == [.failed, .notRun])
         let error = try #require(outcome.results[0].error)
         #expect(error.message.contains("before the cell began") && error.message.contains("status 127"), "\(error.message)")
         #expect(error.details?.contains("error while loading shared libraries") == true, "\(error.details ?? "")")
-        let run = NotebookRun(notebook: Self.notebook, results: outcome.results, parameters: [], reportPath: nil, seconds: 0,
-                              compileSeconds: 0, binaryReused: false, interrupted: false)
+        let run = NotebookRun(document: ExecutedNotebook(notebook: Self.notebook, results: outcome.results))
         #expect(run.exitCode == 1)
     }
 
@@ -166,9 +165,8 @@ import Testing
         printf '{"begin":{"cell":0}}\\n{"end":{"cell":0}}\\n' >&3
         sleep 20
         """)
-        var runner = ProgramRunner(workDirectory: work, timeout: 1)
-        runner.timeout = 1
-        let outcome = try runner.run(binary: binary, notebook: Self.notebook)
+        let outcome = try ProgramRunner.run(.init(binaryPath: binary, plan: try ExecutionPlan(notebook: Self.notebook), workDirectory: work,
+                                                  timeout: 1))
         #expect(outcome.results.map(\.status) == [.passed, .failed])
         #expect(outcome.results[1].error?.kind == .timeout)
         #expect(outcome.results[1].error?.message.contains("between cells") == true, "\(outcome.results[1].error?.message ?? "")")

@@ -98,9 +98,8 @@ import Testing
         let page = LivePage(name: "live")
         let parsed = try notebook(["print(1)"])
         page.runStarted(parsed)
-        var run = NotebookRun(notebook: parsed, results: [CellResult(cellIndex: 0, status: .passed)], parameters: [],
-                              seconds: 12.34, compileSeconds: 1, binaryReused: false, interrupted: false)
-        run.swiftVersion = "Swift version 6.3"
+        let run = NotebookRun(document: ExecutedNotebook(notebook: parsed, results: [CellResult(cellIndex: 0, status: .passed)], parameters: [],
+                                                         run: .init(seconds: 12.34, compileSeconds: 1, swiftVersion: "Swift version 6.3")))
         page.runEnded(run)
         #expect(page.page().contains("<dt>total time</dt><dd>12.34 s</dd>"))
         page.runStarted(parsed)

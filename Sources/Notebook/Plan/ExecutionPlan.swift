@@ -15,7 +15,8 @@ public struct ExecutionPlan: Sendable {
     public let notebook: Notebook
     /// After `-p` overrides.
     public let parameters: [Parameter]
-    /// The facts the program reads at start.
+    /// The facts the program reads at start, and the only place the cache's facts are kept:
+    /// which cells are cached and why a `cache: true` cell is not (`ProgramPlan.Cell`).
     public let program: ProgramPlan
     /// The evaluated cells, in order.
     let cells: [CellPlan]
@@ -24,9 +25,11 @@ public struct ExecutionPlan: Sendable {
     /// and restores them by name).
     let globals: [Int: [(name: String, isVariable: Bool)]]
     /// `cache: true` cells the program caches.
-    public let cachedCells: Set<Int>
+    public var cachedCells: Set<Int> { Set(program.cells.lazy.filter(\.cached).map(\.index)) }
     /// `cache: true` cells that run every time, and why (their text alone decides it).
-    public let cacheNotes: [Int: String]
+    public var cacheNotes: [Int: String] {
+        Dictionary(uniqueKeysWithValues: program.cells.compactMap { cell in cell.cacheBlocker.map { (cell.index, $0) } })
+    }
     /// The prose's inline expressions that are compiled, by the cell that evaluates them.
     let inline: InlinePlan
 
@@ -47,8 +50,6 @@ public struct ExecutionPlan: Sendable {
 
         let analysis = CacheAnalysis(cells: cells, notebook: notebook, parameters: parameters)
         self.globals = analysis.registrations
-        self.cachedCells = analysis.cached
-        self.cacheNotes = analysis.notes
         self.program = ProgramPlan(
             notebook: CellCache.absolutePath(notebook.path), salt: salt,
             parameters: parameters.map { ProgramPlan.Parameter(name: $0.name, type: $0.value.swiftType, json: $0.value.json) },

@@ -17,8 +17,6 @@ struct CacheAnalysis {
     private(set) var observed: Set<String> = []
     /// Per cell: the values it binds, and whether each is a `var` (empty when no cell is cached).
     private(set) var registrations: [Int: [(name: String, isVariable: Bool)]] = [:]
-    private(set) var cached: Set<Int> = []
-    private(set) var notes: [Int: String] = [:]
 
     init(cells: [CellPlan], notebook: Notebook, parameters: [Parameter]) {
         // What using each declared name reads and changes, whichever cell declares it.
@@ -146,8 +144,6 @@ struct CacheAnalysis {
                 }
             }
             let isCached = cell.options.cache && blocker == nil
-            if isCached { cached.insert(cell.index) }
-            if cell.options.cache, let blocker { notes[cell.index] = blocker }
             let location = effect.usesLocation ? "\(notebook.path)\n\(cell.line)" : ""
             facts.append(ProgramPlan.Cell(
                 index: cell.index, name: cell.name, label: cell.options.label,

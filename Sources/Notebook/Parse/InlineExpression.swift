@@ -6,7 +6,7 @@
 /// at its `.md` line. One written before the first cell is evaluated at the start of the first
 /// cell, before its code: it sees the parameters and the notebook's functions and types. One
 /// after a cell with `eval: false` is not compiled, and the report says so in its place.
-public struct InlineExpression: Sendable, Equatable {
+public struct InlineExpression: Codable, Sendable, Equatable {
     /// Position among the notebook's inline expressions, from 0.
     public var index: Int
     /// The expression as written after `{swift}`, without the spaces around it.

@@ -18,15 +18,19 @@ public struct Notebook: Sendable {
     /// The prose's inline expressions (`` `{swift} x` ``), in document order; each stands in the
     /// prose HTML as its `InlineExpression.element`.
     public var inlineExpressions: [InlineExpression] = []
+    /// The Markdown after the front matter, its lines where they are in the file (the front
+    /// matter's lines are empty): where the prose's Markdown is cut from, between the cells' fences.
+    public var markdown: String
 
     public init(path: String, title: String? = nil, metadata: [String: String] = [:],
-                parameters: [Parameter] = [], blocks: [Block], hasMath: Bool = false) {
+                parameters: [Parameter] = [], blocks: [Block], hasMath: Bool = false, markdown: String = "") {
         self.path = path
         self.title = title
         self.metadata = metadata
         self.parameters = parameters
         self.blocks = blocks
         self.hasMath = hasMath
+        self.markdown = markdown
     }
 
     /// One piece of the document.
@@ -44,7 +48,7 @@ public struct Notebook: Sendable {
 }
 
 /// A fenced ```swift (or ~~~swift) code block.
-public struct Cell: Sendable, Equatable {
+public struct Cell: Codable, Sendable, Equatable {
     /// Position among the notebook's Swift cells, from 0.
     public var index: Int
     /// The code exactly as written between the fences, `//|` option lines included.
@@ -55,13 +59,18 @@ public struct Cell: Sendable, Equatable {
     public var options: CellOptions
     /// How many leading lines of `source` are `//|` option lines.
     public var optionLineCount: Int
+    /// The `.md` line of the closing fence (nil for a cell not parsed from a file: then the line
+    /// after `source`).
+    public var closingFenceLine: Int?
 
-    public init(index: Int, source: String, line: Int, options: CellOptions = CellOptions(), optionLineCount: Int = 0) {
+    public init(index: Int, source: String, line: Int, options: CellOptions = CellOptions(), optionLineCount: Int = 0,
+                closingFenceLine: Int? = nil) {
         self.index = index
         self.source = source
         self.line = line
         self.options = options
         self.optionLineCount = optionLineCount
+        self.closingFenceLine = closingFenceLine
     }
 
     /// The code shown in the report: `source` without the option lines.

@@ -96,8 +96,9 @@ public enum NotebookParser {
             var source = String(cString: cmark_node_get_literal(node))
             if source.hasSuffix("\n") { source.removeLast() }
             let line = Int(cmark_node_get_start_line(node)) + 1
-            cells.append(try makeCell(index: cells.count, source: source, line: line,
-                                      defaults: frontMatter.defaults, path: path))
+            var cell = try makeCell(index: cells.count, source: source, line: line, defaults: frontMatter.defaults, path: path)
+            cell.closingFenceLine = Int(cmark_node_get_end_line(node))
+            cells.append(cell)
             cellNodes.append(node)
         }
         guard !cells.isEmpty else {
@@ -127,7 +128,7 @@ public enum NotebookParser {
         let blocks = try splitAtCells(html, cells: cells, placeholder: math.placeholder, path: path)
         var notebook = Notebook(path: path, title: frontMatter.title ?? headingTitle.map { math.restoreLiteral($0) },
                                 metadata: frontMatter.metadata, parameters: frontMatter.parameters, blocks: blocks,
-                                hasMath: !math.spans.isEmpty)
+                                hasMath: !math.spans.isEmpty, markdown: markdown)
         notebook.inlineExpressions = inline.expressions
         return notebook
     }

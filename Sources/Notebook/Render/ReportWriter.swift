@@ -62,13 +62,49 @@ enum ReportWriter {
         } catch {
             throw cannot(error)
         }
-        // One writer at a time per folder: another run's pruning must not remove this one's files.
+        return try locked(directory, writing: page) {
+            try writeLocked(rendered, page: page, directory: directory, name: name, cannot: cannot)
+        }
+    }
+
+    /// Writes `data` (an `.ipynb` file) as `directory/name.ipynb`, whole or not at all; returns its path.
+    ///
+    /// - Throws: `EnvironmentError` ("cannot write the report PATH: reason"); the old file, if
+    ///   any, is then left as it was.
+    static func write(notebookFile data: Data, to directory: String, name: String) throws -> String {
+        let path = "\(directory)/\(name).ipynb"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw EnvironmentError("cannot write the report \(path): \(EnvironmentError.reason(error))")
+        }
+        return try locked(directory, writing: path) {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+                throw EnvironmentError("cannot write the report \(path): it is a folder", hint: "remove or rename the folder '\(path)'")
+            }
+            do {
+                try writeWhole(data, to: path)
+            } catch {
+                throw (error as? EnvironmentError) ?? EnvironmentError("cannot write the report \(path): \(EnvironmentError.reason(error))")
+            }
+            return path
+        }
+    }
+
+    /// Runs `body` as the folder's one writer: another run's pruning must not remove this one's
+    /// files, nor its clean-up this one's temporary files.
+    private static func locked<T>(_ directory: String, writing page: String, _ body: () throws -> T) throws -> T {
         let lock = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard lock >= 0 else { throw EnvironmentError.fromErrno("write the report \(page)") }
         defer { close(lock) }
         while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
         removeStaleTemporaries(in: directory)
+        return try body()
+    }
 
+    private static func writeLocked(_ rendered: HTMLReport.Rendered, page: String, directory: String, name: String,
+                                    cannot: (Error) -> EnvironmentError) throws -> String {
         let filesFolder = "\(directory)/\(name)_files"
         var written: [String] = []   // files new to the folder, removed again if the page cannot be written
         do {

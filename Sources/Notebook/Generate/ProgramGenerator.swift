@@ -39,7 +39,8 @@ public enum ProgramGenerator {
         }
         if plan.cells.contains(where: \.discardsLast) { writer.add(CellPlan.discardFunction) }
         writer.add("NotebookSession.start(cellCount: \(notebook.cells.count))")
-        let tracking = !plan.cachedCells.isEmpty
+        let cachedCells = plan.cachedCells
+        let tracking = !cachedCells.isEmpty
         for parameter in plan.parameters {
             writer.add("#sourceLocation(file: \(path), line: \(parameter.line))")
             writer.add("let \(parameter.name): \(parameter.value.swiftType) = NotebookSession.parameter(\(swiftStringLiteral(parameter.name)))")
@@ -93,7 +94,7 @@ public enum ProgramGenerator {
             }
             // The values the cell bound go to the cache before it ends.
             if tracking, let bound = plan.globals[cell.index], !bound.isEmpty { ending = register(bound) + "; " + ending }
-            let cached = plan.cachedCells.contains(cell.index)
+            let cached = cachedCells.contains(cell.index)
             if cell.options.error { writer.add("do {") }
             if cached {
                 // The statements in a closure of their own, whose type swiftc infers from them alone.
@@ -156,7 +157,7 @@ public enum ProgramGenerator {
             shifts += code.shifts
         }
         writer.add("NotebookSession.finish()")
-        return GeneratedProgram(source: writer.text, regions: regions, columnShifts: shifts, cachedCells: plan.cachedCells,
+        return GeneratedProgram(plan: plan, source: writer.text, regions: regions, columnShifts: shifts,
                                 cacheWrapperLines: wrapperLines)
     }
 

@@ -22,7 +22,9 @@ public struct NotebookBuilder: Sendable {
         self.reuseBinaries = reuseBinaries
     }
 
+    /// The build stage's output: the binary, and the program it was built from (whose plan the run reads).
     public struct Result: Sendable {
+        public var program: GeneratedProgram
         public var binaryPath: String
         /// Held (shared) while the binary may be run: a concurrent build of another version of
         /// the notebook does not delete a binary another run is about to start.
@@ -72,13 +74,14 @@ public struct NotebookBuilder: Sendable {
         return hasher.finalize().hex
     }
 
-    /// Builds `program` for `notebook`, or finds the binary built from the same inputs.
+    /// Builds `program`, or finds the binary built from the same inputs.
     ///
     /// - Parameter kernelHash: `kernelHash()`, when the caller has it already.
     /// - Throws: `NotebookError` with swiftc's errors mapped to `.md` lines; `EnvironmentError`
     ///   when the build fails for a reason outside the notebook (a full disk, a path the file
     ///   system refuses, swiftc failing without pointing at a line of the notebook).
-    public func build(_ program: GeneratedProgram, notebook: Notebook, kernelHash: String? = nil) throws -> Result {
+    public func build(_ program: GeneratedProgram, kernelHash: String? = nil) throws -> Result {
+        let notebook = program.plan.notebook
         let arguments = compilerArguments()
         let key = binaryKey(program, kernelHash: try kernelHash ?? self.kernelHash(), arguments: arguments)
         let name = Self.safeName(notebook.path)
@@ -94,7 +97,7 @@ public struct NotebookBuilder: Sendable {
             throw cannot("create \(binDirectory)", error)
         }
         if reuseBinaries, fileManager.isExecutableFile(atPath: binaryPath), let lock = BinaryLock(binaryPath) {
-            return Result(binaryPath: binaryPath, lock: lock, cacheHit: true, compileSeconds: 0, key: key,
+            return Result(program: program, binaryPath: binaryPath, lock: lock, cacheHit: true, compileSeconds: 0, key: key,
                           warnings: Self.readWarnings(binaryPath + ".warnings"))
         }
 
@@ -169,7 +172,7 @@ public struct NotebookBuilder: Sendable {
                 && !Self.isArtifactOfCaching($0, program: program) && !Self.isArtifactOfErrorCell($0, notebook: notebook)
         }
         Self.writeWarnings(warnings, to: binaryPath + ".warnings")
-        return Result(binaryPath: binaryPath, lock: lock, cacheHit: false, compileSeconds: seconds, key: key, warnings: warnings)
+        return Result(program: program, binaryPath: binaryPath, lock: lock, cacheHit: false, compileSeconds: seconds, key: key, warnings: warnings)
     }
 
     /// Why swiftc failed when the reason is the machine's, not the notebook's: an error naming a
@@ -199,8 +202,9 @@ public struct NotebookBuilder: Sendable {
     static func isArtifactOfCaching(_ warning: Diagnostic, program: GeneratedProgram) -> Bool {
         guard warning.message.hasSuffix("was never mutated; consider changing to 'let' constant"),
               let line = warning.line else { return false }
+        let cachedCells = program.plan.cachedCells
         return program.regions.contains { region in
-            program.cachedCells.contains(region.cellIndex)
+            cachedCells.contains(region.cellIndex)
                 && (region.markdownLine..<(region.markdownLine + region.lineCount)).contains(line)
         }
     }

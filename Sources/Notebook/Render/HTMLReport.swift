@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-/// The render stage: a notebook and its results -> one HTML page (plus any files beside it).
+/// The render stage: an executed notebook -> one HTML page (plus any files beside it).
 ///
 /// Pure: it reads nothing but KaTeX's files and writes nothing; `ReportWriter` writes.
 /// All text from cells (code, output, errors) is escaped. Prose is cmark-gfm's HTML, raw HTML
@@ -10,35 +10,6 @@ import Foundation
 /// Content-Security-Policy that lets only its own inline scripts and styles run (by hash), so
 /// anything the allow-list missed still could not run script.
 public struct HTMLReport {
-    /// Facts about the run for the header.
-    public struct RunInfo: Sendable {
-        public var date: Date
-        public var seconds: Double
-        public var swiftVersion: String
-        public var nbrunVersion: String
-        public var cores: Int
-        public var gitCommit: String?
-        public var parameters: [Parameter]
-        public var binaryReused: Bool
-        public var interrupted: Bool
-        /// What the notebook program's engine ran on (BLAS library, kernel set, threads).
-        public var engine: String?
-
-        public init(date: Date = Date(), seconds: Double = 0, swiftVersion: String = "", nbrunVersion: String = nbrunVersionString,
-                    cores: Int = ProcessInfo.processInfo.activeProcessorCount, gitCommit: String? = nil,
-                    parameters: [Parameter] = [], binaryReused: Bool = false, interrupted: Bool = false) {
-            self.date = date
-            self.seconds = seconds
-            self.swiftVersion = swiftVersion
-            self.nbrunVersion = nbrunVersion
-            self.cores = cores
-            self.gitCommit = gitCommit
-            self.parameters = parameters
-            self.binaryReused = binaryReused
-            self.interrupted = interrupted
-        }
-    }
-
     public struct Options: Sendable {
         /// Inline figures as `data:` URLs; `false` writes them beside the report.
         public var embedFigures = true
@@ -54,9 +25,7 @@ public struct HTMLReport {
         public var files: [(path: String, data: Data)]
     }
 
-    public var notebook: Notebook
-    public var results: [CellResult]
-    public var info: RunInfo
+    public var document: ExecutedNotebook
     public var options: Options
     /// Base name for files beside the report (`backprop` -> `backprop_files/...`).
     public var name: String
@@ -68,15 +37,11 @@ public struct HTMLReport {
         let hash = SHA256.hash(data: data).hex.prefix(8)
         return "\(name)_files/\(base)-\(hash).\(fileExtension)"
     }
-    /// Compiler warnings, shown under the cell they point into.
-    public var warnings: [Diagnostic] = []
     /// Set for a live page (`nbrun watch`): each cell's state, training progress, the status line.
     public var live: Live?
 
-    public init(notebook: Notebook, results: [CellResult], info: RunInfo, options: Options = Options(), name: String) {
-        self.notebook = notebook
-        self.results = results
-        self.info = info
+    public init(document: ExecutedNotebook, options: Options = Options(), name: String) {
+        self.document = document
         self.options = options
         self.name = name
     }
@@ -91,20 +56,20 @@ public struct HTMLReport {
         var files: [(path: String, data: Data)] = []
         var headings = HeadingIDs()
         var body = ""
-        let inlineValues = InlineValues(notebook: notebook, results: results, states: live?.states)
-        for block in notebook.blocks {
+        let inlineValues = InlineValues(document: document, states: live?.states)
+        for block in document.blocks {
             try checkpoint()
             switch block {
-            case .prose(let html):
-                body += try headings.add(to: inlineValues.fill(html), checkpoint: checkpoint)
-            case .cell(let cell):
-                let result = results.first { $0.cellIndex == cell.index }
-                body += live != nil ? (renderLiveCell(cell.index) ?? "") : renderCell(cell, result: result, files: &files)
+            case .prose(let prose):
+                body += try headings.add(to: inlineValues.fill(prose.html), checkpoint: checkpoint)
+            case .cell(let executed):
+                body += live != nil ? (renderLiveCell(executed.cell.index) ?? "")
+                                    : renderCell(executed.cell, result: executed.result, files: &files)
             }
         }
         try checkpoint()
-        let title = notebook.title ?? (notebook.path as NSString).lastPathComponent
-        let katex = notebook.hasMath ? KaTeXAssets.load() : nil
+        let title = document.title ?? (document.path as NSString).lastPathComponent
+        let katex = document.hasMath ? KaTeXAssets.load() : nil
         try checkpoint()
         // Everything the page runs or styles itself, written inline and allowed by its hash.
         // A live page (`nbrun watch`) adds its script, which talks to the server that serves it.
@@ -122,7 +87,7 @@ public struct HTMLReport {
         <meta charset="utf-8">
         <meta http-equiv="Content-Security-Policy" content="\(HTML.escape(policy))">
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="generator" content="nbrun \(HTML.escape(info.nbrunVersion))">
+        <meta name="generator" content="nbrun \(HTML.escape(document.run.nbrunVersion))">
         <title>\(HTML.escape(title))</title>
 
         """
@@ -190,7 +155,8 @@ public struct HTMLReport {
     // MARK: Header and contents
 
     private func renderHeader(title: String) -> String {
-        let runVerdict = RunVerdict(results, interrupted: info.interrupted)
+        let info = document.run
+        let runVerdict = document.verdict
         var verdict = runVerdict.summary
         if let status = live?.status, status.state == .running || status.state == .stale { verdict = status.text }
         let formatter = ISO8601DateFormatter()
@@ -200,16 +166,16 @@ public struct HTMLReport {
             ("result", verdict),
             ("date", formatter.string(from: info.date)),
             ("total time", running ? "running" : String(format: "%.2f s", info.seconds) + (info.binaryReused ? " (binary reused)" : "")),
-            ("notebook", Self.displayPath(notebook.path)),
+            ("notebook", Self.displayPath(document.path)),
             ("swift", info.swiftVersion),
             ("nbrun", info.nbrunVersion),
             ("cores", String(info.cores)),
         ]
         if let engine = info.engine { rows.append(("BLAS", engine)) }
         if let commit = info.gitCommit { rows.append(("git commit", commit)) }
-        for key in FrontMatter.metadataKeys { if let value = notebook.metadata[key] { rows.insert((key, value), at: 0) } }
-        if !info.parameters.isEmpty {
-            rows.append(("parameters", info.parameters.map { "\($0.name) = \($0.value.text)" }.joined(separator: ", ")))
+        for key in FrontMatter.metadataKeys { if let value = document.metadata[key] { rows.insert((key, value), at: 0) } }
+        if !document.parameters.isEmpty {
+            rows.append(("parameters", document.parameters.map { "\($0.name) = \($0.value.text)" }.joined(separator: ", ")))
         }
         let status = runVerdict.succeeded ? "passed" : "failed"
         var html = "<header class=\"run \(status)\">\n<p class=\"doc-title\">\(titleHTML(title))</p>\n<dl>\n"
@@ -221,7 +187,7 @@ public struct HTMLReport {
 
     /// The title with its `$math$` rendered by KaTeX like the prose's, when the page loads KaTeX.
     private func titleHTML(_ title: String) -> String {
-        guard notebook.hasMath else { return HTML.escape(title) }
+        guard document.hasMath else { return HTML.escape(title) }
         var math = MathProtector(for: title)
         let protected = HTML.escape(math.protect(title))
         return math.restore(protected)
@@ -244,7 +210,7 @@ public struct HTMLReport {
         var html = "<section class=\"cell \(status.rawValue)\" id=\"\(anchor)\">\n"
         var head = "<a href=\"#\(anchor)\">[\(cell.index + 1)]</a>"
         if let label = cell.options.label { head += " <span class=\"label\">\(HTML.escape(label))</span>" }
-        head += " <span class=\"where\">\(HTML.escape(Self.displayPath(notebook.path))):\(cell.displayLine)</span>"
+        head += " <span class=\"where\">\(HTML.escape(Self.displayPath(document.path))):\(cell.displayLine)</span>"
         if let result, status == .passed || status == .failed || status == .expectedError {
             head += " <span class=\"time\">\(Self.formatSeconds(result.seconds))</span>"
         }
@@ -293,7 +259,7 @@ public struct HTMLReport {
         if let error = result?.error {
             html += renderError(error, status: status)
         }
-        let cellWarnings = warnings.filter { $0.line.map { cell.sourceLine(atMarkdownLine: $0) != nil } ?? false }
+        let cellWarnings = document.warnings.filter { $0.line.map { cell.sourceLine(atMarkdownLine: $0) != nil } ?? false }
         for warning in cellWarnings {
             html += "<p class=\"warning\">warning (line \(warning.line ?? 0)): \(HTML.escape(warning.message))</p>\n"
         }
@@ -377,19 +343,11 @@ public struct HTMLReport {
     }
 
     private func renderError(_ error: CellError, status: CellResult.Status) -> String {
-        let title: String
-        switch error.kind {
-        case .thrown: title = status == .expectedError ? "Error (expected)" : "Error thrown"
-        case .crash: title = "Crash"
-        case .timeout: title = "Time limit"
-        case .interrupted: title = "Interrupted"
-        case .check: title = "Check failed"
-        case .compile: title = "Compile error"
-        }
+        let title = error.title(expected: status == .expectedError)
         var html = "<div class=\"error \(status == .expectedError ? "expected" : "")\">\n"
         html += "<p class=\"error-title\">\(title): \(HTML.escape(error.message))</p>\n"
         if let line = error.line {
-            html += "<p class=\"error-where\">at \(HTML.escape(Self.displayPath(notebook.path))):\(line)</p>\n"
+            html += "<p class=\"error-where\">at \(HTML.escape(Self.displayPath(document.path))):\(line)</p>\n"
             if let source = error.sourceLine {
                 html += "<pre class=\"error-line\"><span class=\"lineno\">\(line)</span> \(HTML.escape(source))</pre>\n"
             }

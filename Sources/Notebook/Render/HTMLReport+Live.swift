@@ -37,28 +37,6 @@ extension HTMLReport {
         }
     }
 
-    /// Results for a notebook that did not compile: each cell holding an error gets a failed
-    /// result with the first error in it (message, `.md` line, source line); the others none.
-    /// Errors outside every cell (a parameter's line) go to the first cell.
-    public static func compileErrorResults(_ diagnostics: [Diagnostic], notebook: Notebook) -> [CellResult] {
-        var results: [Int: CellResult] = [:]
-        for diagnostic in diagnostics where diagnostic.severity == .error {
-            // An error in an inline expression of the prose goes to the cell before it.
-            let inline = diagnostic.line.flatMap { line in notebook.inlineExpressions.first { $0.line == line } }
-            let cell = diagnostic.line.flatMap { line in notebook.cells.first { $0.sourceLine(atMarkdownLine: line) != nil } }
-                ?? inline.flatMap { expression in notebook.cells.first { $0.index == expression.cellIndex ?? 0 } }
-                ?? notebook.cells.first
-            guard let cell, results[cell.index] == nil else { continue }
-            var message = diagnostic.message
-            if let hint = diagnostic.hint { message += " (\(hint))" }
-            let error = CellError(kind: .compile, message: message, line: diagnostic.line,
-                                  sourceLine: diagnostic.line.flatMap { cell.sourceLine(atMarkdownLine: $0) } ?? inline?.lineText,
-                                  details: diagnostics.count > 1 ? diagnostics.map(\.description).joined(separator: "\n") : nil)
-            results[cell.index] = CellResult(cellIndex: cell.index, status: .failed, error: error)
-        }
-        return results.values.sorted { $0.cellIndex < $1.cellIndex }
-    }
-
     // MARK: The live page
 
     /// The page `nbrun watch` serves: the report with a status line, each cell marked with its
@@ -80,9 +58,9 @@ extension HTMLReport {
 
     /// One cell's section with its live state (and its training progress while it runs).
     public func renderLiveCell(_ index: Int) -> String? {
-        guard let cell = notebook.cells.first(where: { $0.index == index }) else { return nil }
+        guard let executed = document.cell(index) else { return nil }
         var files: [(path: String, data: Data)] = []
-        var section = renderCell(cell, result: results.first { $0.cellIndex == index }, files: &files)
+        var section = renderCell(executed.cell, result: executed.result, files: &files)
         let state = live?.states[index] ?? .done
         if state != .done, let range = section.range(of: "<section class=\"cell ") {
             section.replaceSubrange(range, with: "<section class=\"cell live-\(state.rawValue) ")
@@ -104,10 +82,10 @@ extension HTMLReport {
     /// or why there is none yet), by the expression's index: a live page replaces them when the
     /// cell changes.
     public func renderLiveInlineValues(ofCell index: Int) -> [(index: Int, html: String)] {
-        let firstEvaluated = notebook.cells.first { $0.options.eval }?.index ?? 0
-        let expressions = notebook.inlineExpressions.filter { ($0.cellIndex ?? firstEvaluated) == index }
+        let firstEvaluated = document.cells.first { $0.cell.options.eval }?.cell.index ?? 0
+        let expressions = document.inlineExpressions.filter { ($0.cellIndex ?? firstEvaluated) == index }
         guard !expressions.isEmpty else { return [] }
-        let values = InlineValues(notebook: notebook, results: results, states: live?.states)
+        let values = InlineValues(document: document, states: live?.states)
         return expressions.map { ($0.index, values.element($0.index)) }
     }
 

@@ -5,8 +5,8 @@ import Foundation
 ///
 /// Overridden from the command line with `-p name=value` (papermill's parameters, checked
 /// before anything compiles).
-public struct Parameter: Sendable, Equatable {
-    public enum Value: Sendable, Equatable {
+public struct Parameter: Codable, Sendable, Equatable {
+    public enum Value: Codable, Sendable, Equatable {
         case int(Int)
         case double(Double)
         case bool(Bool)

@@ -1,12 +1,12 @@
-/// The generated `main.swift` and how its lines map back to the notebook.
-public struct GeneratedProgram: Sendable, Equatable {
+/// The generated `main.swift`, how its lines map back to the notebook, and the plan it was
+/// generated from (the notebook, and which cells are cached: the build and run stages read them there).
+public struct GeneratedProgram: Sendable {
+    public var plan: ExecutionPlan
     public var source: String
     /// Where each compiled cell's code sits in `source`.
     public var regions: [Region]
     /// Columns moved by the `_nbDisplayLast(` wrapper, to map diagnostics back.
     public var columnShifts: [ColumnShift]
-    /// The cells the program caches (`NotebookCache.cell` around their code).
-    public var cachedCells: Set<Int> = []
     /// Lines of `source` holding the cache's code around a cached cell (its closure's first and
     /// last lines, the call, the bindings taken from it). They keep their place in the generated
     /// file: what swiftc says about them is an echo of an error in the cell's code.

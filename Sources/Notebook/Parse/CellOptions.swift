@@ -1,6 +1,6 @@
 /// Per-cell options, written as `//| key: value` lines at the top of a cell (Quarto's syntax
 /// with Swift's comment) or as notebook-wide defaults in the front matter.
-public struct CellOptions: Sendable, Equatable {
+public struct CellOptions: Codable, Sendable, Equatable {
     /// A name for the cell, used in progress lines, the table of contents and errors.
     public var label: String?
     /// `false`: the cell is shown but neither compiled nor run.

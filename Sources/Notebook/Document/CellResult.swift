@@ -2,7 +2,7 @@ import Foundation
 import KernelProtocol
 
 /// What running one cell produced: the collect stage's output, the render stage's input.
-public struct CellResult: Sendable, Equatable {
+public struct CellResult: Codable, Sendable, Equatable {
     public var cellIndex: Int
     public var status: Status
     /// Printed output and display items, in the order they happened.
@@ -36,7 +36,7 @@ public struct CellResult: Sendable, Equatable {
         self.error = error
     }
 
-    public enum Status: String, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable, Equatable {
         /// The cell ran to its end.
         case passed
         /// An `error: true` cell threw, as expected; the run went on.
@@ -50,7 +50,7 @@ public struct CellResult: Sendable, Equatable {
     }
 
     /// A stream whose middle was not kept.
-    public struct OutputCut: Sendable, Equatable {
+    public struct OutputCut: Codable, Sendable, Equatable {
         /// `stdout` or `stderr`.
         public var stream: String
         /// Bytes the cell wrote to the stream.
@@ -87,8 +87,8 @@ public struct CellResult: Sendable, Equatable {
 }
 
 /// Why a cell failed (or what an `error: true` cell threw).
-public struct CellError: Sendable, Equatable {
-    public enum Kind: String, Sendable {
+public struct CellError: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
         /// An error thrown out of the cell (caught for `error: true` cells).
         case thrown
         /// A trap or signal: `fatalError`, index out of range, force-unwrapped nil.
@@ -119,11 +119,24 @@ public struct CellError: Sendable, Equatable {
         self.sourceLine = sourceLine
         self.details = details
     }
+
+    /// What the error is called in a report ("Crash", "Check failed"); `expected` for an
+    /// `error: true` cell's.
+    public func title(expected: Bool) -> String {
+        switch kind {
+        case .thrown: return expected ? "Error (expected)" : "Error thrown"
+        case .crash: return "Crash"
+        case .timeout: return "Time limit"
+        case .interrupted: return "Interrupted"
+        case .check: return "Check failed"
+        case .compile: return "Compile error"
+        }
+    }
 }
 
 /// The verdict on a run, from its cells' results: how many passed, failed, never ran, and the
 /// exit status. The report's header, the run's exit status and `nbrun test` all read it here.
-public struct RunVerdict: Sendable, Equatable {
+public struct RunVerdict: Codable, Sendable, Equatable {
     /// Cells that ran to their end (or threw as `error: true` expects).
     public var passed = 0
     public var failed = 0

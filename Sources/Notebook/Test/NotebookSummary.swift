@@ -57,11 +57,12 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
         self.reportPath = reportPath
     }
 
-    /// The summary of a completed run.
+    /// The summary of a completed run: its executed notebook, cell by cell.
     public init(run: NotebookRun) {
-        let cells = run.notebook.cells
-        self.init(path: run.notebook.path, exitCode: run.exitCode, seconds: run.seconds, cells: run.results.map { result in
-            let cell = cells[result.cellIndex]
+        let document = run.document
+        self.init(path: document.path, exitCode: run.exitCode, seconds: document.run.seconds, cells: document.cells.compactMap { executed in
+            guard let result = executed.result else { return nil }
+            let cell = executed.cell
             return Cell(name: cell.name, number: result.cellIndex + 1, line: cell.displayLine, status: result.status.rawValue,
                         seconds: result.seconds, cached: result.cached,
                         message: result.status == .failed ? result.error?.message : nil,
