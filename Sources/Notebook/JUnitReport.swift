@@ -56,6 +56,9 @@ public enum JUnitReport {
                     out += "/>\n"
                 }
             }
+            if let warnings = summary.warnings, !warnings.isEmpty {
+                out += "    <system-err>\(escape(warnings.map { "warning: \($0)" }.joined(separator: "\n")))</system-err>\n"
+            }
             out += "  </testsuite>\n"
         }
         out += "</testsuites>\n"

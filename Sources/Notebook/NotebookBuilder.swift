@@ -14,6 +14,8 @@ public struct NotebookBuilder: Sendable {
     public var cacheDirectory: String
     /// `false`: always compile (the result is still stored).
     public var reuseBinaries: Bool
+    /// A server to fetch a binary from before compiling, and to upload a compiled one to.
+    public var sharedCache: SharedCache?
 
     public init(kernel: KernelLocation, toolchain: Toolchain, cacheDirectory: String, reuseBinaries: Bool = true) {
         self.kernel = kernel
@@ -33,6 +35,8 @@ public struct NotebookBuilder: Sendable {
         public var key: String
         /// Warnings swiftc printed, mapped to the notebook.
         public var warnings: [Diagnostic]
+        /// The binary came from the shared cache (a `cacheHit` too).
+        public var shared = false
     }
 
     /// The compiler arguments, without the input and output paths.
@@ -122,6 +126,13 @@ public struct NotebookBuilder: Sendable {
             return Result(binaryPath: binaryPath, lock: lock, cacheHit: true, compileSeconds: 0, key: key,
                           warnings: Self.readWarnings(binaryPath + ".warnings"))
         }
+        if reuseBinaries, let sharedCache,
+           sharedCache.fetchBinary(key: key, to: binaryPath, workDirectory: "\(cacheDirectory)/build/\(name)-\(getpid())"),
+           let lock = BinaryLock(binaryPath) {
+            Self.removeOlderBinaries(of: name, keeping: key, in: binDirectory)
+            return Result(binaryPath: binaryPath, lock: lock, cacheHit: true, compileSeconds: 0, key: key,
+                          warnings: Self.readWarnings(binaryPath + ".warnings"), shared: true)
+        }
 
         // Per process, so that two runs of one notebook (`nbrun test -j`) do not share files.
         let work = "\(cacheDirectory)/build/\(name)-\(getpid())"
@@ -185,6 +196,7 @@ public struct NotebookBuilder: Sendable {
                 && !Self.isArtifactOfCaching($0, program: program) && !Self.isArtifactOfErrorCell($0, notebook: notebook)
         }
         Self.writeWarnings(warnings, to: binaryPath + ".warnings")
+        sharedCache?.storeBinary(key: key, binaryPath: binaryPath)
         return Result(binaryPath: binaryPath, lock: lock, cacheHit: false, compileSeconds: seconds, key: key, warnings: warnings)
     }
 

@@ -20,6 +20,8 @@ public struct RunOptions: Sendable {
     public var stateTrace = false
     /// Bytes the cell cache may hold; nil: `NBRUN_CACHE_LIMIT`, else 2 GiB.
     public var cacheLimit: Int64?
+    /// A shared cache server (`--cache-url`) behind the local binaries and cell entries.
+    public var cacheURL: URL?
     /// Write the HTML report.
     public var writeReport = true
     /// The report's file name without `.html` (`--output-name`); `{name}` in it becomes the
@@ -59,6 +61,8 @@ public struct NotebookRun: Sendable {
     public var warnings: [Diagnostic] = []
     /// Problems with the cell cache: the run went on without it where it had to.
     public var cacheWarnings: [String] = []
+    /// Problems with the shared cache (`--cache-url`): the run went on with the local cache.
+    public var sharedCacheWarnings: [String] = []
     /// The Swift toolchain's version line.
     public var swiftVersion = ""
     /// What the notebook program's engine ran on (BLAS library, kernel set, threads).
@@ -109,8 +113,14 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     let cacheDirectory = outputDirectory + "/.cache"
     try ReportWriter.prepare(outputDirectory, cacheDirectory: cacheDirectory)
     let toolchain = try Toolchain.detect(cacheDirectory: cacheDirectory)
-    let builder = NotebookBuilder(kernel: kernel, toolchain: toolchain, cacheDirectory: cacheDirectory,
+    var builder = NotebookBuilder(kernel: kernel, toolchain: toolchain, cacheDirectory: cacheDirectory,
                                   reuseBinaries: options.reuseBinaries)
+    // `--no-cache` redoes everything: nothing is fetched from the server, nor stored there.
+    var shared: SharedCache?
+    if options.reuseBinaries, let url = options.cacheURL {
+        shared = SharedCache(server: CacheServer(url: url, timeout: try CacheServer.timeout()))
+    }
+    builder.sharedCache = shared
     try stopIfInterrupted()
     let kernelHash = try builder.kernelHash()
     try stopIfInterrupted()
@@ -151,8 +161,9 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     }
     if interruption.fired { throw NotebookInterrupted() }
     trace.mark(build.cacheHit ? "build (reused)" : "build")
-    progress?(build.cacheHit ? "binary reused (source, toolchain and kernel unchanged)"
-                             : String(format: "compiled in %.2f s", build.compileSeconds))
+    progress?(build.shared ? "binary from the shared cache (source, toolchain and kernel unchanged)"
+                : build.cacheHit ? "binary reused (source, toolchain and kernel unchanged)"
+                : String(format: "compiled in %.2f s", build.compileSeconds))
 
     let name = NotebookBuilder.safeName((path as NSString).lastPathComponent)
     // Absolute: the program opens each cell's output files there, and a cell may change its working directory.
@@ -164,7 +175,16 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     runner.stateTrace = options.stateTrace
     runner.cacheLimit = cacheLimit
     runner.plan = plan.program
-    runner.onEvent = options.onEvent
+    if let shared, !options.refreshCache {
+        let fetched = shared.fetchCells(plan: plan.program, cache: CellCache(directory: cacheDirectory))
+        if fetched > 0 { progress?("\(fetched) cached cell\(fetched == 1 ? "" : "s") from the shared cache") }
+        trace.mark("shared cache")
+    }
+    let stored = StoredEntries()
+    runner.onEvent = { event in
+        if case .stored(let cell, let key) = event { stored.append(cell, key) }
+        options.onEvent?(event)
+    }
     runner.onOutput = options.onOutput
     runner.shouldStop = options.shouldStop
     let reporter = ProgressReporter(cells: cells, progress: progress)
@@ -177,6 +197,10 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     let outcome = try withExtendedLifetime(build.lock) { try runner.run(binary: build.binaryPath, notebook: notebook) }
     reporter.finish()
     trace.mark("run")
+    if let shared, !outcome.interrupted {
+        shared.storeCells(stored.entries, plan: plan.program, cache: CellCache(directory: cacheDirectory))
+        trace.mark("shared cache")
+    }
     try? FileManager.default.removeItem(atPath: runner.workDirectory)
 
     var run = NotebookRun(notebook: notebook, results: outcome.results, parameters: parameters, reportPath: nil,
@@ -185,6 +209,7 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
                           cacheWarnings: outcome.cacheWarnings)
     run.swiftVersion = toolchain.version
     run.engine = outcome.engine
+    run.sharedCacheWarnings = shared?.warnings ?? []
     if options.writeReport {
         var info = HTMLReport.RunInfo(date: start, seconds: run.seconds, swiftVersion: toolchain.version,
                                       gitCommit: gitCommit(near: path), parameters: parameters,
@@ -208,6 +233,21 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
         trace.mark("report")
     }
     return run
+}
+
+/// The entries the program stored while it ran, by cell (set on the runner's reading thread).
+private final class StoredEntries: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [(cell: Int, key: String)] = []
+
+    func append(_ cell: Int, _ key: String) {
+        lock.lock(); stored.append((cell, key)); lock.unlock()
+    }
+
+    var entries: [(cell: Int, key: String)] {
+        lock.lock(); defer { lock.unlock() }
+        return stored
+    }
 }
 
 /// The report's base name: `template` with `{parameter}` replaced by the values, or the notebook's name.

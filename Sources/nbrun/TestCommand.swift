@@ -57,6 +57,9 @@ struct TestCommand: ParsableCommand {
     @Flag(help: "Print the notebooks this run would run, with their recorded or estimated seconds, and run none.")
     var list = false
 
+    /// Read and written by the shared cache's `--cache-url` (passed on to each notebook's run).
+    @OptionGroup var sharedCache: SharedCacheOptions
+
     mutating func validate() throws {
         if jobs < 1 { throw ValidationError("-j must be at least 1") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
@@ -84,6 +87,7 @@ struct TestCommand: ParsableCommand {
         options.noCache = noCache
         options.rerun = rerun
         options.parameters = parameters.pairs
+        options.cacheURL = sharedCache.url()
         let runner = NotebookTestRunner(executable: Self.executablePath(), options: options)
         let summaries: [NotebookSummary]
         var all: [String] = []
@@ -121,6 +125,7 @@ struct TestCommand: ParsableCommand {
                                                                           summary.rerunRestored == 1 ? "" : "s")
                 }
                 if let failure = summary.firstFailure { line += ": " + failure }
+                for warning in summary.warnings ?? [] { line += "\n  warning: " + warning }
                 print(line)
                 fflush(stdout)
             }
