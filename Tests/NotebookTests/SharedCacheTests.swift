@@ -50,20 +50,26 @@ struct SharedCacheTests {
         return (result, try JSONDecoder().decode(NotebookSummary.self, from: data))
     }
 
+    /// nginx started, and a first workspace that ran the notebook against it (storing its
+    /// binary and its training cell there); a second workspace, empty.
+    static func storedByAFirstWorkspace() throws -> (server: NginxCacheServer, second: String, stored: NotebookSummary) {
+        let server = try NginxCacheServer()
+        try server.start()
+        let first = try workspace(), second = try workspace()
+        let (ran, stored) = try run(in: first, server: server.url)
+        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(stored.cells.map(\.cached) == [false, false])
+        #expect(!ran.stderr.contains("warning"), "\(ran.stderr)")
+        return (server, second, stored)
+    }
+
     static func printed(_ folder: String) throws -> String {
         try String(contentsOfFile: folder + "/output/notebook.html", encoding: .utf8)
     }
 
     @Test func aSecondWorkspaceRestoresTheCellsTheFirstStored() throws {
-        let server = try NginxCacheServer()
-        try server.start()
+        let (server, second, stored) = try Self.storedByAFirstWorkspace()
         defer { server.stop() }
-        let first = try Self.workspace(), second = try Self.workspace()
-
-        let (ran, stored) = try Self.run(in: first, server: server.url)
-        #expect(ran.status == 0, "\(ran.stderr)")
-        #expect(stored.cells.map(\.cached) == [false, false])
-        #expect(!ran.stderr.contains("warning"), "\(ran.stderr)")
         // Contents under their hashes, keys naming them: the binary and the cell's entry.
         #expect(server.objects("ac").count == 2, "\(server.objects("ac"))")
         #expect(server.objects("cas").count >= 4, "\(server.objects("cas"))")
@@ -81,12 +87,8 @@ struct SharedCacheTests {
     /// The server's entries are fetched by cell code, but the program restores one only when its
     /// whole key matches: another parameter value is another key, and the cell runs.
     @Test func anEntryIsRestoredOnlyWhenItsWholeKeyMatches() throws {
-        let server = try NginxCacheServer()
-        try server.start()
+        let (server, second, stored) = try Self.storedByAFirstWorkspace()
         defer { server.stop() }
-        let first = try Self.workspace(), second = try Self.workspace()
-        let (ran, stored) = try Self.run(in: first, server: server.url)
-        #expect(ran.status == 0, "\(ran.stderr)")
 
         let (other, changed) = try Self.run(in: second, server: server.url, arguments: ["-p", "scale=3"])
         #expect(other.status == 0, "\(other.stderr)")
@@ -102,12 +104,8 @@ struct SharedCacheTests {
     /// Every object on the server damaged after the first workspace stored them: the second
     /// restores nothing from them, says so, compiles and trains, and passes.
     @Test func aDamagedObjectIsAMissWithAWarning() throws {
-        let server = try NginxCacheServer()
-        try server.start()
+        let (server, second, stored) = try Self.storedByAFirstWorkspace()
         defer { server.stop() }
-        let first = try Self.workspace(), second = try Self.workspace()
-        let (ran, stored) = try Self.run(in: first, server: server.url)
-        #expect(ran.status == 0, "\(ran.stderr)")
         let objects = server.objects("cas")
         #expect(!objects.isEmpty)
         for name in objects {

@@ -2,17 +2,8 @@ import Foundation
 import Testing
 @testable import Notebook
 
-/// SplitMix64: made-up durations the same on every run of the tests.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// Made-up durations the same on every run of the tests.
+private typealias SeededGenerator = FaultInjectionTests.SeededRandom
 
 /// Made-up suites: `count` notebooks, some without a duration, with durations spread as a real
 /// suite's are (many short ones, a few long ones).
