@@ -63,6 +63,12 @@ struct TestCommand: ParsableCommand {
     mutating func validate() throws {
         if jobs < 1 { throw ValidationError("-j must be at least 1") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        // The parts are computed from the durations file: a shard that rewrote it would change the
+        // parts of the shards after it in the same checkout, which would run some notebooks twice
+        // and others never.
+        if storeDurations && shard != nil {
+            throw ValidationError("--store-durations records a whole run: run it without --shard")
+        }
     }
 
     func run() throws {

@@ -91,6 +91,17 @@ import Testing
         #expect(listed.stdout.split(separator: "\n").count == 2)
     }
 
+    /// Recording durations from a shard would change the parts of the shards run after it in the
+    /// same checkout (one notebook run twice, another never): refused before anything runs.
+    @Test func durationsAreNotRecordedFromAShard() throws {
+        let folder = try EndToEnd.temporaryDirectory()
+        try "```swift\nprint(1)\n```\n".write(toFile: folder + "/a.md", atomically: true, encoding: .utf8)
+        let result = try EndToEnd.nbrun(["test", "--shard", "1/2", "--store-durations", "-o", folder + "/out", "a.md"], in: folder)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--store-durations records a whole run: run it without --shard"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/" + TestDurations.fileName))
+    }
+
     @Test func aBadShardIsRefusedBeforeAnythingRuns() throws {
         let folder = try EndToEnd.temporaryDirectory()
         try "```swift\nprint(1)\n```\n".write(toFile: folder + "/a.md", atomically: true, encoding: .utf8)
