@@ -72,9 +72,12 @@ let package = Package(
         // The contract between the tool and the programs it generates: events, display items,
         // the cache manifest, the program plan. Dependency-free; both sides import it.
         .target(name: "KernelProtocol"),
+        // Named by its file name, not by the path it was linked at (gold's default): the same
+        // sources built in another folder load the same bytes (`LibraryDigest`).
         .target(name: "NotebookKernel",
                 dependencies: ["KernelProtocol", "TensorCore", "Autodiff", "NeuralNetwork", "Optimizers", "Datasets", "Plotting",
-                               "ModelDiagrams"]),
+                               "ModelDiagrams"],
+                linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libNotebookKernel.so"], .when(configuration: .release))]),
 
         // The tool.
         .target(name: "Notebook", dependencies: [

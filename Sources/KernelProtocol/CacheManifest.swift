@@ -104,6 +104,7 @@ public struct CacheManifest: Codable, Sendable, Equatable {
     }
 
     public struct FileInput: Codable, Sendable, Equatable {
+        /// Absolute, or inside one of the run's folders (`WorkspacePaths.portable`).
         public var path: String
         public var hash: String
         public init(path: String, hash: String) {
@@ -113,7 +114,7 @@ public struct CacheManifest: Codable, Sendable, Equatable {
     }
 
     public struct FileWrite: Codable, Sendable, Equatable {
-        /// Where the cell wrote it (absolute).
+        /// Where the cell wrote it: absolute, or inside one of the run's folders (`WorkspacePaths.portable`).
         public var path: String
         /// Its copy in the entry.
         public var file: String

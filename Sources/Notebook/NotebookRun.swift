@@ -20,6 +20,8 @@ public struct RunOptions: Sendable {
     public var stateTrace = false
     /// Bytes the cell cache may hold; nil: `NBRUN_CACHE_LIMIT`, else 2 GiB.
     public var cacheLimit: Int64?
+    /// A shared cache server (`--cache-url`) behind the local binaries and cell entries.
+    public var cacheURL: URL?
     /// Write the reports (`formats`).
     public var writeReport = true
     /// What the run writes (`--to html,ipynb`): the HTML report, the Jupyter notebook, or both.

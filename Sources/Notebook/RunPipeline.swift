@@ -19,6 +19,8 @@ final class RunPipeline {
     private let interruption: InterruptWatch
     /// Found by the plan stage, used by the build and run stages.
     private var builder: NotebookBuilder?
+    /// The shared cache server (`--cache-url`) behind the local cache, when there is one.
+    private var shared: SharedCache?
     private var kernelHash = ""
     private var cacheLimit = CellCache.defaultLimit
     private var cacheDirectory: String { options.outputDirectory + "/.cache" }
@@ -65,8 +67,13 @@ final class RunPipeline {
         let kernel = try options.kernel ?? KernelLocation.locate()
         try ReportWriter.prepare(options.outputDirectory, cacheDirectory: cacheDirectory)
         let toolchain = try Toolchain.detect(cacheDirectory: cacheDirectory)
-        let builder = NotebookBuilder(kernel: kernel, toolchain: toolchain, cacheDirectory: cacheDirectory,
+        var builder = NotebookBuilder(kernel: kernel, toolchain: toolchain, cacheDirectory: cacheDirectory,
                                       reuseBinaries: options.reuseBinaries)
+        // `--no-cache` redoes everything: nothing is fetched from the server, nor stored there.
+        if options.reuseBinaries, let url = options.cacheURL {
+            shared = SharedCache(server: CacheServer(url: url, timeout: try CacheServer.timeout()))
+        }
+        builder.sharedCache = shared
         self.builder = builder
         try stopIfInterrupted()
         kernelHash = try builder.kernelHash()
@@ -113,8 +120,9 @@ final class RunPipeline {
         }
         try stopIfInterrupted()
         trace.mark(built.cacheHit ? "build (reused)" : "build")
-        options.progress?(built.cacheHit ? "binary reused (source, toolchain and kernel unchanged)"
-                                         : String(format: "compiled in %.2f s", built.compileSeconds))
+        options.progress?(built.shared ? "binary from the shared cache (source, toolchain and kernel unchanged)"
+                            : built.cacheHit ? "binary reused (source, toolchain and kernel unchanged)"
+                            : String(format: "compiled in %.2f s", built.compileSeconds))
         return built
     }
 
@@ -129,6 +137,13 @@ final class RunPipeline {
                                                mode: !options.reuseBinaries ? .off : options.refreshCache ? .refresh : .on,
                                                limit: cacheLimit),
             stateTrace: options.stateTrace)
+        if let shared, !options.refreshCache {
+            let fetched = shared.fetchCells(plan: built.program.plan.program, cache: CellCache(directory: cacheDirectory))
+            if fetched > 0 { options.progress?("\(fetched) cached cell\(fetched == 1 ? "" : "s") from the shared cache") }
+            trace.mark("shared cache")
+        }
+        let stored = StoredEntries()
+        let onEvent = options.onEvent
         let reporter = ProgressReporter(cells: notebook.cells, progress: options.progress)
         let onCellEnd = options.onCellEnd
         let trace = self.trace
@@ -138,10 +153,18 @@ final class RunPipeline {
                 reporter.report(cell, result)
                 if let seconds = result.restoreSeconds { trace.note(String(format: "%@ restored %.4f s", cell.name, seconds)) }
             },
-            onEvent: options.onEvent, onOutput: options.onOutput, shouldStop: options.shouldStop)
+            onEvent: { event in
+                if case .stored(let cell, let key) = event { stored.append(cell, key) }
+                onEvent?(event)
+            },
+            onOutput: options.onOutput, shouldStop: options.shouldStop)
         let outcome = try withExtendedLifetime(built.lock) { try ProgramRunner.run(request, observers: observers) }
         reporter.finish()
         trace.mark("run")
+        if let shared, !outcome.interrupted {
+            shared.storeCells(stored.entries, plan: built.program.plan.program, cache: CellCache(directory: cacheDirectory))
+            trace.mark("shared cache")
+        }
         try? FileManager.default.removeItem(atPath: request.workDirectory)
         return Ran(built: built, outcome: outcome)
     }
@@ -154,8 +177,10 @@ final class RunPipeline {
         facts.binaryReused = ran.built.cacheHit
         facts.interrupted = ran.outcome.interrupted
         facts.engine = ran.outcome.engine
-        return ExecutedNotebook(notebook: plan.notebook, results: ran.outcome.results, parameters: plan.parameters, run: facts,
-                                warnings: ran.built.warnings, cacheWarnings: ran.outcome.cacheWarnings)
+        var document = ExecutedNotebook(notebook: plan.notebook, results: ran.outcome.results, parameters: plan.parameters, run: facts,
+                                        warnings: ran.built.warnings, cacheWarnings: ran.outcome.cacheWarnings)
+        document.sharedCacheWarnings = shared?.warnings ?? []
+        return document
     }
 
     /// Writes the reports the options ask for. A run stopped by Ctrl-C still gets its report;
@@ -200,6 +225,21 @@ final class RunPipeline {
             }
         }
         return paths
+    }
+}
+
+/// The entries the program stored while it ran, by cell (set on the runner's reading thread).
+private final class StoredEntries: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [(cell: Int, key: String)] = []
+
+    func append(_ cell: Int, _ key: String) {
+        lock.lock(); stored.append((cell, key)); lock.unlock()
+    }
+
+    var entries: [(cell: Int, key: String)] {
+        lock.lock(); defer { lock.unlock() }
+        return stored
     }
 }
 

@@ -135,7 +135,7 @@ private struct SummaryCells {
     }
 }
 
-private func nbrunExecutable(root: String, environment: [String: String]) throws -> String {
+func nbrunExecutable(root: String, environment: [String: String]) throws -> String {
     let nbrun = environment["NBRUN_BINARY"] ?? root + "/.build/debug/nbrun"
     guard FileManager.default.isExecutableFile(atPath: nbrun) else {
         throw RunnerBenchmarkError("no nbrun at \(nbrun): run `swift build --product nbrun` (or set NBRUN_BINARY)")
@@ -143,6 +143,6 @@ private func nbrunExecutable(root: String, environment: [String: String]) throws
     return nbrun
 }
 
-private func currentLoad() -> String {
+func currentLoad() -> String {
     (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
 }

@@ -13,6 +13,7 @@ let suites: [String: () throws -> Void] = [
     "compile": runCompileBenchmarks,
     "notebooks": runNotebookCacheBenchmarks,
     "cache-stress": runCacheStressBenchmarks,
+    "shared-cache": runSharedCacheBenchmarks,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Notebook
 
-/// `nbrun NOTEBOOK.md [-p name=value]... [-o DIR] [--to html,ipynb] [--timeout S] [--no-embed] [--no-cache] [--refresh]`
+/// `nbrun NOTEBOOK.md [-p name=value]... [-o DIR] [--to html,ipynb] [--timeout S] [--no-embed] [--no-cache] [--refresh] [--cache-url URL]`
 ///
 /// Exit status: 0 every cell ran; 1 a cell failed; 2 bad usage or a bad notebook (parse,
 /// options, parameters, compile errors); 3 the machine failed the run (a full disk, a path too
@@ -49,6 +49,8 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only one line per cell: no streamed output or training progress.")
     var quiet = false
 
+    @OptionGroup var sharedCache: SharedCacheOptions
+
     @Option(name: .customLong("summary"), help: .hidden)
     var summaryPath: String?
 
@@ -82,6 +84,7 @@ struct RunCommand: ParsableCommand {
         if !quiet { terminal.install(on: &options) }
         let run: NotebookRun
         do {
+            options.cacheURL = sharedCache.url()
             run = try runNotebook(path: notebook, options: options)
         } catch let error as NotebookError {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
@@ -106,7 +109,7 @@ struct RunCommand: ParsableCommand {
         for warning in document.warnings {
             FileHandle.standardError.write(Data((warning.headline + "\n").utf8))
         }
-        for warning in document.cacheWarnings {
+        for warning in document.cacheWarnings + document.sharedCacheWarnings {
             FileHandle.standardError.write(Data("nbrun: warning: \(warning)\n".utf8))
         }
         let failed = run.failedCells

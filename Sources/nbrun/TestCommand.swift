@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Notebook
 
-/// `nbrun test [PATHS...] [-j N] [--junit FILE] [--timeout S] [-p name=value]... [-o DIR]`
+/// `nbrun test [PATHS...] [-j N] [--junit FILE] [--timeout S] [-p name=value]... [-o DIR] [--shard i/n]`
 ///
 /// Each notebook is a test and its cells are the steps. One line per notebook (PASS/FAIL,
 /// time, the first failure), then the runs' total time (with `--rerun`, of the first runs,
@@ -47,9 +47,30 @@ struct TestCommand: ParsableCommand {
         """)
     var rerun = false
 
+    @Option(help: ArgumentHelp("""
+        Run only the i-th of n parts of the notebooks, balanced by the durations recorded in nbrun-durations.json \
+        (the same parts on every machine).
+        """, valueName: "i/n"))
+    var shard: String?
+
+    @Flag(help: "Record each notebook's time in nbrun-durations.json beside the notebooks, for --shard.")
+    var storeDurations = false
+
+    @Flag(help: "Print the notebooks this run would run, with their recorded or estimated seconds, and run none.")
+    var list = false
+
+    /// Read and written by the shared cache's `--cache-url` (passed on to each notebook's run).
+    @OptionGroup var sharedCache: SharedCacheOptions
+
     mutating func validate() throws {
         if jobs < 1 { throw ValidationError("-j must be at least 1") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        // The parts are computed from the durations file: a shard that rewrote it would change the
+        // parts of the shards after it in the same checkout, which would run some notebooks twice
+        // and others never.
+        if storeDurations && shard != nil {
+            throw ValidationError("--store-durations records a whole run: run it without --shard")
+        }
     }
 
     func run() throws {
@@ -74,10 +95,36 @@ struct TestCommand: ParsableCommand {
         options.noCache = noCache
         options.rerun = rerun
         options.parameters = parameters.pairs
+        options.cacheURL = sharedCache.url()
         let runner = NotebookTestRunner(executable: Self.executablePath(), options: options)
         let summaries: [NotebookSummary]
+        var all: [String] = []
+        var notebooks: [String] = []
+        var testShard: TestShard?
         do {
-            let notebooks = try NotebookTestRunner.discover(paths.isEmpty ? ["notebooks"] : paths)
+            all = try NotebookTestRunner.discover(paths.isEmpty ? ["notebooks"] : paths)
+            notebooks = all
+            if let text = shard { testShard = try TestShard(parsing: text) }
+            if testShard != nil || list {
+                let durations = try TestDurations.load(for: all)
+                let assignment = TestShard.assign(all, durations: durations, count: testShard?.count ?? 1)
+                if let testShard {
+                    let part = assignment.parts[testShard.index - 1]
+                    notebooks = part.notebooks
+                    let estimated = notebooks.filter(assignment.estimated.contains).count
+                    FileHandle.standardError.write(Data(String(
+                        format: "shard %@: %d of %d notebooks, %.0f s of %.0f s recorded%@\n", testShard.description, notebooks.count, all.count,
+                        Double(part.milliseconds) / 1000, Double(assignment.totalMilliseconds) / 1000,
+                        estimated > 0 ? " (\(estimated) without a recorded duration, estimated)" : "").utf8))
+                }
+                if list {
+                    for notebook in notebooks {
+                        let seconds = Double(assignment.milliseconds[notebook] ?? 0) / 1000
+                        print(String(format: "%@ %.1f s%@", notebook, seconds, assignment.estimated.contains(notebook) ? " (estimated)" : ""))
+                    }
+                    return
+                }
+            }
             FileHandle.standardError.write(Data("running \(notebooks.count) notebook\(notebooks.count == 1 ? "" : "s")\(jobs > 1 ? ", \(jobs) at once" : "")\n".utf8))
             summaries = try runner.run(notebooks) { summary in
                 var line = String(format: "%@ %@ (%.1f s)", summary.passed ? "PASS" : "FAIL", summary.path, summary.seconds)
@@ -86,6 +133,7 @@ struct TestCommand: ParsableCommand {
                                                                           summary.rerunRestored == 1 ? "" : "s")
                 }
                 if let failure = summary.firstFailure { line += ": " + failure }
+                for warning in summary.warnings ?? [] { line += "\n  warning: " + warning }
                 print(line)
                 fflush(stdout)
             }
@@ -96,9 +144,18 @@ struct TestCommand: ParsableCommand {
         var junitError: EnvironmentError?
         if let junit {
             do {
-                try JUnitReport.write(summaries, to: junit)
+                try JUnitReport.write(summaries, to: junit, name: testShard.map { "nbrun shard \($0.description)" } ?? "nbrun")
             } catch let error as EnvironmentError {
                 junitError = error
+            }
+        }
+        if storeDurations {
+            do {
+                try storeDurations(summaries)
+            } catch let error as NotebookError {
+                FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            } catch let error as EnvironmentError {
+                junitError = junitError ?? error
             }
         }
         let failed = summaries.filter { !$0.passed }
@@ -115,6 +172,24 @@ struct TestCommand: ParsableCommand {
             throw ExitCode(ExitStatus.failure)
         }
         if !failed.isEmpty || junitError != nil { throw ExitCode(ExitStatus.environment) }
+    }
+
+    /// Records the time of each notebook that ran to its end (not one stopped by Ctrl-C or by the
+    /// machine), in the durations file beside it, or a new one in the folder it was found in.
+    func storeDurations(_ summaries: [NotebookSummary]) throws {
+        var homes: [String: String] = [:]
+        for path in paths.isEmpty ? ["notebooks"] : paths {
+            var isDirectory: ObjCBool = false
+            FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            let folder = isDirectory.boolValue ? (path.hasSuffix("/") ? String(path.dropLast()) : path) : (path as NSString).deletingLastPathComponent
+            for summary in summaries where homes[summary.path] == nil {
+                let found = isDirectory.boolValue ? summary.path.hasPrefix(folder + "/") : summary.path == path
+                if found { homes[summary.path] = folder.isEmpty ? "." : folder }
+            }
+        }
+        let ran = summaries.filter { $0.exitCode != ExitStatus.interrupted && $0.errorKind != .environment && $0.exitCode != ExitStatus.environment }
+        let files = try TestDurations.store(Dictionary(ran.map { ($0.path, $0.seconds) }, uniquingKeysWith: { first, _ in first }), homes: homes)
+        for file in files { FileHandle.standardError.write(Data("durations recorded in \(file)\n".utf8)) }
     }
 
     /// Whether `path` is `folder` or inside it (by their standardized absolute paths).

@@ -274,8 +274,11 @@ import Testing
         #expect(cache.entries().allSatisfy { $0.readable })
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: cache.cellsDirectory + "/.staging")) ?? []
         #expect(leftovers.isEmpty)
-        let (after, _) = try EndToEnd.run(notebook(), in: directory)
-        #expect(after.results[2].cached)
+        // From the same working directory: keys write paths from it (`WorkspacePaths`).
+        let after = try EndToEnd.nbrun(["nb.md", "-o", "output", "--summary", "summary.json"], in: directory)
+        #expect(after.status == 0, "\(after.stderr)")
+        let summary = try JSONDecoder().decode(NotebookSummary.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/summary.json")))
+        #expect(summary.cells[2].cached)
     }
 
     @Test func theSizeLimitEvictsTheLeastRecentlyUsed() throws {

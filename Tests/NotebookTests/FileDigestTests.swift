@@ -30,7 +30,7 @@ import Testing
     @Test func aSettledFileIsHashedOnceAndAFreshOneEveryTime() throws {
         let (builder, library, directory) = try fakeKernel("kernel one")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let memo = builder.cacheDirectory + "/kernel-hash"
+        let memo = builder.cacheDirectory + "/kernel-identity"
         // Just written: within the racy window, so not remembered.
         #expect(try builder.kernelHash() == sha256("kernel one"))
         #expect(!FileManager.default.fileExists(atPath: memo))
@@ -48,7 +48,7 @@ import Testing
     @Test func aRebuiltKernelChangesTheHashEvenWithTheSameSizeAndMtime() throws {
         let (builder, library, directory) = try fakeKernel("kernel one")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let memo = builder.cacheDirectory + "/kernel-hash"
+        let memo = builder.cacheDirectory + "/kernel-identity"
         let later = Date().addingTimeInterval(FileDigest.settleSeconds + 1)
         age(library, by: 3600)
         let first = try FileDigest.sha256(ofFileAt: library, memoPath: memo, now: later)

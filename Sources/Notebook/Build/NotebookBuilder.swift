@@ -14,6 +14,8 @@ public struct NotebookBuilder: Sendable {
     public var cacheDirectory: String
     /// `false`: always compile (the result is still stored).
     public var reuseBinaries: Bool
+    /// A server to fetch a binary from before compiling, and to upload a compiled one to.
+    public var sharedCache: SharedCache?
 
     public init(kernel: KernelLocation, toolchain: Toolchain, cacheDirectory: String, reuseBinaries: Bool = true) {
         self.kernel = kernel
@@ -35,6 +37,8 @@ public struct NotebookBuilder: Sendable {
         public var key: String
         /// Warnings swiftc printed, mapped to the notebook.
         public var warnings: [Diagnostic]
+        /// The binary came from the shared cache (a `cacheHit` too).
+        public var shared = false
     }
 
     /// The compiler arguments, without the input and output paths.
@@ -52,22 +56,47 @@ public struct NotebookBuilder: Sendable {
         for directory in kernel.systemModuleDirectories { arguments += ["-I", directory] }
         for flag in Toolchain.cFlags() { arguments += ["-Xcc", flag] }
         arguments += toolchain.linkerArguments
-        arguments += ["-L", kernel.buildDirectory, "-lNotebookKernel",
-                      "-Xlinker", "-rpath", "-Xlinker", kernel.buildDirectory]
+        arguments += ["-L", kernel.buildDirectory, "-lNotebookKernel", "-Xlinker", "-rpath", "-Xlinker", kernelSearchPath]
         return arguments
     }
 
-    /// SHA-256 of the kernel library's bytes, remembered in `<cache>/kernel-hash` beside the
-    /// library's stat data (see `FileDigest`): a rebuilt kernel is hashed again.
-    public func kernelHash() throws -> String {
-        try FileDigest.sha256(ofFileAt: kernel.libraryPath, memoPath: cacheDirectory + "/kernel-hash")
+    /// Where the program finds the kernel library, relative to the program itself (`$ORIGIN`):
+    /// a binary built in one checkout runs in another laid out alike (a shared cache's).
+    var kernelSearchPath: String {
+        func real(_ path: String) -> [Substring] {
+            URL(fileURLWithPath: KernelLocation.absolute(path)).standardizedFileURL.resolvingSymlinksInPath().path.split(separator: "/")
+        }
+        let from = real(cacheDirectory + "/bin"), to = real(kernel.buildDirectory)
+        let common = zip(from, to).prefix { $0 == $1 }.count
+        let steps = Array(repeating: "..", count: from.count - common) + to.dropFirst(common).map(String.init)
+        return (["$ORIGIN"] + steps).joined(separator: "/")
     }
 
-    /// The binary cache key: SHA-256 of the generated source, the compiler version, the
-    /// compile flags and the kernel library's hash.
+    /// The compiler arguments as the binary's key holds them: paths in the repository written
+    /// from its root, so that the same notebook has the same key in another checkout.
+    func portableArguments(_ arguments: [String]) -> [String] {
+        let root = kernel.root.count > 1 && kernel.root.hasSuffix("/") ? String(kernel.root.dropLast()) : kernel.root
+        return arguments.map { argument in
+            argument == root || argument.hasPrefix(root + "/") ? "$NBRUN_ROOT" + argument.dropFirst(root.count) : argument
+        }
+    }
+
+    /// The kernel library's identity (`LibraryDigest`: what the loader maps, the same for the
+    /// same sources built in another folder), remembered in `<cache>/kernel-identity` beside the
+    /// library's stat data (see `FileDigest`): a rebuilt kernel is hashed again.
+    public func kernelHash() throws -> String {
+        try FileDigest.sha256(ofFileAt: kernel.libraryPath, memoPath: cacheDirectory + "/kernel-identity",
+                              digest: LibraryDigest.sha256(ofLibraryAt:))
+    }
+
+    /// The binary cache key: SHA-256 of the generated source, the compiler (its version, and
+    /// where it is: the program finds the Swift runtime there), the compile flags (paths in the
+    /// repository written from its root) and the kernel library's hash.
     func binaryKey(_ program: GeneratedProgram, kernelHash: String, arguments: [String]? = nil) -> String {
         var hasher = SHA256()
-        for part in [program.source, toolchain.version, (arguments ?? compilerArguments()).joined(separator: "\u{1}"), kernelHash] {
+        let compiler = Toolchain.resolve(toolchain.swiftc, path: ProcessInfo.processInfo.environment["PATH"] ?? "") ?? toolchain.swiftc
+        let flags = portableArguments(arguments ?? compilerArguments()).joined(separator: "\u{1}")
+        for part in [program.source, toolchain.version, compiler, flags, kernelHash] {
             hasher.update(data: Data(part.utf8))
             hasher.update(data: Data([0]))
         }
@@ -99,6 +128,13 @@ public struct NotebookBuilder: Sendable {
         if reuseBinaries, fileManager.isExecutableFile(atPath: binaryPath), let lock = BinaryLock(binaryPath) {
             return Result(program: program, binaryPath: binaryPath, lock: lock, cacheHit: true, compileSeconds: 0, key: key,
                           warnings: Self.readWarnings(binaryPath + ".warnings"))
+        }
+        if reuseBinaries, let sharedCache,
+           sharedCache.fetchBinary(key: key, to: binaryPath, workDirectory: "\(cacheDirectory)/build/\(name)-\(getpid())"),
+           let lock = BinaryLock(binaryPath) {
+            Self.removeOlderBinaries(of: name, keeping: key, in: binDirectory)
+            return Result(program: program, binaryPath: binaryPath, lock: lock, cacheHit: true, compileSeconds: 0, key: key,
+                          warnings: Self.readWarnings(binaryPath + ".warnings"), shared: true)
         }
 
         // Per process, so that two runs of one notebook (`nbrun test -j`) do not share files.
@@ -154,7 +190,22 @@ public struct NotebookBuilder: Sendable {
         guard let lock = BinaryLock(binaryPath) else {
             throw EnvironmentError.fromErrno("build \(notebook.path): cannot open the program at \(binaryPath)")
         }
-        // Keep one binary per notebook: drop the ones built from older sources, unless a run holds one.
+        Self.removeOlderBinaries(of: name, keeping: key, in: binDirectory)
+        // Warnings in the notebook, kept beside the binary so a reused binary still has them.
+        // swiftc's emit-module and compile jobs each print them: keep one of each.
+        var seen: Set<String> = []
+        let warnings = diagnostics.map(Self.explainingErrorCells).filter {
+            $0.severity == .warning && $0.file == notebook.path && seen.insert($0.headline).inserted
+                && !Self.isArtifactOfCaching($0, program: program) && !Self.isArtifactOfErrorCell($0, notebook: notebook)
+        }
+        Self.writeWarnings(warnings, to: binaryPath + ".warnings")
+        sharedCache?.storeBinary(key: key, binaryPath: binaryPath)
+        return Result(program: program, binaryPath: binaryPath, lock: lock, cacheHit: false, compileSeconds: seconds, key: key, warnings: warnings)
+    }
+
+    /// Keeps one binary per notebook: drops the ones built from older sources, unless a run holds one.
+    static func removeOlderBinaries(of name: String, keeping key: String, in binDirectory: String) {
+        let fileManager = FileManager.default
         for old in (try? fileManager.contentsOfDirectory(atPath: binDirectory)) ?? []
         where old.hasPrefix(name + ".") && !old.hasPrefix(name + ".\(key.prefix(16))") {
             let path = binDirectory + "/" + old
@@ -164,15 +215,6 @@ public struct NotebookBuilder: Sendable {
                 BinaryLock.removeIfUnused(path)
             }
         }
-        // Warnings in the notebook, kept beside the binary so a reused binary still has them.
-        // swiftc's emit-module and compile jobs each print them: keep one of each.
-        var seen: Set<String> = []
-        let warnings = diagnostics.map(Self.explainingErrorCells).filter {
-            $0.severity == .warning && $0.file == notebook.path && seen.insert($0.headline).inserted
-                && !Self.isArtifactOfCaching($0, program: program) && !Self.isArtifactOfErrorCell($0, notebook: notebook)
-        }
-        Self.writeWarnings(warnings, to: binaryPath + ".warnings")
-        return Result(program: program, binaryPath: binaryPath, lock: lock, cacheHit: false, compileSeconds: seconds, key: key, warnings: warnings)
     }
 
     /// Why swiftc failed when the reason is the machine's, not the notebook's: an error naming a

@@ -27,6 +27,8 @@ public struct ExecutedNotebook: Codable, Sendable, Equatable {
     public var warnings: [Diagnostic]
     /// Problems with the cell cache: the run went on without it where it had to.
     public var cacheWarnings: [String]
+    /// Problems with the shared cache (`--cache-url`): the run went on with the local cache.
+    public var sharedCacheWarnings: [String] = []
     /// The prose's inline expressions (`` `{swift} x` ``), in document order: each stands in its
     /// prose block's HTML as its `InlineExpression.element`, and its value is a display item of
     /// the cell that evaluated it (`InlineValues`).

@@ -6,14 +6,19 @@ import Foundation
 /// that did not compile one named "compile"; a failure of the machine (`EnvironmentError`: a
 /// full disk, a report that cannot be written) is an `<error>` in a case named "environment",
 /// beside the cells' cases when they ran: CI tells a broken build machine from a broken notebook.
+///
+/// A shard (`nbrun test --shard i/n`) writes a file of its own, its `<testsuites>` named after it;
+/// each notebook is in one shard, so the files of all shards merge into one report (each suite is
+/// a notebook's path) without two suites sharing a name.
 public enum JUnitReport {
-    public static func xml(_ summaries: [NotebookSummary]) -> String {
+    /// - Parameter name: the `<testsuites>` name (a shard's says which it is).
+    public static func xml(_ summaries: [NotebookSummary], name: String = "nbrun") -> String {
         let failures = summaries.reduce(0) { $0 + failureCount($1) }
         let errors = summaries.filter(isEnvironmentError).count
         let tests = summaries.reduce(0) { $0 + caseCount($1) }
         let seconds = summaries.reduce(0) { $0 + $1.seconds }
         var out = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
-        out += #"<testsuites name="nbrun" tests="\#(tests)" failures="\#(failures)" errors="\#(errors)" time="\#(format(seconds))">"# + "\n"
+        out += #"<testsuites name="\#(escape(name))" tests="\#(tests)" failures="\#(failures)" errors="\#(errors)" time="\#(format(seconds))">"# + "\n"
         for summary in summaries {
             let suiteName = escape(summary.path)
             let skipped = notRun(summary) ? 1 : summary.cells.filter { verdict($0).isSkipped }.count
@@ -51,6 +56,9 @@ public enum JUnitReport {
                     out += "/>\n"
                 }
             }
+            if let warnings = summary.warnings, !warnings.isEmpty {
+                out += "    <system-err>\(escape(warnings.map { "warning: \($0)" }.joined(separator: "\n")))</system-err>\n"
+            }
             out += "  </testsuite>\n"
         }
         out += "</testsuites>\n"
@@ -60,9 +68,9 @@ public enum JUnitReport {
     /// Writes the JUnit XML of `summaries` to `path`, whole or not at all.
     ///
     /// - Throws: `EnvironmentError` saying why it could not be written.
-    public static func write(_ summaries: [NotebookSummary], to path: String) throws {
+    public static func write(_ summaries: [NotebookSummary], to path: String, name: String = "nbrun") throws {
         do {
-            try ReportWriter.writeWhole(Data(xml(summaries).utf8), to: path)
+            try ReportWriter.writeWhole(Data(xml(summaries, name: name).utf8), to: path)
         } catch {
             throw EnvironmentError("cannot write the JUnit report \(path): \(EnvironmentError.reason(error))")
         }

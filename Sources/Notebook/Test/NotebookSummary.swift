@@ -45,6 +45,9 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
     /// With `--rerun`: the second run's time and how many cells it restored from the cache.
     public var rerunSeconds: Double?
     public var rerunRestored: Int?
+    /// What went wrong around the run without failing it (the shared cache unreachable, an
+    /// object on it damaged): `nbrun test` prints them under the notebook's line.
+    public var warnings: [String]?
 
     public init(path: String, exitCode: Int32, seconds: Double, cells: [Cell], error: String? = nil,
                 errorKind: ErrorKind? = nil, reportPath: String? = nil) {
@@ -71,6 +74,7 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
                             .map { [String(decoding: $0, as: UTF8.self)] } ?? []),
                         state: result.state)
         }, error: run.reportError?.description, errorKind: run.reportError == nil ? nil : .environment, reportPath: run.reportPath)
+        warnings = document.sharedCacheWarnings.isEmpty ? nil : document.sharedCacheWarnings
     }
 
     /// The first failure, as `path:line: message`, or nil when the notebook passed.
@@ -95,6 +99,8 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
         var result = self
         result.rerunSeconds = rerun.seconds
         result.rerunRestored = rerun.cells.filter(\.cached).count
+        let warnings = (warnings ?? []) + (rerun.warnings ?? [])
+        result.warnings = warnings.isEmpty ? nil : warnings
         guard passed else { return result }
         if !rerun.passed {
             result.exitCode = rerun.exitCode == 0 ? 1 : rerun.exitCode

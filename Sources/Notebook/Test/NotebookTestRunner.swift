@@ -19,6 +19,8 @@ public struct NotebookTestRunner: Sendable {
         /// cached cells, both tracing the content of every value after each cell; fail it if any
         /// cell's output or any value differs (`NotebookSummary.comparing(rerun:)`).
         public var rerun = false
+        /// The shared cache server each notebook's run uses (`--cache-url`).
+        public var cacheURL: URL?
         public init() {}
     }
 
@@ -185,6 +187,7 @@ public struct NotebookTestRunner: Sendable {
         for parameter in parameters { arguments += ["-p", "\(parameter.name)=\(parameter.value)"] }
         if let timeout = options.timeout { arguments += ["--timeout", String(timeout)] }
         if options.noCache { arguments.append("--no-cache") }
+        if let url = options.cacheURL { arguments += ["--cache-url", url.absoluteString] }
         return arguments
     }
 

@@ -77,10 +77,11 @@ enum CacheEntryReader {
             files[file.name] = data
         }
         for input in manifest.inputs {
-            let now = FileDigests.hash(ofFileAt: input.path)
+            let path = FileDigests.workspace.resolve(input.path)
+            let now = FileDigests.hash(ofFileAt: path)
             if now != input.hash {
                 let what = now == FileDigests.absent ? "is gone" : input.hash == FileDigests.absent ? "now exists" : "has changed"
-                throw NotebookCache.InputsChanged(description: "\(input.path), which the cell read, \(what) since its cache entry was stored")
+                throw NotebookCache.InputsChanged(description: "\(path), which the cell read, \(what) since its cache entry was stored")
             }
         }
         func data(_ name: String) throws -> Data {
@@ -133,7 +134,7 @@ enum CacheEntryReader {
         let engine = try JSONDecoder().decode(EngineState.self, from: data(manifest.engine))
         if let problem = engine.problem { throw Corrupt(description: problem) }
         var writes: [(String, Data)] = []
-        for write in manifest.writes { writes.append((write.path, try data(write.file))) }
+        for write in manifest.writes { writes.append((FileDigests.workspace.resolve(write.path), try data(write.file))) }
         return Entry(values: values, outputs: manifest.outputs, stored: manifest.stored) {
             for setter in setters where setter.observed { setter.set() }
             for setter in setters where !setter.observed { setter.set() }

@@ -102,7 +102,7 @@ enum CacheEntryWriter {
             // Files the engine wrote for the cell (a saved model): kept, written again on a restore.
             var writes: [CacheManifest.FileWrite] = []
             for path in run.writes {
-                guard let data = FileManager.default.contents(atPath: path) else { continue }
+                guard let data = FileManager.default.contents(atPath: FileDigests.workspace.resolve(path)) else { continue }
                 let file = "w\(writes.count)"
                 payloads.append((file, data))
                 writes.append(CacheManifest.FileWrite(path: path, file: file))

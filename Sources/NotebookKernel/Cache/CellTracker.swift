@@ -16,7 +16,8 @@ import Foundation
 /// type's code (what it reads and changes, from the plan) as the cell's, until nothing new is
 /// found. A type it cannot find the code of (declared inside a function) makes the cell run.
 ///
-/// The key of a cached cell hashes: the toolchain, kernel and notebook (its absolute path); the
+/// The key of a cached cell hashes: the toolchain, kernel, BLAS kernels and notebook (its path
+/// relative to the run's folders, and how those lie: `WorkspacePaths`); the
 /// cell's code and the options that change what it shows, and where the cell is when its code
 /// asks (`#line`, `#filePath`); the code of every notebook declaration it reads; for every
 /// earlier value it reads, the value's *content* (`ContentDigest`: numbers, strings, tensors,
@@ -75,7 +76,7 @@ final class CellTracker {
         var preGraph = ObjectGraph()
         /// Files the cell read, hashed when it first touched them, in order.
         private(set) var fileInputs: [CacheManifest.FileInput] = []
-        /// Files the engine wrote for the cell, in order.
+        /// Files the engine wrote for the cell, in order (as `WorkspacePaths` writes them).
         private(set) var writes: [String] = []
         private var touched: Set<String> = []
         /// Set when the cell was restored: the file inputs stored with its entry.
@@ -103,14 +104,15 @@ final class CellTracker {
         /// A file the engine read, looked for, or wrote for the cell. The first touch decides:
         /// a file read (or found absent) before the cell wrote it is an input, hashed now.
         func record(_ kind: FileAccess.Kind, _ path: String) {
-            let path = FileDigests.absolute(path)
+            let absolute = FileDigests.absolute(path)
+            let path = FileDigests.workspace.portable(absolute)
             if kind == .write {
                 touched.insert(path)
                 if !writes.contains(path) { writes.append(path) }
                 return
             }
             guard touched.insert(path).inserted else { return }
-            fileInputs.append(CacheManifest.FileInput(path: path, hash: FileDigests.hash(ofFileAt: path)))
+            fileInputs.append(CacheManifest.FileInput(path: path, hash: FileDigests.hash(ofFileAt: absolute)))
         }
 
         /// The files read and looked for, with their content hashes before the cell changed them.
@@ -135,7 +137,13 @@ final class CellTracker {
         declarations = plan.declarations
         typeEffects = plan.typeEffects
         observed = Set(plan.observed)
-        salt = plan.salt + "\n" + plan.notebook
+        // Where the notebook and its files lie relative to the run's folders, not where those
+        // folders are: an entry is the same in another checkout (`WorkspacePaths`). The BLAS
+        // library and the kernels it chose for this CPU compute the cells' numbers too.
+        let workspace = WorkspacePaths.current()
+        FileDigests.workspace = workspace
+        let blas = BLASLibrary.current
+        salt = [plan.salt, workspace.portable(plan.notebook), workspace.signature, "\(blas.version) \(blas.kernels)"].joined(separator: "\n")
         enabled = plan.cells.contains(where: \.cached) && NotebookCache.mode != .off && NotebookCache.root != nil
         for parameter in plan.parameters {
             versions[parameter.name] = Version(digest: ContentHasher.digest("param \(parameter.name): \(parameter.type) = \(parameter.json)"))
@@ -307,6 +315,9 @@ final class CellTracker {
 /// Content hashes of files (`ContentHasher` over their bytes).
 enum FileDigests {
     static let absent = "absent"
+
+    /// The folders paths in keys and entries are written relative to, as the program started.
+    nonisolated(unsafe) static var workspace = WorkspacePaths.current()
 
     static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path

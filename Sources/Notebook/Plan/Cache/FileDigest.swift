@@ -22,9 +22,11 @@ enum FileDigest {
     static let settleSeconds: Double = 2
 
     /// The file's SHA-256 (hex), read from `memoPath` when the stat data there matches,
-    /// else computed (and stored there when the file has settled). `memoPath` nil: always computed.
-    static func sha256(ofFileAt path: String, memoPath: String?, now: Date = Date()) throws -> String {
-        guard let memoPath, let identity = identity(of: path) else { return try sha256(ofFileAt: path) }
+    /// else computed by `digest` (and stored there when the file has settled). `memoPath` nil:
+    /// always computed.
+    static func sha256(ofFileAt path: String, memoPath: String?, now: Date = Date(),
+                       digest compute: (String) throws -> String = sha256(ofFileAt:)) throws -> String {
+        guard let memoPath, let identity = identity(of: path) else { return try compute(path) }
         if let text = try? String(contentsOfFile: memoPath, encoding: .utf8) {
             let lines = text.split(separator: "\n")
             if lines.count == 2, lines[0] == identity.line, lines[1].count == 64,
@@ -32,7 +34,7 @@ enum FileDigest {
                 return String(lines[1])
             }
         }
-        let digest = try sha256(ofFileAt: path)
+        let digest = try compute(path)
         // Remember it only if the file has settled and did not change while it was read.
         let newest = max(identity.modified, identity.changed)
         if now.timeIntervalSince1970 - newest >= settleSeconds, self.identity(of: path)?.line == identity.line {
