@@ -5,13 +5,13 @@ import Glibc
 
 /// nginx serving Bazel's HTTP cache protocol from a temporary folder (WebDAV's PUT, files
 /// as they are), on 127.0.0.1, started and stopped by a test: the kind of server a team points
-/// `--cache-url` at. `scripts/setup test-deps` installs Debian's nginx-light.
+/// `--cache-url` at. `scripts/setup test-deps` installs Debian's nginx.
 final class NginxCacheServer {
     /// Where nginx is, or nil (then the tests that need it are skipped, saying so).
     static let executable: String? = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 
-    static let missing = "nginx is not installed (scripts/setup test-deps installs Debian's nginx-light)"
+    static let missing = "nginx is not installed (scripts/setup test-deps installs Debian's nginx)"
 
     let folder: String
     /// The objects, as nginx keeps them: `cas/<sha256>` and `ac/<key>` under it.
