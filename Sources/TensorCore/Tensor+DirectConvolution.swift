@@ -53,8 +53,9 @@ private let lanes = 8
 private let filterGroup = 6
 private let columnStep = 2 * lanes
 
+/// Eight values from `p`, aligned or not (also Winograd's transforms' load).
 @inline(__always)
-private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
 }
 

@@ -67,26 +67,24 @@ private func transformFilters(_ weight: UnsafePointer<Float>, inputs: Int, outpu
         let stride = outputs * inputs
         for o in 0..<outputs {
             for i in 0..<inputs {
-                var g = [[Float]](repeating: [0, 0, 0], count: 3)
-                for ky in 0..<3 {
-                    for kx in 0..<3 {
-                        g[ky][kx] = turned ? weight[((o * 3 + 2 - ky) * 3 + 2 - kx) * inputs + i]
-                                           : weight[((i * 3 + ky) * 3 + kx) * outputs + o]
+                @inline(__always) func row(_ ky: Int) -> SIMD4<Float> {
+                    @inline(__always) func tap(_ kx: Int) -> Float {
+                        turned ? weight[((o * 3 + 2 - ky) * 3 + 2 - kx) * inputs + i] : weight[((i * 3 + ky) * 3 + kx) * outputs + o]
                     }
+                    return SIMD4(tap(0), tap(1), tap(2), 0)
                 }
-                // G g: 4x3
-                var t = [[Float]](repeating: [0, 0, 0], count: 4)
-                for c in 0..<3 {
-                    t[0][c] = g[0][c]
-                    t[1][c] = 0.5 * (g[0][c] + g[1][c] + g[2][c])
-                    t[2][c] = 0.5 * (g[0][c] - g[1][c] + g[2][c])
-                    t[3][c] = g[2][c]
+                let g0 = row(0), g1 = row(1), g2 = row(2)
+                // G g: 4 rows of 3 (the lanes).
+                let t = (g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2)
+                // (G g) Gᵀ: each row's 3 values become 4.
+                @inline(__always) func put(_ row: SIMD4<Float>, _ r: Int) {
+                    let at = u + r * 4 * stride + o * inputs + i
+                    at[0] = row[0]
+                    at[stride] = 0.5 * (row[0] + row[1] + row[2])
+                    at[2 * stride] = 0.5 * (row[0] - row[1] + row[2])
+                    at[3 * stride] = row[2]
                 }
-                // (G g) Gᵀ: 4x4
-                for r in 0..<4 {
-                    let row = [t[r][0], 0.5 * (t[r][0] + t[r][1] + t[r][2]), 0.5 * (t[r][0] - t[r][1] + t[r][2]), t[r][2]]
-                    for c in 0..<4 { u[(r * 4 + c) * stride + o * inputs + i] = row[c] }
-                }
+                put(t.0, 0); put(t.1, 1); put(t.2, 2); put(t.3, 3)
             }
         }
     }
@@ -102,11 +100,6 @@ private typealias Lanes = SIMD8<Float>
 @inline(__always)
 private func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-}
-
-@inline(__always)
-private func load8(_ p: UnsafePointer<Float>) -> Lanes {
-    UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
 }
 
 @inline(__always)
@@ -362,23 +355,25 @@ func winogradConvolutionBackward(_ gradient: Tensor, input x: Tensor, weight: Te
     }
     let sum = sumOverParts(partialSums, parts: parts.count, size: 16 * filters * channels)
     var weightGradient = [Float](repeating: 0, count: channels * 9 * filters)
-    for f in 0..<filters {
-        for c in 0..<channels {
-            // Gᵀ S G: S is 4x4 (ξ = row * 4 + column); Gᵀ is 3x4.
-            var t = [[Float]](repeating: [0, 0, 0, 0], count: 3)   // Gᵀ S: 3x4
-            for column in 0..<4 {
-                let s0 = sum[(0 * 4 + column) * filters * channels + f * channels + c]
-                let s1 = sum[(1 * 4 + column) * filters * channels + f * channels + c]
-                let s2 = sum[(2 * 4 + column) * filters * channels + f * channels + c]
-                let s3 = sum[(3 * 4 + column) * filters * channels + f * channels + c]
-                t[0][column] = s0 + 0.5 * (s1 + s2)
-                t[1][column] = 0.5 * (s1 - s2)
-                t[2][column] = 0.5 * (s1 + s2) + s3
-            }
-            for ky in 0..<3 {
-                let r = t[ky]
-                let row = [r[0] + 0.5 * (r[1] + r[2]), 0.5 * (r[1] - r[2]), 0.5 * (r[1] + r[2]) + r[3]]
-                for kx in 0..<3 { weightGradient[((c * 3 + ky) * 3 + kx) * filters + f] = row[kx] }
+    sum.withUnsafeBufferPointer { buffer in
+        let sum = buffer.baseAddress!
+        for f in 0..<filters {
+            for c in 0..<channels {
+                // Gᵀ S G: S is 4x4 (ξ = row * 4 + column, the columns in the lanes); Gᵀ is 3x4.
+                @inline(__always) func row(_ k: Int) -> SIMD4<Float> {
+                    let at = sum + k * 4 * filters * channels + f * channels + c
+                    return SIMD4(at[0], at[filters * channels], at[2 * filters * channels], at[3 * filters * channels])
+                }
+                let s0 = row(0), s1 = row(1), s2 = row(2), s3 = row(3)
+                let t = (s0 + 0.5 * (s1 + s2), 0.5 * (s1 - s2), 0.5 * (s1 + s2) + s3)   // Gᵀ S: 3 rows of 4
+                // (Gᵀ S) G: each row's 4 values become 3.
+                @inline(__always) func put(_ r: SIMD4<Float>, _ ky: Int) {
+                    let at = ((c * 3 + ky) * 3) * filters + f
+                    weightGradient[at] = r[0] + 0.5 * (r[1] + r[2])
+                    weightGradient[at + filters] = 0.5 * (r[1] - r[2])
+                    weightGradient[at + 2 * filters] = 0.5 * (r[1] + r[2]) + r[3]
+                }
+                put(t.0, 0); put(t.1, 1); put(t.2, 2)
             }
         }
     }
