@@ -89,7 +89,12 @@ package func maxPool2DWithIndices(_ x: Tensor, window: Window2D) -> (output: Ten
     let output = x.scalars.withUnsafeBufferPointer { p in
         indices.withUnsafeMutableBufferPointer { index in
             Tensor(shape: [g.n, g.c, g.oh, g.ow]) { out in
-                parallelRanges(g.n * g.c, cost: g.oh * g.ow * window.kernelHeight * window.kernelWidth) { planes in
+                // In batch parts (a compare per window tap is work enough to share, unlike a pass
+                // over memory), whole planes each.
+                let planeCount = g.n * g.c
+                let parts = Parallelism.evenParts(planeCount, parts: Swift.max(1, Swift.min(Parallelism.workers, planeCount)))
+                runBatchParts(parts, work: outCount * window.kernelHeight * window.kernelWidth,
+                              minimumWork: Parallelism.minimumPoolingWork) { _, planes in
                     if window == Window2D(size: 2, stride: 2) {
                         maxPool2x2(p, out, index, planes: planes, height: g.h, width: g.w, outHeight: g.oh, outWidth: g.ow)
                         return
@@ -171,7 +176,8 @@ package func maxPool2DBackward(_ gradient: Tensor, indices: [Int32], inputShape:
         gradient.scalars.withUnsafeBufferPointer { g in
         indices.withUnsafeBufferPointer { index in
             let (out, g, index) = (out.baseAddress!, g.baseAddress!, index.baseAddress!)
-            parallelRanges(planes, cost: planeSize + outputsPerPlane) { range in
+            let parts = Parallelism.evenParts(planes, parts: Swift.max(1, Swift.min(Parallelism.workers, planes)))
+            runBatchParts(parts, work: inputCount + indices.count, minimumWork: Parallelism.minimumPoolingWork) { _, range in
                 let first = range.lowerBound * planeSize, end = range.upperBound * planeSize
                 (out + first).update(repeating: 0, count: end - first)
                 for i in (range.lowerBound * outputsPerPlane)..<(range.upperBound * outputsPerPlane) {

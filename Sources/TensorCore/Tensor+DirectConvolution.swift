@@ -103,18 +103,36 @@ struct PaddedPlanes {
     init(_ source: UnsafePointer<Float>, n: Int, c: Int, h: Int, w: Int, top: Int, left: Int, height: Int, width: Int) {
         (self.n, self.c, self.height, self.width) = (n, c, height, width)
         values = Tensor(shape: [n, c, height, width]) { out in
-            let o = out.baseAddress!
-            for plane in 0..<(n * c) {
-                let to = o + plane * height * width, from = source + plane * h * w
-                to.update(repeating: 0, count: top * width)
-                for y in 0..<h {
-                    let row = to + (top + y) * width
-                    for x in 0..<left { row[x] = 0 }
+            Self.fill(out.baseAddress!, planes: 0..<(n * c), from: source, h: h, w: w, top: top, left: left, height: height, width: width)
+        }
+    }
+
+    /// The layout alone, for planes the caller fills part by part (`fill`) in its own memory.
+    init(n: Int, c: Int, height: Int, width: Int) {
+        (self.n, self.c, self.height, self.width) = (n, c, height, width)
+        values = Tensor.zeros([0])
+    }
+
+    /// Writes `planes` of `source` (each h x w), zero-padded, into `to`: each at (top, left) of
+    /// a `height` x `width` plane. With `mask` (the same shape as `source`), a value is kept only
+    /// where the mask's is positive (a rectified output's gradient).
+    static func fill(_ to: UnsafeMutablePointer<Float>, planes: Range<Int>, from source: UnsafePointer<Float>,
+                     mask: UnsafePointer<Float>? = nil, h: Int, w: Int, top: Int, left: Int, height: Int, width: Int) {
+        for plane in planes {
+            let to = to + plane * height * width, from = source + plane * h * w
+            to.update(repeating: 0, count: top * width)
+            for y in 0..<h {
+                let row = to + (top + y) * width
+                for x in 0..<left { row[x] = 0 }
+                if let mask {
+                    let kept = mask + plane * h * w + y * w
+                    for x in 0..<w { row[left + x] = kept[x] > 0 ? from[y * w + x] : 0 }
+                } else {
                     for x in 0..<w { row[left + x] = from[y * w + x] }
-                    for x in (left + w)..<width { row[x] = 0 }
                 }
-                (to + (top + h) * width).update(repeating: 0, count: (height - top - h) * width)
+                for x in (left + w)..<width { row[x] = 0 }
             }
+            (to + (top + h) * width).update(repeating: 0, count: (height - top - h) * width)
         }
     }
 }
@@ -321,47 +339,53 @@ private func directConvolve(_ input: PaddedPlanes, _ inputBase: UnsafePointer<Fl
     }
 }
 
-/// The padded planes a stride-1 convolution of `x` reads: padding on every side, and on the
-/// right enough for the last step of 16 output columns.
-func convolutionInputPlanes(_ x: Tensor, window: Window2D) -> PaddedPlanes {
+/// Forward: (N, F, OH, OW), with `rectified` max(0, ·) of it, and the zero-padded input planes
+/// it read (kept for the backward). Each batch part pads its own images, then convolves them
+/// while they are in its core's cache.
+func directConvolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor, window: Window2D,
+                              oh: Int, ow: Int, rectified: Bool) -> (output: Tensor, planes: PaddedPlanes) {
     let g = window.geometry(x.shape, "convolution2D")
     let width = (g.ow + columnStep - 1) / columnStep * columnStep + window.kernelWidth - 1
-    return x.scalars.withUnsafeBufferPointer { p in
-        PaddedPlanes(p.baseAddress!, n: g.n, c: g.c, h: g.h, w: g.w, top: window.paddingHeight, left: window.paddingWidth,
-                     height: g.h + 2 * window.paddingHeight, width: width)
-    }
-}
-
-/// Forward: (N, F, OH, OW) from the padded input planes; with `rectified`, max(0, ·) of it.
-func directConvolutionForward(_ planes: PaddedPlanes, weight: Tensor, bias: Tensor, window: Window2D,
-                              oh: Int, ow: Int, rectified: Bool) -> Tensor {
+    let layout = PaddedPlanes(n: g.n, c: g.c, height: g.h + 2 * window.paddingHeight, width: width)
     let filters = weight.shape[1], kh = window.kernelHeight, kw = window.kernelWidth
     let packed = weight.scalars.withUnsafeBufferPointer {
-        PackedFilters($0.baseAddress!, inputs: planes.c, outputs: filters, kh: kh, kw: kw, flipped: false)
+        PackedFilters($0.baseAddress!, inputs: g.c, outputs: filters, kh: kh, kw: kw, flipped: false)
     }
-    let parts = batchParts(planes.n)
-    return Tensor(shape: [planes.n, filters, oh, ow]) { out in
-        planes.values.scalars.withUnsafeBufferPointer { input in
+    let parts = batchParts(g.n)
+    var output = Tensor.zeros([0])
+    let padded = Tensor(shape: [g.n, g.c, layout.height, layout.width]) { paddedBuffer in
+        output = Tensor(shape: [g.n, filters, oh, ow]) { out in
+            x.scalars.withUnsafeBufferPointer { source in
             packed.values.withUnsafeBufferPointer { w in
-                bias.scalars.withUnsafeBufferPointer { b in
-                    let (inputBase, wBase, bBase, outBase) = (input.baseAddress!, w.baseAddress!, b.baseAddress!, out.baseAddress!)
-                    runBatchParts(parts, work: planes.n * filters * oh * ow * planes.c * kh * kw) { _, images in
-                        convolve(planes, inputBase, packed: packed, wBase, outputs: filters, kh: kh, kw: kw, oh: oh, ow: ow,
-                                 bias: bBase, out: outBase, images: images,
-                                 rows: window.paddingHeight..<(planes.height - window.paddingHeight))
-                        // While the part's output is still in this core's cache.
-                        if rectified { rectify(outBase + images.lowerBound * filters * oh * ow, count: images.count * filters * oh * ow) }
-                    }
+            bias.scalars.withUnsafeBufferPointer { b in
+                let (inputBase, sourceBase, wBase, bBase, outBase) = (paddedBuffer.baseAddress!, source.baseAddress!, w.baseAddress!,
+                                                                      b.baseAddress!, out.baseAddress!)
+                runBatchParts(parts, work: g.n * filters * oh * ow * g.c * kh * kw) { _, images in
+                    PaddedPlanes.fill(inputBase, planes: (images.lowerBound * g.c)..<(images.upperBound * g.c), from: sourceBase,
+                                      h: g.h, w: g.w, top: window.paddingHeight, left: window.paddingWidth,
+                                      height: layout.height, width: layout.width)
+                    convolve(layout, inputBase, packed: packed, wBase, outputs: filters, kh: kh, kw: kw, oh: oh, ow: ow,
+                             bias: bBase, out: outBase, images: images,
+                             rows: window.paddingHeight..<(layout.height - window.paddingHeight))
+                    // While the part's output is still in this core's cache.
+                    if rectified { rectify(outBase + images.lowerBound * filters * oh * ow, count: images.count * filters * oh * ow) }
                 }
+            }
+            }
             }
         }
     }
+    return (output, PaddedPlanes(padded))
 }
 
 /// Backward: the input gradient (when `needsInput`), the weight gradient (C*KH*KW, F) and the
 /// bias gradient (F), from the output gradient (N, F, OH, OW) and the forward's padded planes.
-func directConvolutionBackward(_ gradient: Tensor, planes: PaddedPlanes, weight: Tensor, inputShape: [Int], window: Window2D,
-                               needsInput: Bool) -> (input: Tensor?, weight: Tensor, bias: Tensor) {
+///
+/// With `rectifiedOutput`, the gradient is the rectified convolution's: `gradient` is kept only
+/// where the output is positive. Each batch part masks and pads its own images' gradient, so
+/// that neither is a pass over the batch on one thread.
+func directConvolutionBackward(_ gradient: Tensor, rectifiedOutput: Tensor?, planes: PaddedPlanes, weight: Tensor,
+                               inputShape: [Int], window: Window2D, needsInput: Bool) -> (input: Tensor?, weight: Tensor, bias: Tensor) {
     let kh = window.kernelHeight, kw = window.kernelWidth
     let (n, filters, oh, ow) = (gradient.shape[0], gradient.shape[1], gradient.shape[2], gradient.shape[3])
     let channels = planes.c, taps = channels * kh * kw
@@ -374,10 +398,14 @@ func directConvolutionBackward(_ gradient: Tensor, planes: PaddedPlanes, weight:
     let (h, w) = (inputShape[2], inputShape[3])
     let columnsInLanes = filters <= lanes
     let paddedWidth = Swift.max((w + columnStep - 1) / columnStep * columnStep + kw - 1, left + (ow + lanes - 1) / lanes * lanes)
-    let upstream = needsInput || columnsInLanes ? gradient.scalars.withUnsafeBufferPointer { g in
-        PaddedPlanes(g.baseAddress!, n: n, c: filters, h: oh, w: ow, top: top, left: left,
-                     height: oh + 2 * top, width: paddedWidth)
-    } : nil
+    let upstream = needsInput || columnsInLanes
+        ? PaddedPlanes(n: n, c: filters, height: oh + 2 * top, width: paddedWidth) : nil
+    // The masked gradient, for the loops that read it unpadded (filters in lanes, the bias).
+    let maskedValues = rectifiedOutput == nil ? 0 : n * filters * oh * ow
+    let masked = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, maskedValues))
+    defer { masked.deallocate() }
+    let upstreamBuffer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, upstream.map { $0.n * $0.c * $0.height * $0.width } ?? 0))
+    defer { upstreamBuffer.deallocate() }
     // Bias gradient: per part and filter, summed 8 lanes at a time (a serial sum of 600k values
     // is a 2400k-cycle chain of dependent adds).
     var partialBiases = [Float](repeating: 0, count: parts.count * filters)
@@ -388,9 +416,9 @@ func directConvolutionBackward(_ gradient: Tensor, planes: PaddedPlanes, weight:
     }
     var inputGradient = needsInput ? Tensor(shape: inputShape) { _ in } : Tensor.zeros([0])
     let zeroPlane = [Float](repeating: 0, count: Swift.max(upstream.map { $0.height * $0.width } ?? 0, planes.height * planes.width))
-    let upstreamValues = upstream?.values ?? Tensor.zeros([0])
+    let rectified = rectifiedOutput ?? Tensor.zeros([0])
     planes.values.scalars.withUnsafeBufferPointer { inputBuffer in
-    upstreamValues.scalars.withUnsafeBufferPointer { upstreamBuffer in
+    rectified.scalars.withUnsafeBufferPointer { maskBuffer in
     partials.withUnsafeMutableBufferPointer { partialBuffer in
     packed.values.withUnsafeBufferPointer { packedBuffer in
     inputGradient.scalars.withUnsafeMutableBufferPointer { dxBuffer in
@@ -398,8 +426,19 @@ func directConvolutionBackward(_ gradient: Tensor, planes: PaddedPlanes, weight:
     gradient.scalars.withUnsafeBufferPointer { gradientBuffer in
     partialBiases.withUnsafeMutableBufferPointer { biasBuffer in
         let (input, partialWeights, zero) = (inputBuffer.baseAddress!, partialBuffer.baseAddress!, zeroBuffer.baseAddress!)
-        let (gBase, biases) = (gradientBuffer.baseAddress!, biasBuffer.baseAddress!)
+        let biases = biasBuffer.baseAddress!
+        let gBase = UnsafePointer(rectifiedOutput == nil ? UnsafeMutablePointer(mutating: gradientBuffer.baseAddress!) : masked)
+        let dy = UnsafePointer(upstreamBuffer)
         runBatchParts(parts, work: n * filters * oh * ow * taps * (needsInput ? 2 : 1)) { part, images in
+            let planeRange = (images.lowerBound * filters)..<(images.upperBound * filters)
+            if let mask = maskBuffer.baseAddress, rectifiedOutput != nil {
+                let from = gradientBuffer.baseAddress!
+                for i in (planeRange.lowerBound * oh * ow)..<(planeRange.upperBound * oh * ow) { masked[i] = mask[i] > 0 ? from[i] : 0 }
+            }
+            if let upstream {
+                PaddedPlanes.fill(upstreamBuffer, planes: planeRange, from: gBase, h: oh, w: ow, top: top, left: left,
+                                  height: upstream.height, width: upstream.width)
+            }
             for filter in 0..<filters {
                 var lanesTotal = SIMD8<Float>.zero, rest: Float = 0
                 for image in images {
@@ -411,14 +450,14 @@ func directConvolutionBackward(_ gradient: Tensor, planes: PaddedPlanes, weight:
                 biases[part * filters + filter] = lanesTotal.sum() + rest
             }
             let weightPart = partialWeights + part * taps * filters
-            if let upstream, let dy = upstreamBuffer.baseAddress, columnsInLanes {
+            if let upstream, columnsInLanes {
                 weightGradientColumnsInLanes(planes, input, upstream: upstream, dy, filters: filters, kh: kh, kw: kw, oh: oh, ow: ow,
                                              top: top, left: left, images: images, into: weightPart, zero: zero)
             } else {
                 weightGradientFiltersInLanes(planes, input, gradient: gBase, filters: filters, kh: kh, kw: kw, oh: oh, ow: ow,
                                              images: images, into: weightPart, zero: zero)
             }
-            if needsInput, let upstream, let dy = upstreamBuffer.baseAddress, let packedBase = packedBuffer.baseAddress,
+            if needsInput, let upstream, let packedBase = packedBuffer.baseAddress,
                let dx = dxBuffer.baseAddress {
                 convolve(upstream, dy, packed: packed, packedBase, outputs: channels, kh: kh, kw: kw, oh: h, ow: w,
                          bias: nil, out: dx, images: images, rows: top..<(top + oh))

@@ -159,9 +159,8 @@ package func convolution2D(_ x: Tensor, weight: Tensor, bias: Tensor, window: Wi
         return (winogradConvolutionForward(x, weight: weight, bias: bias, window: window, rectified: rectified), x)
     }
     if convolvesDirectly(window, filters: weight.shape[1]) {
-        let planes = convolutionInputPlanes(x, window: window)
-        let output = directConvolutionForward(planes, weight: weight, bias: bias, window: window, oh: g.oh, ow: g.ow,
-                                              rectified: rectified)
+        let (output, planes) = directConvolutionForward(x, weight: weight, bias: bias, window: window, oh: g.oh, ow: g.ow,
+                                                        rectified: rectified)
         return (output, planes.values)
     }
     return (columnConvolutionForward(x, weight: weight, bias: bias, window: window, rectified: rectified), x)
@@ -188,9 +187,8 @@ package func convolution2DBackward(_ gradient: Tensor, input: Tensor, saved: Ten
                                            rectifiedOutput: rectifiedOutput)
     }
     if convolvesDirectly(window, filters: weight.shape[1], backward: true) {
-        let masked = rectifiedOutput.map { reluBackward(gradient, input: $0) } ?? gradient
-        return directConvolutionBackward(masked, planes: PaddedPlanes(saved), weight: weight, inputShape: inputShape,
-                                         window: window, needsInput: needsInput)
+        return directConvolutionBackward(gradient, rectifiedOutput: rectifiedOutput, planes: PaddedPlanes(saved), weight: weight,
+                                         inputShape: inputShape, window: window, needsInput: needsInput)
     }
     return columnConvolutionBackward(gradient, input: input, weight: weight, window: window, needsInput: needsInput,
                                      rectifiedOutput: rectifiedOutput)

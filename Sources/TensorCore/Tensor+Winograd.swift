@@ -118,9 +118,10 @@ private func interleave(_ a: Lanes, _ b: Lanes) -> SIMD16<Float> {
 private func lineWidth(tilesWide: Int) -> Int { (tilesWide + 7) / 8 * 16 + 32 }
 
 /// Copies row `y` of the `h` x `w` `plane` into `line` (`width` values), shifted right by
-/// `shift` columns; zero outside the image.
+/// `shift` columns; zero outside the image, and where `mask` (a plane like `plane`, when given:
+/// a rectified output) is not positive.
 @inline(__always)
-private func copyLine(_ plane: UnsafePointer<Float>, y: Int, h: Int, w: Int, shift: Int,
+private func copyLine(_ plane: UnsafePointer<Float>, mask: UnsafePointer<Float>? = nil, y: Int, h: Int, w: Int, shift: Int,
                       into line: UnsafeMutablePointer<Float>, width: Int) {
     guard y >= 0 && y < h else {
         line.update(repeating: 0, count: width)
@@ -128,7 +129,12 @@ private func copyLine(_ plane: UnsafePointer<Float>, y: Int, h: Int, w: Int, shi
     }
     let first = Swift.max(0, -shift), last = Swift.max(first, Swift.min(w, width - shift))
     for i in 0..<(shift + first) { line[i] = 0 }
-    (line + shift + first).update(from: plane + y * w + first, count: last - first)
+    if let mask {
+        let from = plane + y * w, kept = mask + y * w
+        for x in first..<last { line[shift + x] = kept[x] > 0 ? from[x] : 0 }
+    } else {
+        (line + shift + first).update(from: plane + y * w + first, count: last - first)
+    }
     for i in (shift + last)..<width { line[i] = 0 }
 }
 
@@ -136,8 +142,8 @@ private func copyLine(_ plane: UnsafePointer<Float>, y: Int, h: Int, w: Int, shi
 /// height h, width w), tile (ty, tx) starting at input row 2ty - padding, column 2tx - padding
 /// (outside the image: 0). `v` holds 16 planes `planeStride(C * tiles)` apart, channel c's
 /// tiles at c * tiles in each; tile p = image * th * tw + ty * tw + tx.
-private func transformInput(_ source: UnsafePointer<Float>, images: Range<Int>, channels: Int, h: Int, w: Int,
-                            padding: (Int, Int), th: Int, tw: Int, into v: UnsafeMutablePointer<Float>) {
+private func transformInput(_ source: UnsafePointer<Float>, mask: UnsafePointer<Float>? = nil, images: Range<Int>, channels: Int,
+                            h: Int, w: Int, padding: (Int, Int), th: Int, tw: Int, into v: UnsafeMutablePointer<Float>) {
     let tiles = images.count * th * tw
     let stride = planeStride(channels * tiles)
     let width = lineWidth(tilesWide: tw)
@@ -149,9 +155,10 @@ private func transformInput(_ source: UnsafePointer<Float>, images: Range<Int>, 
     for c in 0..<channels {
         for (position, image) in images.enumerated() {
             let plane = source + (image * channels + c) * h * w
+            let planeMask = mask.map { $0 + (image * channels + c) * h * w }
             for ty in 0..<th {
                 for r in 0..<4 {
-                    copyLine(plane, y: 2 * ty - padding.0 + r, h: h, w: w, shift: padding.1, into: lines + r * width, width: width)
+                    copyLine(plane, mask: planeMask, y: 2 * ty - padding.0 + r, h: h, w: w, shift: padding.1, into: lines + r * width, width: width)
                 }
                 var group = 0
                 while group < tw {
@@ -185,14 +192,14 @@ private func transformInput(_ source: UnsafePointer<Float>, images: Range<Int>, 
 /// The forward of F(2x2, 3x3) for `images`: out (N, outputs, oh, ow) of the NCHW `source`
 /// (inputs channels) with the transformed filters `u`, plus `bias` (outputs) when given, and
 /// max(0, ·) when `rectified`. `scratch` holds `winogradScratch(tiles:, inputs + outputs)` values.
-private func winogradConvolve(_ source: UnsafePointer<Float>, images: Range<Int>, inputs: Int, outputs: Int, h: Int, w: Int,
+private func winogradConvolve(_ source: UnsafePointer<Float>, mask: UnsafePointer<Float>?, images: Range<Int>, inputs: Int, outputs: Int, h: Int, w: Int,
                               padding: (Int, Int), oh: Int, ow: Int, u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                               rectified: Bool, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
     let th = (oh + 1) / 2, tw = (ow + 1) / 2
     let tiles = images.count * th * tw
     let vStride = planeStride(inputs * tiles), stride = planeStride(outputs * tiles)
     let v = scratch, m = scratch + 16 * vStride
-    transformInput(source, images: images, channels: inputs, h: h, w: w, padding: padding, th: th, tw: tw, into: v)
+    transformInput(source, mask: mask, images: images, channels: inputs, h: h, w: w, padding: padding, th: th, tw: tw, into: v)
     for xi in 0..<16 {
         sgemmBlock(transposeA: false, transposeB: false, m: outputs, n: tiles, k: inputs,
                    a: u + xi * outputs * inputs, lda: inputs, b: v + xi * vStride, ldb: tiles,
@@ -267,7 +274,7 @@ func winogradConvolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor?, wind
 
 /// The pass both the forward and the input gradient are: `source` (N, channels, h, w) convolved
 /// with `filters` (read as the forward's, or `turned`) into (N, outputs, oh, ow).
-private func winogradApply(_ source: Tensor, channels: Int, h: Int, w: Int, oh: Int, ow: Int, padding: (Int, Int), outputs: Int,
+private func winogradApply(_ source: Tensor, mask: Tensor? = nil, channels: Int, h: Int, w: Int, oh: Int, ow: Int, padding: (Int, Int), outputs: Int,
                            filters: Tensor, turned: Bool, bias: Tensor?, rectified: Bool) -> Tensor {
     let n = source.shape[0]
     let th = (oh + 1) / 2, tw = (ow + 1) / 2
@@ -280,21 +287,25 @@ private func winogradApply(_ source: Tensor, channels: Int, h: Int, w: Int, oh: 
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: parts.count * perPart)
     defer { scratch.deallocate() }
     let zeros = [Float](repeating: 0, count: outputs)
+    let maskValues = mask ?? Tensor.zeros([0])
     return Tensor(shape: [n, outputs, oh, ow]) { result in
         source.scalars.withUnsafeBufferPointer { sourceBuffer in
+        maskValues.scalars.withUnsafeBufferPointer { maskBuffer in
         u.withUnsafeBufferPointer { uBuffer in
         (bias?.scalars ?? zeros).withUnsafeBufferPointer { biasBuffer in
             let (input, transformed, offsets, out) = (sourceBuffer.baseAddress!, uBuffer.baseAddress!, biasBuffer.baseAddress!, result.baseAddress!)
+            let maskBase = mask == nil ? nil : maskBuffer.baseAddress
             runBatchParts(parts, work: n * th * tw * 16 * channels * outputs) { part, images in
                 var first = images.lowerBound
                 while first < images.upperBound {
                     let last = Swift.min(images.upperBound, first + chunk)
-                    winogradConvolve(input, images: first..<last, inputs: channels, outputs: outputs, h: h, w: w, padding: padding,
+                    winogradConvolve(input, mask: maskBase, images: first..<last, inputs: channels, outputs: outputs, h: h, w: w, padding: padding,
                                      oh: oh, ow: ow, u: transformed, bias: offsets, rectified: rectified, out: out,
                                      scratch: scratch + part * perPart)
                     first = last
                 }
             }
+        }
         }
         }
         }
@@ -309,11 +320,11 @@ func winogradConvolutionBackward(_ gradient: Tensor, input x: Tensor, weight: Te
                                  rectifiedOutput: Tensor?) -> (input: Tensor?, weight: Tensor, bias: Tensor) {
     let g = window.geometry(x.shape, "convolution2DBackward")
     let filters = weight.shape[1], channels = g.c
-    let upstream = rectifiedOutput.map { reluBackward(gradient, input: $0) } ?? gradient
+    // The rectified output masks the gradient where the transforms read it (no pass of its own).
     let padding = (window.paddingHeight, window.paddingWidth)
     // dx: the output gradient, padded by 2 - padding, convolved with the turned filters.
     let inputGradient = needsInput
-        ? winogradApply(upstream, channels: filters, h: g.oh, w: g.ow, oh: g.h, ow: g.w, padding: (2 - padding.0, 2 - padding.1),
+        ? winogradApply(gradient, mask: rectifiedOutput, channels: filters, h: g.oh, w: g.ow, oh: g.h, ow: g.w, padding: (2 - padding.0, 2 - padding.1),
                         outputs: channels, filters: weight, turned: true, bias: nil, rectified: false)
         : nil
     // dW: S[ξ] (F, C) = Σ over tiles Z[ξ] (F, tiles) x V[ξ]ᵀ, then Gᵀ S G per (f, c).
@@ -325,11 +336,14 @@ func winogradConvolutionBackward(_ gradient: Tensor, input x: Tensor, weight: Te
     defer { scratch.deallocate() }
     var partialSums = [Float](repeating: 0, count: parts.count * 16 * filters * channels)
     var partialBiases = [Float](repeating: 0, count: parts.count * filters)
+    let maskValues = rectifiedOutput ?? Tensor.zeros([0])
     x.scalars.withUnsafeBufferPointer { xBuffer in
-    upstream.scalars.withUnsafeBufferPointer { dyBuffer in
+    maskValues.scalars.withUnsafeBufferPointer { maskBuffer in
+    gradient.scalars.withUnsafeBufferPointer { dyBuffer in
     partialSums.withUnsafeMutableBufferPointer { sumBuffer in
     partialBiases.withUnsafeMutableBufferPointer { biasBuffer in
         let (source, dy, sums, biases) = (xBuffer.baseAddress!, dyBuffer.baseAddress!, sumBuffer.baseAddress!, biasBuffer.baseAddress!)
+        let mask = rectifiedOutput == nil ? nil : maskBuffer.baseAddress
         runBatchParts(parts, work: g.n * th * tw * 16 * channels * filters) { part, images in
             let s = sums + part * 16 * filters * channels
             var first = images.lowerBound
@@ -339,7 +353,7 @@ func winogradConvolutionBackward(_ gradient: Tensor, input x: Tensor, weight: Te
                 let vStride = planeStride(channels * tiles), zStride = planeStride(filters * tiles)
                 let v = scratch + part * perPart, z = v + 16 * vStride
                 transformInput(source, images: first..<last, channels: channels, h: g.h, w: g.w, padding: padding, th: th, tw: tw, into: v)
-                transformGradient(dy, images: first..<last, filters: filters, oh: g.oh, ow: g.ow, th: th, tw: tw, into: z,
+                transformGradient(dy, mask: mask, images: first..<last, filters: filters, oh: g.oh, ow: g.ow, th: th, tw: tw, into: z,
                                   biases: biases + part * filters)
                 for xi in 0..<16 {
                     sgemmBlock(transposeA: false, transposeB: true, m: filters, n: channels, k: tiles,
@@ -349,6 +363,7 @@ func winogradConvolutionBackward(_ gradient: Tensor, input x: Tensor, weight: Te
                 first = last
             }
         }
+    }
     }
     }
     }
@@ -381,10 +396,11 @@ func winogradConvolutionBackward(_ gradient: Tensor, input x: Tensor, weight: Te
             Tensor(sumOverParts(partialBiases, parts: parts.count, size: filters), shape: [filters]))
 }
 
-/// Z[ξ][f][p] = (A e Aᵀ)[ξ] for the 2x2 blocks e of the output gradient (values past oh, ow: 0),
+/// Z[ξ][f][p] = (A e Aᵀ)[ξ] for the 2x2 blocks e of the output gradient (values past oh, ow, and
+/// where `mask` is given and not positive: 0),
 /// and each filter's gradient summed into `biases`. Eight blocks at once: the even and odd
 /// lanes of 16 values of a row are the blocks' two columns.
-private func transformGradient(_ dy: UnsafePointer<Float>, images: Range<Int>, filters: Int, oh: Int, ow: Int, th: Int, tw: Int,
+private func transformGradient(_ dy: UnsafePointer<Float>, mask: UnsafePointer<Float>?, images: Range<Int>, filters: Int, oh: Int, ow: Int, th: Int, tw: Int,
                                into z: UnsafeMutablePointer<Float>, biases: UnsafeMutablePointer<Float>) {
     let tiles = images.count * th * tw
     let stride = planeStride(filters * tiles)
@@ -395,10 +411,13 @@ private func transformGradient(_ dy: UnsafePointer<Float>, images: Range<Int>, f
     for f in 0..<filters {
         for (position, image) in images.enumerated() {
             let plane = dy + (image * filters + f) * oh * ow
-            biases[f] += laneSum(plane, count: oh * ow)
+            let planeMask = mask.map { $0 + (image * filters + f) * oh * ow }
+            if planeMask == nil { biases[f] += laneSum(plane, count: oh * ow) }
             for ty in 0..<th {
-                copyLine(plane, y: 2 * ty, h: oh, w: ow, shift: 0, into: lines, width: width)
-                copyLine(plane, y: 2 * ty + 1, h: oh, w: ow, shift: 0, into: lines + width, width: width)
+                copyLine(plane, mask: planeMask, y: 2 * ty, h: oh, w: ow, shift: 0, into: lines, width: width)
+                copyLine(plane, mask: planeMask, y: 2 * ty + 1, h: oh, w: ow, shift: 0, into: lines + width, width: width)
+                // Masked, the bias gradient sums the lines (zero past the row's end).
+                if planeMask != nil { biases[f] += laneSum(lines, count: 2 * width) }
                 var group = 0
                 while group < tw {
                     let upper = load16(lines + 2 * group), lower = load16(lines + width + 2 * group)
