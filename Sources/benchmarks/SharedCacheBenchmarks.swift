@@ -5,8 +5,9 @@ import Foundation
 /// machine would. The first trains and stores; the second should restore every training cell the
 /// first stored, so each notebook takes seconds (goal for the four longest, the training
 /// notebooks: <= 5 s each). It prints each clone's kernel identity (`nbrun doctor`: the clones
-/// share only when they are the same), each notebook's seconds in both clones and the cells the
-/// second restored of its `cache: true` cells (the badges of its report), and whether the goal holds.
+/// share only when they are the same), whether their kernels' code came out the same, each
+/// notebook's seconds in both clones and the cells the second restored of its `cache: true` cells
+/// (the badges of its report), and whether the goal holds.
 ///
 /// The server is `NBRUN_CACHE_URL` when set, else an nginx (WebDAV's PUT) this benchmark starts
 /// on 127.0.0.1 with a temporary configuration and stops. Each clone builds its own kernel
@@ -51,6 +52,9 @@ func runSharedCacheBenchmarks() throws {
         let identity = doctor.split(separator: "\n").first { $0.hasPrefix("kernel identity: ") }.map(String.init) ?? "kernel identity: (none printed)"
         print("\(name) clone: \(identity)")
         identities.append(identity)
+        // The code swiftc made, to see whether the clones' kernels differ where keys no longer look.
+        try command("/usr/bin/env", ["objcopy", "--dump-section", ".text=\(directory)/\(name).text",
+                                     clone + "/.build/release/libNotebookKernel.so", "\(directory)/\(name).so"], in: directory)
         start = DispatchTime.now().uptimeNanoseconds
         let output = try command(nbrun, ["test", "--cache-url", url, "notebooks/"], in: clone,
                                  environment: ["NBRUN_ROOT": clone, "NBRUN_CACHE_URL": ""])
@@ -72,6 +76,8 @@ func runSharedCacheBenchmarks() throws {
         }
     }
     print("kernel identities \(identities.count == 2 && identities[0] == identities[1] ? "the same" : "differ") in the two clones")
+    let code = ["first", "second"].map { FileManager.default.contents(atPath: "\(directory)/\($0).text") }
+    print("the kernels' code (.text) is \(code[0] != nil && code[0] == code[1] ? "the same" : "not the same") in the two clones")
     var slowest = 0.0
     var allRestored = true
     for notebook in times[1].keys.sorted() {
