@@ -20,13 +20,13 @@ struct KernelSourceIdentity: BuildToolPlugin {
     static let marker = "nbrun kernel sources 1 "
 
     func createBuildCommands(context: PluginContext, target: Target) async throws -> [Command] {
-        let root = context.package.directoryURL.standardizedFileURL
+        let root = context.package.directoryURL.resolvingSymlinksInPath()
         // `directory`: the package's tools version (6.0) predates `directoryURL`.
         var folders = ([target] + target.recursiveTargetDependencies).map { URL(fileURLWithPath: $0.directory.string) }
         folders.append(root.appendingPathComponent("Plugins").appendingPathComponent("KernelSourceIdentity"))
         var files = Set([root.appendingPathComponent("Package.swift").path])
         for folder in folders {
-            files.formUnion(try Self.files(under: folder.standardizedFileURL))
+            files.formUnion(try Self.files(under: folder.resolvingSymlinksInPath()))
         }
         // Paths from the package's folder (the command runs there): the same in every clone.
         let prefix = root.path.hasSuffix("/") ? root.path : root.path + "/"
@@ -42,19 +42,14 @@ struct KernelSourceIdentity: BuildToolPlugin {
 
     /// The regular files under `folder`, but hidden ones (editors' and Finder's) and DocC catalogs.
     static func files(under folder: URL) throws -> [String] {
-        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey],
-                                                          options: [.skipsHiddenFiles]) else {
-            throw KernelSourceIdentityError("cannot list \(folder.path)")
+        try FileManager.default.subpathsOfDirectory(atPath: folder.path).compactMap { subpath in
+            let components = subpath.split(separator: "/")
+            if components.contains(where: { $0.hasPrefix(".") || $0.hasSuffix(".docc") }) { return nil }
+            let path = folder.appendingPathComponent(subpath).path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { return nil }
+            return path
         }
-        var files: [String] = []
-        for case let url as URL in walker {
-            if url.pathExtension == "docc" {
-                walker.skipDescendants()
-            } else if try url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile == true {
-                files.append(url.standardizedFileURL.path)
-            }
-        }
-        return files
     }
 
     /// `$1`: the Swift file to write; `$2`: the package's folder; the rest: the files, from there.
@@ -90,9 +85,4 @@ struct KernelSourceIdentity: BuildToolPlugin {
         EOF
         mv "$output.partial" "$output"
         """#
-}
-
-struct KernelSourceIdentityError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

@@ -140,11 +140,7 @@ import Testing
             "Sources/Engine/Engine.swift": "import CEngine\n\npublic func answer() -> Int { Int(engine_answer()) }\n",
             "Sources/NotebookKernel/Kernel.swift": "@_exported import Engine\n",
         ]
-        for (path, text) in files {
-            let file = root + "/" + path
-            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try text.write(toFile: file, atomically: true, encoding: .utf8)
-        }
+        try EndToEnd.write(files, under: root)
         let plugin = "Plugins/KernelSourceIdentity"
         try FileManager.default.createDirectory(atPath: root + "/Plugins", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: repository.appendingPathComponent(plugin).path, toPath: root + "/" + plugin)
@@ -152,19 +148,8 @@ import Testing
 
     /// `swift build --product NotebookKernel` in `root`; the library's path.
     static func buildKernel(in root: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["swift", "build", "--product", "NotebookKernel"]
-        process.currentDirectoryURL = URL(fileURLWithPath: root)
-        let log = root + "/build.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        process.waitUntilExit()
-        try handle.close()
-        #expect(process.terminationStatus == 0, "swift build in \(root): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        let build = try Subprocess.capture("swift", ["build", "--package-path", root, "--product", "NotebookKernel"])
+        #expect(build.termination == .exited(0), "swift build in \(root): \(build.stdout)\(build.stderr)")
         return root + "/.build/debug/libNotebookKernel.so"
     }
 }
