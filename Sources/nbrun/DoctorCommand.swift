@@ -25,7 +25,8 @@ struct DoctorCommand: ParsableCommand {
         do {
             let kernel = try KernelLocation.locate()
             print("kernel: \(kernel.libraryPath)")
-            // What a shared cache matches on: two machines share entries when this line is the same.
+            // What a shared cache matches the kernel on: machines with the same swift line above share
+            // binaries and cell entries when this line is the same too.
             let identity = try KernelIdentity(libraryAt: kernel.libraryPath)
             print("kernel identity: \(identity.digest) (\(identity.sources.map { "built from sources \($0)" } ?? "of its mapped sections: it names no sources"))")
             print("BLAS: \(try kernel.engineDescription())")
