@@ -72,12 +72,17 @@ let package = Package(
         // The contract between the tool and the programs it generates: events, display items,
         // the cache manifest, the program plan. Dependency-free; both sides import it.
         .target(name: "KernelProtocol"),
-        // Named by its file name, not by the path it was linked at (gold's default): the same
-        // sources built in another folder load the same bytes (`LibraryDigest`).
+        // Named by its file name, not by the path it was linked at (gold's default), so that a
+        // notebook binary finds it in another clone. KernelSourceIdentity writes the hash of the
+        // sources it is built from into it, its identity in cache keys; NBRUN_FMA says there
+        // whether the engine was built with FMA.
         .target(name: "NotebookKernel",
                 dependencies: ["KernelProtocol", "TensorCore", "Autodiff", "NeuralNetwork", "Optimizers", "Datasets", "Plotting",
                                "ModelDiagrams"],
-                linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libNotebookKernel.so"], .when(configuration: .release))]),
+                swiftSettings: hostHasAVX2AndFMA ? [.define("NBRUN_FMA")] : [],
+                linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libNotebookKernel.so"], .when(configuration: .release))],
+                plugins: ["KernelSourceIdentity"]),
+        .plugin(name: "KernelSourceIdentity", capability: .buildTool()),
 
         // The tool.
         .target(name: "Notebook", dependencies: [

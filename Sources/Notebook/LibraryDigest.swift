@@ -1,18 +1,18 @@
 import Crypto
 import Foundation
 
-/// The kernel library's identity in keys: SHA-256 of what the loader maps from it (its allocated
-/// sections: code, data, symbols, relocations), not of the whole file.
+/// The identity of a kernel library that names no sources (`KernelIdentity` reads the ones
+/// that do): SHA-256 of what the loader maps from it (its allocated sections: code, data,
+/// symbols, relocations), not of the whole file.
 ///
-/// The same sources built by the same compiler in another folder (a second clone, another CI
-/// machine's checkout) differ only where the folder is written: in the debug information, and so
-/// in two hashes over it, the build ID the linker takes of the whole file and the hash swiftc
-/// records of each compiled module (`.swift_modhash`). Debug information is not mapped, and no
-/// program reads either hash, so all three are left out; everything a program can run or read
-/// is in (the library names itself by file name, not by the path it was linked at). Then
-/// clones built alike share binaries and cell entries through a shared cache, and a kernel that
-/// computes anything differently has another identity. A file that is not a 64-bit little-endian
-/// ELF library is hashed whole.
+/// Debug information is not mapped, and no program reads the two hashes over it (the build ID
+/// the linker takes of the whole file, the hash swiftc records of each compiled module,
+/// `.swift_modhash`), so all three are left out: they differ with the folder a library was built
+/// in; everything a program can run or read is in. Then copies of one build share, and a kernel
+/// that computes anything differently has another identity. Two builds of the same sources in
+/// different folders can still differ (swiftc's code for one function came out differently in
+/// two clones), which is why kernels name their sources. A file that is not a 64-bit
+/// little-endian ELF library is hashed whole.
 enum LibraryDigest {
     /// SHA-256 (hex) of the mapped sections of the library at `path`.
     ///

@@ -3,8 +3,8 @@ import Foundation
 import Notebook
 
 /// `nbrun doctor`: what nbrun runs with on this machine, for bug reports and for checking a
-/// setup: its version, the Swift toolchain, the kernel library, and what the engine computes
-/// on (BLAS library, version, kernel set, threads).
+/// setup: its version, the Swift toolchain, the kernel library and its identity in cache keys,
+/// and what the engine computes on (BLAS library, version, kernel set, threads).
 ///
 /// Exit status: 0 when everything was found, 2 when something is missing (it says what).
 struct DoctorCommand: ParsableCommand {
@@ -25,6 +25,10 @@ struct DoctorCommand: ParsableCommand {
         do {
             let kernel = try KernelLocation.locate()
             print("kernel: \(kernel.libraryPath)")
+            // What a shared cache matches the kernel on: machines with the same swift line above share
+            // binaries and cell entries when this line is the same too.
+            let identity = try KernelIdentity(libraryAt: kernel.libraryPath)
+            print("kernel identity: \(identity.digest) (\(identity.sources.map { "built from sources \($0)" } ?? "of its mapped sections: it names no sources"))")
             print("BLAS: \(try kernel.engineDescription())")
         } catch {
             print("kernel: \(error)")

@@ -15,6 +15,15 @@ enum EndToEnd {
         return path
     }
 
+    /// Writes each file of `files` (path inside `folder` -> text), making the folders it names.
+    static func write(_ files: [String: String], under folder: String) throws {
+        for (name, text) in files {
+            let path = folder + "/" + name
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+    }
+
     /// The kernel, or an error saying how to build it.
     static func kernel() throws -> KernelLocation {
         do {

@@ -27,11 +27,7 @@ private func fixtureFolder() throws -> String {
         "compile.md": "Text.\n\n```swift\nlet y: Int = \"not a number\"\n```\n",
         "README.md": "# Just prose\n\nNo cells here.\n\n```python\nprint(1)\n```\n",
     ]
-    for (name, text) in files {
-        let path = folder + "/" + name
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-    }
+    try EndToEnd.write(files, under: folder)
     return folder
 }
 

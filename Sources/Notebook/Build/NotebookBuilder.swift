@@ -4,7 +4,7 @@ import Foundation
 /// The build stage: `GeneratedProgram` -> an executable, reused when nothing changed.
 ///
 /// The binary's cache key is the SHA-256 of the generated source, the compiler version,
-/// the compile flags and the kernel library's bytes: content, never modification times
+/// the compile flags and the kernel library's identity: content, never modification times
 /// (DESIGN.md: mtimes miss edits made within the same second). One binary per notebook
 /// is kept under `<cache>/bin`.
 public struct NotebookBuilder: Sendable {
@@ -81,17 +81,17 @@ public struct NotebookBuilder: Sendable {
         }
     }
 
-    /// The kernel library's identity (`LibraryDigest`: what the loader maps, the same for the
-    /// same sources built in another folder), remembered in `<cache>/kernel-identity` beside the
-    /// library's stat data (see `FileDigest`): a rebuilt kernel is hashed again.
+    /// The kernel library's identity (`KernelIdentity`: the sources it was built from, the same
+    /// for the same commit built in another folder), remembered in `<cache>/kernel-identity`
+    /// beside the library's stat data (see `FileDigest`): a rebuilt kernel is read again.
     public func kernelHash() throws -> String {
         try FileDigest.sha256(ofFileAt: kernel.libraryPath, memoPath: cacheDirectory + "/kernel-identity",
-                              digest: LibraryDigest.sha256(ofLibraryAt:))
+                              digest: KernelIdentity.sha256(ofLibraryAt:))
     }
 
     /// The binary cache key: SHA-256 of the generated source, the compiler (its version, and
     /// where it is: the program finds the Swift runtime there), the compile flags (paths in the
-    /// repository written from its root) and the kernel library's hash.
+    /// repository written from its root) and the kernel library's identity.
     func binaryKey(_ program: GeneratedProgram, kernelHash: String, arguments: [String]? = nil) -> String {
         var hasher = SHA256()
         let compiler = Toolchain.resolve(toolchain.swiftc, path: ProcessInfo.processInfo.environment["PATH"] ?? "") ?? toolchain.swiftc
