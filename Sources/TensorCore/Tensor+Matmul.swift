@@ -79,9 +79,19 @@ package func matmulSummingBatch(_ a: Tensor, _ b: Tensor, transposeA: Bool = fal
 /// C (m, n) = op(A) op(B) on row-major blocks of larger matrices (leading dimensions `lda`,
 /// `ldb`, `ldc`), overwriting C, or adding to it when `accumulate`, on one BLAS thread
 /// (`useOneBLASThread`).
+///
+/// `betaZero`: overwrite through OpenBLAS's own beta = 0 path instead of zeroing C first. For the
+/// products its small-matrix kernels take (Winograd's, inner dimension 16-64), that path writes C
+/// without reading it, where zeroing first writes it twice and reads it once.
 func sgemmBlock(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false) {
+                b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false,
+                betaZero: Bool = false) {
     if m == 0 || n == 0 { return }
+    if betaZero && !accumulate && k > 0 {
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+        return
+    }
     if accumulate {
         if k > 0 {
             cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,

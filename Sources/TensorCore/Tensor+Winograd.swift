@@ -162,8 +162,12 @@ private func transformInput(_ source: UnsafePointer<Float>, mask: UnsafePointer<
     let tiles = images.count * th * tw
     let stride = planeStride(channels * tiles)
     let width = lineWidth(tilesWide: tw)
-    let lines = UnsafeMutablePointer<Float>.allocate(capacity: 4 * width)
-    defer { lines.deallocate() }
+    // Two sets of four lines: a row of tiles is read from the set copied while the row before
+    // it was transformed. Read right after they are written, the loads (which straddle the
+    // copy's stores) wait for the stores to reach the cache: measured, that wait was most of
+    // this function's time.
+    let buffers = UnsafeMutablePointer<Float>.allocate(capacity: 8 * width)
+    defer { buffers.deallocate() }
     // Channel by channel, then image by image, row by row: the order the tiles lie in each
     // plane, so the lanes a row's last group stores past its end land on tiles stored later
     // (the last channel's, on the plane's slack), and every store can be a whole one.
@@ -171,10 +175,16 @@ private func transformInput(_ source: UnsafePointer<Float>, mask: UnsafePointer<
         for (position, image) in images.enumerated() {
             let plane = source + (image * channels + c) * h * w
             let planeMask = mask.map { $0 + (image * channels + c) * h * w }
-            for ty in 0..<th {
+            @inline(__always) func copyRows(_ ty: Int) {
+                let into = buffers + (ty & 1) * 4 * width
                 for r in 0..<4 {
-                    copyLine(plane, mask: planeMask, y: 2 * ty - padding.0 + r, h: h, w: w, shift: padding.1, into: lines + r * width, width: width)
+                    copyLine(plane, mask: planeMask, y: 2 * ty - padding.0 + r, h: h, w: w, shift: padding.1, into: into + r * width, width: width)
                 }
+            }
+            copyRows(0)
+            for ty in 0..<th {
+                let lines = buffers + (ty & 1) * 4 * width
+                if ty + 1 < th { copyRows(ty + 1) }
                 var group = 0
                 while group < tw {
                     // Row r of the eight tiles: its columns 0...3.
@@ -218,7 +228,7 @@ private func winogradConvolve(_ source: UnsafePointer<Float>, mask: UnsafePointe
     for xi in 0..<16 {
         sgemmBlock(transposeA: false, transposeB: false, m: outputs, n: tiles, k: inputs,
                    a: u + xi * outputs * inputs, lda: inputs, b: v + xi * vStride, ldb: tiles,
-                   c: m + xi * stride, ldc: tiles)
+                   c: m + xi * stride, ldc: tiles, betaZero: true)
     }
     for (position, image) in images.enumerated() {
         for o in 0..<outputs {
@@ -420,17 +430,24 @@ private func transformGradient(_ dy: UnsafePointer<Float>, mask: UnsafePointer<F
     let tiles = images.count * th * tw
     let stride = planeStride(filters * tiles)
     let width = lineWidth(tilesWide: tw)
-    let lines = UnsafeMutablePointer<Float>.allocate(capacity: 2 * width)
-    defer { lines.deallocate() }
+    // Two sets of two lines, each copied a row of tiles ahead, as in `transformInput`.
+    let buffers = UnsafeMutablePointer<Float>.allocate(capacity: 4 * width)
+    defer { buffers.deallocate() }
     // Filter by filter, then image by image: whole stores, as in `transformInput`.
     for f in 0..<filters {
         for (position, image) in images.enumerated() {
             let plane = dy + (image * filters + f) * oh * ow
             let planeMask = mask.map { $0 + (image * filters + f) * oh * ow }
             if planeMask == nil { biases[f] += laneSum(plane, count: oh * ow) }
+            @inline(__always) func copyRows(_ ty: Int) {
+                let into = buffers + (ty & 1) * 2 * width
+                copyLine(plane, mask: planeMask, y: 2 * ty, h: oh, w: ow, shift: 0, into: into, width: width)
+                copyLine(plane, mask: planeMask, y: 2 * ty + 1, h: oh, w: ow, shift: 0, into: into + width, width: width)
+            }
+            copyRows(0)
             for ty in 0..<th {
-                copyLine(plane, mask: planeMask, y: 2 * ty, h: oh, w: ow, shift: 0, into: lines, width: width)
-                copyLine(plane, mask: planeMask, y: 2 * ty + 1, h: oh, w: ow, shift: 0, into: lines + width, width: width)
+                let lines = buffers + (ty & 1) * 2 * width
+                if ty + 1 < th { copyRows(ty + 1) }
                 // Masked, the bias gradient sums the lines (zero past the row's end).
                 if planeMask != nil { biases[f] += laneSum(lines, count: 2 * width) }
                 var group = 0
