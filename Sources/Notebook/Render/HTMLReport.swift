@@ -315,7 +315,7 @@ public struct HTMLReport {
         switch item {
         case .text(let text):
             return "<pre class=\"display\">\(HTML.escape(text))</pre>\n"
-        case .png(let bytes, let width):
+        case .png(let bytes, let width, _):
             figureNumber += 1
             let alt = "figure \(figureNumber) of cell \(cell.index + 1)"
             let size = width.map { " width=\"\($0)\"" } ?? ""

@@ -74,7 +74,8 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
                             .map { [String(decoding: $0, as: UTF8.self)] } ?? []),
                         state: result.state)
         }, error: run.reportError?.description, errorKind: run.reportError == nil ? nil : .environment, reportPath: run.reportPath)
-        warnings = document.sharedCacheWarnings.isEmpty ? nil : document.sharedCacheWarnings
+        let notes = document.sharedCacheWarnings + document.goldenNotes
+        warnings = notes.isEmpty ? nil : notes
     }
 
     /// The first failure, as `path:line: message`, or nil when the notebook passed.
