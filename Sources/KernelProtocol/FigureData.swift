@@ -11,7 +11,7 @@ import Foundation
 /// `maximumImages` images, the means of a 4x4 grid of blocks (the pixels themselves when the
 /// image is smaller than that); decision regions keep the share of the grid each class takes.
 public struct FigureData: Codable, Sendable, Equatable {
-    public static let maximumPoints = 200
+    public static let maximumPoints = 64
     public static let maximumMatrixSide = 32
     public static let maximumImages = 64
     /// Blocks per side of an image's summary.

@@ -141,6 +141,7 @@ struct TestCommand: ParsableCommand {
                 }
                 if let failure = summary.firstFailure { line += ": " + failure }
                 for warning in summary.warnings ?? [] { line += "\n  warning: " + warning }
+                for note in summary.notes ?? [] { line += "\n  " + note }
                 print(line)
                 fflush(stdout)
             }
