@@ -64,10 +64,15 @@ public enum GoldenOutputs {
             let got = GoldenCell(key: key, cell: cell, result: result, settings: settings)
             let differences = GoldenComparison(settings: settings).differences(expected: recorded, got: got)
             guard !differences.isEmpty else { continue }
-            let first = differences[0].split(separator: "\n").first.map(String.init) ?? ""
+            // The first difference's first line is the message's (JUnit's failure message, the
+            // terminal's line); its other lines and the other differences follow, indented.
+            var lines = differences[0].split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             var message = "output differs from \(path)"
-                + (differences.count > 1 ? " (\(differences.count) differences)" : "") + ": \(first)\n"
-            message += differences.prefix(GoldenComparison.maximumListed).map { "  " + $0 }.joined(separator: "\n")
+                + (differences.count > 1 ? " (\(differences.count) differences)" : "") + ": \(lines.removeFirst())"
+            for line in lines { message += "\n" + line }
+            for difference in differences.dropFirst().prefix(GoldenComparison.maximumListed - 1) {
+                message += "\n  " + difference
+            }
             if differences.count > GoldenComparison.maximumListed {
                 message += "\n  and \(differences.count - GoldenComparison.maximumListed) more differences"
             }
