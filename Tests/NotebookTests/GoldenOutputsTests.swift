@@ -144,6 +144,55 @@ private let notebook = """
         #expect(message.contains("\(fixture.goldenPath) holds no outputs for cell 4"))
         #expect(message.contains("nbrun test --update-golden \(fixture.path)"))
         #expect(Fixture.failures(unknown).count == 1, "the other cells keep their outputs: \(Fixture.failures(unknown))")
+
+        // A cell that lost its label: its outputs in the file belong to no cell any more.
+        try notebook.replacingOccurrences(of: "//| label: curve\n", with: "").write(toFile: fixture.path, atomically: true, encoding: .utf8)
+        let unlabelled = try fixture.run(.compare)
+        #expect(Fixture.failures(unlabelled)["cell 3"]?.contains("holds no outputs for cell 3") == true)
+        #expect(unlabelled.goldenNotes == ["""
+            \(fixture.goldenPath) holds outputs of 1 cell the notebook no longer has \
+            ("Figure(title: \"Loss\").line([0.9, 0.5, 0.3].map { $0 + shift }, label: label).xLabel(\"epoch\")"): removed, or their code changed; \
+            run nbrun test --update-golden \(fixture.path)
+            """])
+    }
+
+    /// Recording again keeps what still matches as it was written (a timing, a number within
+    /// tolerance) and rewrites only what changed.
+    @Test func recordingAgainRewritesOnlyWhatChanged() throws {
+        let fixture = try Fixture()
+        _ = try fixture.run(.update)
+        let first = try String(contentsOfFile: fixture.goldenPath, encoding: .utf8)
+        _ = try fixture.run(.update, [("accuracy", "0.901")])
+        #expect(try String(contentsOfFile: fixture.goldenPath, encoding: .utf8) == first,
+                "a new timing and an accuracy within the cell's tolerance leave the file as it was")
+        _ = try fixture.run(.update, [("accuracy", "0.95"), ("shift", "1")])
+        let second = try String(contentsOfFile: fixture.goldenPath, encoding: .utf8)
+        let changed = zip(first.split(separator: "\n"), second.split(separator: "\n")).filter { $0 != $1 }
+        #expect(changed.map(\.1) == [#"  - stdout: "accuracy 0.95""#, "        y: [1.9, 1.5, 1.3]"], "\(changed)")
+    }
+
+    @Test func aRunWithAFailedCellWritesNoGoldenOutputs() throws {
+        let fixture = try Fixture(notebook + "\n\n```swift\ncheck(loss < 0.3, \"the loss is below 0.3\")\n```\n")
+        let failed = try fixture.run(.update, [("loss", "0.5")])
+        #expect(failed.goldenNotes == ["\(fixture.goldenPath) not written: a cell failed (golden outputs record a passing run)"])
+        #expect(!FileManager.default.fileExists(atPath: fixture.goldenPath))
+    }
+
+    @Test func goldenOptionsAreCheckedWhereTheyAreWritten() throws {
+        let cell = try NotebookParser.parse("```swift\n//| golden: rtol=0.01, atol=2, ignore\nprint(1)\n```\n", path: "a.md").cells[0]
+        #expect(cell.options.golden == GoldenSettings(relativeTolerance: 0.01, absoluteTolerance: 2, ignored: true))
+        let inherited = try NotebookParser.parse("---\ngolden: {rtol: 0.1, ignore-lines: [\"^x\"]}\n---\n```swift\n//| golden: atol=3\nprint(1)\n```\n",
+                                                 path: "a.md").cells[0]
+        #expect(inherited.options.golden == GoldenSettings(relativeTolerance: 0.1, absoluteTolerance: 3, ignoredLines: ["^x"]))
+        for (text, message) in [("```swift\n//| golden: rtol=fast\nprint(1)\n```\n", "golden: rtol needs a number of 0 or more, got 'fast'"),
+                                ("---\ngolden: {ignore-lines: [\"(\"]}\n---\n```swift\nprint(1)\n```\n", "golden: ignore-lines: '(' is not a regular expression"),
+                                ("---\ngolden: {tolerance: 1}\n---\n```swift\nprint(1)\n```\n", "golden: unknown setting 'tolerance'")] {
+            #expect {
+                try NotebookParser.parse(text, path: "a.md")
+            } throws: { error in
+                (error as? NotebookError)?.diagnostics.first?.message == message && (error as? NotebookError)?.diagnostics.first?.line == 2
+            }
+        }
     }
 
     @Test func withoutAGoldenFileNothingChanges() throws {
@@ -201,7 +250,7 @@ private let notebook = """
         let figure = FigureData(title: "Digits", xLabel: "x", series: [.init(kind: "bar", name: nil, x: nil, y: [1, 2.5], categories: ["7", "true"])],
                                 images: .init(pixels: [0, 0.25, 0.5, 1], count: 1, side: 2, captions: ["3"], highlighted: [false]))
         let file = GoldenFile(cells: [
-            GoldenCell(key: "report", number: 1, line: 4, outputs: [.text(kind: "stdout", lines: ["loss 0.25", "  indented: \"quoted\""]),
+            GoldenCell(key: "report", firstLine: "print(loss)", outputs: [.text(kind: "stdout", lines: ["loss 0.25", "  indented: \"quoted\""]),
                                                                    .figure(figure), .image, .text(kind: "text", lines: ["one line"])]),
         ])
         let path = try EndToEnd.temporaryDirectory() + "/x.golden.yaml"

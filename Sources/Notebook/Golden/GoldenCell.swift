@@ -9,9 +9,9 @@ struct GoldenCell: Equatable {
     /// lines and trailing spaces); a cell whose code is the same as an earlier one's gets `-2`,
     /// `-3`... Editing a cell's code makes its outputs unknown until they are recorded again.
     var key: String
-    /// Where the cell was when its outputs were recorded, for the reader of the file.
-    var number: Int
-    var line: Int
+    /// The first line of the cell's code, for the reader of the file (its place would change with
+    /// every cell or line added above it, and so would the file).
+    var firstLine: String
     var outputs: [Output]
 
     /// One thing the cell showed, in order; consecutive text of one kind is one output.
@@ -29,6 +29,11 @@ struct GoldenCell: Equatable {
             case .image: return "image"
             }
         }
+    }
+
+    /// The first line of `cell`'s code that is not blank.
+    static func firstLine(of cell: Cell) -> String {
+        cell.displaySource.split(separator: "\n").map { $0.trimmingWhitespace() }.first { !$0.isEmpty } ?? ""
     }
 
     /// The keys of `cells`, in order (see `key`).
@@ -49,8 +54,7 @@ struct GoldenCell: Equatable {
     /// A cell's outputs as recorded: the text of printed lines that `settings` does not ignore.
     init(key: String, cell: Cell, result: CellResult, settings: GoldenSettings) {
         self.key = key
-        number = cell.index + 1
-        line = cell.displayLine
+        firstLine = Self.firstLine(of: cell)
         let ignoredLines = settings.lineExpressions
         func kept(_ text: String) -> [String] {
             var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -87,10 +91,9 @@ struct GoldenCell: Equatable {
         self.outputs = outputs
     }
 
-    init(key: String, number: Int, line: Int, outputs: [Output]) {
+    init(key: String, firstLine: String, outputs: [Output]) {
         self.key = key
-        self.number = number
-        self.line = line
+        self.firstLine = firstLine
         self.outputs = outputs
     }
 }

@@ -37,6 +37,26 @@ struct GoldenComparison {
         return found
     }
 
+    /// `got` with each output, or each line of a text output, that matches `expected`'s replaced
+    /// by `expected`'s, so that recording a run again rewrites only what changed.
+    func keepingMatches(of expected: GoldenCell, in got: GoldenCell) -> GoldenCell {
+        var kept = got
+        for index in got.outputs.indices where index < expected.outputs.count {
+            switch (expected.outputs[index], got.outputs[index]) {
+            case (.text(let kind, let before), .text(let otherKind, var after)) where kind == otherKind:
+                for line in after.indices where line < before.count && textDifferences([before[line]], [after[line]]).isEmpty {
+                    after[line] = before[line]
+                }
+                kept.outputs[index] = .text(kind: kind, lines: after)
+            case (.figure(let before), .figure(let after)) where figureDifferences(before, after, name: "figure").isEmpty:
+                kept.outputs[index] = .figure(before)
+            default:
+                break
+            }
+        }
+        return kept
+    }
+
     /// Lines compared one by one: a differing template is shown whole, a number out of tolerance is named.
     func textDifferences(_ expected: [String], _ got: [String]) -> [String] {
         var found: [String] = []

@@ -9,7 +9,7 @@ import Yams
 ///
 ///     cells:
 ///     - cell: train              # the cell's label, or code- and a hash of its code
-///       at: cell 4, line 31      # where it was, for the reader
+///       code: "let history = try model.fit(...)"   # its first line, for the reader
 ///       outputs:
 ///       - stdout: |-
 ///           epoch 1/3  loss 0.4123  accuracy 0.8812  2.1 s
@@ -39,7 +39,7 @@ struct GoldenFile: Equatable {
         let blocks: [Node] = cells.map { cell in
             .mapping(Node.Mapping([
                 (Self.key("cell"), Self.key(cell.key)),
-                (Self.key("at"), Self.key("cell \(cell.number), line \(cell.line)")),
+                (Self.key("code"), .scalar(Node.Scalar(cell.firstLine, .implicit, .doubleQuoted))),
                 (Self.key("outputs"), .sequence(Node.Sequence(cell.outputs.map(Self.node), .implicit, .block))),
             ]))
         }
@@ -100,7 +100,6 @@ struct GoldenFile: Equatable {
             guard let key = block["cell"]?.string, let outputs = block["outputs"]?.sequence else {
                 throw bad("each cell needs 'cell' (its key) and 'outputs'", block)
             }
-            let at = (block["at"]?.string ?? "").split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
             var read: [GoldenCell.Output] = []
             for output in outputs {
                 guard let (kindNode, value) = output.mapping?.first, let kind = kindNode.string else {
@@ -119,7 +118,7 @@ struct GoldenFile: Equatable {
                     read.append(.text(kind: kind, lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)))
                 }
             }
-            cells.append(GoldenCell(key: key, number: at.first ?? 0, line: at.dropFirst().first ?? 0, outputs: read))
+            cells.append(GoldenCell(key: key, firstLine: block["code"]?.string ?? "", outputs: read))
         }
         return GoldenFile(cells: cells)
     }

@@ -83,7 +83,7 @@ public enum GoldenOutputs {
         if !orphans.isEmpty {
             document.goldenNotes.append("""
                 \(path) holds outputs of \(orphans.count) cell\(orphans.count == 1 ? "" : "s") the notebook no longer has \
-                (\(orphans.map { "cell \($0.number), line \($0.line)" }.joined(separator: "; "))): removed, or their code changed; \
+                (\(orphans.map { "\"\($0.firstLine)\"" }.joined(separator: "; "))): removed, or their code changed; \
                 run \(update)
                 """)
         }
@@ -97,8 +97,16 @@ public enum GoldenOutputs {
         }
         let cells = document.cells
         let keys = GoldenCell.keys(cells.map(\.cell))
+        // What still matches the file's outputs is kept as it was written: recording again
+        // changes only the lines and figures that changed, not a timing or a last digit.
+        var previous: [String: GoldenCell] = [:]
+        for cell in (try? GoldenFile.read(path))?.cells ?? [] where previous[cell.key] == nil { previous[cell.key] = cell }
         let golden = GoldenFile(cells: zip(cells, keys).compactMap { executed, key in
-            compared(executed).map { GoldenCell(key: key, cell: executed.cell, result: $0, settings: settings(executed.cell)) }
+            compared(executed).map { result in
+                let settings = settings(executed.cell)
+                let cell = GoldenCell(key: key, cell: executed.cell, result: result, settings: settings)
+                return previous[key].map { GoldenComparison(settings: settings).keepingMatches(of: $0, in: cell) } ?? cell
+            }
         })
         do {
             let text = try golden.yaml(notebook: (document.path as NSString).lastPathComponent)
