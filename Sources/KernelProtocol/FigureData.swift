@@ -5,8 +5,9 @@ import Foundation
 /// machine). Sent beside the PNG (`DisplayItem.png`), so that the document keeps both.
 ///
 /// It is bounded whatever the figure holds: a series of more than `maximumPoints` values keeps
-/// its count, its minimum, mean and maximum and `maximumPoints` values sampled at evenly spaced
-/// indices (the first and the last among them); a matrix larger than `maximumMatrixSide` on a
+/// its count, its minimum, mean and maximum and the means of `maximumPoints` runs of consecutive
+/// values (a loss per mini-batch is noise point by point, its means over a few dozen steps are
+/// not); a matrix larger than `maximumMatrixSide` on a
 /// side keeps the means of as many blocks; an image grid keeps, for each of its first
 /// `maximumImages` images, the means of a 4x4 grid of blocks (the pixels themselves when the
 /// image is smaller than that); decision regions keep the share of the grid each class takes.
@@ -46,11 +47,13 @@ public struct FigureData: Codable, Sendable, Equatable {
         public var kind: String
         /// Its legend label.
         public var name: String?
-        /// Values in the series (more than `y` holds when it was sampled).
+        /// Values in the series (more than `y` holds when it was summarized).
         public var count: Int
-        /// x of each point kept; nil when x is the index (a line of y alone, bars).
+        /// x of each point; nil when x is the index (a line of y alone, bars). For a summarized
+        /// series, the means of its runs, as for `y`.
         public var x: [Double]?
-        /// y (heights for bars) of each point kept.
+        /// y (heights for bars) of each point, or the means of `maximumPoints` runs of consecutive
+        /// points (`FigureData.runMeans`) when there are more.
         public var y: [Double]
         /// Histograms: the bins' edges, one more than `y`.
         public var edges: [Double]?
@@ -58,7 +61,7 @@ public struct FigureData: Codable, Sendable, Equatable {
         public var categories: [String]?
         /// Scatter plots with classes: points per class, class 0 first.
         public var classCounts: [Int]?
-        /// For a sampled series: the minimum, mean and maximum of all its values.
+        /// For a summarized series: the minimum, mean and maximum of all its values.
         public var summary: [Double]?
 
         public init(kind: String, name: String?, x: [Double]?, y: [Double], edges: [Double]? = nil,
@@ -78,9 +81,8 @@ public struct FigureData: Codable, Sendable, Equatable {
                 self.y = y
                 return
             }
-            let picked = FigureData.sampledIndices(count: y.count)
-            self.x = x.map { x in picked.map { x[$0] } }
-            self.y = picked.map { y[$0] }
+            self.x = x.map(FigureData.runMeans)
+            self.y = FigureData.runMeans(y)
             let finite = y.filter(\.isFinite)
             summary = finite.isEmpty ? nil : [finite.min()!, finite.reduce(0, +) / Double(finite.count), finite.max()!]
         }
@@ -165,10 +167,11 @@ public struct FigureData: Codable, Sendable, Equatable {
         }
     }
 
-    /// `maximumPoints` indices from 0 to `count - 1`, evenly spaced, both ends included.
-    public static func sampledIndices(count: Int) -> [Int] {
-        guard count > maximumPoints else { return Array(0..<count) }
-        return (0..<maximumPoints).map { $0 * (count - 1) / (maximumPoints - 1) }
+    /// The means of `maximumPoints` runs of consecutive values (run i covers
+    /// i*count/maximumPoints ..< (i+1)*count/maximumPoints), non-finite values left out.
+    public static func runMeans(_ values: [Double]) -> [Double] {
+        guard values.count > maximumPoints else { return values }
+        return blockMeans(values, rows: 1, columns: values.count, blockRows: 1, blockColumns: maximumPoints)
     }
 
     /// The means of `blockRows` x `blockColumns` blocks of a (rows, columns) row-major matrix;

@@ -18,7 +18,7 @@ import Yams
 ///           - count: 3
 ///             kind: "line"
 ///             name: "train"
-///             y: [0.4123, 0.2871, 0.2210]
+///             y: [0.4123, 0.2871, 0.221]
 ///           title: "Loss"
 ///
 /// A figure's data is `FigureData` with its keys in alphabetical order; its strings are quoted and
