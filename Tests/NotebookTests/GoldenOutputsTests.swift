@@ -248,6 +248,14 @@ private let notebook = """
         #expect(images.blocks.count == FigureData.maximumImages && images.blocks[0].count == 16)
     }
 
+    @Test func numbersAreWrittenSoThatTheyReadBackTheSame() {
+        for number: Double in [412_255_518_123.5, 1_236_766_556_160, 60_000, 0.1, -2.5e-8, 1 / 3] {
+            let written = JSONValue.format(number)
+            #expect(JSONValue.format(Double(written)!) == written, "\(number) written \(written)")
+        }
+        #expect(JSONValue.format(60_000) == "60000" && JSONValue.format(4.1225551e11) == "4.122555e+11")
+    }
+
     @Test func aGoldenFileReadsBackAsItWasWritten() throws {
         let figure = FigureData(title: "Digits", xLabel: "x", series: [.init(kind: "bar", name: nil, x: nil, y: [1, 2.5], categories: ["7", "true"])],
                                 images: .init(pixels: [0, 0.25, 0.5, 1], count: 1, side: 2, captions: ["3"], highlighted: [false]))

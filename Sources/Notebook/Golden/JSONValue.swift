@@ -86,11 +86,13 @@ indirect enum JSONValue: Codable, Equatable {
         }
     }
 
-    /// `%.7g`, whole numbers without a fraction, and `nan`, `inf`, `-inf`.
+    /// `%.7g`, whole numbers below 10^7 without a fraction, and `nan`, `inf`, `-inf`. What it
+    /// writes reads back as a number it writes the same way (a larger whole number written in
+    /// full would not be, once rounded to 7 digits), so recording again changes nothing.
     static func format(_ number: Double) -> String {
         if number.isNaN { return "nan" }
         if number.isInfinite { return number < 0 ? "-inf" : "inf" }
-        if number == number.rounded(), abs(number) < 1e15 { return String(Int64(number)) }
+        if number == number.rounded(), abs(number) < 1e7 { return String(Int64(number)) }
         return String(format: "%.7g", number)
     }
 }
