@@ -41,8 +41,9 @@ public enum CellCacheMode: String, Codable, Sendable, CaseIterable {
 public enum DisplayItem: Codable, Sendable, Equatable {
     /// Preformatted text.
     case text(String)
-    /// A PNG image; `width` is the CSS width to show it at (figures render at 2x).
-    case png(Data, width: Int? = nil)
+    /// A PNG image; `width` is the CSS width to show it at (figures render at 2x); `data`: what a
+    /// figure shows, as data (none for other images), which golden outputs compare.
+    case png(Data, width: Int? = nil, data: FigureData? = nil)
     /// A table: column headers and rows of cells, all text.
     case table(headers: [String], rows: [[String]])
     /// Trusted HTML (from engine types, never from printed output).
@@ -160,11 +161,13 @@ public enum KernelCoding {
             try container.encode(formatDate(date))
         }
         encoder.outputFormatting = sorted ? [.sortedKeys] : []
+        encoder.nonConformingFloatEncodingStrategy = nonFiniteNumbers
         return encoder
     }
 
     public static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
             guard let date = parseDate(text) else {
@@ -174,6 +177,10 @@ public enum KernelCoding {
         }
         return decoder
     }
+
+    /// A figure's data may hold NaN and infinities (drawing skips them): JSON has no number for them.
+    private static let nonFiniteNumbers = JSONEncoder.NonConformingFloatEncodingStrategy.convertToString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
 
     public static func formatDate(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()

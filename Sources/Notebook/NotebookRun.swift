@@ -29,6 +29,9 @@ public struct RunOptions: Sendable {
     /// The report's file name without its extension (`--output-name`); `{name}` in it becomes the
     /// value of parameter `name`, so a sweep writes one report per value. Default: the notebook's name.
     public var reportName: String?
+    /// Record the run as the notebook's golden outputs, or compare it with them (`nbrun test`);
+    /// nil: neither.
+    public var golden: GoldenOutputs.Mode?
     /// Where the kernel is; found from the environment when nil.
     public var kernel: KernelLocation?
     /// Receives progress lines (one per cell); nbrun sends them to stderr.
@@ -116,7 +119,7 @@ public func runNotebook(path: String, options: RunOptions = RunOptions()) throws
     let program = try pipeline.generate(plan)
     let built = try pipeline.build(program)
     let ran = try pipeline.run(built)
-    let document = pipeline.document(ran)
+    let document = try pipeline.golden(pipeline.document(ran))
     return try pipeline.render(document)
 }
 

@@ -8,6 +8,7 @@ import Foundation
 ///     build     GeneratedProgram -> NotebookBuilder.Result (holds its program; compile errors: a report, then thrown)
 ///     run       NotebookBuilder.Result -> RunPipeline.Ran
 ///     document  Ran             -> ExecutedNotebook
+///     golden    ExecutedNotebook -> ExecutedNotebook    (`nbrun test`: compared with its golden outputs, or recorded)
 ///     render    ExecutedNotebook -> NotebookRun          (the reports written)
 ///
 /// What the stages share is the run's setting, not data: the options, the start time, Ctrl-C,
@@ -180,6 +181,15 @@ final class RunPipeline {
         var document = ExecutedNotebook(notebook: plan.notebook, results: ran.outcome.results, parameters: plan.parameters, run: facts,
                                         warnings: ran.built.warnings, cacheWarnings: ran.outcome.cacheWarnings)
         document.sharedCacheWarnings = shared?.warnings ?? []
+        return document
+    }
+
+    /// Compares the run with the notebook's golden outputs, or records them (`RunOptions.golden`).
+    func golden(_ document: ExecutedNotebook) throws -> ExecutedNotebook {
+        guard let mode = options.golden, !document.run.interrupted else { return document }
+        var document = document
+        try GoldenOutputs.apply(mode, to: &document)
+        trace.mark("golden")
         return document
     }
 

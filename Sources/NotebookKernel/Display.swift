@@ -3,7 +3,7 @@ import Foundation
 /// Shows `value` in the report, below the cell's output so far, like Jupyter's `display`.
 ///
 /// By type: `NotebookDisplayable` -> its item; any other `Module` -> its summary table;
-/// `PNGRepresentable` (a `Figure`, a `Diagram`) -> PNG;
+/// `PNGRepresentable` (a `Figure`, a `Diagram`) -> PNG, a figure's data beside it (`FigureData`);
 /// `Tensor` -> shape, dtype, min/mean/max and a preview; `DisplayItem` -> itself;
 /// anything else -> its `description`.
 ///
@@ -59,7 +59,9 @@ extension DisplayItem {
         if let displayable = value as? NotebookDisplayable { return displayable.notebookDisplay }
         // A model of the user's own (a `Module` class in a cell) shows as its summary too.
         if let module = value as? Module { return module.summary().notebookDisplay }
-        if let image = value as? PNGRepresentable { return .png(Data(try image.pngData()), width: logicalWidth(of: value)) }
+        if let image = value as? PNGRepresentable {
+            return .png(Data(try image.pngData()), width: logicalWidth(of: value), data: FigureData.describing(value))
+        }
         if let tensor = value as? Tensor { return .text(tensor.summary) }
         return .text(String(describing: value))
     }

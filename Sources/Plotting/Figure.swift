@@ -41,10 +41,11 @@ public struct Figure: PNGRepresentable {
     /// Whether `height` was given (an image grid without one sizes itself to its images).
     var heightWasGiven: Bool
 
-    var series: [Series] = []
-    var heatmap: HeatmapSpec? = nil
-    var regions: RegionSpec? = nil
-    var images: ImageGridSpec? = nil
+    /// What the figure draws, readable (the notebook kernel sends it beside the PNG).
+    public internal(set) var series: [Series] = []
+    public internal(set) var heatmap: HeatmapSpec? = nil
+    public internal(set) var regions: RegionSpec? = nil
+    public internal(set) var images: ImageGridSpec? = nil
     var xAxis = AxisSettings()
     var yAxis = AxisSettings()
     var showsGrid: Bool? = nil
@@ -60,6 +61,10 @@ public struct Figure: PNGRepresentable {
     }
 
     // MARK: Axes
+
+    /// The axes' labels as set (empty when there is none).
+    public var xAxisLabel: String { xAxis.label }
+    public var yAxisLabel: String { yAxis.label }
 
     /// The label under the x axis.
     public func xLabel(_ label: String) -> Figure { with { $0.xAxis.label = label } }

@@ -54,12 +54,19 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("summary"), help: .hidden)
     var summaryPath: String?
 
+    /// `compare` (`nbrun test`) or `update` (`nbrun test --update-golden`) the golden outputs beside the notebook.
+    @Option(name: .customLong("golden"), help: .hidden)
+    var golden: String?
+
     /// The content of every value after each cell, in the summary (`nbrun test --rerun`).
     @Flag(name: .customLong("state-trace"), help: .hidden)
     var stateTrace = false
 
     mutating func validate() throws {
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        if let golden, GoldenOutputs.Mode(rawValue: golden) == nil {
+            throw ValidationError("--golden must be \(GoldenOutputs.Mode.allCases.map(\.rawValue).joined(separator: " or "))")
+        }
         do {
             _ = try ReportFormat.list(formats)
         } catch let error as NotebookError {
@@ -79,6 +86,7 @@ struct RunCommand: ParsableCommand {
         options.reuseBinaries = !noCache
         options.refreshCache = refresh
         options.stateTrace = stateTrace
+        options.golden = golden.flatMap(GoldenOutputs.Mode.init(rawValue:))
         let terminal = TerminalProgress()
         options.progress = { line in terminal.line(line) }
         if !quiet { terminal.install(on: &options) }
@@ -111,6 +119,9 @@ struct RunCommand: ParsableCommand {
         }
         for warning in document.cacheWarnings + document.sharedCacheWarnings {
             FileHandle.standardError.write(Data("nbrun: warning: \(warning)\n".utf8))
+        }
+        for note in document.goldenNotes {
+            FileHandle.standardError.write(Data("nbrun: \(note)\n".utf8))
         }
         let failed = run.failedCells
         let summary = document.verdict.summary + String(format: " in %.2f s", document.run.seconds)

@@ -56,6 +56,12 @@ struct TestCommand: ParsableCommand {
     @Flag(help: "Record each notebook's time in nbrun-durations.json beside the notebooks, for --shard.")
     var storeDurations = false
 
+    @Flag(help: """
+        Record what each cell showed in NAME.golden.yaml beside each notebook that passes, instead of comparing with it \
+        (without it, a notebook with a golden file fails each cell whose output differs).
+        """)
+    var updateGolden = false
+
     @Flag(help: "Print the notebooks this run would run, with their recorded or estimated seconds, and run none.")
     var list = false
 
@@ -94,6 +100,7 @@ struct TestCommand: ParsableCommand {
         options.timeout = timeout
         options.noCache = noCache
         options.rerun = rerun
+        options.golden = updateGolden ? .update : .compare
         options.parameters = parameters.pairs
         options.cacheURL = sharedCache.url()
         let runner = NotebookTestRunner(executable: Self.executablePath(), options: options)
@@ -134,6 +141,7 @@ struct TestCommand: ParsableCommand {
                 }
                 if let failure = summary.firstFailure { line += ": " + failure }
                 for warning in summary.warnings ?? [] { line += "\n  warning: " + warning }
+                for note in summary.notes ?? [] { line += "\n  " + note }
                 print(line)
                 fflush(stdout)
             }

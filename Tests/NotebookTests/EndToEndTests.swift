@@ -260,8 +260,8 @@ import Testing
         """
         let (run, html) = try EndToEnd.run(markdown, in: directory)
         #expect(run.results.map(\.status) == [.passed, .passed])
-        guard case .png(let small, let smallWidth)? = run.results[0].displays.first,
-              case .png(let large, let largeWidth)? = run.results[1].displays.first else {
+        guard case .png(let small, let smallWidth, _)? = run.results[0].displays.first,
+              case .png(let large, let largeWidth, _)? = run.results[1].displays.first else {
             Issue.record("expected a figure in each cell: \(run.results.map(\.outputs))")
             return
         }

@@ -56,7 +56,7 @@ import Testing
         let results = run.results.map { result in
             var result = result
             result.outputs = result.outputs.map { output in
-                guard case .display(.png(_, let width)) = output else { return output }
+                guard case .display(.png(_, let width, _)) = output else { return output }
                 figure += 1
                 return .display(.png(Self.standInPNG(figure), width: width))
             }

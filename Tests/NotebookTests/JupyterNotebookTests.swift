@@ -124,7 +124,7 @@ import Testing
                 #expect(text == (stream == "stdout" ? result.stdout : result.stderr), "\(name) \(executed.cell.name) \(stream)")
             }
             let figures = outputs.compactMap { ($0["data"] as? [String: Any])?["image/png"] as? String }
-            let pngs = result.displays.compactMap { if case .png(let data, _) = $0 { return data.base64EncodedString() } else { return nil } }
+            let pngs = result.displays.compactMap { if case .png(let data, _, _) = $0 { return data.base64EncodedString() } else { return nil } }
             #expect(figures == pngs, "\(name) \(executed.cell.name): \(figures.count) figures in the file, \(pngs.count) shown")
         }
 
@@ -135,7 +135,7 @@ import Testing
             let converted = try Subprocess.capture(python, ["-m", "nbconvert", "--to", "html", "--output-dir", folder, path])
             #expect(converted.termination == .exited(0), "\(converted.stderr)")
             let html = try String(contentsOfFile: folder + "/cnn-mnist.html", encoding: .utf8)
-            let figures = run.document.results.flatMap(\.displays).compactMap { if case .png(let data, _) = $0 { return data } else { return nil } }
+            let figures = run.document.results.flatMap(\.displays).compactMap { if case .png(let data, _, _) = $0 { return data } else { return nil } }
             #expect(!figures.isEmpty)
             // Each figure an image of the page (its stylesheet has a data: URL of its own).
             #expect(html.components(separatedBy: "src=\"data:image/png;base64,").count - 1 == figures.count)

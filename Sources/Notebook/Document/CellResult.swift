@@ -101,6 +101,9 @@ public struct CellError: Codable, Sendable, Equatable {
         case check
         /// The notebook did not compile: swiftc's error in this cell (nothing ran).
         case compile
+        /// The cell ran, but what it showed differs from its golden outputs (`nbrun test`), or
+        /// they hold none for it.
+        case golden
     }
 
     public var kind: Kind
@@ -130,6 +133,7 @@ public struct CellError: Codable, Sendable, Equatable {
         case .interrupted: return "Interrupted"
         case .check: return "Check failed"
         case .compile: return "Compile error"
+        case .golden: return "Golden outputs"
         }
     }
 }

@@ -3,7 +3,7 @@ import KernelProtocol
 
 /// A notebook as a run left it: the document stage's output, and the only thing renderers read
 /// (the HTML report, the live page of `nbrun watch`, the `.ipynb` file, the terminal's summary and
-/// `nbrun test`'s summary and JUnit XML).
+/// `nbrun test`'s summary and JUnit XML), and what `nbrun test` compares with golden outputs.
 ///
 /// It holds the notebook's front matter, its prose (the Markdown as written and the HTML the
 /// parse made of it), every cell with its code, options and result (outputs, display items and
@@ -29,6 +29,9 @@ public struct ExecutedNotebook: Codable, Sendable, Equatable {
     public var cacheWarnings: [String]
     /// Problems with the shared cache (`--cache-url`): the run went on with the local cache.
     public var sharedCacheWarnings: [String] = []
+    /// What `nbrun test` did with the notebook's golden outputs besides failing cells that differ:
+    /// the file written, or why not, or outputs in it that no cell has any more.
+    public var goldenNotes: [String] = []
     /// The prose's inline expressions (`` `{swift} x` ``), in document order: each stands in its
     /// prose block's HTML as its `InlineExpression.element`, and its value is a display item of
     /// the cell that evaluated it (`InlineValues`).

@@ -22,11 +22,14 @@ public struct CellOptions: Codable, Sendable, Equatable {
     /// Default figure size in pixels for figures made in this cell.
     public var figWidth: Int?
     public var figHeight: Int?
+    /// How the cell's output is compared with its golden outputs (`nbrun test`); nil: as the
+    /// defaults say.
+    public var golden: GoldenSettings?
 
     public init() {}
 
     /// The option keys, as written in `//|` lines and front matter.
-    public static let keys = ["label", "eval", "echo", "output", "error", "timeout", "cache", "cache-extra", "fig-width", "fig-height"]
+    public static let keys = ["label", "eval", "echo", "output", "error", "timeout", "cache", "cache-extra", "fig-width", "fig-height", "golden"]
 
     /// Sets option `key` from its written value.
     ///
@@ -55,6 +58,10 @@ public struct CellOptions: Codable, Sendable, Equatable {
             timeout = seconds
         case "fig-width": figWidth = try Self.pixels(key, value)
         case "fig-height": figHeight = try Self.pixels(key, value)
+        case "golden":
+            var settings = golden ?? GoldenSettings()
+            try settings.apply(value)
+            golden = settings
         default:
             throw Problem("unknown cell option '\(key)'", hint: "known options: \(Self.keys.joined(separator: ", "))")
         }

@@ -116,6 +116,8 @@ struct FrontMatter {
                 for (optionKey, optionValue) in options {
                     try frontMatter.setDefault(optionKey, optionValue, path: path)
                 }
+            case "golden" where valueNode.mapping != nil:
+                frontMatter.defaults.golden = try Self.goldenSettings(valueNode, path: path)
             case _ where CellOptions.keys.contains(key):
                 try frontMatter.setDefault(keyNode, valueNode, path: path)
             default:
@@ -172,6 +174,32 @@ struct FrontMatter {
             parameters.append(Parameter(name: name, value: value, line: line))
         }
         return parameters
+    }
+
+    /// `golden: {rtol: X, atol: X, ignore: true, ignore-lines: [patterns]}`.
+    private static func goldenSettings(_ node: Node, path: String) throws -> GoldenSettings {
+        var settings = GoldenSettings()
+        for (keyNode, valueNode) in node.mapping ?? [:] {
+            let key = keyNode.string ?? ""
+            do {
+                switch key {
+                case "rtol", "atol":
+                    try settings.setTolerance(key, try scalarText(valueNode, key: "golden: \(key)", path: path))
+                case "ignore":
+                    guard let ignored = valueNode.bool else { throw CellOptions.Problem("golden: ignore needs true or false") }
+                    settings.ignored = ignored
+                case "ignore-lines":
+                    let patterns = valueNode.sequence.map { $0.compactMap(\.string) } ?? valueNode.string.map { [$0] } ?? []
+                    for pattern in patterns { try GoldenSettings.checkPattern(pattern) }
+                    settings.ignoredLines = patterns
+                default:
+                    throw CellOptions.Problem("golden: unknown setting '\(key)'", hint: GoldenSettings.hint)
+                }
+            } catch let problem as CellOptions.Problem {
+                throw NotebookError(file: path, line: line(of: keyNode), problem.message, hint: problem.hint)
+            }
+        }
+        return settings
     }
 
     private static func scalarText(_ node: Node, key: String, path: String) throws -> String {

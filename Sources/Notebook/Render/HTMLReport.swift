@@ -315,7 +315,7 @@ public struct HTMLReport {
         switch item {
         case .text(let text):
             return "<pre class=\"display\">\(HTML.escape(text))</pre>\n"
-        case .png(let bytes, let width):
+        case .png(let bytes, let width, _):
             figureNumber += 1
             let alt = "figure \(figureNumber) of cell \(cell.index + 1)"
             let size = width.map { " width=\"\($0)\"" } ?? ""
@@ -345,7 +345,14 @@ public struct HTMLReport {
     private func renderError(_ error: CellError, status: CellResult.Status) -> String {
         let title = error.title(expected: status == .expectedError)
         var html = "<div class=\"error \(status == .expectedError ? "expected" : "")\">\n"
-        html += "<p class=\"error-title\">\(title): \(HTML.escape(error.message))</p>\n"
+        // A golden outputs' diff is lines of expected and got text: it keeps its columns.
+        let lines = error.message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+        if error.kind == .golden, lines.count == 2 {
+            html += "<p class=\"error-title\">\(title): \(HTML.escape(String(lines[0])))</p>\n"
+            html += "<pre class=\"golden-diff\">\(HTML.escape(String(lines[1])))</pre>\n"
+        } else {
+            html += "<p class=\"error-title\">\(title): \(HTML.escape(error.message))</p>\n"
+        }
         if let line = error.line {
             html += "<p class=\"error-where\">at \(HTML.escape(Self.displayPath(document.path))):\(line)</p>\n"
             if let source = error.sourceLine {

@@ -123,7 +123,7 @@ public enum JupyterNotebook {
         switch item {
         case .text(let text):
             return (["text/plain": text], [:])
-        case .png(let bytes, let width):
+        case .png(let bytes, let width, _):
             return (["image/png": bytes.base64EncodedString(), "text/plain": "<figure>"],
                     width.map { ["image/png": ["width": $0]] } ?? [:])
         case .table(let headers, let rows):

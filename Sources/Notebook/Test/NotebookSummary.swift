@@ -48,6 +48,9 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
     /// What went wrong around the run without failing it (the shared cache unreachable, an
     /// object on it damaged): `nbrun test` prints them under the notebook's line.
     public var warnings: [String]?
+    /// What the run did with the notebook's golden outputs (written, not written and why, outputs of
+    /// cells the notebook no longer has): printed under the notebook's line too.
+    public var notes: [String]?
 
     public init(path: String, exitCode: Int32, seconds: Double, cells: [Cell], error: String? = nil,
                 errorKind: ErrorKind? = nil, reportPath: String? = nil) {
@@ -75,6 +78,7 @@ public struct NotebookSummary: Codable, Sendable, Equatable {
                         state: result.state)
         }, error: run.reportError?.description, errorKind: run.reportError == nil ? nil : .environment, reportPath: run.reportPath)
         warnings = document.sharedCacheWarnings.isEmpty ? nil : document.sharedCacheWarnings
+        notes = document.goldenNotes.isEmpty ? nil : document.goldenNotes
     }
 
     /// The first failure, as `path:line: message`, or nil when the notebook passed.

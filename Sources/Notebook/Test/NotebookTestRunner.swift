@@ -21,6 +21,8 @@ public struct NotebookTestRunner: Sendable {
         public var rerun = false
         /// The shared cache server each notebook's run uses (`--cache-url`).
         public var cacheURL: URL?
+        /// Compare each notebook with its golden outputs, or record them (`--update-golden`).
+        public var golden: GoldenOutputs.Mode = .compare
         public init() {}
     }
 
@@ -188,6 +190,7 @@ public struct NotebookTestRunner: Sendable {
         if let timeout = options.timeout { arguments += ["--timeout", String(timeout)] }
         if options.noCache { arguments.append("--no-cache") }
         if let url = options.cacheURL { arguments += ["--cache-url", url.absoluteString] }
+        arguments += ["--golden", options.golden.rawValue]
         return arguments
     }
 
