@@ -91,9 +91,7 @@ package func maxPool2DWithIndices(_ x: Tensor, window: Window2D) -> (output: Ten
             Tensor(shape: [g.n, g.c, g.oh, g.ow]) { out in
                 // In batch parts (a compare per window tap is work enough to share, unlike a pass
                 // over memory), whole planes each.
-                let planeCount = g.n * g.c
-                let parts = Parallelism.evenParts(planeCount, parts: Swift.max(1, Swift.min(Parallelism.workers, planeCount)))
-                runBatchParts(parts, work: outCount * window.kernelHeight * window.kernelWidth,
+                runBatchParts(batchParts(g.n * g.c), work: outCount * window.kernelHeight * window.kernelWidth,
                               minimumWork: Parallelism.minimumPoolingWork) { _, planes in
                     if window == Window2D(size: 2, stride: 2) {
                         maxPool2x2(p, out, index, planes: planes, height: g.h, width: g.w, outHeight: g.oh, outWidth: g.ow)
@@ -176,8 +174,7 @@ package func maxPool2DBackward(_ gradient: Tensor, indices: [Int32], inputShape:
         gradient.scalars.withUnsafeBufferPointer { g in
         indices.withUnsafeBufferPointer { index in
             let (out, g, index) = (out.baseAddress!, g.baseAddress!, index.baseAddress!)
-            let parts = Parallelism.evenParts(planes, parts: Swift.max(1, Swift.min(Parallelism.workers, planes)))
-            runBatchParts(parts, work: inputCount + indices.count, minimumWork: Parallelism.minimumPoolingWork) { _, range in
+            runBatchParts(batchParts(planes), work: inputCount + indices.count, minimumWork: Parallelism.minimumPoolingWork) { _, range in
                 let first = range.lowerBound * planeSize, end = range.upperBound * planeSize
                 (out + first).update(repeating: 0, count: end - first)
                 for i in (range.lowerBound * outputsPerPlane)..<(range.upperBound * outputsPerPlane) {

@@ -99,14 +99,6 @@ struct PaddedPlanes {
         self.values = values
     }
 
-    /// Copies `source` (N, C, H, W) into the planes, at (top, left) in each.
-    init(_ source: UnsafePointer<Float>, n: Int, c: Int, h: Int, w: Int, top: Int, left: Int, height: Int, width: Int) {
-        (self.n, self.c, self.height, self.width) = (n, c, height, width)
-        values = Tensor(shape: [n, c, height, width]) { out in
-            Self.fill(out.baseAddress!, planes: 0..<(n * c), from: source, h: h, w: w, top: top, left: left, height: height, width: width)
-        }
-    }
-
     /// The layout alone, for planes the caller fills part by part (`fill`) in its own memory.
     init(n: Int, c: Int, height: Int, width: Int) {
         (self.n, self.c, self.height, self.width) = (n, c, height, width)
@@ -114,22 +106,16 @@ struct PaddedPlanes {
     }
 
     /// Writes `planes` of `source` (each h x w), zero-padded, into `to`: each at (top, left) of
-    /// a `height` x `width` plane. With `mask` (the same shape as `source`), a value is kept only
-    /// where the mask's is positive (a rectified output's gradient).
+    /// a `height` x `width` plane.
     static func fill(_ to: UnsafeMutablePointer<Float>, planes: Range<Int>, from source: UnsafePointer<Float>,
-                     mask: UnsafePointer<Float>? = nil, h: Int, w: Int, top: Int, left: Int, height: Int, width: Int) {
+                     h: Int, w: Int, top: Int, left: Int, height: Int, width: Int) {
         for plane in planes {
             let to = to + plane * height * width, from = source + plane * h * w
             to.update(repeating: 0, count: top * width)
             for y in 0..<h {
                 let row = to + (top + y) * width
                 for x in 0..<left { row[x] = 0 }
-                if let mask {
-                    let kept = mask + plane * h * w + y * w
-                    for x in 0..<w { row[left + x] = kept[x] > 0 ? from[y * w + x] : 0 }
-                } else {
-                    for x in 0..<w { row[left + x] = from[y * w + x] }
-                }
+                for x in 0..<w { row[left + x] = from[y * w + x] }
                 for x in (left + w)..<width { row[x] = 0 }
             }
             (to + (top + h) * width).update(repeating: 0, count: (height - top - h) * width)
@@ -427,7 +413,8 @@ func directConvolutionBackward(_ gradient: Tensor, rectifiedOutput: Tensor?, pla
     partialBiases.withUnsafeMutableBufferPointer { biasBuffer in
         let (input, partialWeights, zero) = (inputBuffer.baseAddress!, partialBuffer.baseAddress!, zeroBuffer.baseAddress!)
         let biases = biasBuffer.baseAddress!
-        let gBase = UnsafePointer(rectifiedOutput == nil ? UnsafeMutablePointer(mutating: gradientBuffer.baseAddress!) : masked)
+        // The gradient the loops read: as given, or masked by each part below.
+        let gBase: UnsafePointer<Float> = rectifiedOutput == nil ? gradientBuffer.baseAddress! : UnsafePointer(masked)
         let dy = UnsafePointer(upstreamBuffer)
         runBatchParts(parts, work: n * filters * oh * ow * taps * (needsInput ? 2 : 1)) { part, images in
             let planeRange = (images.lowerBound * filters)..<(images.upperBound * filters)
