@@ -121,22 +121,29 @@ private func lineWidth(tilesWide: Int) -> Int { (tilesWide + 7) / 8 * 16 + 32 }
 /// shifted right by `shift` columns; zero outside the image, and where `mask` (a plane like
 /// `plane`, when given: a rectified output) is not positive.
 ///
-/// Whole-register stores only: the transforms copy a few dozen values per line, hundreds of
-/// thousands of lines per pass, and as loops of single values the compiler turned the clearing
-/// and the copy into calls of memset and memmove, which cost more than the copying (measured:
-/// memset 12% of the Keras CNN's epoch).
+/// The line buffers start zeroed, and a copy only ever writes columns `shift ..< shift + w`, so
+/// the columns outside stay zero and only a row outside the image clears anything (those
+/// columns). Whole-register stores, no clearing of whole lines: the transforms copy a few dozen
+/// values per line, hundreds of thousands of lines per pass, and loops clearing or copying
+/// single values became calls of memset and memmove, which cost more than the copying
+/// (measured: memset 5-12% of the Keras CNN's epoch).
 @inline(__always)
 private func copyLine(_ plane: UnsafePointer<Float>, mask: UnsafePointer<Float>? = nil, y: Int, h: Int, w: Int, shift: Int,
                       into line: UnsafeMutablePointer<Float>, width: Int) {
-    var i = 0
-    while i < width {
-        UnsafeMutableRawPointer(line + i).storeBytes(of: SIMD16<Float>.zero, as: SIMD16<Float>.self)
-        i += 16
-    }
-    guard y >= 0 && y < h else { return }
     let first = Swift.max(0, -shift), last = Swift.max(first, Swift.min(w, width - shift))
     let count = last - first
-    let from = plane + y * w + first, to = line + shift + first
+    let to = line + shift + first
+    guard y >= 0 && y < h else {
+        if count >= 8 {
+            var x = 0
+            while x + 8 <= count { storeLanes(.zero, to + x); x += 8 }
+            if x < count { storeLanes(.zero, to + count - 8) }
+        } else {
+            for x in 0..<count { to[x] = 0 }
+        }
+        return
+    }
+    let from = plane + y * w + first
     let kept = mask.map { $0 + y * w + first }
     @inline(__always) func copy(_ x: Int) {
         var values = load8(from + x)
@@ -167,6 +174,7 @@ private func transformInput(_ source: UnsafePointer<Float>, mask: UnsafePointer<
     // copy's stores) wait for the stores to reach the cache: measured, that wait was most of
     // this function's time.
     let buffers = UnsafeMutablePointer<Float>.allocate(capacity: 8 * width)
+    buffers.initialize(repeating: 0, count: 8 * width)
     defer { buffers.deallocate() }
     // Channel by channel, then image by image, row by row: the order the tiles lie in each
     // plane, so the lanes a row's last group stores past its end land on tiles stored later
@@ -432,6 +440,7 @@ private func transformGradient(_ dy: UnsafePointer<Float>, mask: UnsafePointer<F
     let width = lineWidth(tilesWide: tw)
     // Two sets of two lines, each copied a row of tiles ahead, as in `transformInput`.
     let buffers = UnsafeMutablePointer<Float>.allocate(capacity: 4 * width)
+    buffers.initialize(repeating: 0, count: 4 * width)
     defer { buffers.deallocate() }
     // Filter by filter, then image by image: whole stores, as in `transformInput`.
     for f in 0..<filters {
