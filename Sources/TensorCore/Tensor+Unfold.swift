@@ -258,6 +258,33 @@ private func columnConvolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor,
     return output
 }
 
+/// Copies `count` values from `from` to `to`, zero where `mask` (when given) is not positive, and
+/// returns their sum. Sixteen lanes at a time: summed one by one in order, the additions wait for
+/// each other and nothing vectorises (measured: this copy was 4% of the Keras CNN's epoch, for its
+/// first layer's gradient).
+@inline(__always)
+private func copyAndSum(_ from: UnsafePointer<Float>, mask: UnsafePointer<Float>?, to: UnsafeMutablePointer<Float>, count: Int) -> Float {
+    var lanes = SIMD16<Float>.zero
+    var i = 0
+    while i + 16 <= count {
+        var values = UnsafeRawPointer(from + i).loadUnaligned(as: SIMD16<Float>.self)
+        if let mask {
+            values = SIMD16<Float>.zero.replacing(with: values, where: UnsafeRawPointer(mask + i).loadUnaligned(as: SIMD16<Float>.self) .> 0)
+        }
+        UnsafeMutableRawPointer(to + i).storeBytes(of: values, as: SIMD16<Float>.self)
+        lanes += values
+        i += 16
+    }
+    var rest: Float = 0
+    while i < count {
+        let value = mask.map { $0[i] > 0 } ?? true ? from[i] : 0
+        to[i] = value
+        rest += value
+        i += 1
+    }
+    return lanes.sum() + rest
+}
+
 /// Backward by chunks, unfolding the input again (a copy, cheap next to the products, where
 /// keeping a batch of columns would cost memory): per chunk, the output gradient gathered to
 /// (F, images*P) (masked by the rectified output, and summed for the bias, on the way); the
@@ -300,13 +327,7 @@ private func columnConvolutionBackward(_ gradient: Tensor, input x: Tensor, weig
                     for filter in 0..<filters {
                         let at = ((first + image) * filters + filter) * positions
                         let to = gathered + filter * width + image * positions
-                        var total: Float = 0
-                        if let rectified {
-                            for i in 0..<positions { let v = rectified[at + i] > 0 ? d[at + i] : 0; to[i] = v; total += v }
-                        } else {
-                            for i in 0..<positions { to[i] = d[at + i]; total += d[at + i] }
-                        }
-                        biasParts[part * filters + filter] += total
+                        biasParts[part * filters + filter] += copyAndSum(d + at, mask: rectified.map { $0 + at }, to: to, count: positions)
                     }
                 }
                 unfoldPatches(source + first * g.c * g.h * g.w, cols, g, window, layout, images: 0..<count)
