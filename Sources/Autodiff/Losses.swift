@@ -130,9 +130,10 @@ private func perSampleMean(_ x: Variable) -> Variable {
 public func dropout(_ x: Variable, rate: Float, using generator: inout RandomGenerator) -> Variable {
     if rate < 0 || rate >= 1 { engineFailure("dropout: rate \(rate) must be in [0, 1)") }
     if rate == 0 { return x }
-    // Bernoulli draws times 1/(1 - rate), as one pass: kept values are exactly that scale.
-    let mask = Tensor.randomBernoulli(shape: x.shape, probability: 1 - rate, value: 1 / (1 - rate), using: &generator)
-    return x * mask
+    // The mask (Bernoulli draws times 1/(1 - rate)) and the product in one pass; recorded as
+    // the product by a constant, whose gradient is the upstream times the mask.
+    let (output, mask) = Tensor.dropout(x.value, keep: 1 - rate, scale: 1 / (1 - rate), using: &generator)
+    return Variable.record(output, .multiply, [x, Variable(mask, requiresGrad: false)])
 }
 
 /// Dropout drawing from the default generator (`RandomGenerator.global`).

@@ -100,9 +100,11 @@ import Testing
         #expect(gradientCheck({ pow($0[0], 3) }, inputs: [Tensor([0.5, 1, 1.5])]) < gradientTolerance)
     }
 
-    @Test func dropoutScalesKeptValuesAndIsReproducible() {
+    /// Below and above the size from which the draws come in blocks (`Tensor.dropout`).
+    @Test(arguments: [1000, 100_000])
+    func dropoutScalesKeptValuesAndIsReproducible(_ count: Int) {
         var a = RandomGenerator(seed: 5), b = RandomGenerator(seed: 5)
-        let x = Variable(Tensor.ones([1000]), requiresGrad: true)
+        let x = Variable(Tensor.ones([count]), requiresGrad: true)
         let y = dropout(x, rate: 0.25, using: &a)
         #expect(y.value.scalars.allSatisfy { $0 == 0 || Swift.abs($0 - 1 / 0.75) < 1e-6 })
         #expect(Swift.abs(y.value.mean().scalar - 1) < 0.1)
