@@ -16,7 +16,8 @@
 // gradient is F(3x3, 2x2), the transposed algorithm: for each tile, the 3x3 sum
 //     Gᵀ[(A e Aᵀ) ⊙ (Bᵀ d B)]G
 // with e the tile's 2x2 block of the output gradient; summed over tiles it is again 16 matrix
-// products, S[ξ] (F, C) = Z[ξ] (F, tiles) x V[ξ]ᵀ, Z = A e Aᵀ, now over a long inner dimension.
+// products, S[ξ] (F, C) = Z[ξ] (F, tiles) x V[ξ] (tiles, C), Z = A e Aᵀ, over the tiles (V laid
+// out tile-major here, from the input staged channels-last: see `transformInputByTiles`).
 //
 // Measured with `benchmarks cnn conv` against the unfolded columns (see `convolvesByWinograd`).
 // The transforms add and subtract halves, so the results differ from the direct sums by
@@ -27,10 +28,10 @@
 /// and the columns, by `benchmarks cnn conv` (one core, CPU time, 128 images):
 ///
 ///     3x3 stride 1          forward ms: Winograd / direct / columns   backward ms
-///     32 -> 64, 26x26               19.0 / 36.8 / 30.2               53.9 / 89.0 / 59.2
-///     32 -> 32, 26x26               11.8 / 19.6 / 21.3               30.6 / 44.3 / 40.1
-///     64 -> 128, 14x14 (64 imgs)    16.8 / 28.9 / 18.2               33.3 / 50.3 / 33.8
-///     8 -> 16, 14x14                 1.6 /  1.0 /  1.8                3.4 /  2.5 /  3.5
+///     32 -> 64, 26x26               14.6 / 43.1 / 27.9               37.9 / 89.9 / 53.9
+///     32 -> 32, 26x26                8.9 / 21.4 / 19.4               21.4 / 43.6 / 35.8
+///     64 -> 128, 14x14 (64 imgs)    11.3 / 27.3 / 16.9               21.9 / 48.4 / 31.3
+///     8 -> 16, 14x14                 1.1 /  1.0 /  1.6                2.3 /  2.5 /  3.1
 ///
 /// Forward and backward choose alike, so the backward reads what the forward saved.
 func convolvesByWinograd(_ window: Window2D, channels: Int, filters: Int) -> Bool {
@@ -47,6 +48,12 @@ func convolvesByWinograd(_ window: Window2D, channels: Int, filters: Int) -> Boo
 /// products stay in the core's caches (measured on the 32 -> 64 layer: 2^18-2^19 best, 2^21
 /// 15-20% slower, 2^23 twice as slow).
 nonisolated(unsafe) package var winogradChunkValues = 1 << 19
+
+/// Tiles per chunk of the weight gradient, at most (at least one image): its 16 products per
+/// chunk, (F, tiles) x (tiles, C), run fastest in OpenBLAS's small-matrix kernel, which takes
+/// them up to about this inner dimension (measured, one core, the 32 -> 64 layer's products
+/// over 128 images: 7.4 ms with chunks of one image, 144 tiles, against 15.8-18.5 with two).
+nonisolated(unsafe) package var winogradWeightChunkTiles = 160
 
 /// The distance between two of the 16 planes (one per ξ) of a transform holding `values`
 /// values each. A whole number of pages apart, the 16 streams the transforms read and write at
@@ -222,6 +229,118 @@ private func transformInput(_ source: UnsafePointer<Float>, mask: UnsafePointer<
     }
 }
 
+/// The 8x8 block whose rows are `r` turned: row j of the result is column j of `r` (the
+/// unpack, shuffle and lane-swap steps of the usual AVX transpose).
+@inline(__always)
+private func transposed8x8(_ r: (Lanes, Lanes, Lanes, Lanes, Lanes, Lanes, Lanes, Lanes))
+    -> (Lanes, Lanes, Lanes, Lanes, Lanes, Lanes, Lanes, Lanes) {
+    @inline(__always) func low(_ a: Lanes, _ b: Lanes) -> Lanes { Lanes(a[0], b[0], a[1], b[1], a[4], b[4], a[5], b[5]) }
+    @inline(__always) func high(_ a: Lanes, _ b: Lanes) -> Lanes { Lanes(a[2], b[2], a[3], b[3], a[6], b[6], a[7], b[7]) }
+    @inline(__always) func pairs0(_ a: Lanes, _ b: Lanes) -> Lanes { Lanes(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5]) }
+    @inline(__always) func pairs1(_ a: Lanes, _ b: Lanes) -> Lanes { Lanes(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7]) }
+    let t0 = low(r.0, r.1), t1 = high(r.0, r.1), t2 = low(r.2, r.3), t3 = high(r.2, r.3)
+    let t4 = low(r.4, r.5), t5 = high(r.4, r.5), t6 = low(r.6, r.7), t7 = high(r.6, r.7)
+    let s0 = pairs0(t0, t2), s1 = pairs1(t0, t2), s2 = pairs0(t1, t3), s3 = pairs1(t1, t3)
+    let s4 = pairs0(t4, t6), s5 = pairs1(t4, t6), s6 = pairs0(t5, t7), s7 = pairs1(t5, t7)
+    return (Lanes(lowHalf: s0.lowHalf, highHalf: s4.lowHalf), Lanes(lowHalf: s1.lowHalf, highHalf: s5.lowHalf),
+            Lanes(lowHalf: s2.lowHalf, highHalf: s6.lowHalf), Lanes(lowHalf: s3.lowHalf, highHalf: s7.lowHalf),
+            Lanes(lowHalf: s0.highHalf, highHalf: s4.highHalf), Lanes(lowHalf: s1.highHalf, highHalf: s5.highHalf),
+            Lanes(lowHalf: s2.highHalf, highHalf: s6.highHalf), Lanes(lowHalf: s3.highHalf, highHalf: s7.highHalf))
+}
+
+/// Channels rounded up to a whole number of lanes: the row length of a tile-major transform.
+@inline(__always)
+private func lanePadded(_ channels: Int) -> Int { (channels + 7) / 8 * 8 }
+
+/// The values `transformInputByTiles` stages per image: the tiles' footprint, channels last.
+private func stagedValues(channels: Int, th: Int, tw: Int) -> Int { (2 * th + 2) * (2 * tw + 2) * lanePadded(channels) }
+
+/// V[ξ][p][c] = (Bᵀ d B)[ξ] as `transformInput`, but tile-major: in each of the 16 planes
+/// (`planeStride(tiles * cp)` apart, cp = `lanePadded(channels)`), tile p's channels lie at
+/// p * cp (the lanes past the last channel 0). The weight gradient's products read V this way:
+/// S[ξ] = Z[ξ] (F, tiles) x V[ξ] (tiles, C) is then a plain product, which OpenBLAS's
+/// small-matrix kernel takes (measured on the 32 -> 64 layer's 16 products per image, one core:
+/// 7.3 ms per batch of 128, against 13.3 for Z x Vᵀ with V channel-major).
+///
+/// Each image is first staged channels-last (its tiles' footprint, zero outside the image), so
+/// that the transform's lanes are eight channels of one tile and its stores whole rows of V.
+/// `staged` holds `stagedValues` values, zero on entry (a copy writes only the image's
+/// positions and its channels, so the rest stays zero from one image to the next).
+private func transformInputByTiles(_ source: UnsafePointer<Float>, images: Range<Int>, channels: Int, h: Int, w: Int,
+                                   padding: (Int, Int), th: Int, tw: Int, into v: UnsafeMutablePointer<Float>,
+                                   staged: UnsafeMutablePointer<Float>) {
+    let cp = lanePadded(channels)
+    let tiles = images.count * th * tw
+    let stride = planeStride(cp * tiles)
+    let rows = 2 * th + 2, columns = 2 * tw + 2
+    // The image's rows and columns the footprint covers (row r of the footprint is image row r - padding).
+    let yRange = Swift.max(0, -padding.0)..<Swift.min(h, rows - padding.0)
+    let xRange = Swift.max(0, -padding.1)..<Swift.min(w, columns - padding.1)
+    let width = xRange.count
+    for (position, image) in images.enumerated() {
+        var c = 0
+        // Eight channels at a time, eight columns at a time: an 8x8 block turned in registers.
+        // The last block of a row overlaps the one before it (its values written twice, alike).
+        while c + 8 <= channels && width >= 8 {
+            let planes = source + (image * channels + c) * h * w + xRange.lowerBound
+            for y in yRange {
+                let from = planes + y * w
+                let to = staged + ((y + padding.0) * columns + xRange.lowerBound + padding.1) * cp + c
+                var x = 0
+                while true {
+                    let at = Swift.min(x, width - 8)
+                    let turned = transposed8x8((load8(from + at), load8(from + h * w + at), load8(from + 2 * h * w + at),
+                                                load8(from + 3 * h * w + at), load8(from + 4 * h * w + at), load8(from + 5 * h * w + at),
+                                                load8(from + 6 * h * w + at), load8(from + 7 * h * w + at)))
+                    let out = to + at * cp
+                    storeLanes(turned.0, out); storeLanes(turned.1, out + cp)
+                    storeLanes(turned.2, out + 2 * cp); storeLanes(turned.3, out + 3 * cp)
+                    storeLanes(turned.4, out + 4 * cp); storeLanes(turned.5, out + 5 * cp)
+                    storeLanes(turned.6, out + 6 * cp); storeLanes(turned.7, out + 7 * cp)
+                    if at == width - 8 { break }
+                    x += 8
+                }
+            }
+            c += 8
+        }
+        while c < channels {
+            let plane = source + (image * channels + c) * h * w
+            for y in yRange {
+                let from = plane + y * w, to = staged + ((y + padding.0) * columns + padding.1) * cp + c
+                for x in xRange { to[x * cp] = from[x] }
+            }
+            c += 1
+        }
+        for ty in 0..<th {
+            for tx in 0..<tw {
+                let corner = staged + (2 * ty * columns + 2 * tx) * cp
+                let out = v + ((position * th + ty) * tw + tx) * cp
+                var group = 0
+                while group < cp {
+                    // Row r of the tile, its columns 0...3: eight channels each.
+                    @inline(__always) func row(_ r: Int) -> (Lanes, Lanes, Lanes, Lanes) {
+                        let at = corner + r * columns * cp + group
+                        return (load8(at), load8(at + cp), load8(at + 2 * cp), load8(at + 3 * cp))
+                    }
+                    let d0 = row(0), d1 = row(1), d2 = row(2), d3 = row(3)
+                    let t0 = (d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3)
+                    let t1 = (d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3)
+                    let t2 = (d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3)
+                    let t3 = (d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3)
+                    @inline(__always) func put(_ t: (Lanes, Lanes, Lanes, Lanes), _ r: Int) {
+                        storeLanes(t.0 - t.2, out + (r * 4 + 0) * stride + group)
+                        storeLanes(t.1 + t.2, out + (r * 4 + 1) * stride + group)
+                        storeLanes(t.2 - t.1, out + (r * 4 + 2) * stride + group)
+                        storeLanes(t.1 - t.3, out + (r * 4 + 3) * stride + group)
+                    }
+                    put(t0, 0); put(t1, 1); put(t2, 2); put(t3, 3)
+                    group += 8
+                }
+            }
+        }
+    }
+}
+
 /// The forward of F(2x2, 3x3) for `images`: out (N, outputs, oh, ow) of the NCHW `source`
 /// (inputs channels) with the transformed filters `u`, plus `bias` (outputs) when given, and
 /// max(0, ·) when `rectified`. `scratch` holds `winogradScratch(tiles:, inputs + outputs)` values.
@@ -363,8 +482,11 @@ func winogradConvolutionBackward(_ gradient: Tensor, input x: Tensor, weight: Te
     // dW: S[ξ] (F, C) = Σ over tiles Z[ξ] (F, tiles) x V[ξ]ᵀ, then Gᵀ S G per (f, c).
     let th = (g.oh + 1) / 2, tw = (g.ow + 1) / 2
     let parts = batchParts(g.n)
-    let chunk = winogradChunk(tilesPerImage: th * tw, values: channels + filters, images: parts.map(\.count).max() ?? 1)
-    let perPart = winogradScratch(tiles: chunk * th * tw, channels, filters)
+    let cp = lanePadded(channels)
+    let chunk = Swift.min(winogradChunk(tilesPerImage: th * tw, values: cp + filters, images: parts.map(\.count).max() ?? 1),
+                          Swift.max(1, winogradWeightChunkTiles / (th * tw)))
+    let staging = stagedValues(channels: channels, th: th, tw: tw)
+    let perPart = winogradScratch(tiles: chunk * th * tw, cp, filters) + staging
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: parts.count * perPart)
     defer { scratch.deallocate() }
     var partialSums = [Float](repeating: 0, count: parts.count * 16 * filters * channels)
@@ -379,18 +501,21 @@ func winogradConvolutionBackward(_ gradient: Tensor, input x: Tensor, weight: Te
         let mask = rectifiedOutput == nil ? nil : maskBuffer.baseAddress
         runBatchParts(parts, work: g.n * th * tw * 16 * channels * filters) { part, images in
             let s = sums + part * 16 * filters * channels
+            let staged = scratch + part * perPart
+            staged.initialize(repeating: 0, count: staging)
             var first = images.lowerBound
             while first < images.upperBound {
                 let last = Swift.min(images.upperBound, first + chunk)
                 let tiles = (last - first) * th * tw
-                let vStride = planeStride(channels * tiles), zStride = planeStride(filters * tiles)
-                let v = scratch + part * perPart, z = v + 16 * vStride
-                transformInput(source, images: first..<last, channels: channels, h: g.h, w: g.w, padding: padding, th: th, tw: tw, into: v)
+                let vStride = planeStride(cp * tiles), zStride = planeStride(filters * tiles)
+                let v = staged + staging, z = v + 16 * vStride
+                transformInputByTiles(source, images: first..<last, channels: channels, h: g.h, w: g.w, padding: padding, th: th, tw: tw,
+                                      into: v, staged: staged)
                 transformGradient(dy, mask: mask, images: first..<last, filters: filters, oh: g.oh, ow: g.ow, th: th, tw: tw, into: z,
                                   biases: biases + part * filters)
                 for xi in 0..<16 {
-                    sgemmBlock(transposeA: false, transposeB: true, m: filters, n: channels, k: tiles,
-                               a: z + xi * zStride, lda: tiles, b: v + xi * vStride, ldb: tiles,
+                    sgemmBlock(transposeA: false, transposeB: false, m: filters, n: channels, k: tiles,
+                               a: z + xi * zStride, lda: tiles, b: v + xi * vStride, ldb: cp,
                                c: s + xi * filters * channels, ldc: channels, accumulate: first > images.lowerBound)
                 }
                 first = last

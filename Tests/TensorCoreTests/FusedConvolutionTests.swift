@@ -25,6 +25,10 @@ import Testing
         // Winograd by shape: rows of tiles longer than one group of eight, padding 0 and 2.
         (2, 16, 32, 5, 19, Window2D(size: 3, padding: 2)),
         (2, 16, 33, 9, 21, Window2D(size: 3)),
+        // The weight gradient's channels-last staging: channels past a multiple of eight, and a
+        // row exactly one block of eight wide.
+        (2, 11, 32, 10, 12, Window2D(size: 3, padding: 1)),
+        (3, 8, 32, 8, 8, Window2D(size: 3)),
     ]
 
     /// Weight as (C*KH*KW, F) from (F, C, KH, KW), the oracle's layout.
