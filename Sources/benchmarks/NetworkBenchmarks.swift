@@ -152,12 +152,12 @@ private func runMLPStepBreakdown() throws {
 /// LeNet-5 (conv 5x5x6 pad 2, max pool, conv 5x5x16, max pool, 120, 84, 10), 3 epochs, batch
 /// 128, Adam 4e-3 decayed along a cosine to 2e-4 (measured: Adam 1e-3 held constant ends at
 /// 98.1-98.5% after 3 epochs), seeds 1-3 (`--seeds N`). Measured side by side on an idle
-/// 2-core machine: 1.9 s/epoch, PyTorch (2 threads) 3.55-3.58. Goals: >= 98.8%, at most 0.6 of
-/// PyTorch's time.
+/// 2-core machine: 1.86-1.87 s/epoch, PyTorch (2 threads) 3.40-3.42. Goals: >= 98.8%, at most
+/// 0.6 of PyTorch's time.
 /// `benchmarks cnn large [EPOCHS]` trains conv32-conv64-pool-dense128-dropout instead (goal
 /// >= 99.0%; one seed unless `--seeds N`, Adam 2e-3 with the same decay, 12 epochs as in the
-/// Keras example: 99.27%; 6 epochs reached 99.16%): 25.5 s/epoch, PyTorch 35.8-40.7 in the same
-/// run; `benchmarks cnn bn` one round of notebooks/cnn-mnist.md's batch-norm CNN;
+/// Keras example: 99.37%): 20.3-21.0 s/epoch, PyTorch 36.9-37.3 in the same run;
+/// `benchmarks cnn bn` one round of notebooks/cnn-mnist.md's batch-norm CNN;
 /// `benchmarks cnn layers [lenet|kcnn|mlp|bn] [THREADS|cpu]` the time of each layer.
 func runCNNBenchmarks() throws {
     RandomGenerator.seedGlobal(1)
