@@ -11,13 +11,13 @@
 // and in two, Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A. Summed over channels, the 16 products of a tile are
 // 16 matrix products, one per position ξ of the 4x4 transform:
 //     M[ξ] (F, tiles) = U[ξ] (F, C) x V[ξ] (C, tiles),  U = G g Gᵀ, V = Bᵀ d B
-// which run through sgemm. The input gradient is the same computation on the output gradient
-// (padded by 2 - padding) with the filters turned by 180 degrees and transposed. The weight
-// gradient is F(3x3, 2x2), the transposed algorithm: for each tile, the 3x3 sum
-//     Gᵀ[(A e Aᵀ) ⊙ (Bᵀ d B)]G
-// with e the tile's 2x2 block of the output gradient; summed over tiles it is again 16 matrix
-// products, S[ξ] (F, C) = Z[ξ] (F, tiles) x V[ξ] (tiles, C), Z = A e Aᵀ, over the tiles (V laid
-// out tile-major here, from the input staged channels-last: see `transformInputByTiles`).
+// which run through sgemm. The backward starts from Z = A e Aᵀ, e a tile's 2x2 block of the
+// output gradient, and both gradients read it. The input gradient is the forward's adjoint:
+// W[ξ] (C, tiles) = U[ξ]ᵀ (C, F) x Z[ξ] (F, tiles), then B W Bᵀ per tile, added where the tiles
+// overlap (`transformInputAdjoint`). The weight gradient is F(3x3, 2x2), the transposed
+// algorithm: for each tile, the 3x3 sum Gᵀ[Z ⊙ (Bᵀ d B)]G; summed over tiles it is again 16
+// matrix products, S[ξ] (F, C) = Z[ξ] (F, tiles) x V[ξ] (tiles, C), over the tiles (V laid out
+// tile-major here, from the input staged channels-last: see `transformInputByTiles`).
 //
 // Measured with `benchmarks cnn conv` against the unfolded columns (see `convolvesByWinograd`).
 // The transforms add and subtract halves, so the results differ from the direct sums by
@@ -28,10 +28,10 @@
 /// and the columns, by `benchmarks cnn conv` (one core, CPU time, 128 images):
 ///
 ///     3x3 stride 1          forward ms: Winograd / direct / columns   backward ms
-///     32 -> 64, 26x26               14.6 / 43.1 / 27.9               37.9 / 89.9 / 53.9
-///     32 -> 32, 26x26                8.9 / 21.4 / 19.4               21.4 / 43.6 / 35.8
-///     64 -> 128, 14x14 (64 imgs)    11.3 / 27.3 / 16.9               21.9 / 48.4 / 31.3
-///     8 -> 16, 14x14                 1.1 /  1.0 /  1.6                2.3 /  2.5 /  3.1
+///     32 -> 64, 26x26               14.5 / 43.1 / 27.9               30.9 / 89.9 / 53.9
+///     32 -> 32, 26x26                8.7 / 21.4 / 19.4               17.9 / 43.6 / 35.8
+///     64 -> 128, 14x14 (64 imgs)    11.0 / 27.3 / 16.9               15.7 / 48.4 / 31.3
+///     8 -> 16, 14x14                 1.0 /  1.0 /  1.6                1.7 /  2.5 /  3.1
 ///
 /// Forward and backward choose alike, so the backward reads what the forward saved.
 func convolvesByWinograd(_ window: Window2D, channels: Int, filters: Int) -> Bool {
@@ -63,11 +63,9 @@ nonisolated(unsafe) package var winogradWeightChunkTiles = 160
 private func planeStride(_ values: Int) -> Int { (values + 15) / 16 * 16 + 16 }
 
 /// The 16 transformed filters U[ξ] (outputs, inputs), U = G g Gᵀ, of a pass from `inputs` to
-/// `outputs` channels. Forward, `weight` is (inputs*9, outputs): the kernel from input i to
-/// output o, tap (ky, kx), at row (i*3+ky)*3+kx, column o. `turned`, the pass is the input
-/// gradient's: `weight` is (outputs*9, inputs), the forward's, and the kernel from (its filter)
-/// i to (its channel) o is the forward's turned by 180 degrees.
-private func transformFilters(_ weight: UnsafePointer<Float>, inputs: Int, outputs: Int, turned: Bool) -> [Float] {
+/// `outputs` channels: `weight` is (inputs*9, outputs), the kernel from input i to output o,
+/// tap (ky, kx), at row (i*3+ky)*3+kx, column o.
+private func transformFilters(_ weight: UnsafePointer<Float>, inputs: Int, outputs: Int) -> [Float] {
     var u = [Float](repeating: 0, count: 16 * outputs * inputs)
     u.withUnsafeMutableBufferPointer { buffer in
         let u = buffer.baseAddress!
@@ -76,7 +74,7 @@ private func transformFilters(_ weight: UnsafePointer<Float>, inputs: Int, outpu
             for i in 0..<inputs {
                 @inline(__always) func row(_ ky: Int) -> SIMD4<Float> {
                     @inline(__always) func tap(_ kx: Int) -> Float {
-                        turned ? weight[((o * 3 + 2 - ky) * 3 + 2 - kx) * inputs + i] : weight[((i * 3 + ky) * 3 + kx) * outputs + o]
+                        weight[((i * 3 + ky) * 3 + kx) * outputs + o]
                     }
                     return SIMD4(tap(0), tap(1), tap(2), 0)
                 }
@@ -171,7 +169,7 @@ private func copyLine(_ plane: UnsafePointer<Float>, mask: UnsafePointer<Float>?
 /// height h, width w), tile (ty, tx) starting at input row 2ty - padding, column 2tx - padding
 /// (outside the image: 0). `v` holds 16 planes `planeStride(C * tiles)` apart, channel c's
 /// tiles at c * tiles in each; tile p = image * th * tw + ty * tw + tx.
-private func transformInput(_ source: UnsafePointer<Float>, mask: UnsafePointer<Float>? = nil, images: Range<Int>, channels: Int,
+private func transformInput(_ source: UnsafePointer<Float>, images: Range<Int>, channels: Int,
                             h: Int, w: Int, padding: (Int, Int), th: Int, tw: Int, into v: UnsafeMutablePointer<Float>) {
     let tiles = images.count * th * tw
     let stride = planeStride(channels * tiles)
@@ -189,11 +187,10 @@ private func transformInput(_ source: UnsafePointer<Float>, mask: UnsafePointer<
     for c in 0..<channels {
         for (position, image) in images.enumerated() {
             let plane = source + (image * channels + c) * h * w
-            let planeMask = mask.map { $0 + (image * channels + c) * h * w }
             @inline(__always) func copyRows(_ ty: Int) {
                 let into = buffers + (ty & 1) * 4 * width
                 for r in 0..<4 {
-                    copyLine(plane, mask: planeMask, y: 2 * ty - padding.0 + r, h: h, w: w, shift: padding.1, into: into + r * width, width: width)
+                    copyLine(plane, y: 2 * ty - padding.0 + r, h: h, w: w, shift: padding.1, into: into + r * width, width: width)
                 }
             }
             copyRows(0)
@@ -341,17 +338,101 @@ private func transformInputByTiles(_ source: UnsafePointer<Float>, images: Range
     }
 }
 
+/// The values of `transformInputAdjoint`'s buffer: four quarters of a plane's tile rows.
+private func footprintValues(th: Int, tw: Int) -> Int { 4 * 2 * th * lineWidth(tilesWide: tw) }
+
+/// The input gradient of `images` from W[ξ][c][p], the gradient with respect to the forward's
+/// V (laid out as `transformInput` lays V out): each tile's B W Bᵀ (the adjoint of Bᵀ d B),
+/// summed where tiles overlap (two rows and two columns), into the NCHW planes of `dx` (C, h,
+/// w), every value of them written. Positions of the tiles' footprint outside the image (the
+/// padding) are dropped. `quarters` holds `footprintValues` values, zero on entry.
+///
+/// Eight tiles of a row at once. A tile's 4x4 values go to four quarters, by its rows (0-1 or
+/// 2-3) and columns (0-1 or 2-3), where no two tiles meet, as whole stores; a plane's value is
+/// then the sum of the four quarters' values that fall on it, added on the way out. (Summed in
+/// place instead, each store waited for the one before it, or the lanes moved across
+/// registers, which the compiler turned into scalar code: 2-3 times slower.)
+private func transformInputAdjoint(_ wv: UnsafePointer<Float>, images: Range<Int>, channels: Int, h: Int, w: Int,
+                                   padding: (Int, Int), th: Int, tw: Int, into dx: UnsafeMutablePointer<Float>,
+                                   quarters: UnsafeMutablePointer<Float>) {
+    let tiles = images.count * th * tw
+    let stride = planeStride(channels * tiles)
+    let width = lineWidth(tilesWide: tw), quarter = 2 * th * width
+    let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+    for c in 0..<channels {
+        for (position, image) in images.enumerated() {
+            for ty in 0..<th {
+                var group = 0
+                while group < tw {
+                    let at = wv + c * tiles + (position * th + ty) * tw + group
+                    // Lanes past the row's last tile (the next row's tiles) count as 0.
+                    let valid = lanes .< SIMD8<Int32>(repeating: Int32(tw - group))
+                    @inline(__always) func row(_ r: Int) -> (Lanes, Lanes, Lanes, Lanes) {
+                        @inline(__always) func plane(_ k: Int) -> Lanes {
+                            Lanes.zero.replacing(with: load8(at + (r * 4 + k) * stride), where: valid)
+                        }
+                        return (plane(0), plane(1), plane(2), plane(3))
+                    }
+                    let w0 = row(0), w1 = row(1), w2 = row(2), w3 = row(3)
+                    // Bᵀ's adjoint along the tile's rows: (w0, w1 - w2 + w3, w1 + w2 - w0, -w3), column by column.
+                    let r0 = w0
+                    let r1 = (w1.0 - w2.0 + w3.0, w1.1 - w2.1 + w3.1, w1.2 - w2.2 + w3.2, w1.3 - w2.3 + w3.3)
+                    let r2 = (w1.0 + w2.0 - w0.0, w1.1 + w2.1 - w0.1, w1.2 + w2.2 - w0.2, w1.3 + w2.3 - w0.3)
+                    let r3 = (-w3.0, -w3.1, -w3.2, -w3.3)
+                    @inline(__always) func put(_ r: (Lanes, Lanes, Lanes, Lanes), _ i: Int) {
+                        // And along its columns: the same combinations. Columns 0-1 to one quarter,
+                        // 2-3 to the next; each row two columns of slack on the left.
+                        let d0 = r.0, d1 = r.1 - r.2 + r.3, d2 = r.1 + r.2 - r.0, d3 = -r.3
+                        let line = quarters + (i / 2) * 2 * quarter + (2 * ty + i % 2) * width + 2 + 2 * group
+                        UnsafeMutableRawPointer(line).storeBytes(of: interleave(d0, d1), as: SIMD16<Float>.self)
+                        UnsafeMutableRawPointer(line + quarter).storeBytes(of: interleave(d2, d3), as: SIMD16<Float>.self)
+                    }
+                    put(r0, 0); put(r1, 1); put(r2, 2); put(r3, 3)
+                    group += 8
+                }
+            }
+            // Footprint row R = y + padding is row R % 2 of tile row R / 2's top quarters, and of
+            // tile row R / 2 - 1's bottom ones; column C of the left quarters, C - 2 of the right.
+            let plane = dx + (image * channels + c) * h * w
+            for y in 0..<h {
+                let footprintRow = y + padding.0, tileRow = footprintRow / 2, within = footprintRow % 2
+                let top = tileRow < th ? quarters + (2 * tileRow + within) * width + padding.1 + 2 : nil
+                let bottom = tileRow >= 1 ? quarters + 2 * quarter + (2 * (tileRow - 1) + within) * width + padding.1 + 2 : nil
+                let to = plane + y * w
+                @inline(__always) func sum(_ x: Int) -> Lanes {
+                    var total = Lanes.zero
+                    if let top { total += load8(top + x) + load8(top + quarter + x - 2) }
+                    if let bottom { total += load8(bottom + x) + load8(bottom + quarter + x - 2) }
+                    return total
+                }
+                if w >= 8 {
+                    var x = 0
+                    while x + 8 <= w { storeLanes(sum(x), to + x); x += 8 }
+                    if x < w { storeLanes(sum(w - 8), to + w - 8) }
+                } else {
+                    var total = [Float](repeating: 0, count: w)
+                    for x in 0..<w {
+                        if let top { total[x] += top[x] + top[quarter + x - 2] }
+                        if let bottom { total[x] += bottom[x] + bottom[quarter + x - 2] }
+                    }
+                    for x in 0..<w { to[x] = total[x] }
+                }
+            }
+        }
+    }
+}
+
 /// The forward of F(2x2, 3x3) for `images`: out (N, outputs, oh, ow) of the NCHW `source`
 /// (inputs channels) with the transformed filters `u`, plus `bias` (outputs) when given, and
 /// max(0, ·) when `rectified`. `scratch` holds `winogradScratch(tiles:, inputs + outputs)` values.
-private func winogradConvolve(_ source: UnsafePointer<Float>, mask: UnsafePointer<Float>?, images: Range<Int>, inputs: Int, outputs: Int, h: Int, w: Int,
+private func winogradConvolve(_ source: UnsafePointer<Float>, images: Range<Int>, inputs: Int, outputs: Int, h: Int, w: Int,
                               padding: (Int, Int), oh: Int, ow: Int, u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                               rectified: Bool, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
     let th = (oh + 1) / 2, tw = (ow + 1) / 2
     let tiles = images.count * th * tw
     let vStride = planeStride(inputs * tiles), stride = planeStride(outputs * tiles)
     let v = scratch, m = scratch + 16 * vStride
-    transformInput(source, mask: mask, images: images, channels: inputs, h: h, w: w, padding: padding, th: th, tw: tw, into: v)
+    transformInput(source, images: images, channels: inputs, h: h, w: w, padding: padding, th: th, tw: tw, into: v)
     for xi in 0..<16 {
         sgemmBlock(transposeA: false, transposeB: false, m: outputs, n: tiles, k: inputs,
                    a: u + xi * outputs * inputs, lda: inputs, b: v + xi * vStride, ldb: tiles,
@@ -419,45 +500,31 @@ private func winogradChunk(tilesPerImage: Int, values: Int, images: Int) -> Int 
 /// `convolution2D` by F(2x2, 3x3): (N, F, OH, OW), with the bias, and max(0, ·) when `rectified`.
 func winogradConvolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor?, window: Window2D, rectified: Bool) -> Tensor {
     let g = window.geometry(x.shape, "convolution2D")
-    let filters = weight.shape[1]
-    return winogradApply(x, channels: g.c, h: g.h, w: g.w, oh: g.oh, ow: g.ow, padding: (window.paddingHeight, window.paddingWidth),
-                         outputs: filters, filters: weight, turned: false, bias: bias, rectified: rectified)
-}
-
-/// The pass both the forward and the input gradient are: `source` (N, channels, h, w) convolved
-/// with `filters` (read as the forward's, or `turned`) into (N, outputs, oh, ow).
-private func winogradApply(_ source: Tensor, mask: Tensor? = nil, channels: Int, h: Int, w: Int, oh: Int, ow: Int, padding: (Int, Int), outputs: Int,
-                           filters: Tensor, turned: Bool, bias: Tensor?, rectified: Bool) -> Tensor {
-    let n = source.shape[0]
-    let th = (oh + 1) / 2, tw = (ow + 1) / 2
-    let u = filters.scalars.withUnsafeBufferPointer {
-        transformFilters($0.baseAddress!, inputs: channels, outputs: outputs, turned: turned)
-    }
+    let (n, channels, outputs) = (g.n, g.c, weight.shape[1])
+    let padding = (window.paddingHeight, window.paddingWidth)
+    let th = (g.oh + 1) / 2, tw = (g.ow + 1) / 2
+    let u = weight.scalars.withUnsafeBufferPointer { transformFilters($0.baseAddress!, inputs: channels, outputs: outputs) }
     let parts = batchParts(n)
     let chunk = winogradChunk(tilesPerImage: th * tw, values: channels + outputs, images: parts.map(\.count).max() ?? 1)
     let perPart = winogradScratch(tiles: chunk * th * tw, channels, outputs)
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: parts.count * perPart)
     defer { scratch.deallocate() }
     let zeros = [Float](repeating: 0, count: outputs)
-    let maskValues = mask ?? Tensor.zeros([0])
-    return Tensor(shape: [n, outputs, oh, ow]) { result in
-        source.scalars.withUnsafeBufferPointer { sourceBuffer in
-        maskValues.scalars.withUnsafeBufferPointer { maskBuffer in
+    return Tensor(shape: [n, outputs, g.oh, g.ow]) { result in
+        x.scalars.withUnsafeBufferPointer { sourceBuffer in
         u.withUnsafeBufferPointer { uBuffer in
         (bias?.scalars ?? zeros).withUnsafeBufferPointer { biasBuffer in
             let (input, transformed, offsets, out) = (sourceBuffer.baseAddress!, uBuffer.baseAddress!, biasBuffer.baseAddress!, result.baseAddress!)
-            let maskBase = mask == nil ? nil : maskBuffer.baseAddress
             runBatchParts(parts, work: n * th * tw * 16 * channels * outputs) { part, images in
                 var first = images.lowerBound
                 while first < images.upperBound {
                     let last = Swift.min(images.upperBound, first + chunk)
-                    winogradConvolve(input, mask: maskBase, images: first..<last, inputs: channels, outputs: outputs, h: h, w: w, padding: padding,
-                                     oh: oh, ow: ow, u: transformed, bias: offsets, rectified: rectified, out: out,
+                    winogradConvolve(input, images: first..<last, inputs: channels, outputs: outputs, h: g.h, w: g.w, padding: padding,
+                                     oh: g.oh, ow: g.ow, u: transformed, bias: offsets, rectified: rectified, out: out,
                                      scratch: scratch + part * perPart)
                     first = last
                 }
             }
-        }
         }
         }
         }
@@ -474,40 +541,59 @@ func winogradConvolutionBackward(_ gradient: Tensor, input x: Tensor, weight: Te
     let filters = weight.shape[1], channels = g.c
     // The rectified output masks the gradient where the transforms read it (no pass of its own).
     let padding = (window.paddingHeight, window.paddingWidth)
-    // dx: the output gradient, padded by 2 - padding, convolved with the turned filters.
-    let inputGradient = needsInput
-        ? winogradApply(gradient, mask: rectifiedOutput, channels: filters, h: g.oh, w: g.ow, oh: g.h, ow: g.w, padding: (2 - padding.0, 2 - padding.1),
-                        outputs: channels, filters: weight, turned: true, bias: nil, rectified: false)
-        : nil
-    // dW: S[ξ] (F, C) = Σ over tiles Z[ξ] (F, tiles) x V[ξ]ᵀ, then Gᵀ S G per (f, c).
+    // Per chunk of images: Z = A e Aᵀ of the (masked) output gradient, read by both products.
+    // dW: S[ξ] (F, C) = Σ over tiles Z[ξ] (F, tiles) x V[ξ] (tiles, C), then Gᵀ S G per (f, c).
+    // dx: the adjoint of the forward, W[ξ] (C, tiles) = U[ξ]ᵀ (C, F) x Z[ξ] (F, tiles), then
+    // B W Bᵀ per tile, added where the tiles overlap (`transformInputAdjoint`).
     let th = (g.oh + 1) / 2, tw = (g.ow + 1) / 2
     let parts = batchParts(g.n)
     let cp = lanePadded(channels)
-    let chunk = Swift.min(winogradChunk(tilesPerImage: th * tw, values: cp + filters, images: parts.map(\.count).max() ?? 1),
+    let chunk = Swift.min(winogradChunk(tilesPerImage: th * tw, values: cp + filters + (needsInput ? channels : 0),
+                                        images: parts.map(\.count).max() ?? 1),
                           Swift.max(1, winogradWeightChunkTiles / (th * tw)))
     let staging = stagedValues(channels: channels, th: th, tw: tw)
-    let perPart = winogradScratch(tiles: chunk * th * tw, cp, filters) + staging
+    let adjointValues = needsInput ? 16 * planeStride(channels * chunk * th * tw) + footprintValues(th: th, tw: tw) : 0
+    let perPart = winogradScratch(tiles: chunk * th * tw, cp, filters) + staging + adjointValues
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: parts.count * perPart)
     defer { scratch.deallocate() }
+    // U[ξ]ᵀ: the forward's transformed filters, (C, F) each.
+    let uTransposed: [Float] = needsInput ? weight.scalars.withUnsafeBufferPointer { buffer in
+        let u = transformFilters(buffer.baseAddress!, inputs: channels, outputs: filters)
+        var transposed = [Float](repeating: 0, count: u.count)
+        for xi in 0..<16 {
+            for f in 0..<filters {
+                for c in 0..<channels { transposed[(xi * channels + c) * filters + f] = u[(xi * filters + f) * channels + c] }
+            }
+        }
+        return transposed
+    } : []
     var partialSums = [Float](repeating: 0, count: parts.count * 16 * filters * channels)
     var partialBiases = [Float](repeating: 0, count: parts.count * filters)
+    // Every value of dx is written (`transformInputAdjoint` writes whole planes).
+    var inputGradient = Tensor(shape: needsInput ? x.shape : [0]) { _ in }
     let maskValues = rectifiedOutput ?? Tensor.zeros([0])
     x.scalars.withUnsafeBufferPointer { xBuffer in
     maskValues.scalars.withUnsafeBufferPointer { maskBuffer in
     gradient.scalars.withUnsafeBufferPointer { dyBuffer in
     partialSums.withUnsafeMutableBufferPointer { sumBuffer in
     partialBiases.withUnsafeMutableBufferPointer { biasBuffer in
+    uTransposed.withUnsafeBufferPointer { uBuffer in
+    inputGradient.scalars.withUnsafeMutableBufferPointer { dxBuffer in
         let (source, dy, sums, biases) = (xBuffer.baseAddress!, dyBuffer.baseAddress!, sumBuffer.baseAddress!, biasBuffer.baseAddress!)
         let mask = rectifiedOutput == nil ? nil : maskBuffer.baseAddress
-        runBatchParts(parts, work: g.n * th * tw * 16 * channels * filters) { part, images in
+        let (ut, dx) = (uBuffer.baseAddress, needsInput ? dxBuffer.baseAddress : nil)
+        runBatchParts(parts, work: g.n * th * tw * 16 * channels * filters * (needsInput ? 2 : 1)) { part, images in
             let s = sums + part * 16 * filters * channels
             let staged = scratch + part * perPart
             staged.initialize(repeating: 0, count: staging)
+            // The adjoint's quarters: last in the part's scratch, zeroed once (their slack stays 0).
+            let quarters = staged + perPart - footprintValues(th: th, tw: tw)
+            if needsInput { quarters.initialize(repeating: 0, count: footprintValues(th: th, tw: tw)) }
             var first = images.lowerBound
             while first < images.upperBound {
                 let last = Swift.min(images.upperBound, first + chunk)
                 let tiles = (last - first) * th * tw
-                let vStride = planeStride(cp * tiles), zStride = planeStride(filters * tiles)
+                let vStride = planeStride(cp * tiles), zStride = planeStride(filters * tiles), wStride = planeStride(channels * tiles)
                 let v = staged + staging, z = v + 16 * vStride
                 transformInputByTiles(source, images: first..<last, channels: channels, h: g.h, w: g.w, padding: padding, th: th, tw: tw,
                                       into: v, staged: staged)
@@ -518,9 +604,21 @@ func winogradConvolutionBackward(_ gradient: Tensor, input x: Tensor, weight: Te
                                a: z + xi * zStride, lda: tiles, b: v + xi * vStride, ldb: cp,
                                c: s + xi * filters * channels, ldc: channels, accumulate: first > images.lowerBound)
                 }
+                if let dx, let ut {
+                    let adjoint = z + 16 * zStride
+                    for xi in 0..<16 {
+                        sgemmBlock(transposeA: false, transposeB: false, m: channels, n: tiles, k: filters,
+                                   a: ut + xi * channels * filters, lda: filters, b: z + xi * zStride, ldb: tiles,
+                                   c: adjoint + xi * wStride, ldc: tiles, betaZero: true)
+                    }
+                    transformInputAdjoint(adjoint, images: first..<last, channels: channels, h: g.h, w: g.w, padding: padding,
+                                          th: th, tw: tw, into: dx, quarters: quarters)
+                }
                 first = last
             }
         }
+    }
+    }
     }
     }
     }
@@ -550,7 +648,7 @@ func winogradConvolutionBackward(_ gradient: Tensor, input x: Tensor, weight: Te
             }
         }
     }
-    return (inputGradient, Tensor(weightGradient, shape: [channels * 9, filters]),
+    return (needsInput ? inputGradient : nil, Tensor(weightGradient, shape: [channels * 9, filters]),
             Tensor(sumOverParts(partialBiases, parts: parts.count, size: filters), shape: [filters]))
 }
 
