@@ -156,7 +156,7 @@ private func runMLPStepBreakdown() throws {
 /// 0.6 of PyTorch's time.
 /// `benchmarks cnn large [EPOCHS]` trains conv32-conv64-pool-dense128-dropout instead (goal
 /// >= 99.0%; one seed unless `--seeds N`, Adam 2e-3 with the same decay, 12 epochs as in the
-/// Keras example: 99.37%): 20.3-21.0 s/epoch, PyTorch 36.9-37.3 in the same run;
+/// Keras example: 99.36%): 17.8-18.2 s/epoch, PyTorch 41.4-41.7 in the same run;
 /// `benchmarks cnn bn` one round of notebooks/cnn-mnist.md's batch-norm CNN;
 /// `benchmarks cnn layers [lenet|kcnn|mlp|bn] [THREADS|cpu]` the time of each layer.
 func runCNNBenchmarks() throws {
