@@ -586,8 +586,9 @@ func winogradConvolutionBackward(_ gradient: Tensor, input x: Tensor, weight: Te
             let s = sums + part * 16 * filters * channels
             let staged = scratch + part * perPart
             staged.initialize(repeating: 0, count: staging)
-            // The adjoint's quarters: last in the part's scratch, zeroed once (their slack stays 0).
-            let quarters = staged + perPart - footprintValues(th: th, tw: tw)
+            // The adjoint's quarters (with the input gradient): last in the part's scratch, zeroed
+            // once (their slack stays 0).
+            let quarters = needsInput ? staged + perPart - footprintValues(th: th, tw: tw) : staged
             if needsInput { quarters.initialize(repeating: 0, count: footprintValues(th: th, tw: tw)) }
             var first = images.lowerBound
             while first < images.upperBound {
