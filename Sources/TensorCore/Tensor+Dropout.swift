@@ -32,8 +32,7 @@ extension Tensor {
             Tensor(shape: x.shape) { out in
                 mask = [Float](unsafeUninitializedCapacity: count) { maskBuffer, initialized in
                     let (source, out, maskValues) = (source.baseAddress!, out.baseAddress!, maskBuffer.baseAddress!)
-                    let parts = Parallelism.evenParts(blocks, parts: Swift.max(1, Swift.min(Parallelism.workers, blocks)))
-                    Parallelism.runParts(parts, work: count, minimumWork: 0) { _, blockRange in
+                    Parallelism.runParts(batchParts(blocks), work: count, minimumWork: 0) { _, blockRange in
                         for block in blockRange {
                             var local = RandomGenerator(seed: seed &+ UInt64(block))
                             let start = block * dropoutBlockValues, end = Swift.min(count, start + dropoutBlockValues)

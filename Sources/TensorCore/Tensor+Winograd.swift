@@ -140,9 +140,7 @@ private func copyLine(_ plane: UnsafePointer<Float>, mask: UnsafePointer<Float>?
     let to = line + shift + first
     guard y >= 0 && y < h else {
         if count >= 8 {
-            var x = 0
-            while x + 8 <= count { storeLanes(.zero, to + x); x += 8 }
-            if x < count { storeLanes(.zero, to + count - 8) }
+            forEachBlockOfEight(count) { storeLanes(.zero, to + $0) }
         } else {
             for x in 0..<count { to[x] = 0 }
         }
@@ -156,13 +154,43 @@ private func copyLine(_ plane: UnsafePointer<Float>, mask: UnsafePointer<Float>?
         storeLanes(values, to + x)
     }
     if count >= 8 {
-        var x = 0
-        while x + 8 <= count { copy(x); x += 8 }
-        // The last values: the last eight again, overlapping what is already copied.
-        if x < count { copy(count - 8) }
+        forEachBlockOfEight(count, copy)
     } else {
         for x in 0..<count { to[x] = kept.map { $0[x] > 0 } ?? true ? from[x] : 0 }
     }
+}
+
+/// Rows 0...3 of a 4x4 input tile d (columns 0...3 of each), its values side by side in lanes.
+private typealias TileRows = ((Lanes, Lanes, Lanes, Lanes), (Lanes, Lanes, Lanes, Lanes), (Lanes, Lanes, Lanes, Lanes),
+                              (Lanes, Lanes, Lanes, Lanes))
+
+/// Bᵀ d B of the tile `d`: each of its 16 values handed to `put` with its ξ (row * 4 + column).
+@inline(__always)
+private func transformTile(_ d: TileRows, _ put: (Lanes, Int) -> Void) {
+    let (d0, d1, d2, d3) = d
+    // Bᵀ d: rows (d0 - d2, d1 + d2, d2 - d1, d1 - d3), column by column.
+    let t0 = (d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3)
+    let t1 = (d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3)
+    let t2 = (d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3)
+    let t3 = (d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3)
+    // (Bᵀ d) B: within each row, the same combinations of its columns.
+    @inline(__always) func row(_ t: (Lanes, Lanes, Lanes, Lanes), _ r: Int) {
+        put(t.0 - t.2, r * 4 + 0)
+        put(t.1 + t.2, r * 4 + 1)
+        put(t.2 - t.1, r * 4 + 2)
+        put(t.1 - t.3, r * 4 + 3)
+    }
+    row(t0, 0); row(t1, 1); row(t2, 2); row(t3, 3)
+}
+
+/// Calls `body` with the start of each block of eight values in 0..<count (at least 8): every
+/// multiple of eight that fits, then count - 8 when eight do not divide count, a block
+/// overlapping the one before (so `body` must write the same values where they overlap).
+@inline(__always)
+private func forEachBlockOfEight(_ count: Int, _ body: (Int) -> Void) {
+    var x = 0
+    while x + 8 <= count { body(x); x += 8 }
+    if x < count { body(count - 8) }
 }
 
 /// V[ξ][c][p] = (Bᵀ d B)[ξ] for the 4x4 tiles of `images` of the NCHW `source` (channels C,
@@ -204,21 +232,8 @@ private func transformInput(_ source: UnsafePointer<Float>, images: Range<Int>, 
                         let a = load16(lines + r * width + 2 * group), b = load16(lines + r * width + 2 * group + 2)
                         return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
                     }
-                    let d0 = row(0), d1 = row(1), d2 = row(2), d3 = row(3)
-                    // Bᵀ d: rows (d0 - d2, d1 + d2, d2 - d1, d1 - d3), column by column.
-                    let t0 = (d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3)
-                    let t1 = (d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3)
-                    let t2 = (d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3)
-                    let t3 = (d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3)
                     let out = v + c * tiles + (position * th + ty) * tw + group
-                    // (Bᵀ d) B: within each row, the same combinations of its columns.
-                    @inline(__always) func put(_ t: (Lanes, Lanes, Lanes, Lanes), _ r: Int) {
-                        storeLanes(t.0 - t.2, out + (r * 4 + 0) * stride)
-                        storeLanes(t.1 + t.2, out + (r * 4 + 1) * stride)
-                        storeLanes(t.2 - t.1, out + (r * 4 + 2) * stride)
-                        storeLanes(t.1 - t.3, out + (r * 4 + 3) * stride)
-                    }
-                    put(t0, 0); put(t1, 1); put(t2, 2); put(t3, 3)
+                    transformTile((row(0), row(1), row(2), row(3))) { storeLanes($0, out + $1 * stride) }
                     group += 8
                 }
             }
@@ -277,15 +292,12 @@ private func transformInputByTiles(_ source: UnsafePointer<Float>, images: Range
     for (position, image) in images.enumerated() {
         var c = 0
         // Eight channels at a time, eight columns at a time: an 8x8 block turned in registers.
-        // The last block of a row overlaps the one before it (its values written twice, alike).
         while c + 8 <= channels && width >= 8 {
             let planes = source + (image * channels + c) * h * w + xRange.lowerBound
             for y in yRange {
                 let from = planes + y * w
                 let to = staged + ((y + padding.0) * columns + xRange.lowerBound + padding.1) * cp + c
-                var x = 0
-                while true {
-                    let at = Swift.min(x, width - 8)
+                forEachBlockOfEight(width) { at in
                     let turned = transposed8x8((load8(from + at), load8(from + h * w + at), load8(from + 2 * h * w + at),
                                                 load8(from + 3 * h * w + at), load8(from + 4 * h * w + at), load8(from + 5 * h * w + at),
                                                 load8(from + 6 * h * w + at), load8(from + 7 * h * w + at)))
@@ -294,8 +306,6 @@ private func transformInputByTiles(_ source: UnsafePointer<Float>, images: Range
                     storeLanes(turned.2, out + 2 * cp); storeLanes(turned.3, out + 3 * cp)
                     storeLanes(turned.4, out + 4 * cp); storeLanes(turned.5, out + 5 * cp)
                     storeLanes(turned.6, out + 6 * cp); storeLanes(turned.7, out + 7 * cp)
-                    if at == width - 8 { break }
-                    x += 8
                 }
             }
             c += 8
@@ -319,18 +329,7 @@ private func transformInputByTiles(_ source: UnsafePointer<Float>, images: Range
                         let at = corner + r * columns * cp + group
                         return (load8(at), load8(at + cp), load8(at + 2 * cp), load8(at + 3 * cp))
                     }
-                    let d0 = row(0), d1 = row(1), d2 = row(2), d3 = row(3)
-                    let t0 = (d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3)
-                    let t1 = (d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3)
-                    let t2 = (d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3)
-                    let t3 = (d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3)
-                    @inline(__always) func put(_ t: (Lanes, Lanes, Lanes, Lanes), _ r: Int) {
-                        storeLanes(t.0 - t.2, out + (r * 4 + 0) * stride + group)
-                        storeLanes(t.1 + t.2, out + (r * 4 + 1) * stride + group)
-                        storeLanes(t.2 - t.1, out + (r * 4 + 2) * stride + group)
-                        storeLanes(t.1 - t.3, out + (r * 4 + 3) * stride + group)
-                    }
-                    put(t0, 0); put(t1, 1); put(t2, 2); put(t3, 3)
+                    transformTile((row(0), row(1), row(2), row(3))) { storeLanes($0, out + $1 * stride + group) }
                     group += 8
                 }
             }
@@ -406,16 +405,14 @@ private func transformInputAdjoint(_ wv: UnsafePointer<Float>, images: Range<Int
                     return total
                 }
                 if w >= 8 {
-                    var x = 0
-                    while x + 8 <= w { storeLanes(sum(x), to + x); x += 8 }
-                    if x < w { storeLanes(sum(w - 8), to + w - 8) }
+                    forEachBlockOfEight(w) { storeLanes(sum($0), to + $0) }
                 } else {
-                    var total = [Float](repeating: 0, count: w)
                     for x in 0..<w {
-                        if let top { total[x] += top[x] + top[quarter + x - 2] }
-                        if let bottom { total[x] += bottom[x] + bottom[quarter + x - 2] }
+                        var total: Float = 0
+                        if let top { total += top[x] + top[quarter + x - 2] }
+                        if let bottom { total += bottom[x] + bottom[quarter + x - 2] }
+                        to[x] = total
                     }
-                    for x in 0..<w { to[x] = total[x] }
                 }
             }
         }
